@@ -1,0 +1,47 @@
+"""The ``kintone-mcp`` command.
+
+Each sub-command lives with the layer it drives and registers its own options through ``add_arguments``;
+this module only dispatches. Imports are lazy so that ``kintone-mcp`` (stdio server) pays only for what it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kintone_mcp import __version__
+
+#: sub-command -> (module holding ``add_arguments(parser)`` and ``run(args) -> int``, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "sandbox": ("kintone_mcp.sandbox.cli", "run the Kintone-compatible sandbox server in the foreground"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kintone-mcp",
+        description="MCP server for Kintone, with a built-in Kintone-compatible sandbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"kintone-mcp {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module_name).add_arguments(sp)
+        sp.set_defaults(_module=module_name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name = getattr(args, "_module", None)
+    if module_name is None:
+        build_parser().print_help(sys.stderr)
+        return 2
+    code: int = importlib.import_module(module_name).run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
