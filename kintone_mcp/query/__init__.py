@@ -2,5 +2,6 @@
 
 from kintone_mcp.query.errors import QuerySyntaxError
 from kintone_mcp.query.parser import parse
+from kintone_mcp.query.printer import quote, strip_positions, to_text
 
-__all__ = ["QuerySyntaxError", "parse"]
+__all__ = ["QuerySyntaxError", "parse", "quote", "strip_positions", "to_text"]
