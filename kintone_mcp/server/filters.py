@@ -1,0 +1,120 @@
+"""The structured ``filter`` argument: conditions a model fills in as JSON, turned into a query by us.
+
+A model that writes Kintone query text has to get quoting, escaping, operator rules and option labels right.
+With a filter it names a field, an operator and a value; we escape the value, pick quoted or bare form by the
+field's type, recognise functions such as ``TODAY()``, and check the result against the app's fields.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from kintone_mcp.query.ast import And, Condition, Expr, FieldRef, FuncCall, NumberLit, Op, Or, StringLit, Value
+from kintone_mcp.query.operators import ALL_FUNCTIONS
+from kintone_mcp.server.fieldinfo import Properties
+from kintone_mcp.server.query_check import QueryProblem, check_expr, resolve_field
+
+Scalar = str | int | float
+
+_NUMERIC_TYPES = frozenset({"NUMBER", "CALC", "RECORD_NUMBER", "__ID__", "__REVISION__"})
+_FUNC_RE = re.compile(r"^\s*([A-Za-z_]+)\s*\(\s*(.*?)\s*\)\s*$")
+
+
+class FilterCondition(BaseModel):
+    """One condition: field, operator, value."""
+
+    field: Annotated[str, Field(description="Field code, or $id.")]
+    op: Annotated[
+        Literal["=", "!=", ">", "<", ">=", "<=", "in", "not in", "like", "not like", "is empty", "is not empty"],
+        Field(description="Operator; get_app lists the ones each field allows."),
+    ] = "="
+    value: Annotated[
+        Scalar | list[Scalar] | None,
+        Field(description='A value, a list for in/not in, none for is empty; functions as text, e.g. "TODAY()".'),
+    ] = None
+
+
+class Filter(BaseModel):
+    """Conditions joined by and (match all) or or (match any); groups nest."""
+
+    match: Literal["all", "any"] = "all"
+    conditions: list[FilterCondition | Filter] = Field(min_length=1)
+
+
+def compile_filter(flt: Filter, properties: Properties) -> Expr:
+    """The filter as a query expression, checked against ``properties``. Raises QueryProblem."""
+    problems: list[str] = []
+    expr = _group(flt, properties, problems)
+    if not problems:
+        check_expr(expr, properties, problems)
+    if problems:
+        raise QueryProblem(problems)
+    return expr
+
+
+def _group(flt: Filter, properties: Properties, problems: list[str]) -> Expr:
+    items: list[Expr] = []
+    for c in flt.conditions:
+        items.append(_group(c, properties, problems) if isinstance(c, Filter) else _cond(c, properties, problems))
+    if len(items) == 1:
+        return items[0]
+    return And(tuple(items)) if flt.match == "all" else Or(tuple(items))
+
+
+def _cond(c: FilterCondition, properties: Properties, problems: list[str]) -> Expr:
+    op = Op(c.op)
+    found = resolve_field(c.field, properties)
+    ftype = "" if isinstance(found, str) else found.type
+    ref = FieldRef(c.field)
+    if op in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
+        return Condition(ref, op, ())
+    raw = c.value
+    if op in (Op.IN, Op.NOT_IN):
+        values = raw if isinstance(raw, list) else ([] if raw is None else [raw])
+        if not values:
+            problems.append(f'{c.field} {op.value}: give a list of values, e.g. ["A", "B"]')
+        return Condition(ref, op, tuple(_value(v, ftype) for v in values))
+    if isinstance(raw, list):
+        if len(raw) != 1:
+            problems.append(f"{c.field} {op.value}: takes one value, got a list (use in / not in for several)")
+            return Condition(ref, op, (StringLit(""),))
+        raw = raw[0]
+    if raw is None:
+        problems.append(f"{c.field} {op.value}: needs a value (use is empty to match empty fields)")
+        return Condition(ref, op, (StringLit(""),))
+    return Condition(ref, op, (_value(raw, ftype),))
+
+
+def _value(raw: Scalar, ftype: str) -> Value:
+    if isinstance(raw, str):
+        m = _FUNC_RE.match(raw)
+        if m and m.group(1).upper() in ALL_FUNCTIONS:
+            args = tuple(a.strip().upper() for a in m.group(2).split(",") if a.strip())
+            return FuncCall(m.group(1).upper(), args)
+    if ftype in _NUMERIC_TYPES and not isinstance(raw, bool):
+        try:
+            number = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
+        except InvalidOperation:
+            number = None
+        if number is not None and number.is_finite():
+            # Plain positional text: Kintone's query language has no exponent notation.
+            return NumberLit(
+                str(raw).strip() if isinstance(raw, int | str) and "e" not in str(raw).lower() else format(number, "f")
+            )
+    return StringLit(str(raw))
+
+
+def and_(*exprs: Expr | None) -> Expr | None:
+    """Conjunction of the given expressions, skipping None; flattens nested ands."""
+    items: list[Expr] = []
+    for e in exprs:
+        if e is None:
+            continue
+        items.extend(e.items if isinstance(e, And) else (e,))
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else And(tuple(items))

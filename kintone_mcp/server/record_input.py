@@ -1,0 +1,434 @@
+"""Plain values from a model -> Kintone's write format, checked against the app's schema before sending.
+
+Kintone silently ignores unknown field codes and answers a bad value with a terse ``CB_VA01``. A model corrects
+itself much better when told, for every wrong field at once, what was wrong and what would be accepted, so the
+checks that can be done locally are done here, against the app's own field properties.
+
+What the model may send for each type is what ``compact`` gives on output, so a record read with ``get_record``
+can be edited and written back: read-only fields in it (``$id``, record number, creator, calculated fields …)
+are dropped and reported rather than refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from kintone_mcp.server.fieldinfo import option_labels
+
+Mode = Literal["add", "update"]
+
+#: Types Kintone computes itself; in a record sent by the model they are dropped, not sent.
+READ_ONLY_TYPES = frozenset(
+    {"__ID__", "__REVISION__", "RECORD_NUMBER", "CALC", "STATUS", "STATUS_ASSIGNEE", "CATEGORY"}
+)
+#: System fields an app administrator may set when adding (used for migrations); read-only on update.
+_ADMIN_ON_ADD = frozenset({"CREATOR", "MODIFIER", "CREATED_TIME", "UPDATED_TIME"})
+#: Layout-only types that never hold a value.
+_NO_VALUE_TYPES = frozenset({"GROUP", "REFERENCE_TABLE", "LABEL", "SPACER", "HR"})
+_TEXT_TYPES = frozenset({"SINGLE_LINE_TEXT", "MULTI_LINE_TEXT", "RICH_TEXT", "LINK"})
+_ENTITY_TYPES = {"USER_SELECT": "user", "ORGANIZATION_SELECT": "organization", "GROUP_SELECT": "group"}
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+_ROW_ID_KEYS = ("$id",)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One wrong field: where, what is wrong, what would be accepted."""
+
+    field: str
+    problem: str
+    accepted: str
+
+    def line(self) -> str:
+        return f"- {self.field}: {self.problem} Accepted: {self.accepted}"
+
+
+class RecordInputError(ValueError):
+    """A record the model sent does not fit the app's schema. ``str()`` is written for the model."""
+
+    def __init__(self, problems: Sequence[FieldProblem], *, where: str = "record") -> None:
+        self.problems = list(problems)
+        self.where = where
+        lines = "\n".join(p.line() for p in self.problems)
+        super().__init__(
+            f"{where} was not sent: {len(self.problems)} field(s) do not fit the app's schema "
+            f"(see get_app for every field's type and options).\n{lines}"
+        )
+
+
+@dataclass
+class ConvertedRecord:
+    record: dict[str, dict[str, Any]]
+    ignored: list[str] = field(default_factory=list)
+
+
+def to_kintone_record(
+    plain: Mapping[str, Any],
+    properties: Mapping[str, Mapping[str, Any]],
+    *,
+    mode: Mode,
+    where: str = "record",
+) -> ConvertedRecord:
+    """Convert and check one record. Raises ``RecordInputError`` listing every problem found."""
+    checker = _Checker(properties, mode)
+    out: dict[str, dict[str, Any]] = {}
+    for code, value in plain.items():
+        converted = checker.top_level(code, value)
+        if converted is not _DROP:
+            out[code] = {"value": converted}
+    if mode == "add":
+        checker.check_required_present(plain)
+    if checker.problems:
+        raise RecordInputError(checker.problems, where=where)
+    return ConvertedRecord(record=out, ignored=checker.ignored)
+
+
+def field_suggestions(code: str, properties: Mapping[str, Mapping[str, Any]]) -> str:
+    """'did you mean' text for an unknown field code, matching codes and labels."""
+    by_label = {str(p.get("label", "")).lower(): c for c, p in properties.items() if p.get("label")}
+    exact_ci = [c for c in properties if c.lower() == code.lower()]
+    if exact_ci:
+        return f"did you mean {exact_ci[0]!r}? (field codes are case-sensitive)"
+    if code.lower() in by_label:
+        return f"{code!r} is the label of field {by_label[code.lower()]!r}; use the field code"
+    close = difflib.get_close_matches(code, list(properties), n=3, cutoff=0.6)
+    close += [by_label[x] for x in difflib.get_close_matches(code.lower(), list(by_label), n=2, cutoff=0.6)]
+    close = list(dict.fromkeys(close))
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    writable = [c for c, p in properties.items() if _writable_type(str(p.get("type", "")))]
+    shown = ", ".join(writable[:30]) + (" …" if len(writable) > 30 else "")
+    return f"field codes of this app: {shown}"
+
+
+def _writable_type(ftype: str) -> bool:
+    return ftype not in READ_ONLY_TYPES and ftype not in _NO_VALUE_TYPES and ftype not in _ADMIN_ON_ADD
+
+
+class _Drop:
+    pass
+
+
+_DROP: Any = _Drop()
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+class _Checker:
+    def __init__(self, properties: Mapping[str, Mapping[str, Any]], mode: Mode) -> None:
+        self.properties = properties
+        self.mode = mode
+        self.problems: list[FieldProblem] = []
+        self.ignored: list[str] = []
+
+    def fail(self, where: str, problem: str, accepted: str) -> Any:
+        self.problems.append(FieldProblem(where, problem, accepted))
+        return _DROP
+
+    def top_level(self, code: str, value: Any) -> Any:
+        prop = self.properties.get(code)
+        if prop is None:
+            if code in ("$id", "$revision"):
+                self.ignored.append(code)
+                return _DROP
+            return self.fail(code, "no such field in this app;", field_suggestions(code, self.properties))
+        ftype = str(prop.get("type", ""))
+        if ftype in READ_ONLY_TYPES or (ftype in _ADMIN_ON_ADD and self.mode == "update"):
+            self.ignored.append(code)
+            return _DROP
+        if ftype in _NO_VALUE_TYPES:
+            return self.fail(code, f"a {ftype} holds no value;", "leave it out of the record")
+        if ftype == "SUBTABLE":
+            return self.subtable(code, value, prop)
+        return self.value(code, value, prop)
+
+    def check_required_present(self, plain: Mapping[str, Any]) -> None:
+        for code, prop in self.properties.items():
+            if not prop.get("required") or code in plain:
+                continue
+            if not _writable_type(str(prop.get("type", ""))) or str(prop.get("type")) == "SUBTABLE":
+                continue
+            if not _empty(prop.get("defaultValue")) or prop.get("defaultNowValue"):
+                continue  # Kintone fills it in
+            self.fail(code, "required field is missing;", f"a value for {code!r} ({_describe(prop)})")
+
+    def subtable(self, code: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            return self.fail(code, f"a SUBTABLE takes a list of row objects, got {_short(value)};", _row_hint(prop))
+        inner: Mapping[str, Mapping[str, Any]] = prop.get("fields") or {}
+        rows: list[dict[str, Any]] = []
+        for i, row in enumerate(value):
+            where = f"{code}[{i}]"
+            if not isinstance(row, Mapping):
+                self.fail(where, f"a row must be an object, got {_short(row)};", _row_hint(prop))
+                continue
+            out_row: dict[str, Any] = {}
+            cells: dict[str, Any] = {}
+            for inner_code, inner_value in row.items():
+                if inner_code in _ROW_ID_KEYS:
+                    if inner_value not in (None, ""):
+                        out_row["id"] = str(inner_value)
+                    continue
+                inner_prop = inner.get(inner_code)
+                if inner_prop is None:
+                    self.fail(
+                        f"{where}.{inner_code}", "no such field in this table;", field_suggestions(inner_code, inner)
+                    )
+                    continue
+                if str(inner_prop.get("type")) in READ_ONLY_TYPES:
+                    self.ignored.append(f"{code}.{inner_code}")
+                    continue
+                converted = self.value(f"{where}.{inner_code}", inner_value, inner_prop)
+                if converted is not _DROP:
+                    cells[inner_code] = {"value": converted}
+            out_row["value"] = cells
+            rows.append(out_row)
+        return rows
+
+    def value(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        ftype = str(prop.get("type", ""))
+        if prop.get("required") and _empty(value) and ftype != "FILE":
+            return self.fail(where, "is required and cannot be empty;", _describe(prop))
+        handler = _HANDLERS.get(ftype)
+        if handler is None:
+            return value  # a type this server does not know: let Kintone judge it
+        return handler(self, where, value, prop)
+
+    # --- per type -------------------------------------------------------------------------------------------
+
+    def text(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return self.fail(where, f"expects text, got {_short(value)};", "a string")
+        text = str(value)
+        lo, hi = _int_or_none(prop.get("minLength")), _int_or_none(prop.get("maxLength"))
+        if hi is not None and len(text) > hi:
+            return self.fail(where, f"is {len(text)} characters long, the field allows at most {hi};", f"≤ {hi} chars")
+        if lo is not None and text and len(text) < lo:
+            return self.fail(where, f"is {len(text)} characters long, the field needs at least {lo};", f"≥ {lo} chars")
+        return text
+
+    def number(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        if _empty(value):
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            return self.fail(where, f"expects a number, got {_short(value)};", _describe(prop))
+        text = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
+        try:
+            d = Decimal(text)
+        except InvalidOperation:
+            return self.fail(where, f"{_short(value)} is not a number;", _describe(prop))
+        if not d.is_finite():
+            return self.fail(where, f"{_short(value)} is not a finite number;", _describe(prop))
+        lo, hi = _dec_or_none(prop.get("minValue")), _dec_or_none(prop.get("maxValue"))
+        if (lo is not None and d < lo) or (hi is not None and d > hi):
+            return self.fail(where, f"{text} is out of range;", _describe(prop))
+        return _canonical_decimal(d)
+
+    def choice(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        options = _options(prop)
+        ftype = str(prop.get("type"))
+        if _empty(value):
+            if ftype == "RADIO_BUTTON":
+                return self.fail(where, "a radio button always has a value;", _choices(options))
+            return None if ftype == "DROP_DOWN" else ""
+        if not isinstance(value, str):
+            return self.fail(where, f"expects one option label, got {_short(value)};", _choices(options))
+        if options and value not in options:
+            return self.fail(where, f"{value!r} is not an option;", _choices(options, value))
+        return value
+
+    def multi_choice(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        options = _options(prop)
+        if _empty(value):
+            return []
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return self.fail(where, f"expects a list of option labels, got {_short(value)};", _choices(options))
+        bad = [v for v in values if options and v not in options]
+        if bad:
+            return self.fail(
+                where, f"{', '.join(repr(b) for b in bad)} not among the options;", _choices(options, bad[0])
+            )
+        return list(dict.fromkeys(values))
+
+    def date_value(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        if _empty(value):
+            return None
+        if not isinstance(value, str) or not _DATE_RE.match(value.strip()):
+            return self.fail(where, f"{_short(value)} is not a date;", 'a date "YYYY-MM-DD", e.g. "2024-04-30"')
+        try:
+            date.fromisoformat(value.strip())
+        except ValueError:
+            return self.fail(where, f"{value!r} is not a valid calendar date;", 'a date "YYYY-MM-DD"')
+        return value.strip()
+
+    def time_value(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        if _empty(value):
+            return None
+        if not isinstance(value, str) or not _TIME_RE.match(value.strip()):
+            return self.fail(where, f"{_short(value)} is not a time of day;", 'a time "HH:MM" (24 h), e.g. "09:30"')
+        return value.strip()[:5]
+
+    def datetime_value(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        if _empty(value):
+            return None
+        accepted = 'an ISO 8601 date-time with a UTC offset, e.g. "2024-04-30T09:00:00+09:00" or "2024-04-30T00:00:00Z"'
+        if not isinstance(value, str):
+            return self.fail(where, f"expects a date-time string, got {_short(value)};", accepted)
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return self.fail(where, f"{value!r} is not an ISO 8601 date-time;", accepted)
+        if parsed.tzinfo is None or ("T" not in value and " " not in value):
+            return self.fail(where, f"{value!r} has no time zone, so the moment is ambiguous;", accepted)
+        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def entities(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        kind = _ENTITY_TYPES[str(prop.get("type"))]
+        accepted = f'a list of {kind} codes, e.g. ["sato"]' + (" (list_users finds codes)" if kind == "user" else "")
+        if _empty(value):
+            return []
+        values = [value] if isinstance(value, str | Mapping) else value
+        if not isinstance(values, list):
+            return self.fail(where, f"expects {kind} codes, got {_short(value)};", accepted)
+        codes: list[dict[str, str]] = []
+        for v in values:
+            code = v.get("code") if isinstance(v, Mapping) else v
+            if not isinstance(code, str) or not code:
+                return self.fail(where, f"{_short(v)} is not a {kind} code;", accepted)
+            codes.append({"code": code})
+        return codes
+
+    def single_entity(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        code = value.get("code") if isinstance(value, Mapping) else value
+        if not isinstance(code, str) or not code:
+            return self.fail(where, f"expects one user code, got {_short(value)};", 'a user code, e.g. "sato"')
+        return {"code": code}
+
+    def files(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        accepted = "a list of file keys: from upload_file, or the fileKey of files already on the record"
+        if _empty(value):
+            if prop.get("required"):
+                return self.fail(where, "is required and cannot be empty;", accepted)
+            return []
+        values = [value] if isinstance(value, str | Mapping) else value
+        if not isinstance(values, list):
+            return self.fail(where, f"expects file keys, got {_short(value)};", accepted)
+        keys: list[dict[str, str]] = []
+        for v in values:
+            key = v.get("fileKey") if isinstance(v, Mapping) else v
+            if not isinstance(key, str) or not key:
+                return self.fail(where, f"{_short(v)} is not a file key;", accepted)
+            keys.append({"fileKey": key})
+        return keys
+
+
+_HANDLERS: dict[str, Any] = {
+    **{t: _Checker.text for t in _TEXT_TYPES},
+    "NUMBER": _Checker.number,
+    "RADIO_BUTTON": _Checker.choice,
+    "DROP_DOWN": _Checker.choice,
+    "CHECK_BOX": _Checker.multi_choice,
+    "MULTI_SELECT": _Checker.multi_choice,
+    "DATE": _Checker.date_value,
+    "TIME": _Checker.time_value,
+    "DATETIME": _Checker.datetime_value,
+    "CREATED_TIME": _Checker.datetime_value,
+    "UPDATED_TIME": _Checker.datetime_value,
+    "USER_SELECT": _Checker.entities,
+    "ORGANIZATION_SELECT": _Checker.entities,
+    "GROUP_SELECT": _Checker.entities,
+    "CREATOR": _Checker.single_entity,
+    "MODIFIER": _Checker.single_entity,
+    "FILE": _Checker.files,
+}
+
+
+def _options(prop: Mapping[str, Any]) -> list[str]:
+    return option_labels(prop)
+
+
+def _choices(options: Sequence[str], wrong: str | None = None) -> str:
+    if not options:
+        return "an option label of this field"
+    if wrong is not None:
+        close = [o for o in options if o.lower() == wrong.lower()] or difflib.get_close_matches(wrong, options, n=1)
+        if close:
+            return f"one of {_list(options)} (did you mean {close[0]!r}?)"
+    return f"one of {_list(options)}"
+
+
+def _list(options: Sequence[str], limit: int = 25) -> str:
+    shown = ", ".join(repr(o) for o in options[:limit])
+    return f"[{shown}{', …' if len(options) > limit else ''}]"
+
+
+def _describe(prop: Mapping[str, Any]) -> str:
+    ftype = str(prop.get("type", ""))
+    if ftype == "NUMBER":
+        lo, hi = _dec_or_none(prop.get("minValue")), _dec_or_none(prop.get("maxValue"))
+        rng = ""
+        if lo is not None or hi is not None:
+            rng = f" between {lo if lo is not None else '-∞'} and {hi if hi is not None else '∞'}"
+        return f'a number{rng}, e.g. 1200 or "1200.5"'
+    if ftype in ("RADIO_BUTTON", "DROP_DOWN"):
+        return _choices(_options(prop))
+    if ftype in ("CHECK_BOX", "MULTI_SELECT"):
+        return f"a list of labels from {_list(_options(prop))}"
+    if ftype in _ENTITY_TYPES:
+        return f"a list of {_ENTITY_TYPES[ftype]} codes"
+    if ftype == "DATE":
+        return 'a date "YYYY-MM-DD"'
+    if ftype == "TIME":
+        return 'a time "HH:MM"'
+    if ftype == "DATETIME":
+        return 'an ISO 8601 date-time with offset, e.g. "2024-04-30T09:00:00Z"'
+    if ftype == "FILE":
+        return "a list of file keys from upload_file"
+    if ftype == "SUBTABLE":
+        return "a list of row objects"
+    return "text"
+
+
+def _row_hint(prop: Mapping[str, Any]) -> str:
+    inner = list((prop.get("fields") or {}).keys())
+    return f'a list of row objects with keys from {inner} (add "$id" to keep an existing row)'
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _dec_or_none(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _canonical_decimal(d: Decimal) -> str:
+    """Plain positional notation without exponent or trailing zeros: what Kintone stores."""
+    if d == d.to_integral_value():
+        return str(d.quantize(Decimal(1)))
+    return format(d.normalize(), "f")

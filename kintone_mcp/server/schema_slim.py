@@ -1,0 +1,138 @@
+"""Make the advertised tool schemas lean without changing what they accept.
+
+pydantic's JSON schemas carry keywords that cost bytes in every ``tools/list`` answer and tell a model nothing:
+``title`` on every property (the property name again, title-cased) and on the root (a Python class name),
+``additionalProperties: true`` (the default), and single-use ``$defs`` reached through a ``$ref``. On input
+schemas, ``anyOf: [X, {"type": "null"}]`` with ``default: null`` says "optional" a second time: ``required``
+already says it. Measured on a 20-tool server this cut tools/list by about a fifth (mcp-sdk-v2.md §6.3).
+
+Argument validation uses the pydantic model, never the advertised dict, so rewriting the dict is safe. Output
+schemas keep their ``anyOf`` with null: the SDK dumps ``None`` as ``null`` and clients validate against it.
+
+Only schema positions are walked, so a *property named* ``title`` survives while the ``title`` keyword goes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Literal
+
+Kind = Literal["input", "output"]
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SCHEMA_SINGLE = ("items", "not", "additionalProperties", "contains", "if", "then", "else", "propertyNames")
+_NULL = {"type": "null"}
+
+
+def slim(schema: dict[str, Any] | None, kind: Kind) -> dict[str, Any] | None:
+    if schema is None:
+        return None
+    out = copy.deepcopy(schema)
+    _inline_single_use_defs(out)
+    result = _walk(out, kind)
+    assert isinstance(result, dict)
+    return result
+
+
+def _walk(node: Any, kind: Kind) -> Any:
+    if not isinstance(node, dict):
+        return node
+    node.pop("title", None)
+    if node.get("additionalProperties") is True:
+        del node["additionalProperties"]
+    if kind == "output":
+        node.pop("default", None)
+    for key in _SCHEMA_MAPS:
+        sub = node.get(key)
+        if isinstance(sub, dict):
+            node[key] = {name: _walk(s, kind) for name, s in sub.items()}
+    for key in _SCHEMA_LISTS:
+        sub = node.get(key)
+        if isinstance(sub, list):
+            node[key] = [_walk(s, kind) for s in sub]
+    for key in _SCHEMA_SINGLE:
+        if isinstance(node.get(key), dict):
+            node[key] = _walk(node[key], kind)
+    if kind == "input":
+        _collapse_optional(node)
+    return node
+
+
+def _collapse_optional(node: dict[str, Any]) -> None:
+    """``{"anyOf": [X, null], "default": null, ...}`` -> ``{...X, ...}``: optionality already lives in ``required``."""
+    any_of = node.get("anyOf")
+    if not isinstance(any_of, list) or _NULL not in any_of or node.get("default") is not None:
+        return
+    rest = [s for s in any_of if s != _NULL]
+    node.pop("default", None)
+    del node["anyOf"]
+    if len(rest) == 1:
+        for k, v in rest[0].items():
+            node.setdefault(k, v)
+    else:
+        node["anyOf"] = rest
+
+
+def _refs(node: Any, found: list[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            found.append(ref[len("#/$defs/") :])
+        for v in node.values():
+            _refs(v, found)
+    elif isinstance(node, list):
+        for v in node:
+            _refs(v, found)
+
+
+def _reaches(defs: dict[str, Any], start: str, target: str) -> bool:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in defs:
+            continue
+        seen.add(name)
+        refs: list[str] = []
+        _refs(defs[name], refs)
+        if target in refs:
+            return True
+        stack.extend(refs)
+    return False
+
+
+def _inline_single_use_defs(schema: dict[str, Any]) -> None:
+    defs = schema.get("$defs")
+    if not isinstance(defs, dict):
+        return
+    while True:
+        refs: list[str] = []
+        _refs(schema, refs)
+        single = [n for n in defs if refs.count(n) == 1 and not _reaches(defs, n, n)]
+        if not single:
+            break
+        name = single[0]
+        body = defs.pop(name)
+        _replace_ref(schema, f"#/$defs/{name}", body)
+    if not defs:
+        del schema["$defs"]
+
+
+def _replace_ref(node: Any, ref: str, body: dict[str, Any]) -> bool:
+    if isinstance(node, dict):
+        if node.get("$ref") == ref:
+            del node["$ref"]
+            for k, v in copy.deepcopy(body).items():
+                node.setdefault(k, v)
+            return True
+        return any(_replace_ref(v, ref, body) for v in node.values())
+    if isinstance(node, list):
+        return any(_replace_ref(v, ref, body) for v in node)
+    return False
+
+
+def compact_size(obj: Any) -> int:
+    """Bytes of ``obj`` as compact UTF-8 JSON: how it travels on the wire."""
+    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())
