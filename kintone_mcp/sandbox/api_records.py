@@ -1,0 +1,7 @@
+"""Record endpoints: record.json and records.json."""
+
+from __future__ import annotations
+
+from kintone_mcp.sandbox.routing import Router
+
+router = Router()

@@ -1,0 +1,153 @@
+"""Who is calling: the Basic gate, then password, API-token or (later) OAuth authentication.
+
+Order of checks, following kintone-api.md §2:
+
+1. The optional Basic gate (``Authorization: Basic``) guards the whole domain, in addition to everything else.
+2. ``X-Cybozu-Authorization`` (password) wins when present, even if API tokens are also sent.
+3. ``X-Cybozu-API-Token`` (one or more app tokens, comma-separated or repeated, at most 9).
+4. ``Authorization: Bearer`` (OAuth) has its own branch so that the OAuth issue only fills it in.
+5. Nothing: 401 CB_AU01.
+
+Secrets never reach an error message: errors name the scheme that failed, never the value sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from starlette.datastructures import Headers
+
+from kintone_mcp.sandbox import directory
+from kintone_mcp.sandbox.config import ADMIN_LOGIN, TOKEN_PERMISSIONS
+from kintone_mcp.sandbox.errors import KintoneError
+
+MAX_TOKENS_PER_REQUEST = 9
+
+Scheme = Literal["password", "token", "oauth"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller.
+
+    ``login`` is the user the request acts as (Administrator for API tokens, as Kintone attributes token writes).
+    ``token_apps`` maps app id to the permissions of the token sent for it (empty unless ``scheme == "token"``).
+    """
+
+    scheme: Scheme
+    login: str
+    token_apps: Mapping[int, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def uses_token(self) -> bool:
+        return self.scheme == "token"
+
+
+def check_basic_gate(headers: Headers, expected: tuple[str, str] | None) -> None:
+    """The Basic gate of a domain that turned it on: checked before, and in addition to, Kintone auth."""
+    if expected is None:
+        return
+    header = headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    ok = False
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        user, sep, password = decoded.partition(":")
+        ok = bool(sep) and hmac.compare_digest(user, expected[0]) and hmac.compare_digest(password, expected[1])
+    if not ok:
+        raise KintoneError(
+            401,
+            "CB_AU01",
+            "This domain requires Basic authentication: send 'Authorization: Basic base64(user:password)' "
+            "with the Basic credentials in addition to your Kintone credentials.",
+            headers={"WWW-Authenticate": 'Basic realm="kintone sandbox"'},
+        )
+
+
+def authenticate(conn: sqlite3.Connection, headers: Headers, *, basic_gate: bool) -> Principal:
+    """Dispatch on the credentials present; see the module docstring for the order."""
+    password_header = headers.get("x-cybozu-authorization")
+    if password_header is not None:
+        return _password(conn, password_header)
+    token_headers = headers.getlist("x-cybozu-api-token")
+    if token_headers:
+        return _tokens(conn, token_headers)
+    authorization = headers.get("authorization", "")
+    # With the Basic gate on, the Authorization header carries the gate's credentials, not OAuth.
+    if not basic_gate and authorization.lower().startswith("bearer "):
+        return _oauth(conn, authorization[7:].strip())
+    raise KintoneError(
+        401,
+        "CB_AU01",
+        "Please login. Send X-Cybozu-Authorization (base64 of login:password) or X-Cybozu-API-Token.",
+    )
+
+
+def _password(conn: sqlite3.Connection, header: str) -> Principal:
+    try:
+        decoded = base64.b64decode(header.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    login, sep, password = decoded.partition(":")
+    if not sep or not directory.check_password(conn, login, password):
+        raise KintoneError(
+            401,
+            "CB_WA01",
+            "Password authentication failed: check the login name and password "
+            "(X-Cybozu-Authorization is base64 of 'login:password').",
+        )
+    return Principal(scheme="password", login=login)
+
+
+def _tokens(conn: sqlite3.Connection, header_values: list[str]) -> Principal:
+    tokens = [t.strip() for value in header_values for t in value.split(",") if t.strip()]
+    if not tokens:
+        raise KintoneError(400, "GAIA_IA02", "The API token is empty: send a token in X-Cybozu-API-Token.")
+    if len(tokens) > MAX_TOKENS_PER_REQUEST:
+        raise KintoneError(
+            400,
+            "CB_VA01",
+            f"Too many API tokens: at most {MAX_TOKENS_PER_REQUEST} may be sent in one request, "
+            f"{len(tokens)} were sent.",
+        )
+    placeholders = ",".join("?" * len(tokens))
+    rows = {
+        r["token"]: r
+        for r in conn.execute(f"SELECT token, app, permissions FROM api_tokens WHERE token IN ({placeholders})", tokens)
+    }
+    apps: dict[int, frozenset[str]] = {}
+    for position, token in enumerate(tokens, start=1):
+        row = rows.get(token)
+        if row is None:
+            raise KintoneError(
+                400,
+                "GAIA_IA02",
+                f"API token number {position} in the request does not match any token: check that it was "
+                "copied whole and that the app settings were updated after generating it.",
+            )
+        app = int(row["app"])
+        if app in apps:
+            raise KintoneError(
+                400, "GAIA_DA03", f"Two API tokens for the same app (app {app}) were sent: send one token per app."
+            )
+        apps[app] = frozenset(p for p in row["permissions"].split(",") if p in TOKEN_PERMISSIONS)
+    return Principal(scheme="token", login=ADMIN_LOGIN, token_apps=apps)
+
+
+def _oauth(conn: sqlite3.Connection, access_token: str) -> Principal:
+    # The OAuth issue fills this in: look the access token up, check expiry, and carry its scopes on the Principal.
+    raise KintoneError(
+        401,
+        "CB_AU01",
+        "OAuth access tokens are not supported by this sandbox yet: authenticate with a password "
+        "(X-Cybozu-Authorization) or an API token (X-Cybozu-API-Token).",
+    )

@@ -1,0 +1,59 @@
+"""How a sandbox is set up: storage, seed data, extra credentials and operational knobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from kintone_mcp.sandbox.operations import OperationsConfig
+
+#: The permissions an app API token can carry, in Kintone's order.
+TOKEN_PERMISSIONS: tuple[str, ...] = ("view", "add", "edit", "delete", "manage")
+
+ADMIN_LOGIN = "Administrator"
+DEFAULT_PASSWORD = "sandbox"
+DEFAULT_TIMEZONE = "Asia/Tokyo"
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    """A user to create (or whose password to reset) at start-up."""
+
+    login: str
+    password: str
+    name: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    primary_organization: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiTokenSpec:
+    """An app API token to register at start-up; ``permissions`` is a subset of TOKEN_PERMISSIONS."""
+
+    app: int
+    token: str
+    permissions: frozenset[str] = frozenset(TOKEN_PERMISSIONS)
+
+
+@dataclass
+class SandboxConfig:
+    #: SQLite file; None keeps everything in memory for the life of the Sandbox object.
+    db_path: str | Path | None = None
+    #: Seed the demo users, organisations, groups, spaces and the three demo apps (only into a fresh database).
+    demo: bool = True
+    #: Number of records in the Deals demo app (benchmarks raise it to 100,000+).
+    demo_records: int = 300
+    #: Seed of the demo data generator: the same seed gives the same records.
+    seed: int = 20240401
+    users: list[UserSpec] = field(default_factory=list)
+    api_tokens: list[ApiTokenSpec] = field(default_factory=list)
+    #: (user, password) of the optional Basic gate checked in addition to Kintone authentication.
+    basic_auth: tuple[str, str] | None = None
+    operations: OperationsConfig = field(default_factory=OperationsConfig)
+    #: Wall clock used for record timestamps and query functions; tests pin it.
+    clock: Callable[[], datetime] | None = None
+    #: On add, an omitted SUBTABLE gets one row of default values (as the Kintone form does) rather than none.
+    #: Real Kintone's REST behaviour here is unconfirmed, hence the switch.
+    subtable_default_row: bool = True

@@ -1,0 +1,53 @@
+"""Turning results and KintoneError into HTTP responses shaped like Kintone's."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from typing import Any
+
+from starlette.responses import Response
+
+from kintone_mcp.sandbox import messages
+from kintone_mcp.sandbox.errors import KintoneError
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_error_id() -> str:
+    """A fresh random id per error, as Kintone gives (clients quote it to support; tests must not compare it)."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(20))
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # Compact separators and raw UTF-8: record pages are large and mostly text.
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(payload, status_code=status, headers=headers, media_type="application/json; charset=utf-8")
+
+
+def error_body(exc: KintoneError, accept_language: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": exc.code,
+        "id": new_error_id(),
+        "message": messages.localize(exc.code, exc.message, accept_language),
+    }
+    if exc.errors:
+        body["errors"] = exc.errors
+    return body
+
+
+def error_response(exc: KintoneError, accept_language: str | None) -> Response:
+    headers = {"X-Cybozu-Error": exc.code, **exc.headers}
+    return json_response(error_body(exc, accept_language), exc.status, headers)
+
+
+def invalid(key: str, message: str) -> KintoneError:
+    """A CB_VA01 validation error about one request parameter or record field."""
+    return KintoneError(400, "CB_VA01", "Missing or invalid input.", {key: {"messages": [message]}})
+
+
+def invalid_many(errors: dict[str, list[str]]) -> KintoneError:
+    return KintoneError(
+        400, "CB_VA01", "Missing or invalid input.", {k: {"messages": v} for k, v in errors.items()}
+    )

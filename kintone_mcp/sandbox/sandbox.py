@@ -1,0 +1,244 @@
+"""The Sandbox object: storage, seed data and the ASGI app that answers like Kintone."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from kintone_mcp.sandbox import auth, directory, operations
+from kintone_mcp.sandbox.appstore import AppInfo
+from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD, TOKEN_PERMISSIONS, SandboxConfig
+from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.params import Params, parse_query_items
+from kintone_mcp.sandbox.responses import error_response, json_response
+from kintone_mcp.sandbox.routing import Api, Endpoint, RequestContext, Router
+from kintone_mcp.sandbox.store import Store
+
+logger = logging.getLogger(__name__)
+
+_METHODS = ["GET", "POST", "PUT", "DELETE"]
+
+
+def format_time(moment: datetime) -> str:
+    """Kintone's timestamp form: UTC, minute precision."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:00Z")
+
+
+def default_routers() -> list[Router]:
+    # Imported here so that endpoint modules can import this module's helpers without a cycle.
+    from kintone_mcp.sandbox import api_apps, api_records, api_settings
+
+    return [api_apps.router, api_settings.router, api_records.router]
+
+
+class Sandbox:
+    """A Kintone-compatible server over SQLite. ``asgi_app`` is what to serve or to hand to httpx.ASGITransport."""
+
+    def __init__(self, config: SandboxConfig | None = None, *, routers: Iterable[Router] | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.store = Store(self.config.db_path)
+        self.router = Router()
+        self.router.include(default_routers() if routers is None else routers)
+        self._bootstrap()
+        self.starlette = Starlette(
+            routes=[
+                Route("/k/v1/{path:path}", self._kintone, methods=_METHODS),
+                Route("/k/guest/{space:int}/v1/{path:path}", self._kintone, methods=_METHODS),
+                Route("/v1/{path:path}", self._user_api, methods=_METHODS),
+            ]
+        )
+        self.asgi_app: ASGIApp = operations.wrap(self.starlette, self.config.operations)
+
+    # -- clock ---------------------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        moment = self.config.clock() if self.config.clock is not None else datetime.now(UTC)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+    def now_text(self) -> str:
+        return format_time(self.now())
+
+    # -- setup ---------------------------------------------------------------------------------------------------
+
+    def _bootstrap(self) -> None:
+        now = self.now_text()
+        fresh = self.store.get_meta("initialized") is None
+        with self.store.transaction() as conn:
+            if fresh:
+                self.store.set_meta(conn, "initialized", now)
+                directory.upsert_user(conn, ADMIN_LOGIN, DEFAULT_PASSWORD, name="Administrator", now=now)
+                if self.config.demo:
+                    from kintone_mcp.sandbox import demo
+
+                    demo.seed(self, conn)
+            for user in self.config.users:
+                directory.upsert_user(
+                    conn,
+                    user.login,
+                    user.password,
+                    name=user.name,
+                    now=now,
+                    timezone=user.timezone,
+                    primary_org=user.primary_organization,
+                )
+            for token in self.config.api_tokens:
+                self.add_api_token(token.app, token.token, token.permissions, conn=conn)
+
+    def add_api_token(
+        self,
+        app: int,
+        token: str,
+        permissions: Iterable[str] = TOKEN_PERMISSIONS,
+        *,
+        demo: bool = False,
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
+        perms = [p for p in TOKEN_PERMISSIONS if p in set(permissions)]
+        with self.store.within(conn) as c:
+            c.execute(
+                "INSERT INTO api_tokens(token, app, permissions, demo) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(token) DO UPDATE SET app = excluded.app, permissions = excluded.permissions",
+                (token, app, ",".join(perms), int(demo)),
+            )
+
+    def add_user(
+        self,
+        login: str,
+        password: str = DEFAULT_PASSWORD,
+        *,
+        name: str | None = None,
+        timezone: str = "Asia/Tokyo",
+        primary_organization: str | None = None,
+    ) -> None:
+        with self.store.transaction() as conn:
+            directory.upsert_user(
+                conn, login, password, name=name, now=self.now_text(), timezone=timezone,
+                primary_org=primary_organization,
+            )
+
+    def add_space(self, name: str, *, guest: bool = False, conn: sqlite3.Connection | None = None) -> int:
+        with self.store.within(conn) as c:
+            next_id = c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM spaces").fetchone()[0]
+            c.execute(
+                "INSERT INTO spaces(id, name, is_guest, default_thread) VALUES (?, ?, ?, ?)",
+                (next_id, name, int(guest), next_id),
+            )
+        return int(next_id)
+
+    def set_allowed_users(self, app: int, logins: list[str] | None) -> None:
+        """Restrict an app to these users (None: everyone). Administrator is always allowed."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE apps SET allowed_users = ? WHERE id = ?", (None if logins is None else json.dumps(logins), app)
+            )
+
+    @property
+    def demo_tokens(self) -> dict[int, str]:
+        """The full-permission token of each demo app (app id -> token)."""
+        with self.store.reading() as conn:
+            rows = conn.execute("SELECT app, token FROM api_tokens WHERE demo = 1 ORDER BY app").fetchall()
+        return {int(r["app"]): str(r["token"]) for r in rows}
+
+    def guest_space_of(self, conn: sqlite3.Connection, info: AppInfo) -> int | None:
+        """The guest space an app lives in, or None for apps outside guest spaces."""
+        if info.space_id is None:
+            return None
+        row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (info.space_id,)).fetchone()
+        return info.space_id if row is not None and row["is_guest"] else None
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- HTTP ----------------------------------------------------------------------------------------------------
+
+    async def _kintone(self, request: Request) -> Response:
+        space = request.path_params.get("space")
+        return await self._dispatch(request, "kintone", request.path_params["path"], space)
+
+    async def _user_api(self, request: Request) -> Response:
+        return await self._dispatch(request, "user", request.path_params["path"], None)
+
+    async def _dispatch(self, request: Request, api: Api, path: str, guest_space: int | None) -> Response:
+        accept_language = request.headers.get("accept-language")
+        try:
+            params = await _read_params(request)
+            endpoint = self.router.resolve(api, request.method, path)
+            result = await anyio.to_thread.run_sync(
+                partial(self._execute, endpoint, request.method, path, request.headers, params, guest_space)
+            )
+        except KintoneError as exc:
+            return error_response(exc, accept_language)
+        except Exception:
+            logger.exception("unexpected error in %s %s", request.method, request.url.path)
+            return error_response(
+                KintoneError(500, "CB_IL02", "Unexpected error in the sandbox; see its log for details."),
+                accept_language,
+            )
+        return json_response(result)
+
+    def _execute(
+        self,
+        endpoint: Endpoint | None,
+        method: str,
+        path: str,
+        headers: Headers,
+        params: dict[str, Any],
+        guest_space: int | None,
+    ) -> Any:
+        auth.check_basic_gate(headers, self.config.basic_auth)
+        if endpoint is None or endpoint.auth:
+            with self.store.reading() as conn:
+                principal = auth.authenticate(conn, headers, basic_gate=self.config.basic_auth is not None)
+        else:
+            principal = auth.Principal(scheme="password", login="")
+        if endpoint is None:
+            allowed = self.router.methods("kintone", path)
+            hint = f" It supports {', '.join(allowed)}." if allowed else ""
+            raise KintoneError(404, "CB_NF01", f"The API {method} {path} does not exist in this sandbox.{hint}")
+        if principal.uses_token and not endpoint.tokens:
+            raise KintoneError(
+                403,
+                "GAIA_NO01",
+                f"Using this API token, you cannot run the specified API: {endpoint.path} does not accept API "
+                "tokens; use password authentication.",
+            )
+        with self.store.transaction() if endpoint.writes else self.store.reading() as conn:
+            ctx = RequestContext(
+                sandbox=self,
+                conn=conn,
+                principal=principal,
+                params=Params(params),
+                guest_space=guest_space,
+                now=self.now(),
+                accept_language=headers.get("accept-language"),
+            )
+            return endpoint.handler(ctx)
+
+
+async def _read_params(request: Request) -> dict[str, Any]:
+    params = parse_query_items(request.query_params.multi_items())
+    body = await request.body()
+    if body.strip():
+        try:
+            decoded = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise KintoneError(
+                400, "CB_IJ01", f"The request body is not valid JSON ({exc}); send a JSON object."
+            ) from exc
+        if not isinstance(decoded, dict):
+            raise KintoneError(400, "CB_IJ01", "The request body must be a JSON object.")
+        params.update(decoded)
+    return params
