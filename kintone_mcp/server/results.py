@@ -1,0 +1,35 @@
+"""How a tool answers: structured content dumped through its output model, and the same data as compact JSON text.
+
+MCP asks a tool that returns structured content to also return it serialised in a text block, for clients that do
+not read ``structuredContent``. The SDK's default text is indented JSON; ours is compact, which matters for record
+lists. Dumping through the model (never handing the SDK a hand-built dict) guarantees that what is sent matches the
+advertised outputSchema exactly: the SDK validates leniently but sends the original dict.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+
+from kintone_mcp.server.models import Out
+
+
+def dump(model: Out) -> dict[str, Any]:
+    data: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return data
+
+
+def compact_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def ok(model: Out) -> CallToolResult:
+    data = dump(model)
+    return CallToolResult(content=[TextContent(type="text", text=compact_json(data))], structured_content=data)
+
+
+def failure(text: str) -> CallToolResult:
+    """An ``isError`` result: what went wrong and how to correct the next call, in words for the model."""
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
