@@ -1,0 +1,78 @@
+"""The distribution manifests agree with each other and with the published schemas (offline: vendored subset)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft7Validator
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFESTS = ROOT / "manifests"
+SUBSET = Path(__file__).parent / "schemas" / "registry-server.subset.schema.json"
+SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _registry_errors(doc: dict[str, Any]) -> list[str]:
+    validator = Draft7Validator(_load(SUBSET), format_checker=Draft7Validator.FORMAT_CHECKER)
+    return [e.message for e in validator.iter_errors(doc)]
+
+
+def test_server_json_is_valid_against_the_registry_schema() -> None:
+    assert _registry_errors(_load(MANIFESTS / "server.json")) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [
+        (("version",), "latest"),
+        (("version",), "^0.1.0"),
+        (("description",), "x" * 101),
+        (("name",), "kintone-mcp"),
+        (("packages", 0, "version"), "latest"),
+        (("packages", 0, "transport"), {"type": "websocket"}),
+    ],
+)
+def test_the_vendored_schema_rejects_what_the_registry_rejects(path: tuple[Any, ...], bad: Any) -> None:
+    doc = copy.deepcopy(_load(MANIFESTS / "server.json"))
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = bad
+    assert _registry_errors(doc)
+
+
+def test_mcpb_manifest_has_a_user_setting_for_every_environment_variable() -> None:
+    manifest = _load(MANIFESTS / "manifest.json")
+    env: dict[str, str] = manifest["server"]["mcp_config"]["env"]
+    user_config: dict[str, Any] = manifest["user_config"]
+    used = {m.group(1) for v in env.values() for m in re.finditer(r"\$\{user_config\.(\w+)\}", v)}
+    assert used == set(user_config), "every user setting is passed to the server and every variable is settable"
+    registry_env = {e["name"] for e in _load(MANIFESTS / "server.json")["packages"][0]["environmentVariables"]}
+    assert registry_env <= set(env), "the registry entry documents no variable the bundle cannot set"
+    for name, value in env.items():
+        key = re.fullmatch(r"\$\{user_config\.(\w+)\}", value)
+        assert key is not None
+        secret = any(w in name for w in SECRET_WORDS)
+        assert bool(user_config[key.group(1)].get("sensitive")) == secret, name
+
+
+def test_registry_marks_every_secret() -> None:
+    for var in _load(MANIFESTS / "server.json")["packages"][0]["environmentVariables"]:
+        assert bool(var.get("isSecret")) == any(w in var["name"] for w in SECRET_WORDS), var["name"]
+
+
+@pytest.mark.parametrize("name", ["claude_desktop.json", "claude_code.mcp.json", "vscode.mcp.json", "cursor.mcp.json"])
+def test_client_snippets_are_json_and_launch_the_server(name: str) -> None:
+    doc = _load(MANIFESTS / "clients" / name)
+    servers = doc.get("mcpServers") or doc.get("servers")
+    assert servers and servers["kintone"]["args"][-1] == "kintone-mcp"
+    assert all(k.startswith("KINTONE_") for k in servers["kintone"]["env"])
