@@ -37,6 +37,7 @@ from kintone_mcp.query.builder import (
     or_,
     value,
 )
+from kintone_mcp.query.check import QueryProblem, check_query
 from kintone_mcp.query.errors import QuerySyntaxError
 from kintone_mcp.query.operators import allowed_functions, allowed_operators
 from kintone_mcp.query.parser import parse
@@ -53,6 +54,7 @@ __all__ = [
     "Or",
     "OrderKey",
     "Query",
+    "QueryProblem",
     "QuerySyntaxError",
     "StringLit",
     "Value",
@@ -61,6 +63,7 @@ __all__ = [
     "allowed_operators",
     "and_",
     "build_query",
+    "check_query",
     "cond",
     "eq",
     "field_ref",
