@@ -1,0 +1,150 @@
+"""Typed async Kintone client (httpx + pydantic).
+
+Build one from the launch configuration (``kintone_mcp.config.build_client(load_settings())``) or directly::
+
+    from kintone_mcp.auth import ApiToken, ApiTokenAuth, Credentials, PasswordAuth
+    from kintone_mcp.client import KintoneClient
+
+    async with KintoneClient(
+        "https://example.cybozu.com",
+        credentials=Credentials(rest=PasswordAuth("sato", "..."), user_api=PasswordAuth("sato", "...")),
+    ) as client:
+        page = await client.get_records(2, query='Stage in ("Won") order by $id asc limit 100', total_count=True)
+
+One client holds one connection pool; share it. Every method is a coroutine (or an async generator).
+
+Apps (:mod:`.apps`)
+    ``list_apps(ids=, codes=, name=, space_ids=, limit=100, offset=0) -> list[App]``; ``list_all_apps()``;
+    ``get_app(app) -> App``; ``get_fields(app, lang=) -> FormFields`` (``.properties``: code -> a
+    ``FieldProperty`` discriminated on ``type``, with ``options``/``option_labels``, ``lookup``, subtable
+    ``fields``; ``.field_types()``, ``.raw()`` for Kintone's own dicts); ``get_layout(app) -> FormLayout``;
+    ``get_views(app) -> Views``; ``get_process_settings(app) -> ProcessSettings``. ``preview=True`` reads the
+    pre-live settings. With API tokens mapped to apps, ``list_apps`` reads those apps one by one (Kintone's
+    apps.json refuses tokens).
+
+Records (:mod:`.records`, :mod:`.cursor`)
+    ``get_record(app, id) -> Record``; ``get_records(app, query=, fields=, total_count=False) -> RecordsPage``
+    (``records``, ``total_count``, ``warning``); ``iter_records(app, query=, fields=, page_size=500)`` and
+    ``iter_record_pages(...)``: async generators over every match through the cursor API, which delete the cursor
+    when stopped early, on error or on cancellation (use ``contextlib.aclosing`` when breaking out).
+    A :class:`Record` is a read-only mapping over Kintone's raw ``{code: {"type", "value"}}`` dict (``.raw``),
+    with ``.id``, ``.revision``, ``.value(code)`` and typed ``.field(code)`` / ``.typed()`` on demand.
+
+    Writes take records in Kintone's write form (``{"Title": {"value": "x"}}``):
+    ``add_record(app, record) -> WrittenRecord`` (id, revision); ``update_record(app, record, id= | update_key=,
+    revision=)``; ``upsert_record(app, update_key, record) -> WrittenRecord`` (``operation`` INSERT/UPDATE);
+    ``delete_record(app, id, revision=)``. Many: ``add_records``, ``update_records([RecordUpdate])``,
+    ``upsert_records``, ``delete_records(app, ids, revisions=)``, ``update_statuses([StatusChange])`` return a
+    :class:`WriteResult`: up to 100 records go in one request; more go as bulkRequest transactions of up to
+    2,000 (20 x 100), each atomic, sent in order. If the first transaction fails nothing was written and the
+    :class:`ApiError` is raised; if a later one fails :class:`BulkWriteError` says which records were committed,
+    which transaction was rolled back and which were never sent. ``all_or_nothing=True`` refuses writes that
+    cannot be one transaction.
+
+Process management
+    ``update_status(app, id, action, assignee=, revision=) -> WrittenRecord``; ``update_statuses(app, changes)``;
+    ``update_assignees(app, id, [login, ...], revision=)``.
+
+Comments, files
+    ``get_comments(app, record, order="desc", offset=0, limit=10) -> CommentsPage``;
+    ``add_comment(app, record, text, mentions=) -> int``; ``delete_comment(app, record, comment_id)``.
+    ``upload_file(bytes | Path | async iterable, filename=, content_type=) -> file key`` (streamed);
+    ``stream_file(file_key)`` (async context manager with ``aiter_bytes()``); ``download_file(file_key) -> bytes``;
+    ``download_file_to(file_key, path) -> int``.
+
+User API (:mod:`.directory`; needs a User API token or password authentication)
+    ``list_users(ids=, codes=, offset=, size=)``, ``list_all_users()``, ``list_organizations(...)``,
+    ``list_groups(...)``, ``get_user_organizations(login)``, ``get_user_groups(login)``,
+    ``get_organization_users(code)``, ``get_group_users(code)``.
+
+Errors (:mod:`.errors`)
+    ``KintoneError`` > ``CredentialsError`` (> ``CredentialsMissingError``: no credentials for this API or app;
+    nothing sent), ``NetworkError``, ``ApiError`` (``status``, ``code``, ``message``, ``field_errors``,
+    ``request_id``, ``retryable``) > ``AuthenticationError``, ``PermissionDeniedError``, ``NotFoundError``,
+    ``ValidationError``, ``ConflictError``, ``RateLimitError``, ``ServerError``; and ``BulkWriteError``
+    (``result``, ``error``, ``failed_record_index``). ``str()`` is actionable and never holds a secret.
+
+Retries: ``KintoneClient(retry_policy=...)`` takes a :class:`RetryPolicy` (default: never retry).
+"""
+
+from kintone_mcp.client.client import KintoneClient
+from kintone_mcp.client.connection import MAX_GET_URL_LENGTH, USER_AGENT, NoRetry, RetryPolicy
+from kintone_mcp.client.cursor import CursorPage
+from kintone_mcp.client.errors import (
+    ApiError,
+    AuthenticationError,
+    BulkWriteError,
+    ConflictError,
+    CredentialsError,
+    CredentialsMissingError,
+    KintoneError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+from kintone_mcp.client.files import FileDownload
+from kintone_mcp.client.models.apps import App, FormLayout, ProcessSettings, View, Views
+from kintone_mcp.client.models.comments import Comment, CommentsPage, Mention
+from kintone_mcp.client.models.directory import Group, Organization, OrganizationTitle, User, UserTitle
+from kintone_mcp.client.models.fields import FieldProperty, FormFields
+from kintone_mcp.client.models.record import Record
+from kintone_mcp.client.models.values import FieldValue
+from kintone_mcp.client.results import (
+    RecordsPage,
+    RecordUpdate,
+    StatusChange,
+    Transaction,
+    UpdateKey,
+    WriteResult,
+    WrittenRecord,
+)
+
+__all__ = [
+    "MAX_GET_URL_LENGTH",
+    "USER_AGENT",
+    "ApiError",
+    "App",
+    "AuthenticationError",
+    "BulkWriteError",
+    "Comment",
+    "CommentsPage",
+    "ConflictError",
+    "CredentialsError",
+    "CredentialsMissingError",
+    "CursorPage",
+    "FieldProperty",
+    "FieldValue",
+    "FileDownload",
+    "FormFields",
+    "FormLayout",
+    "Group",
+    "KintoneClient",
+    "KintoneError",
+    "Mention",
+    "NetworkError",
+    "NoRetry",
+    "NotFoundError",
+    "Organization",
+    "OrganizationTitle",
+    "PermissionDeniedError",
+    "ProcessSettings",
+    "RateLimitError",
+    "Record",
+    "RecordUpdate",
+    "RecordsPage",
+    "RetryPolicy",
+    "ServerError",
+    "StatusChange",
+    "Transaction",
+    "UpdateKey",
+    "User",
+    "UserTitle",
+    "ValidationError",
+    "View",
+    "Views",
+    "WriteResult",
+    "WrittenRecord",
+]

@@ -1,0 +1,150 @@
+"""App operations: list and get apps, and read an app's fields, layout, views and process settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kintone_mcp.auth.api_token import ApiTokenAuth
+from kintone_mcp.auth.basic_gate import BasicGateAuth
+from kintone_mcp.client.connection import Connection
+from kintone_mcp.client.errors import CredentialsMissingError, NotFoundError, PermissionDeniedError
+from kintone_mcp.client.models.apps import App, FormLayout, ProcessSettings, Views
+from kintone_mcp.client.models.fields import FormFields
+
+#: Kintone's page size limit for apps.json
+MAX_APPS_PER_PAGE = 100
+
+
+def _token_auth(conn: Connection) -> ApiTokenAuth | None:
+    auth = conn.credentials.rest
+    if isinstance(auth, BasicGateAuth):
+        auth = auth.inner
+    return auth if isinstance(auth, ApiTokenAuth) else None
+
+
+class AppsMixin:
+    """Part of :class:`~kintone_mcp.client.KintoneClient`."""
+
+    _conn: Connection
+    #: app -> apps its lookups and related-records read from (learnt from its fields)
+    _related_apps: dict[int, frozenset[int]]
+
+    async def list_apps(
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        codes: Sequence[str] | None = None,
+        name: str | None = None,
+        space_ids: Sequence[int] | None = None,
+        limit: int = MAX_APPS_PER_PAGE,
+        offset: int = 0,
+    ) -> list[App]:
+        """One page of apps the credentials can see (``apps.json``), ordered by app id.
+
+        ``apps.json`` does not accept API tokens. With token authentication whose tokens name their apps
+        (``APP_ID:TOKEN``), the apps are read one by one with ``app.json`` instead and filtered here; with tokens
+        of unknown apps this raises :class:`CredentialsMissingError`.
+        """
+        tokens = _token_auth(self._conn)
+        if tokens is not None:
+            return await self._list_with_tokens(tokens, ids, codes, name, space_ids, limit, offset)
+        data = await self._conn.call(
+            "GET",
+            "rest",
+            "apps",
+            params={
+                "ids": list(ids) if ids else None,
+                "codes": list(codes) if codes else None,
+                "name": name,
+                "spaceIds": list(space_ids) if space_ids else None,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        return [App.model_validate(a) for a in data["apps"]]
+
+    async def list_all_apps(self, *, name: str | None = None, space_ids: Sequence[int] | None = None) -> list[App]:
+        """Every app the credentials can see, following pages of 100."""
+        out: list[App] = []
+        while True:
+            page = await self.list_apps(name=name, space_ids=space_ids, limit=MAX_APPS_PER_PAGE, offset=len(out))
+            out.extend(page)
+            if len(page) < MAX_APPS_PER_PAGE or _token_auth(self._conn) is not None:
+                return out
+
+    async def _list_with_tokens(
+        self,
+        tokens: ApiTokenAuth,
+        ids: Sequence[int] | None,
+        codes: Sequence[str] | None,
+        name: str | None,
+        space_ids: Sequence[int] | None,
+        limit: int,
+        offset: int,
+    ) -> list[App]:
+        if tokens.has_unmapped:
+            raise CredentialsMissingError(
+                "Kintone does not let API tokens list apps (apps.json). Give each token's app id as "
+                "APP_ID:TOKEN in KINTONE_API_TOKEN so the client can read those apps one by one, or use "
+                "password authentication."
+            )
+        wanted = sorted(tokens.mapped_apps if not ids else set(ids) & tokens.mapped_apps)
+        apps: list[App] = []
+        for app_id in wanted:
+            try:
+                apps.append(await self.get_app(app_id))
+            except (NotFoundError, PermissionDeniedError):
+                continue  # a token for a deleted app, or one without the right to read it: not listable
+        if codes:
+            apps = [a for a in apps if a.code in set(codes)]
+        if name:
+            apps = [a for a in apps if name.casefold() in a.name.casefold()]
+        if space_ids:
+            apps = [a for a in apps if a.space_id in set(space_ids)]
+        return apps[offset : offset + limit]
+
+    async def get_app(self, app: int) -> App:
+        data = await self._conn.call("GET", "rest", "app", params={"id": app}, apps=(app,))
+        return App.model_validate(data)
+
+    async def get_fields(self, app: int, *, lang: str | None = None, preview: bool = False) -> FormFields:
+        """Every field with its type and settings (options, lookups, subtable fields)."""
+        endpoint = "preview/app/form/fields" if preview else "app/form/fields"
+        data = await self._conn.call("GET", "rest", endpoint, params={"app": app, "lang": lang}, apps=(app,))
+        fields = FormFields.from_json(data)
+        self._related_apps[app] = fields.related_apps()
+        return fields
+
+    async def get_layout(self, app: int, *, preview: bool = False) -> FormLayout:
+        endpoint = "preview/app/form/layout" if preview else "app/form/layout"
+        data = await self._conn.call("GET", "rest", endpoint, params={"app": app}, apps=(app,))
+        return FormLayout.model_validate(data)
+
+    async def get_views(self, app: int, *, lang: str | None = None, preview: bool = False) -> Views:
+        endpoint = "preview/app/views" if preview else "app/views"
+        data = await self._conn.call("GET", "rest", endpoint, params={"app": app, "lang": lang}, apps=(app,))
+        return Views.model_validate(data)
+
+    async def get_process_settings(
+        self, app: int, *, lang: str | None = None, preview: bool = False
+    ) -> ProcessSettings:
+        """Process management: whether it is on, its states (with assignees) and actions."""
+        endpoint = "preview/app/status" if preview else "app/status"
+        data = await self._conn.call("GET", "rest", endpoint, params={"app": app, "lang": lang}, apps=(app,))
+        return ProcessSettings.model_validate(data)
+
+    async def _apps_for_write(self, app: int) -> tuple[int, ...]:
+        """The apps a record write to ``app`` touches: the app, then the apps its lookups copy from.
+
+        Only matters with API tokens mapped to apps, where those apps' tokens must ride along; learnt once per
+        app from its fields.
+        """
+        tokens = _token_auth(self._conn)
+        if tokens is None or not tokens.wants_related_apps(app):
+            return (app,)
+        if app not in self._related_apps:
+            try:
+                await self.get_fields(app)
+            except PermissionDeniedError:
+                self._related_apps[app] = frozenset()
+        return (app, *sorted(self._related_apps[app] - {app}))

@@ -1,0 +1,131 @@
+"""Writes over many records: one request up to 100, bulkRequest transactions of up to 20 x 100 beyond.
+
+Kintone takes at most 100 records per write call and at most 20 calls per ``bulkRequest.json``, which runs as one
+transaction. A write of N records is therefore cut into chunks of 100 and the chunks into transactions of 20,
+sent one after the other. What is atomic is exactly one transaction; see
+:class:`~kintone_mcp.client.results.WriteResult`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from kintone_mcp.client.connection import Connection
+from kintone_mcp.client.errors import ApiError, BulkWriteError
+from kintone_mcp.client.results import Transaction, WriteResult, WrittenRecord
+
+#: records per write request (Kintone's limit)
+CHUNK_SIZE = 100
+#: requests per bulkRequest (Kintone's limit)
+REQUESTS_PER_BULK = 20
+#: records per transaction
+TRANSACTION_SIZE = CHUNK_SIZE * REQUESTS_PER_BULK
+
+T = TypeVar("T")
+PayloadOf = Callable[[Sequence[T]], dict[str, Any]]
+ResultsOf = Callable[[Any, Sequence[T]], list[WrittenRecord]]
+
+_RECORD_INDEX = re.compile(r"^records\[(\d+)\]")
+
+
+def plan(total: int) -> list[Transaction]:
+    """The transactions a write of ``total`` records is cut into (one, with no bulkRequest, up to 100)."""
+    if total <= CHUNK_SIZE:
+        return [Transaction(0, 0, total)] if total else []
+    return [
+        Transaction(i, start, min(start + TRANSACTION_SIZE, total))
+        for i, start in enumerate(range(0, total, TRANSACTION_SIZE))
+    ]
+
+
+def _shift_record_indexes(error: ApiError, offset: int) -> tuple[ApiError, int | None]:
+    """The error with ``records[k]`` keys moved to the caller's numbering, and the first record index named."""
+    first: int | None = None
+    shifted: dict[str, list[str]] = {}
+    for key, messages in error.field_errors.items():
+        match = _RECORD_INDEX.match(key)
+        if match:
+            index = int(match.group(1)) + offset
+            first = index if first is None else min(first, index)
+            key = f"records[{index}]{key[match.end() :]}"
+        shifted[key] = messages
+    if offset == 0 or first is None:
+        return error, first
+    moved = type(error)(
+        status=error.status,
+        code=error.code,
+        message=error.message,
+        field_errors=shifted,
+        request_id=error.request_id,
+        method=error.method,
+        path=error.path,
+        hint=error.hint,
+    )
+    moved.bulk_index = error.bulk_index
+    moved.retryable = error.retryable
+    return moved, first
+
+
+async def write_many(
+    conn: Connection,
+    *,
+    method: str,
+    endpoint: str,
+    items: Sequence[T],
+    payload_of: PayloadOf[T],
+    results_of: ResultsOf[T],
+    apps: Sequence[int],
+    all_or_nothing: bool = False,
+) -> WriteResult:
+    """Writes ``items`` and returns what was written; raises :class:`ApiError` when nothing was committed and
+    :class:`BulkWriteError` when earlier transactions were committed before one failed.
+
+    ``all_or_nothing=True`` refuses (before sending anything) a write that cannot be one transaction (> 2,000).
+    """
+    transactions = plan(len(items))
+    result = WriteResult(total=len(items))
+    if all_or_nothing and len(transactions) > 1:
+        raise ValueError(
+            f"{len(items)} records cannot be written atomically: one transaction holds at most {TRANSACTION_SIZE}."
+        )
+    for position, tx in enumerate(transactions):
+        batch = items[tx.start : tx.stop]
+        try:
+            if len(items) <= CHUNK_SIZE:
+                written = results_of(
+                    await conn.call(method, "rest", endpoint, body=payload_of(batch), apps=apps), batch
+                )
+            else:
+                written = await _bulk(conn, method, endpoint, batch, payload_of, results_of, apps)
+        except ApiError as exc:
+            offset = tx.start + CHUNK_SIZE * (exc.bulk_index or 0)
+            error, index = _shift_record_indexes(exc, offset)
+            if not result.committed:
+                raise error from None
+            result.failed = tx
+            result.not_attempted = transactions[position + 1 :]
+            raise BulkWriteError(result, error, index) from None
+        result.committed.append(tx)
+        result.records.extend(written)
+    return result
+
+
+async def _bulk(
+    conn: Connection,
+    method: str,
+    endpoint: str,
+    batch: Sequence[T],
+    payload_of: PayloadOf[T],
+    results_of: ResultsOf[T],
+    apps: Sequence[int],
+) -> list[WrittenRecord]:
+    chunks = [batch[i : i + CHUNK_SIZE] for i in range(0, len(batch), CHUNK_SIZE)]
+    api = conn.rest_path(endpoint)
+    body = {"requests": [{"method": method, "api": api, "payload": payload_of(chunk)} for chunk in chunks]}
+    data = await conn.call("POST", "rest", "bulkRequest", body=body, apps=apps)
+    written: list[WrittenRecord] = []
+    for chunk, answer in zip(chunks, data["results"], strict=True):
+        written.extend(results_of(answer, chunk))
+    return written

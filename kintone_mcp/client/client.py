@@ -1,0 +1,92 @@
+"""The :class:`KintoneClient`: one object, one connection pool, every operation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+
+import httpx
+
+from kintone_mcp.auth.base import Credentials
+from kintone_mcp.client.comments import CommentsMixin
+from kintone_mcp.client.connection import Connection, RetryPolicy
+from kintone_mcp.client.cursor import CursorMixin
+from kintone_mcp.client.directory import DirectoryMixin
+from kintone_mcp.client.files import FilesMixin
+from kintone_mcp.client.records import RecordsMixin
+
+
+class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, DirectoryMixin):
+    """An async Kintone client. Use it as an async context manager, or call :meth:`aclose`.
+
+    ``base_url`` is ``https://SUBDOMAIN.cybozu.com`` (or ``.kintone.com``, ``.cybozu.cn``, a sandbox's
+    ``http://127.0.0.1:PORT``). ``credentials`` pairs the REST API strategy with the User API one (see
+    :class:`kintone_mcp.auth.Credentials`). ``guest_space_id`` switches REST paths to ``/k/guest/{id}/v1/``.
+    ``transport`` replaces the network (tests pass ``httpx.ASGITransport(app=sandbox.asgi_app)``); ``mounts``
+    route schemes to other transports (the HTTPS proxy). ``retry_policy`` decides on retries (default: none).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        credentials: Credentials,
+        guest_space_id: int | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        timeout: float | httpx.Timeout = 60.0,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self._conn = Connection(
+            base_url,
+            credentials=credentials,
+            guest_space_id=guest_space_id,
+            transport=transport,
+            mounts=mounts,
+            timeout=timeout,
+            retry_policy=retry_policy,
+        )
+        self._related_apps = {}
+
+    @property
+    def base_url(self) -> str:
+        return self._conn.base_url
+
+    @property
+    def guest_space_id(self) -> int | None:
+        return self._conn.guest_space_id
+
+    @property
+    def credentials(self) -> Credentials:
+        return self._conn.credentials
+
+    @property
+    def has_rest_credentials(self) -> bool:
+        return self._conn.credentials.rest is not None
+
+    @property
+    def has_user_api_credentials(self) -> bool:
+        return self._conn.credentials.user_api is not None
+
+    def describe_credentials(self) -> str:
+        """Which credentials serve which API, without secrets (for ``check`` and error reports)."""
+        creds = self._conn.credentials
+        return f"REST API: {creds.describe('rest')}; User API: {creds.describe('user')}"
+
+    async def aclose(self) -> None:
+        await self._conn.aclose()
+
+    async def __aenter__(self) -> KintoneClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        space = f", guest_space_id={self.guest_space_id}" if self.guest_space_id is not None else ""
+        return f"KintoneClient({self.base_url!r}{space})"
