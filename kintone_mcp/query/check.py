@@ -148,7 +148,10 @@ class _Checker:
         if owner is None or owner.get("type") != "REFERENCE_TABLE":
             related = sorted(c for c, p in self.fields.items() if p.get("type") == "REFERENCE_TABLE")
             if owner is not None and owner.get("type") == "SUBTABLE":
-                hint = f"'{head}' is a table: refer to a field inside it by its own code alone, e.g. '{tail}'."
+                hint = (
+                    f"'{_clip(head)}' is a table: refer to a field inside it by its own code alone, "
+                    f"e.g. '{_clip(tail)}'."
+                )
                 suggestions: tuple[str, ...] = (tail,) if tail in (owner.get("fields") or {}) else ()
             elif related:
                 hint = f"Related-records fields in this app: {_listing(related)}."
@@ -159,8 +162,8 @@ class _Checker:
             return QueryProblem(
                 ref.pos,
                 ref.code,
-                f"'{ref.code}': the dot notation (Field.Inner) is only for fields shown in a related-records "
-                f"field, and '{head}' is not a related-records field. {hint}",
+                f"'{_clip(ref.code)}': the dot notation (Field.Inner) is only for fields shown in a related-records "
+                f"field, and '{_clip(head)}' is not a related-records field. {hint}",
                 DOT_OUTSIDE_RELATED,
                 suggestions,
             )
@@ -170,8 +173,8 @@ class _Checker:
             return QueryProblem(
                 ref.pos,
                 ref.code,
-                f"'{tail}' is not one of the fields shown in the related-records field '{head}', so it cannot be "
-                f"queried. Fields you can use: {_listing([f'{head}.{c}' for c in shown])}.",
+                f"'{_clip(tail)}' is not one of the fields shown in the related-records field '{_clip(head)}', "
+                f"so it cannot be queried. Fields you can use: {_listing([f'{_clip(head)}.{c}' for c in shown])}.",
                 UNKNOWN_FIELD,
                 close,
             )
@@ -193,10 +196,11 @@ class _Checker:
             labels[k] for k in difflib.get_close_matches(_normal_label(code), list(labels), n=3, cutoff=0.75)
         ]
         suggestions = tuple(dict.fromkeys([*by_label, *by_lower, *close, *close_labels]))
-        message = f"There is no field with the code '{code}' in this app."
+        message = f"There is no field with the code '{_clip(code)}' in this app."
         if by_label:
             message += (
-                f" '{code}' looks like the label of the field whose code is '{by_label[0]}'; queries use field codes."
+                f" '{_clip(code)}' looks like the label of the field whose code is '{by_label[0]}'; "
+                "queries use field codes."
             )
         elif suggestions:
             message += f" Did you mean {' or '.join(repr(s) for s in suggestions)}? Field codes are case-sensitive."
@@ -252,21 +256,21 @@ class _Checker:
         code = cond.field.code
         if target.type is None:  # a related app's field: only the subtable rule is known
             if cond.op in (Op.EQ, Op.NE):
-                return self.use_in(cond, f"'{code}' is a field of related records")
+                return self.use_in(cond, f"'{_clip(code)}' is a field of related records")
             return None
         nested = target.table is not None
         allowed = allowed_operators(target.type, in_subtable=nested, lenient=True)
         if cond.op in allowed:
             return None
         if nested and cond.op in (Op.EQ, Op.NE) and cond.op in allowed_operators(target.type, lenient=True):
-            return self.use_in(cond, f"'{code}' is a field inside the table '{target.table}'")
+            return self.use_in(cond, f"'{_clip(code)}' is a field inside the table '{target.table}'")
         if not allowed:
             return QueryProblem(cond.pos, code, self.not_searchable(code, target.type), OPERATOR_NOT_ALLOWED)
         ops = _ops_text(allowed)
-        message = f"The operator '{cond.op.value}' cannot be used with '{code}' ({target.type}). Allowed: {ops}."
+        message = f"The operator '{cond.op.value}' cannot be used with '{_clip(code)}' ({target.type}). Allowed: {ops}."
         replacement = {Op.EQ: Op.IN, Op.NE: Op.NOT_IN}.get(cond.op)
         if replacement in allowed and replacement is not None:
-            message += f" Write: {code} {replacement.value} (...)."
+            message += f" Write: {_clip(code)} {replacement.value} (...)."
         return QueryProblem(
             cond.pos, code, message, OPERATOR_NOT_ALLOWED, tuple(op.value for op in Op if op in allowed)
         )
@@ -277,7 +281,7 @@ class _Checker:
             cond.pos,
             cond.field.code,
             f"{what}, where '{cond.op.value}' is not allowed: use '{replacement.value}' instead, e.g. "
-            f"{cond.field.code} {replacement.value} (...).",
+            f"{_clip(cond.field.code)} {replacement.value} (...).",
             EQUALS_IN_TABLE,
             (replacement.value,),
         )
@@ -286,15 +290,17 @@ class _Checker:
         prop = self.fields.get(code) or {}
         if field_type == "SUBTABLE":
             inner = list(prop.get("fields") or {})
-            return f"'{code}' is a table and cannot be queried itself; query its fields instead: {_listing(inner)}."
+            return (
+                f"'{_clip(code)}' is a table and cannot be queried itself; query its fields instead: {_listing(inner)}."
+            )
         if field_type == "REFERENCE_TABLE":
             shown = list((prop.get("referenceTable") or {}).get("displayFields") or [])
-            usable = f": {_listing([f'{code}.{c}' for c in shown])}" if shown else ""
+            usable = f": {_listing([f'{_clip(code)}.{c}' for c in shown])}" if shown else ""
             return (
-                f"'{code}' is a related-records field and cannot be queried itself; query the fields it shows as "
-                f"{code}.FieldCode{usable}."
+                f"'{_clip(code)}' is a related-records field and cannot be queried itself; query the fields it "
+                f"shows as {_clip(code)}.FieldCode{usable}."
             )
-        return f"'{code}' ({field_type}) cannot be used in query conditions."
+        return f"'{_clip(code)}' ({field_type}) cannot be used in query conditions."
 
     def values(self, cond: Condition, field_type: str) -> list[QueryProblem]:
         code = cond.field.code
@@ -307,7 +313,7 @@ class _Checker:
                     QueryProblem(
                         value.pos,
                         code,
-                        f"The function {value.name}() cannot be used with '{code}' ({field_type}). Functions "
+                        f"The function {value.name}() cannot be used with '{_clip(code)}' ({field_type}). Functions "
                         f"for this field: {usable}.",
                         FUNCTION_NOT_ALLOWED,
                         tuple(sorted(functions)),
@@ -340,7 +346,7 @@ class _Checker:
                 QueryProblem(
                     value.pos,
                     code,
-                    f"\"{label[:40]}\" is not an option of '{code}' ({field_type}). Options: "
+                    f"\"{_clip(label)}\" is not an option of '{_clip(code)}' ({field_type}). Options: "
                     f"{_listing(quoted)}. "
                     '(in ("") finds records where nothing is selected.)',
                     NO_SUCH_OPTION,
@@ -365,10 +371,15 @@ class _Checker:
         return QueryProblem(
             ref.pos,
             code,
-            f"Records cannot be sorted by '{code}': {reason}. Sort by a top-level number, text, date, time, "
+            f"Records cannot be sorted by '{_clip(code)}': {reason}. Sort by a top-level number, text, date, time, "
             "drop-down, radio button, record number or creator/modifier field.",
             CANNOT_SORT,
         )
+
+
+def _clip(text: str) -> str:
+    """At most 40 characters of caller input go back into a message."""
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _normal_label(label: str) -> str:

@@ -53,6 +53,9 @@ _ALL_OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "in", "not in", "like", "not 
 #: Field codes longer than this are cut when quoted back in a hint.
 _ECHO_MAX = 20
 
+#: Parentheses nested deeper than this are refused, so that hostile input cannot exhaust Python's stack.
+MAX_DEPTH = 100
+
 # --------------------------------------------------------------------------------------------------------------------
 # Functions and their arguments (§6.3)
 
@@ -159,6 +162,7 @@ class _Parser:
         self.lexer = Lexer(text)
         self.tokens: list[Token] = []
         self.index = 0
+        self.depth = 0
 
     # -- token access ------------------------------------------------------------------------------------------------
 
@@ -312,9 +316,13 @@ class _Parser:
     def primary(self) -> Expr:
         tok = self.peek()
         if tok.kind is Kind.LPAREN:
+            if self.depth >= MAX_DEPTH:
+                raise self.error(tok, (FIELD_CODE,), f"parentheses are nested more than {MAX_DEPTH} deep")
             self.advance()
+            self.depth += 1
             inner = self.expr()
             self.expect(Kind.RPAREN, ("and", "or", ")"))
+            self.depth -= 1
             return inner
         if tok.kind is Kind.WORD:
             return self.condition()

@@ -481,3 +481,10 @@ def test_operators_from_the_official_table_are_accepted(field_type: str, op: str
     else:
         text = f"F {op} {value}"
     assert check_query(text, fields) == []
+
+
+def test_messages_never_echo_much_input() -> None:
+    long_code = "x" * 300
+    for text in (f"{long_code} = 1", f'Stage in ("{long_code}")', f"{long_code}.y = 1", f"order by {long_code}"):
+        for p in problems(text):
+            assert "x" * 41 not in p.message

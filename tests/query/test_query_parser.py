@@ -564,3 +564,25 @@ def test_strict_keywords_reject_other_case(text: str, pos: int, keyword: str) ->
         parse(text, strict_keywords=True)
     assert (info.value.pos, info.value.expected) == (pos, (keyword,))
     assert f"write '{keyword}'" in str(info.value)
+
+
+def test_deep_nesting_is_refused_cleanly() -> None:
+    from kintone_mcp.query.parser import MAX_DEPTH
+
+    ok = "(" * MAX_DEPTH + "a = 1" + ")" * MAX_DEPTH
+    assert where(ok) == a
+    with pytest.raises(QuerySyntaxError) as info:
+        parse("(" * 100_000)
+    assert info.value.pos == MAX_DEPTH
+    assert "nested" in str(info.value)
+
+
+def test_long_queries_parse_quickly() -> None:
+    import time
+
+    text = " or ".join(f'Title = "value {i}"' for i in range(2000)) + " order by $id desc limit 500"
+    start = time.perf_counter()
+    q = parse(text)
+    elapsed = time.perf_counter() - start
+    assert isinstance(q.where, Or) and len(q.where.items) == 2000
+    assert elapsed < 1.0, elapsed
