@@ -33,7 +33,12 @@ def error_body(exc: KintoneError, accept_language: str | None) -> dict[str, Any]
         "message": messages.localize(exc.code, exc.message, accept_language),
     }
     if exc.errors:
-        body["errors"] = exc.errors
+        body["errors"] = {
+            key: {**detail, "messages": [messages.localize_text(m, accept_language) for m in detail["messages"]]}
+            if isinstance(detail, dict) and isinstance(detail.get("messages"), list)
+            else detail
+            for key, detail in exc.errors.items()
+        }
     return body
 
 
