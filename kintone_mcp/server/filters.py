@@ -13,14 +13,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from kintone_mcp.query.ast import And, Condition, Expr, FieldRef, FuncCall, NumberLit, Op, Or, StringLit, Value
+from kintone_mcp.query.ast import And, Condition, Expr, FieldRef, FuncCall, NumberLit, Op, Or, Query, StringLit, Value
 from kintone_mcp.query.operators import ALL_FUNCTIONS
-from kintone_mcp.server.fieldinfo import Properties
-from kintone_mcp.server.query_check import QueryProblem, check_expr, resolve_field
+from kintone_mcp.server.fieldinfo import Properties, field_type
+from kintone_mcp.server.query_check import QueryRejected, check
 
 Scalar = str | int | float
 
 _NUMERIC_TYPES = frozenset({"NUMBER", "CALC", "RECORD_NUMBER", "__ID__", "__REVISION__"})
+_SYSTEM = {"$id": "__ID__", "$revision": "__REVISION__"}
 _FUNC_RE = re.compile(r"^\s*([A-Za-z_]+)\s*\(\s*(.*?)\s*\)\s*$")
 
 
@@ -46,13 +47,12 @@ class Filter(BaseModel):
 
 
 def compile_filter(flt: Filter, properties: Properties) -> Expr:
-    """The filter as a query expression, checked against ``properties``. Raises QueryProblem."""
+    """The filter as a query expression, checked against ``properties``. Raises QueryRejected."""
     problems: list[str] = []
     expr = _group(flt, properties, problems)
-    if not problems:
-        check_expr(expr, properties, problems)
     if problems:
-        raise QueryProblem(problems)
+        raise QueryRejected(problems)
+    check(Query(where=expr), properties)
     return expr
 
 
@@ -67,8 +67,8 @@ def _group(flt: Filter, properties: Properties, problems: list[str]) -> Expr:
 
 def _cond(c: FilterCondition, properties: Properties, problems: list[str]) -> Expr:
     op = Op(c.op)
-    found = resolve_field(c.field, properties)
-    ftype = "" if isinstance(found, str) else found.type
+    found = field_type(properties, c.field) if c.field not in _SYSTEM else (_SYSTEM[c.field], None)
+    ftype = found[0] if found else ""
     ref = FieldRef(c.field)
     if op in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
         return Condition(ref, op, ())

@@ -5,7 +5,7 @@ import pytest
 from kintone_mcp.query import parse
 from kintone_mcp.query.printer import to_text
 from kintone_mcp.server.filters import Filter, compile_filter
-from kintone_mcp.server.query_check import QueryProblem, check_query
+from kintone_mcp.server.query_check import QueryRejected, check
 from tests.server.props import PROPS
 
 
@@ -45,7 +45,7 @@ def test_injection_attempt_stays_a_string() -> None:
 
 
 def test_filter_problems_name_the_fix() -> None:
-    with pytest.raises(QueryProblem) as err:
+    with pytest.raises(QueryRejected) as err:
         _q(
             {
                 "conditions": [
@@ -58,17 +58,17 @@ def test_filter_problems_name_the_fix() -> None:
             }
         )
     text = str(err.value)
-    assert "Stage (DROP_DOWN) does not take `=`" in text and "`in`" in text
-    assert "did you mean 'Amount'" in text
-    assert "'gold' is not an option" in text
-    assert "inside a table" in text
-    assert "cannot use TODAY()" in text
+    assert len(err.value.problems) == 5
+    assert "Write: Stage in (...)" in text
+    assert "Did you mean 'Amount'" in text
+    assert '"gold" is not an option' in text
+    assert "inside the table 'Items'" in text
+    assert "TODAY() cannot be used with 'Amount'" in text
 
 
 def test_raw_query_is_checked_against_fields() -> None:
-    check_query(parse('Stage in ("Won") and $id > 3 order by Amount desc'), PROPS)
-    with pytest.raises(QueryProblem, match="order by: unknown field 'Amnt'"):
-        check_query(parse("$id > 3 order by Amnt desc"), PROPS)
-    with pytest.raises(QueryProblem, match="REFERENCE_TABLE"):
-        check_query(parse('Stage.x in ("a")'), PROPS)
-    check_query(parse('Related.Name in ("a")'), PROPS)
+    check(parse('Stage in ("Won") and $id > 3 order by Amount desc'), PROPS)
+    check(parse('Related.Name in ("a")'), PROPS)
+    with pytest.raises(QueryRejected) as err:
+        check(parse('$id > 3 and Stage.x in ("a") order by Amnt desc'), PROPS)
+    assert len(err.value.problems) == 2 and "Amount" in str(err.value)

@@ -1,0 +1,105 @@
+"""Every failure a tool can meet, turned into text that tells a model what went wrong and what to do next.
+
+Tools raise; the server catches in one place (``KintoneMCPServer.call_tool``) and answers with an ``isError``
+result built here. Unexpected exceptions are logged with their traceback on stderr and reported to the model
+without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pydantic
+
+from kintone_mcp.client.errors import (
+    ApiError,
+    AuthenticationError,
+    BulkWriteError,
+    ConflictError,
+    CredentialsError,
+    KintoneError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+from kintone_mcp.query.errors import QuerySyntaxError
+from kintone_mcp.server.policy import AppNotAllowedError
+from kintone_mcp.server.query_check import QueryRejected
+from kintone_mcp.server.record_input import RecordInputError
+
+logger = logging.getLogger(__name__)
+
+
+class ToolInputError(ValueError):
+    """The call's arguments cannot work (as the tool explains); raised by tools, shown to the model verbatim."""
+
+
+_RECORD_KEY = re.compile(r"^(?:records\[(\d+)\]\.)?record\.([^.]+)\.(?:value|values)")
+
+_NEXT_STEP: dict[type[ApiError], str] = {
+    AuthenticationError: "The server's Kintone credentials were refused; retrying will not help. Tell the user to run "
+    "test_connection (or `kintone-mcp check`) and fix the configuration.",
+    PermissionDeniedError: "The configured user or API token may not do this here. Do not retry the same call; "
+    "read-only alternatives may still work. The user can grant the permission in Kintone.",
+    NotFoundError: "Check the id or key (get_records finds record ids; list_apps finds app ids).",
+    ConflictError: "The record changed since it was read: call get_record for the current $revision and values, "
+    "then retry with that revision.",
+    RateLimitError: "Kintone is busy; retry once after a short pause.",
+    ServerError: "Kintone had a temporary problem; retry once later.",
+}
+
+
+def _field_hint(exc: ValidationError) -> str:
+    if not exc.field_errors:
+        return "Check the arguments against get_app's field list."
+    lines = []
+    for key, messages in sorted(exc.field_errors.items()):
+        m = _RECORD_KEY.match(key)
+        where = (f"record {int(m.group(1)) + 1}: " if m.group(1) else "") + m.group(2) if m else key
+        lines.append(f"- {where}: {' '.join(messages)}")
+    return "Kintone rejected these fields:\n" + "\n".join(lines)
+
+
+def describe_kintone_error(exc: KintoneError) -> str:
+    if isinstance(exc, BulkWriteError):
+        return f"{exc} Records already committed stay written: retry only the rest."
+    if isinstance(exc, NetworkError):
+        return f"Kintone could not be reached: {exc} Retry once; if it keeps failing, run test_connection."
+    if isinstance(exc, CredentialsError):
+        return f"{exc} This needs a configuration change by the user; do not retry."
+    if isinstance(exc, ValidationError):
+        return f"{exc.summary} ({exc.code or exc.status}): {exc.message}\n{_field_hint(exc)}"
+    if isinstance(exc, ApiError):
+        step = next((text for cls, text in _NEXT_STEP.items() if isinstance(exc, cls)), "")
+        return f"{exc} {step}".strip()
+    return str(exc)
+
+
+def describe_arguments_error(tool: str, exc: pydantic.ValidationError) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "arguments"
+        given = err.get("input")
+        shown = "" if isinstance(given, dict) or err["type"] == "missing" else f" (got {given!r:.60})"
+        lines.append(f"- {loc}: {err['msg']}{shown}")
+    return f"Invalid arguments for {tool}:\n" + "\n".join(lines) + "\nFix these and call again."
+
+
+def describe(tool: str, exc: BaseException) -> str | None:
+    """Model-facing text for an anticipated failure, or None for a bug (logged by the caller)."""
+    if isinstance(exc, KintoneError):
+        return describe_kintone_error(exc)
+    if isinstance(exc, RecordInputError | QueryRejected | AppNotAllowedError | ToolInputError):
+        return str(exc)
+    if isinstance(exc, QuerySyntaxError):
+        return (
+            f"The query is not valid Kintone query syntax {exc.message}. Strings need double quotes; "
+            'example: Stage in ("Won") and Amount >= 1000 order by $id desc. Or pass a structured `filter` instead.'
+        )
+    if isinstance(exc, pydantic.ValidationError):
+        return describe_arguments_error(tool, exc)
+    return None
