@@ -213,10 +213,11 @@ def _number(raw: object) -> float:
         return float(raw)
     if isinstance(raw, str):
         text = raw.strip()
-        if text.endswith("%"):
-            return float(text[:-1]) / 100
-        return float(text)
-    raise ValueError("expected a number")
+        try:
+            return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            pass
+    raise ValueError("expected a number such as 0.2 or 20%")
 
 
 def _integer(raw: object) -> int:

@@ -62,6 +62,14 @@ MESSAGES: dict[str, Message] = {
         "The request body is not valid JSON.",
         "リクエストの本文が正しいJSONではありません。",
     ),
+    "CB_NF01": Message(
+        "The requested API does not exist. Check the path and the HTTP method.",
+        "指定されたAPIは存在しません。パスとHTTPメソッドを確認してください。",
+    ),
+    "CB_IL02": Message(
+        "An unexpected error occurred on the server.",
+        "サーバーで予期しないエラーが発生しました。",
+    ),
     # Not found
     "GAIA_AP01": Message(
         "The app was not found. It may have been deleted.",
@@ -146,6 +154,20 @@ MESSAGES: dict[str, Message] = {
         '"{field}": dot notation in a query is only allowed for fields of a related records field.',
         "「{field}」: クエリでドット記法を使用できるのは、関連レコード一覧のフィールドだけです。",
     ),
+    "GAIA_IL08": Message(
+        "A function in the query has wrong arguments.",
+        "クエリの関数の引数が正しくありません。",
+        "The function {function}() in the query has wrong arguments.",
+        "クエリの関数 {function}() の引数が正しくありません。",
+    ),
+    "GAIA_IQ23": Message(
+        "A day of the month in the query must be between 1 and 31, or LAST.",
+        "クエリで指定する日付は1から31まで、またはLASTにしてください。",
+    ),
+    "GAIA_IQ25": Message(
+        "A function in the query has an unknown unit or day of the week.",
+        "クエリの関数に指定された単位または曜日が正しくありません。",
+    ),
     # Record writes
     "GAIA_LO04": Message(
         "The lookup value has no matching record in the source app.",
@@ -164,6 +186,12 @@ MESSAGES: dict[str, Message] = {
         "指定された組織が存在しません。",
         'The organization "{organization}" does not exist.',
         "組織「{organization}」は存在しません。",
+    ),
+    "GAIA_IL27": Message(
+        "A group in the request does not exist.",
+        "指定されたグループが存在しません。",
+        'The group "{group}" does not exist.',
+        "グループ「{group}」は存在しません。",
     ),
     # Process management
     "GAIA_ST02": Message(

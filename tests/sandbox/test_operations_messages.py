@@ -16,6 +16,9 @@ SANDBOX_CODES = [
     "GAIA_RE01", "GAIA_RE02", "GAIA_RE20", "GAIA_BL01", "GAIA_CO02", "GAIA_IL23", "GAIA_QU01", "GAIA_QU02",
     "GAIA_IQ03", "GAIA_IQ07", "GAIA_IQ10", "GAIA_IQ11", "GAIA_IR02", "GAIA_LO04", "GAIA_ST02", "GAIA_IL03",
     "GAIA_NT01", "GAIA_TM12", "GAIA_TO04",
+    # also raised by the sandbox core and query compiler, or by fault rules
+    "CB_NF01", "CB_IL02", "CB_TW02", "GAIA_IL08", "GAIA_IQ23", "GAIA_IQ25", "GAIA_IL26", "GAIA_IL27", "GAIA_IL28",
+    "GAIA_DA02", "GAIA_LT01", "GAIA_RE18", "GAIA_UN03",
 ]  # fmt: skip
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
