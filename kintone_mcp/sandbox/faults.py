@@ -8,6 +8,7 @@ carries out. Nothing here touches ASGI.
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import random
 import re
@@ -43,8 +44,11 @@ _GLOB_CHARS = frozenset("*?[")
 _GUEST_PREFIX = re.compile(r"^/k/guest/\d+/v1/")
 
 
-class FaultSpecError(ValueError):
-    """A fault rule that cannot be used; the message says which setting is wrong and what is accepted."""
+class FaultSpecError(ValueError, argparse.ArgumentTypeError):
+    """A fault rule that cannot be used; the message says which setting is wrong and what is accepted.
+
+    Also an ArgumentTypeError so that ``type=parse_fault_spec`` in argparse shows this message rather than a bare
+    "invalid parse_fault_spec value"."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ How a broken connection is made visible to an httpx client:
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import ipaddress
 import json
@@ -302,6 +303,41 @@ def wrap(app: ASGIApp, config: OperationsConfig) -> OperationsMiddleware:
     return OperationsMiddleware(app, config)
 
 
+def add_operations_arguments(parser: argparse.ArgumentParser) -> None:
+    """The operational options of ``kintone-mcp sandbox``; pair with ``operations_config_from_args``."""
+    group = parser.add_argument_group("operations (limits and fault injection)")
+    group.add_argument(
+        "--concurrency-limit",
+        type=int,
+        default=OperationsConfig.concurrency_limit,
+        metavar="N",
+        help="in-flight requests allowed before answering 429 GAIA_TO04, as Kintone does (default: %(default)s)",
+    )
+    group.add_argument(
+        "--fault",
+        action="append",
+        type=parse_fault_spec,
+        default=[],
+        metavar="SPEC",
+        help="inject a fault, repeatable: KIND[:key=value,...], KIND one of error, latency, drop, truncate, "
+        "malformed; e.g. 'error:rate=0.1,status=520,code=GAIA_DA02,after_commit=1' or 'latency:ms=50-200'. "
+        "Change them at run time with PUT /_sandbox/faults",
+    )
+    group.add_argument(
+        "--fault-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed of the fault dice, for reproducible runs (default: random, shown by GET /_sandbox/faults)",
+    )
+
+
+def operations_config_from_args(args: argparse.Namespace) -> OperationsConfig:
+    if args.concurrency_limit < 1:
+        raise SystemExit(f"--concurrency-limit must be 1 or more, got {args.concurrency_limit}")
+    return OperationsConfig(concurrency_limit=args.concurrency_limit, faults=list(args.fault), seed=args.fault_seed)
+
+
 def _parse_fault_update(body: bytes) -> tuple[list[FaultRule], int | None]:
     """The body of ``PUT /_sandbox/faults``: a list of rules (objects or spec strings), or
     ``{"rules": [...], "seed": N}``."""
@@ -504,6 +540,8 @@ __all__ = [
     "OperationsConfig",
     "OperationsMiddleware",
     "ResponseTruncated",
+    "add_operations_arguments",
+    "operations_config_from_args",
     "parse_fault_spec",
     "wrap",
 ]

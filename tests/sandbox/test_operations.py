@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,7 +16,13 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import OperationsConfig, OperationsMiddleware, wrap
+from kintone_mcp.sandbox.operations import (
+    OperationsConfig,
+    OperationsMiddleware,
+    add_operations_arguments,
+    operations_config_from_args,
+    wrap,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -376,3 +383,39 @@ async def test_non_http_scopes_pass_through() -> None:
     ops: OperationsMiddleware = wrap(app, OperationsConfig())
     await ops({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
     assert seen == ["lifespan"]
+
+
+# -- command-line options ----------------------------------------------------------------------------------------------
+
+
+def cli_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kintone-mcp sandbox", exit_on_error=False)
+    add_operations_arguments(parser)
+    return parser
+
+
+def test_cli_options_build_the_config() -> None:
+    args = cli_parser().parse_args(
+        ["--concurrency-limit", "5", "--fault", "latency:ms=50-200", "--fault", "drop:rate=0.05", "--fault-seed", "9"]
+    )
+    config = operations_config_from_args(args)
+    assert config.concurrency_limit == 5 and config.seed == 9
+    assert config.faults == [FaultRule("latency", ms=(50, 200)), FaultRule("drop", rate=0.05)]
+    defaults = operations_config_from_args(cli_parser().parse_args([]))
+    assert (defaults.concurrency_limit, defaults.faults, defaults.seed) == (100, [], None)
+
+
+def test_cli_shows_the_spec_error_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="kintone-mcp sandbox")
+    add_operations_arguments(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--fault", "latency:status=503"])
+    err = capsys.readouterr().err
+    expected = "argument --fault: invalid fault spec 'latency:status=503': status cannot be used with a latency fault"
+    assert expected in err
+    assert "invalid parse_fault_spec value" not in err
+
+
+def test_cli_rejects_a_zero_limit() -> None:
+    with pytest.raises(SystemExit, match="--concurrency-limit must be 1 or more"):
+        operations_config_from_args(cli_parser().parse_args(["--concurrency-limit", "0"]))
