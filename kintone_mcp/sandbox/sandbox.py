@@ -76,6 +76,8 @@ class Sandbox:
     def _bootstrap(self) -> None:
         now = self.now_text()
         fresh = self.store.get_meta("initialized") is None
+        #: Whether this start created the database (False when --db named an existing file).
+        self.fresh = fresh
         with self.store.transaction() as conn:
             if fresh:
                 self.store.set_meta(conn, "initialized", now)

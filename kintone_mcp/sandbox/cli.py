@@ -1,0 +1,212 @@
+"""``kintone-mcp sandbox``: run the Kintone-compatible sandbox in the foreground.
+
+It prints its base URL and the credentials it accepts (this is a sandbox: showing them is the point), then serves
+with uvicorn until interrupted. In-memory unless ``--db`` names a file; a file keeps its data across restarts and is
+never re-seeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import socket
+import sys
+from typing import TYPE_CHECKING
+
+from kintone_mcp.sandbox.config import (
+    ADMIN_LOGIN,
+    DEFAULT_PASSWORD,
+    TOKEN_PERMISSIONS,
+    ApiTokenSpec,
+    SandboxConfig,
+    UserSpec,
+)
+from kintone_mcp.sandbox.faults import FaultRule, FaultSpecError, parse_fault_spec
+from kintone_mcp.sandbox.operations import OperationsConfig
+
+if TYPE_CHECKING:
+    from kintone_mcp.sandbox.sandbox import Sandbox
+
+
+def _user(text: str) -> UserSpec:
+    login, sep, password = text.partition(":")
+    if not sep or not login or not password:
+        raise argparse.ArgumentTypeError("expected LOGIN:PASSWORD (both non-empty)")
+    return UserSpec(login=login, password=password)
+
+
+def _token(text: str) -> ApiTokenSpec:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0].isdigit() or not parts[1]:
+        raise argparse.ArgumentTypeError(
+            "expected APP_ID:TOKEN[:PERMS] with a numeric app id, e.g. 1:mytoken:view,add"
+        )
+    perms = frozenset(TOKEN_PERMISSIONS)
+    if len(parts) == 3:
+        requested = [p.strip() for p in parts[2].split(",") if p.strip()]
+        unknown = [p for p in requested if p not in TOKEN_PERMISSIONS]
+        if unknown or not requested:
+            raise argparse.ArgumentTypeError(
+                f"unknown permission(s) {', '.join(unknown) or '(none given)'}; use a comma list of "
+                + ",".join(TOKEN_PERMISSIONS)
+            )
+        perms = frozenset(requested)
+    return ApiTokenSpec(app=int(parts[0]), token=parts[1], permissions=perms)
+
+
+def _basic(text: str) -> tuple[str, str]:
+    user, sep, password = text.partition(":")
+    if not sep or not user or not password:
+        raise argparse.ArgumentTypeError("expected USER:PASS (both non-empty)")
+    return user, password
+
+
+def _fault(text: str) -> FaultRule:
+    try:
+        return parse_fault_spec(text)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError("must be 0-65535 (0 picks a free port)")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=8787, help="port to bind; 0 picks a free one (default: 8787)")
+    parser.add_argument("--db", metavar="PATH", help="SQLite file to keep data in (default: in memory)")
+    seed = parser.add_mutually_exclusive_group()
+    seed.add_argument("--demo", dest="demo", action="store_true", default=True,
+                      help="seed demo users and the Customers / Deals / Support tickets apps (default)")
+    seed.add_argument("--empty", dest="demo", action="store_false", help="start with only the Administrator user")
+    parser.add_argument("--demo-records", type=_count, default=300, metavar="N",
+                        help="number of records in the Deals demo app (default: 300; try 100000 for benchmarks)")
+    parser.add_argument("--seed", type=int, default=SandboxConfig.seed, help="seed of the demo data generator")
+    parser.add_argument("--user", type=_user, action="append", default=[], metavar="LOGIN:PASSWORD",
+                        help="add a user (or reset its password); repeatable")
+    parser.add_argument("--api-token", type=_token, action="append", default=[], metavar="APP_ID:TOKEN[:PERMS]",
+                        help="register an app API token; PERMS is a comma list of "
+                             f"{','.join(TOKEN_PERMISSIONS)} (default: all); repeatable")
+    parser.add_argument("--basic-auth", type=_basic, metavar="USER:PASS",
+                        help="require this Basic authentication in addition to Kintone credentials")
+    parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="SPEC",
+                        help="inject faults, e.g. 'error:rate=0.2,status=503' or 'latency:rate=1,ms=50-200'; "
+                             "repeatable")
+    parser.add_argument("--concurrency-limit", type=_positive, default=100, metavar="N",
+                        help="in-flight requests allowed before answering 429 GAIA_TO04 (default: 100)")
+
+
+def build_config(args: argparse.Namespace) -> SandboxConfig:
+    return SandboxConfig(
+        db_path=args.db,
+        demo=args.demo,
+        demo_records=args.demo_records,
+        seed=args.seed,
+        users=list(args.user),
+        api_tokens=list(args.api_token),
+        basic_auth=args.basic_auth,
+        operations=OperationsConfig(concurrency_limit=args.concurrency_limit, faults=list(args.fault)),
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def banner(sandbox: Sandbox, base_url: str, config: SandboxConfig, *, fresh: bool) -> list[str]:
+    """What the CLI prints: where to connect and with what."""
+    lines = [f"Kintone sandbox listening on {base_url}", f"  REST API: {base_url}/k/v1/  (guest spaces: "
+             f"{base_url}/k/guest/ID/v1/)"]
+    lines.append(f"  storage: {config.db_path or 'in memory (gone when stopped)'}")
+    lines.append("Password authentication (X-Cybozu-Authorization = base64 of LOGIN:PASSWORD):")
+    users: list[tuple[str, str]] = []
+    if fresh:
+        users.append((ADMIN_LOGIN, DEFAULT_PASSWORD))
+        if config.demo:
+            from kintone_mcp.sandbox.demo import USERS
+
+            users += [(login, DEFAULT_PASSWORD) for login, _, _ in USERS]
+    users += [(u.login, u.password) for u in config.users]
+    seen: dict[str, str] = {}
+    for login, password in users:
+        seen[login] = password
+    for login, password in seen.items():
+        lines.append(f"  {login}:{password}")
+    if not fresh:
+        lines.append("  (existing database: other users keep the passwords stored in it)")
+    tokens = sandbox.demo_tokens
+    if tokens or config.api_tokens:
+        lines.append("API tokens (X-Cybozu-API-Token):")
+        for app, token in tokens.items():
+            lines.append(f"  app {app}: {token}  (demo, all permissions)")
+        for spec in config.api_tokens:
+            perms = ",".join(p for p in TOKEN_PERMISSIONS if p in spec.permissions)
+            lines.append(f"  app {spec.app}: {spec.token}  ({perms})")
+    if config.basic_auth is not None:
+        lines.append(f"Basic gate (Authorization: Basic): {config.basic_auth[0]}:{config.basic_auth[1]}")
+    if users:
+        login, password = next(iter(seen.items()))
+        encoded = base64.b64encode(f"{login}:{password}".encode()).decode()
+        basic = f" -u {config.basic_auth[0]}:{config.basic_auth[1]}" if config.basic_auth else ""
+        lines.append(f"Try: curl{basic} -H 'X-Cybozu-Authorization: {encoded}' {base_url}/k/v1/apps.json")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from kintone_mcp.sandbox.sandbox import Sandbox
+
+    config = build_config(args)
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"kintone-mcp sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}. "
+              "Pick another --port (0 chooses a free one).", file=sys.stderr)
+        return 1
+    sandbox = Sandbox(config)
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base_url = f"http://{host}:{port}"
+    for line in banner(sandbox, base_url, config, fresh=sandbox.fresh):
+        print(line)
+    sys.stdout.flush()
+    server = uvicorn.Server(
+        uvicorn.Config(sandbox.asgi_app, log_level="warning", lifespan="off", access_log=False)
+    )
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+        sandbox.close()
+    return 0
