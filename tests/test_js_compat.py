@@ -44,3 +44,9 @@ def test_official_js_client_core() -> None:
     log = _run_script("core.mjs")
     assert "ok create and deploy an app" in log
     assert "ok an API token cannot list apps (403 GAIA_NO01)" in log
+
+
+def test_official_js_client_cursor_bulk_files_comments_status() -> None:
+    log = _run_script("breadth.mjs")
+    assert "ok addAllRecords: 2,500 records through bulkRequest" in log
+    assert "ok process management: assignees, actions, revision +2, wrong action refused" in log
