@@ -28,7 +28,8 @@ def _run_script(script: str) -> str:
     with serve_in_thread(sandbox) as base_url:
         env = {
             **os.environ,
-            "SANDBOX_URL": base_url,
+            # The JS client insists on https except for the host name "localhost".
+            "SANDBOX_URL": base_url.replace("127.0.0.1", "localhost"),
             "SANDBOX_USER": "Administrator",
             "SANDBOX_PASSWORD": "sandbox",
             "SANDBOX_TOKEN_APP1": sandbox.demo_tokens[1],
