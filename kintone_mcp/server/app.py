@@ -1,0 +1,135 @@
+"""The MCP server object: which tools are offered (policy), how they are advertised (slim schemas), how failures
+are answered (one place), and the lifespan that owns the Kintone client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pydantic
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import Tool as MCPTool
+
+from kintone_mcp import __version__
+from kintone_mcp.client import KintoneClient
+from kintone_mcp.server.errors import describe
+from kintone_mcp.server.policy import Policy
+from kintone_mcp.server.registry import ToolSpec
+from kintone_mcp.server.results import failure
+from kintone_mcp.server.schema_slim import slim
+from kintone_mcp.server.state import ServerOptions, ServerState
+
+logger = logging.getLogger(__name__)
+
+INSTRUCTIONS = """\
+Kintone holds business data in apps (numbered tables) of records. Start with list_apps, then get_app to learn an \
+app's field codes, types, options and the query operators each field allows; use field codes (not labels) \
+everywhere. Read with get_records (prefer the structured `filter`; pass `next` to page) and summarise with \
+aggregate_records instead of reading many records. Records use plain values: numbers as numbers, dates as \
+"YYYY-MM-DD", users/organizations/groups as codes (list_users finds them), subtables as lists of row objects \
+(keep a row's "$id" to update it). Writes are checked against the app's schema first; on an error, read it: it says \
+which field is wrong and what would be accepted."""
+
+
+class KintoneMCPServer(MCPServer[ServerState]):
+    """MCPServer with lean advertised schemas and model-facing error results."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listed: list[MCPTool] | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        # The tool set is fixed at start-up, so the slimmed list is computed once, on first demand.
+        if self._listed is None:
+            self._listed = [
+                t.model_copy(
+                    update={
+                        "input_schema": slim(t.input_schema, "input"),
+                        "output_schema": slim(t.output_schema, "output"),
+                    }
+                )
+                for t in await super().list_tools()
+            ]
+        return self._listed
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[ServerState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            return _error_result(name, exc)
+
+
+def _error_result(name: str, exc: ToolError) -> CallToolResult:
+    """One place for every failed call: anticipated failures explained, bugs logged and reported without internals.
+
+    The SDK wraps what a tool raises in UnexpectedToolError (cause: the original); argument validation failures
+    and unknown tools come as plain ToolError.
+    """
+    cause = exc.__cause__
+    if isinstance(exc, UnexpectedToolError):
+        # A pydantic ValidationError raised *inside* a tool is a bug, not the caller's bad arguments.
+        text = None if cause is None or isinstance(cause, pydantic.ValidationError) else describe(name, cause)
+        if text is None:
+            logger.error("tool %s failed unexpectedly", name, exc_info=cause)
+            return failure(
+                f"{name} failed because of an internal error in kintone-mcp (logged on the server). "
+                "Retrying the same call will fail again; try another way or tell the user."
+            )
+    else:
+        text = (describe(name, cause) if cause is not None else None) or str(exc)
+    logger.info("tool %s refused: %s", name, text.splitlines()[0])
+    return failure(text)
+
+
+def enabled_tools(specs: Sequence[ToolSpec], policy: Policy, *, user_api: bool) -> list[ToolSpec]:
+    policy.check_tool_names([s.name for s in specs])
+    return [s for s in specs if policy.tool_enabled(s.name, writes=s.writes) and (user_api or not s.needs_user_api)]
+
+
+def build_server(
+    *,
+    policy: Policy,
+    options: ServerOptions,
+    client_factory: Callable[[], KintoneClient],
+    specs: Sequence[ToolSpec] | None = None,
+) -> KintoneMCPServer:
+    """The server, with the tools the policy allows. ``client_factory`` runs in the lifespan and must not do I/O.
+
+    Raises PolicyConfigError for a tool list naming an unknown tool.
+    """
+    from kintone_mcp.server.resources import register_resources
+    from kintone_mcp.server.tools import ALL_TOOLS
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:
+        client = client_factory()
+        try:
+            yield ServerState(client=client, policy=policy, options=options)
+        finally:
+            await client.aclose()
+
+    server = KintoneMCPServer(
+        "kintone-mcp",
+        title="Kintone",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        log_level="WARNING",
+    )
+    for spec in enabled_tools(ALL_TOOLS if specs is None else specs, policy, user_api=options.user_api):
+        server.add_tool(
+            spec.fn,
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            annotations=spec.annotations(),
+        )
+    register_resources(server)
+    return server

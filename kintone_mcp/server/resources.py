@@ -1,0 +1,25 @@
+"""MCP resources: each app's schema at ``kintone://app/{app}/schema``, for hosts that let users attach context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+
+from kintone_mcp.server.app_schema import build_app_schema
+from kintone_mcp.server.results import compact_json, dump
+from kintone_mcp.server.state import ServerState, state_of
+
+
+def register_resources(server: MCPServer[ServerState]) -> None:
+    @server.resource(
+        "kintone://app/{app}/schema",
+        name="app_schema",
+        title="Kintone app schema",
+        description="An app's fields, query operators, process states and views (the same as get_app). "
+        "{app} is an app id or alias.",
+        mime_type="application/json",
+    )
+    async def app_schema(app: str, ctx: Context[ServerState, Any]) -> str:
+        state = state_of(ctx)
+        return compact_json(dump(await build_app_schema(state, state.policy.resolve_app(app))))

@@ -1,0 +1,82 @@
+"""Finding apps and learning their schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from kintone_mcp.client.errors import CredentialsMissingError, NotFoundError, PermissionDeniedError
+from kintone_mcp.client.models.apps import App
+from kintone_mcp.server.app_schema import build_app_schema
+from kintone_mcp.server.models import AppBrief, AppList, AppSchema
+from kintone_mcp.server.registry import read
+from kintone_mcp.server.results import ok
+from kintone_mcp.server.state import ServerState, state_of
+from kintone_mcp.server.tools.common import AppArg, Ctx
+
+
+def brief(app: App) -> AppBrief:
+    return AppBrief(id=app.app_id, name=app.name, code=app.code or None, space_id=app.space_id)
+
+
+async def _apps_from_configuration(state: ServerState, name: str | None) -> list[App]:
+    """Apps named by the configuration (default app, aliases, allow list), for tokens that do not say their app."""
+    policy = state.policy
+    ids = {*(policy.aliases.values()), *(policy.allow_apps or ())}
+    if policy.default_app is not None:
+        ids.add(policy.default_app)
+    apps = []
+    for app_id in sorted(ids):
+        try:
+            apps.append(await state.client.get_app(app_id))
+        except (NotFoundError, PermissionDeniedError):
+            continue
+    return [a for a in apps if not name or name.casefold() in a.name.casefold()]
+
+
+async def list_apps(
+    ctx: Ctx,
+    name: Annotated[str | None, Field(description="Part of the app name (case-insensitive).")] = None,
+    ids: Annotated[list[int] | None, Field(max_length=100, description="Only these app ids.")] = None,
+    space_id: Annotated[int | None, Field(description="Only apps in this space.")] = None,
+    limit: Annotated[int, Field(ge=1, le=100)] = 50,
+    offset: Annotated[int, Field(ge=0)] = 0,
+) -> Annotated[CallToolResult, AppList]:
+    """List the Kintone apps this connection can use, with id, name and app code.
+
+    Use it to find the app id for a name ("the deals app"), then call get_app for its fields. With API tokens,
+    which Kintone does not let list apps, it lists the apps the configured tokens belong to.
+    """
+    state = state_of(ctx)
+    note = None
+    try:
+        apps = await state.client.list_apps(
+            ids=ids, name=name, space_ids=[space_id] if space_id else None, limit=limit, offset=offset
+        )
+    except CredentialsMissingError:
+        apps = (await _apps_from_configuration(state, name))[offset : offset + limit]
+        note = (
+            "API tokens cannot list apps; these are the apps named in the configuration. Give tokens as "
+            "APP_ID:TOKEN to list every token's app."
+        )
+    visible = [brief(a) for a in apps if state.policy.app_allowed(a.app_id)]
+    return ok(AppList(apps=visible, next_offset=offset + limit if len(apps) == limit else None, note=note))
+
+
+async def get_app(ctx: Ctx, app: AppArg = None) -> Annotated[CallToolResult, AppSchema]:
+    """An app's schema: every field's code, label, type, whether it is required, its options, subtable columns and
+    lookup source, and the query operators it allows; process management states and actions; saved views.
+
+    Call it before querying or writing an app you have not seen: records, filters and queries use field codes,
+    and choice fields only accept their listed options.
+    """
+    state = state_of(ctx)
+    return ok(await build_app_schema(state, state.policy.resolve_app(app)))
+
+
+TOOLS = [
+    read(list_apps, "List apps"),
+    read(get_app, "Get an app's fields and settings"),
+]

@@ -1,0 +1,63 @@
+"""Fixtures: the real server, over the real client, against the sandbox (in process through ASGITransport)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+
+from kintone_mcp.auth import ApiToken, ApiTokenAuth, Credentials, PasswordAuth
+from kintone_mcp.client import KintoneClient
+from kintone_mcp.sandbox import Sandbox, SandboxConfig
+from kintone_mcp.server.app import KintoneMCPServer, build_server
+from kintone_mcp.server.policy import Policy
+from kintone_mcp.server.state import ServerOptions
+
+BASE_URL = "http://sandbox.test"
+DEALS, CUSTOMERS, TICKETS = 2, 1, 3
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(SandboxConfig(demo=True))
+
+
+def password_credentials() -> Credentials:
+    return Credentials(rest=PasswordAuth("Administrator", "sandbox"), user_api=PasswordAuth("Administrator", "sandbox"))
+
+
+def token_credentials(sandbox: Sandbox, apps: list[int] | None = None) -> Credentials:
+    tokens = [ApiToken(t, app=a) for a, t in sandbox.demo_tokens.items() if apps is None or a in apps]
+    return Credentials(rest=ApiTokenAuth(tokens))
+
+
+ServerFactory = Callable[..., KintoneMCPServer]
+
+
+@pytest.fixture
+def make_server(sandbox: Sandbox) -> ServerFactory:
+    def make(
+        policy: Policy | None = None,
+        credentials: Credentials | None = None,
+        **options: Any,
+    ) -> KintoneMCPServer:
+        creds = credentials or password_credentials()
+
+        def client_factory() -> KintoneClient:
+            return KintoneClient(BASE_URL, credentials=creds, transport=httpx.ASGITransport(app=sandbox.asgi_app))
+
+        opts = ServerOptions(base_url=BASE_URL, user_api=creds.user_api is not None, **options)
+        return build_server(
+            policy=policy or Policy.build(default_app=DEALS), options=opts, client_factory=client_factory
+        )
+
+    return make
+
+
+@pytest.fixture
+async def mcp(make_server: ServerFactory) -> AsyncIterator[Client]:
+    async with Client(make_server()) as client:
+        yield client
