@@ -101,7 +101,7 @@ class ApiError(KintoneError):
         super().__init__(self._describe())
 
     def _describe(self) -> str:
-        where = f" to {self.method} {self.path}" if self.method else ""
+        where = f" to {self.method} {self.path}" if self.method else (f" at {self.path}" if self.path else "")
         ident = f"HTTP {self.status}" + (f" {self.code}" if self.code else "")
         text = f"{self.summary}{where} ({ident})"
         if self.message:
