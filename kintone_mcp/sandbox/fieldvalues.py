@@ -113,7 +113,7 @@ def parse_datetime(raw: Any) -> str | None:
     m = _DATETIME_RE.match(raw.strip())
     if not m:
         return None
-    offset = m[8]
+    offset = m[7]
     tz: timezone = UTC
     if offset and offset != "Z":
         sign = 1 if offset[0] == "+" else -1
