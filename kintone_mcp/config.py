@@ -249,6 +249,12 @@ def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
             path = env.get(f"{env_name(field)}_FILE")
             if path and path.strip():
                 values[f"{field}_file"] = path.strip()
+    aliases = values.get("app_aliases")
+    if isinstance(aliases, str):
+        # As a table, so that it merges with the file's aliases (the environment winning per name).
+        pairs = [item.partition("=") for item in _items(aliases)]
+        if all(sep and name.strip() for name, sep, _ in pairs):
+            values["app_aliases"] = {name.strip(): app.strip() for name, _, app in pairs}
     return _with_secret_files(values, where=" in the environment", name_of=env_name, base=None)
 
 
