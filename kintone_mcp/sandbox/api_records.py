@@ -97,8 +97,8 @@ def get_records(ctx: RequestContext) -> dict[str, Any]:
             400, "CB_VA01", "Missing or invalid input.", {"query": {"messages": ["The query is invalid."]}}
         ) from exc
     compiled = compile_query(query, app.properties, query_context(ctx))
-    fields_param = p.get_list("fields")
-    fields = {str(f) for f in fields_param} if "fields" in p else None
+    # An empty or absent ``fields`` means every field.
+    fields = {str(f) for f in p.get_list("fields")} or None
     limit = compiled.limit if compiled.limit is not None else DEFAULT_LIMIT
     offset = compiled.offset or 0
     where = compiled.where or "1"

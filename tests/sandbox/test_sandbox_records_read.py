@@ -70,6 +70,8 @@ async def test_fields_parameter(demo_api: Api) -> None:
     assert [set(r) for r in page["records"]] == [{"title"}, {"title"}]
     with_id = await demo_api.call("GET", "records.json", {"app": 2, "fields": ["$id", "stage"], "query": "limit 1"})
     assert set(with_id.json()["records"][0]) == {"$id", "stage"}
+    every = await demo_api.call("GET", "records.json", {"app": 2, "fields": [], "query": "limit 1"})
+    assert {"$id", "$revision", "title", "line_items"} <= set(every.json()["records"][0])
 
 
 async def test_query_syntax_error(demo_api: Api) -> None:
