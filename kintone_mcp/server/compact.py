@@ -96,9 +96,9 @@ class RecordFormatter:
             fmt = str((prop or {}).get("format", "NUMBER"))
             return plain_number(value) if fmt in _NUMERIC_CALC_FORMATS else (value if value != "" else None)
         if ftype in _ENTITY_LIST_TYPES:
-            return [self._entity(v) for v in (value or [])]
+            return [self.entity(v) for v in (value or [])]
         if ftype in _ENTITY_TYPES:
-            return self._entity(value) if value else None
+            return self.entity(value) if value else None
         if ftype in _LONG_TEXT_TYPES:
             return self._text(str(value or ""), code, record_id)
         if ftype == "FILE":
@@ -117,7 +117,7 @@ class RecordFormatter:
             return rows
         return value
 
-    def _entity(self, value: Any) -> str:
+    def entity(self, value: Any) -> str:
         if isinstance(value, Mapping):
             code = str(value.get("code", ""))
             name = value.get("name")

@@ -213,9 +213,11 @@ class Group(Out):
 
 class Aggregation(Out):
     groups: list[Group]
+    overall: Group = Field(description="the metrics over every record scanned")
     records_scanned: int
     total_count: int | None = None
     cut: str | None = None
+    names: dict[str, str] | None = Field(None, description="display names of user/org/group codes in keys")
     query: str
 
 

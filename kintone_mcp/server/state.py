@@ -32,6 +32,8 @@ class ServerOptions:
     download_dir: Path | None = None
     #: the connection has a credential the cybozu.com User API accepts (password or User API token)
     user_api: bool = False
+    #: an HTTPS proxy resolves names, so a local DNS failure means nothing
+    proxy: bool = False
 
 
 @dataclass

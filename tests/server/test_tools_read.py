@@ -95,7 +95,6 @@ async def test_offset_paging_when_sorted_by_another_field(mcp: Client) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(reason="TEMPORARY: the sandbox's cursor endpoint has not landed yet", strict=False)
 async def test_large_read_goes_through_the_cursor_and_stops_at_the_character_bound(mcp: Client) -> None:
     progress: list[float] = []
 

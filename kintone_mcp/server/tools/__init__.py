@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from kintone_mcp.server.registry import ToolSpec
-from kintone_mcp.server.tools import apps, records_read
+from kintone_mcp.server.tools import aggregate, apps, connection, files, process, records_read, records_write, users
 
 ALL_TOOLS: list[ToolSpec] = [
+    *connection.TOOLS,
     *apps.TOOLS,
     *records_read.TOOLS,
+    *aggregate.TOOLS,
+    *records_write.TOOLS,
+    *process.TOOLS,
+    *files.TOOLS,
+    *users.TOOLS,
 ]

@@ -1,0 +1,51 @@
+"""``kintone-mcp check``: the test_connection checks for a terminal; exit 0 when connected, 1 when not.
+
+Imported to build the command line, so it imports nothing heavy at the top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kintone_mcp.config import Settings
+    from kintone_mcp.server.models import ConnectionReport
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML file of named connections (KINTONE_CONFIG)")
+    parser.add_argument("--connection", help="connection to use from the TOML file (KINTONE_CONNECTION)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from kintone_mcp.config import ConfigurationError, load_settings
+
+    overrides = {k: getattr(args, k) for k in ("config", "connection") if getattr(args, k, None)}
+    try:
+        settings = load_settings(overrides)
+    except ConfigurationError as exc:
+        sys.stderr.write(f"FAILED: {exc}\n")
+        return 1
+    import anyio
+
+    from kintone_mcp.server.diagnose import render_text
+    from kintone_mcp.server.results import compact_json, dump
+
+    report = anyio.run(_check, settings)
+    sys.stdout.write((compact_json(dump(report)) if args.json else render_text(report)) + "\n")
+    return 1 if report.verdict == "failed" else 0
+
+
+async def _check(settings: Settings) -> ConnectionReport:
+    from kintone_mcp.config import build_client
+    from kintone_mcp.server.diagnose import diagnose
+    from kintone_mcp.server.launch import options_from_settings, policy_from_settings
+
+    client = build_client(settings)
+    try:
+        return await diagnose(client, options_from_settings(settings), policy_from_settings(settings))
+    finally:
+        await client.aclose()

@@ -1,0 +1,142 @@
+"""``kintone-mcp serve`` (also plain ``kintone-mcp``): the MCP server on stdio, or Streamable HTTP.
+
+``--sandbox`` starts an embedded Kintone-compatible sandbox with demo data on a free loopback port and points the
+server at it: the zero-setup way to try every tool. Logs go to stderr only (stdout carries the protocol).
+
+This module is imported to build the command line, so it imports nothing heavy at the top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+#: command-line flags that are launch settings (config.py field names)
+_SETTING_FLAGS = ("config", "connection", "app_id", "allow_apps", "deny_apps", "tools", "disable_tools")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP: address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP: port (default 8000)")
+    parser.add_argument(
+        "--http-token-file",
+        type=Path,
+        help="HTTP: file holding the bearer token clients must send (required to bind a non-loopback address)",
+    )
+    parser.add_argument(
+        "--allowed-host", action="append", default=[], help="HTTP: extra Host name accepted (DNS-rebinding guard)"
+    )
+    parser.add_argument("--sandbox", action="store_true", help="serve an embedded sandbox with demo data")
+    parser.add_argument("--read-only", action="store_true", default=None, help="offer no tool that changes data")
+    parser.add_argument("--app-id", help="default app id or alias")
+    parser.add_argument("--allow-apps", help="comma-separated app ids or aliases the server may use")
+    parser.add_argument("--deny-apps", help="comma-separated app ids or aliases the server must not use")
+    parser.add_argument("--tools", help="comma-separated tool names to offer")
+    parser.add_argument("--disable-tools", help="comma-separated tool names to leave out")
+    parser.add_argument("--download-dir", type=Path, help="folder download_file saves into")
+    parser.add_argument("--config", help="TOML file of named connections (KINTONE_CONFIG)")
+    parser.add_argument("--connection", help="connection to use from the TOML file (KINTONE_CONNECTION)")
+    parser.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {k: getattr(args, k, None) for k in _SETTING_FLAGS}
+    if getattr(args, "read_only", None):
+        out["read_only"] = True
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _read_token(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    token = path.expanduser().read_text(encoding="utf-8").strip()
+    if len(token) < 16:
+        raise ValueError(f"the bearer token in {path} is shorter than 16 characters; use a long random value")
+    return token
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level)
+    from kintone_mcp.config import ConfigurationError, load_settings
+    from kintone_mcp.server.http import TransportConfigError
+    from kintone_mcp.server.policy import PolicyConfigError
+
+    with ExitStack() as stack:
+        try:
+            token = _read_token(args.http_token_file)
+            if args.sandbox:
+                settings = stack.enter_context(_sandbox_settings(overrides(args)))
+            else:
+                settings = load_settings(overrides(args))
+            from kintone_mcp.server.launch import serve, server_from_settings
+
+            server = server_from_settings(settings, download_dir=args.download_dir)
+            import anyio
+
+            anyio.run(
+                lambda: serve(
+                    server,
+                    transport=args.transport,
+                    host=args.host,
+                    port=args.port,
+                    bearer_token=token,
+                    allowed_hosts=args.allowed_host,
+                    on_listen=_announce,
+                )
+            )
+        except (ConfigurationError, PolicyConfigError, TransportConfigError, ValueError, OSError) as exc:
+            sys.stderr.write(f"kintone-mcp: {exc}\n")
+            return 2
+        except KeyboardInterrupt:
+            return 0
+    return 0
+
+
+def _announce(url: str) -> None:
+    sys.stderr.write(f"kintone-mcp: MCP endpoint {url}\n")
+
+
+class _sandbox_settings:
+    """Start the demo sandbox on a free loopback port and configure the server for it (password auth as the
+    sandbox's administrator). The environment's connection settings are deliberately not used: only the
+    command line's safety flags apply."""
+
+    def __init__(self, flags: dict[str, Any]) -> None:
+        self.flags = flags
+        self._serving: Any = None
+
+    def __enter__(self) -> Any:
+        from kintone_mcp.config import load_settings
+        from kintone_mcp.sandbox import Sandbox, SandboxConfig
+        from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD
+        from kintone_mcp.sandbox.testing import serve_in_thread
+
+        sandbox = Sandbox(SandboxConfig(demo=True))
+        self._serving = serve_in_thread(sandbox)
+        base_url = self._serving.__enter__()
+        sys.stderr.write(
+            f"kintone-mcp: sandbox with demo data at {base_url} (login {ADMIN_LOGIN} / password {DEFAULT_PASSWORD}; "
+            "apps: 1 Customers, 2 Deals, 3 Support tickets)\n"
+        )
+        cli = {
+            "base_url": base_url,
+            "username": ADMIN_LOGIN,
+            "password": DEFAULT_PASSWORD,
+            "app_aliases": {"customers": 1, "deals": 2, "tickets": 3},
+            **self.flags,
+        }
+        cli.setdefault("app_id", "deals")
+        return load_settings(cli, env={})
+
+    def __exit__(self, *exc: object) -> None:
+        if self._serving is not None:
+            self._serving.__exit__(None, None, None)

@@ -1,0 +1,93 @@
+"""From launch settings to a running server: policy and options out of ``Settings``, the client factory, and the
+transports. Kept apart from the CLI so that tests and embedders can start a server the same way."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import httpx
+
+from kintone_mcp.server.app import KintoneMCPServer, build_server
+from kintone_mcp.server.policy import Policy
+from kintone_mcp.server.state import ServerOptions
+
+if TYPE_CHECKING:
+    from kintone_mcp.client import KintoneClient
+    from kintone_mcp.config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def policy_from_settings(settings: Settings) -> Policy:
+    return Policy.build(
+        read_only=settings.read_only,
+        allow_apps=settings.allow_apps,
+        deny_apps=settings.deny_apps,
+        tools=settings.tools,
+        disabled_tools=settings.disable_tools,
+        aliases=dict(settings.app_aliases),
+        default_app=settings.app_id,
+    )
+
+
+def options_from_settings(settings: Settings, *, download_dir: Path | None = None) -> ServerOptions:
+    # download_dir is not (yet) a launch setting of config.py; until it is, it comes from --download-dir.
+    configured = getattr(settings, "download_dir", None)
+    folder = download_dir or (Path(configured) if configured else None)
+    return ServerOptions(
+        auth_type=settings.auth_type or "none",
+        base_url=settings.base_url,
+        download_dir=folder.expanduser().resolve() if folder else None,
+        user_api=settings.has_user_api_credentials,
+        proxy=settings.https_proxy is not None,
+    )
+
+
+def server_from_settings(
+    settings: Settings,
+    *,
+    download_dir: Path | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> KintoneMCPServer:
+    """The server for a configuration. Builds one client now, so that a configuration the client cannot use fails
+    before anything is served (building does no I/O); later lifespans (one per in-memory test connection) get
+    fresh clients."""
+    from kintone_mcp.config import build_client
+
+    first: list[KintoneClient] = [build_client(settings, transport=transport)]
+
+    def client_factory() -> KintoneClient:
+        return first.pop() if first else build_client(settings, transport=transport)
+
+    return build_server(
+        policy=policy_from_settings(settings),
+        options=options_from_settings(settings, download_dir=download_dir),
+        client_factory=client_factory,
+    )
+
+
+Transport = Literal["stdio", "http"]
+
+
+async def serve(
+    server: KintoneMCPServer,
+    *,
+    transport: Transport = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    bearer_token: str | None = None,
+    allowed_hosts: Sequence[str] = (),
+    on_listen: Callable[[str], object] | None = None,
+) -> None:
+    if transport == "stdio":
+        await server.run_stdio_async()
+        return
+    from kintone_mcp.server.http import build_http_app, serve_http
+
+    app = build_http_app(server, host=host, bearer_token=bearer_token, allowed_hosts=allowed_hosts)
+    if on_listen is not None:
+        on_listen(f"http://{host if ':' not in host else f'[{host}]'}:{port}/mcp")
+    await serve_http(app, host=host, port=port)

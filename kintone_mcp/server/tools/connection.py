@@ -1,0 +1,28 @@
+"""Checking the connection, for a model that meets errors it cannot explain (and for first-time setup)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.types import CallToolResult
+
+from kintone_mcp.server.diagnose import diagnose
+from kintone_mcp.server.models import ConnectionReport
+from kintone_mcp.server.registry import read
+from kintone_mcp.server.results import ok
+from kintone_mcp.server.state import state_of
+from kintone_mcp.server.tools.common import Ctx
+
+
+async def test_connection(ctx: Ctx) -> Annotated[CallToolResult, ConnectionReport]:
+    """Check the Kintone connection step by step: address, answer, TLS, credentials, which apps are usable and
+    whether records can be read there, and whether users can be looked up.
+
+    Use it when calls fail with authentication, permission or network errors, or when the user asks whether the
+    setup works. Each failed step carries the fix to tell the user; there is nothing to retry.
+    """
+    state = state_of(ctx)
+    return ok(await diagnose(state.client, state.options, state.policy))
+
+
+TOOLS = [read(test_connection, "Check the Kintone connection")]

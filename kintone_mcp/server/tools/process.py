@@ -1,0 +1,124 @@
+"""Process management and comments: moving a record through its workflow, and the conversation on a record."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from kintone_mcp.client.errors import ValidationError
+from kintone_mcp.client.models.comments import Mention
+from kintone_mcp.server.compact import RecordFormatter
+from kintone_mcp.server.errors import ToolInputError
+from kintone_mcp.server.models import CommentAdded, CommentOut, CommentsPage, StatusResult
+from kintone_mcp.server.registry import read, write
+from kintone_mcp.server.results import ok
+from kintone_mcp.server.state import ServerState, state_of
+from kintone_mcp.server.tools.common import AppArg, Ctx, RecordIdArg, RevisionArg
+
+#: Comments can be 65,535 characters long; a page of ten must not flood the context.
+COMMENT_CHARS = 2000
+
+
+async def _status_of(state: ServerState, app_id: int, record_id: int) -> tuple[str | None, list[str]]:
+    record = await state.client.get_record(app_id, record_id)
+    fmt = RecordFormatter()
+    status, assignees = None, []
+    for cell in record.raw.values():
+        if cell.get("type") == "STATUS":
+            status = cell.get("value")
+        elif cell.get("type") == "STATUS_ASSIGNEE":
+            assignees = [fmt.entity(v) for v in cell.get("value") or []]
+    return status, assignees
+
+
+async def update_status(
+    ctx: Ctx,
+    id: RecordIdArg,
+    action: Annotated[str, Field(description='Action name as get_app lists it, e.g. "Start".')],
+    assignee: Annotated[str | None, Field(description="User code, when the next status needs one assignee.")] = None,
+    revision: RevisionArg = None,
+    app: AppArg = None,
+) -> Annotated[CallToolResult, StatusResult]:
+    """Run a process management action on a record, moving it to the action's next status.
+
+    get_app lists the app's statuses and which actions lead from each. The answer gives the new status and
+    assignees. If the action is not available from the record's current status, the error lists those that are.
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    try:
+        written = await state.client.update_status(app_id, id, action, assignee=assignee, revision=revision)
+    except ValidationError as exc:
+        raise ToolInputError(await _explain_status_error(state, app_id, id, action, exc)) from exc
+    status, assignees = await _status_of(state, app_id, id)
+    return ok(StatusResult(id=id, revision=written.revision, status=status, assignees=assignees or None))
+
+
+async def _explain_status_error(state: ServerState, app_id: int, record_id: int, action: str, exc: Exception) -> str:
+    settings = await state.client.get_process_settings(app_id)
+    if not settings.enable:
+        return f"App {app_id} does not use process management, so records have no status to change."
+    current, _ = await _status_of(state, app_id, record_id)
+    available = [a.name for a in settings.actions_from(current or "")]
+    return (
+        f"Kintone refused the action {action!r} on record {record_id} (status {current!r}): {exc}. "
+        f"Actions available from {current!r}: {available or 'none (a final status)'}."
+    )
+
+
+async def get_comments(
+    ctx: Ctx,
+    id: RecordIdArg,
+    app: AppArg = None,
+    order: Literal["asc", "desc"] = "desc",
+    offset: Annotated[int, Field(ge=0)] = 0,
+    limit: Annotated[int, Field(ge=1, le=10)] = 10,
+) -> Annotated[CallToolResult, CommentsPage]:
+    """A record's comments, newest first (up to 10 per call; raise `offset` while `older` is true)."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    page = await state.client.get_comments(app_id, id, order=order, offset=offset, limit=limit)
+    fmt = RecordFormatter()
+    comments = []
+    for c in page.comments:
+        text = c.text if len(c.text) <= COMMENT_CHARS else c.text[:COMMENT_CHARS] + f"…[cut: {len(c.text):,} chars]"
+        comments.append(
+            CommentOut(
+                id=c.id,
+                text=text,
+                by=fmt.entity(c.creator.model_dump()) if c.creator else None,
+                at=c.created_at.isoformat().replace("+00:00", "Z") if c.created_at else None,
+                mentions=[m.code for m in c.mentions] or None,
+            )
+        )
+    return ok(CommentsPage(comments=comments, older=page.older, newer=page.newer, names=fmt.names or None))
+
+
+async def add_comment(
+    ctx: Ctx,
+    id: RecordIdArg,
+    text: Annotated[str, Field(min_length=1, max_length=65_535)],
+    mentions: Annotated[
+        list[str] | None,
+        Field(max_length=10, description='User codes to notify; prefix "org:" or "group:" for those.'),
+    ] = None,
+    app: AppArg = None,
+) -> Annotated[CallToolResult, CommentAdded]:
+    """Post a comment on a record, optionally mentioning users, organizations or groups (they get notified)."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    parsed = []
+    for m in mentions or []:
+        kind, _, code = m.partition(":") if m.startswith(("org:", "group:")) else ("user", "", m)
+        parsed.append(Mention(code=code, type={"user": "USER", "org": "ORGANIZATION", "group": "GROUP"}[kind]))
+    comment_id = await state.client.add_comment(app_id, id, text, mentions=parsed)
+    return ok(CommentAdded(id=comment_id))
+
+
+TOOLS = [
+    write(update_status, "Move a record through its process", idempotent=False, destructive=True),
+    read(get_comments, "Read a record's comments"),
+    write(add_comment, "Comment on a record", idempotent=False),
+]

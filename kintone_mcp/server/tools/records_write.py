@@ -1,0 +1,220 @@
+"""Writing records: every record is checked against the app's schema before anything is sent, and writes of
+many records are one transaction (up to 2,000 records through bulkRequest), so a failure never leaves half a
+batch behind."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from kintone_mcp.client.results import RecordUpdate, UpdateKey, WriteResult
+from kintone_mcp.server.errors import ToolInputError
+from kintone_mcp.server.fieldinfo import Properties
+from kintone_mcp.server.models import BulkItem, BulkWriteResult, DeleteResult
+from kintone_mcp.server.models import WriteResult as WriteOut
+from kintone_mcp.server.record_input import ConvertedRecord, FieldProblem, Mode, RecordInputError, to_kintone_record
+from kintone_mcp.server.registry import write
+from kintone_mcp.server.results import ok
+from kintone_mcp.server.state import state_of
+from kintone_mcp.server.tools.common import AppArg, Ctx, PlainRecord, RevisionArg
+
+#: One bulkRequest transaction: 20 requests of 100 records.
+MAX_ATOMIC = 2000
+_KEY_TYPES = frozenset({"SINGLE_LINE_TEXT", "NUMBER"})
+
+
+class KeyRef(BaseModel):
+    """A record named by a unique field instead of its id."""
+
+    field: Annotated[str, Field(description="Code of a unique SINGLE_LINE_TEXT or NUMBER field.")]
+    value: str | int
+
+
+class RecordChange(BaseModel):
+    """One record to update: by `id` or by `update_key`, with the fields to change."""
+
+    id: Annotated[int | None, Field(ge=1)] = None
+    update_key: KeyRef | None = None
+    revision: Annotated[int | None, Field(ge=-1)] = None
+    record: dict[str, Any]
+
+
+def _convert_many(records: Sequence[dict[str, Any]], properties: Properties, mode: Mode) -> list[ConvertedRecord]:
+    out: list[ConvertedRecord] = []
+    problems: list[FieldProblem] = []
+    for i, plain in enumerate(records):
+        try:
+            out.append(to_kintone_record(plain, properties, mode=mode))
+        except RecordInputError as exc:
+            problems += [FieldProblem(f"records[{i}].{p.field}", p.problem, p.accepted) for p in exc.problems]
+    if problems:
+        raise RecordInputError(problems, where="no record")
+    return out
+
+
+def _ignored(converted: Sequence[ConvertedRecord]) -> list[str] | None:
+    return sorted({f for c in converted for f in c.ignored}) or None
+
+
+def _check_key(key_field: str, properties: Properties) -> None:
+    prop = properties.get(key_field)
+    if prop is None or prop.get("type") not in _KEY_TYPES or not prop.get("unique"):
+        usable = [c for c, p in properties.items() if p.get("type") in _KEY_TYPES and p.get("unique")]
+        raise ToolInputError(
+            f"{key_field!r} cannot identify records: a key must be a SINGLE_LINE_TEXT or NUMBER field with "
+            f"'prohibit duplicate values' on. Usable keys in this app: {usable or 'none (use record ids)'}."
+        )
+
+
+def _bulk(result: WriteResult, ignored: list[str] | None) -> BulkWriteResult:
+    items = [BulkItem(id=r.id, revision=r.revision, operation=r.operation) for r in result.records]
+    return BulkWriteResult(count=len(items), records=items, atomic=True, ignored_fields=ignored)
+
+
+async def add_record(ctx: Ctx, record: PlainRecord, app: AppArg = None) -> Annotated[CallToolResult, WriteOut]:
+    """Add one record. Give plain values by field code (see get_app); fields left out get their defaults.
+
+    Values are checked against the app's schema first; an error lists every wrong field with what it accepts.
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    converted = to_kintone_record(record, await state.fields(app_id), mode="add")
+    written = await state.client.add_record(app_id, converted.record)
+    return ok(WriteOut(id=written.id, revision=written.revision, ignored_fields=converted.ignored or None))
+
+
+async def add_records(
+    ctx: Ctx,
+    records: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_ATOMIC)],
+    app: AppArg = None,
+) -> Annotated[CallToolResult, BulkWriteResult]:
+    """Add up to 2,000 records in one transaction: all are written or none is.
+
+    Each record is like add_record's. Every record is checked first; errors name the record index and field.
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    converted = _convert_many(records, await state.fields(app_id), "add")
+    result = await state.client.add_records(app_id, [c.record for c in converted], all_or_nothing=True)
+    return ok(_bulk(result, _ignored(converted)))
+
+
+async def update_record(
+    ctx: Ctx,
+    record: PlainRecord,
+    id: Annotated[int | None, Field(ge=1, description="Record id; or give update_key.")] = None,
+    update_key: KeyRef | None = None,
+    revision: RevisionArg = None,
+    app: AppArg = None,
+) -> Annotated[CallToolResult, WriteOut]:
+    """Change fields of one record, named by `id` or by `update_key` (a unique field and its value).
+
+    Only the fields given change. A subtable given replaces all its rows: keep each existing row's "$id" to update
+    that row rather than recreate it. Pass `revision` (the record's $revision) to fail if someone changed it since.
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    if (id is None) == (update_key is None):
+        raise ToolInputError("Give exactly one of `id` and `update_key` to say which record to update.")
+    properties = await state.fields(app_id)
+    key = None
+    if update_key is not None:
+        _check_key(update_key.field, properties)
+        key = UpdateKey(update_key.field, update_key.value)
+    converted = to_kintone_record(record, properties, mode="update")
+    written = await state.client.update_record(app_id, converted.record, id=id, update_key=key, revision=revision)
+    return ok(WriteOut(id=written.id, revision=written.revision, ignored_fields=converted.ignored or None))
+
+
+async def update_records(
+    ctx: Ctx,
+    records: Annotated[list[RecordChange], Field(min_length=1, max_length=MAX_ATOMIC)],
+    app: AppArg = None,
+) -> Annotated[CallToolResult, BulkWriteResult]:
+    """Update up to 2,000 records in one transaction: all changes are written or none is.
+
+    Each item names its record by `id` or `update_key`, optionally with `revision`, and gives the `record` fields
+    to change (as in update_record).
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    properties = await state.fields(app_id)
+    for i, change in enumerate(records):
+        if (change.id is None) == (change.update_key is None):
+            raise ToolInputError(f"records[{i}]: give exactly one of `id` and `update_key`.")
+        if change.update_key is not None:
+            _check_key(change.update_key.field, properties)
+    converted = _convert_many([c.record for c in records], properties, "update")
+    updates = [
+        RecordUpdate(
+            record=conv.record,
+            id=change.id,
+            update_key=UpdateKey(change.update_key.field, change.update_key.value) if change.update_key else None,
+            revision=change.revision,
+        )
+        for change, conv in zip(records, converted, strict=True)
+    ]
+    result = await state.client.update_records(app_id, updates, all_or_nothing=True)
+    return ok(_bulk(result, _ignored(converted)))
+
+
+async def upsert_records(
+    ctx: Ctx,
+    key_field: Annotated[str, Field(description="Unique field identifying records, e.g. an external id.")],
+    records: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_ATOMIC)],
+    app: AppArg = None,
+) -> Annotated[CallToolResult, BulkWriteResult]:
+    """Insert or update up to 2,000 records by a unique key field, in one transaction.
+
+    Each record must hold `key_field`: the record with that value is updated, or a new one is added. Each result
+    says INSERT or UPDATE. Use it to sync data from elsewhere without creating duplicates.
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    properties = await state.fields(app_id)
+    _check_key(key_field, properties)
+    missing = [i for i, r in enumerate(records) if r.get(key_field) in (None, "")]
+    if missing:
+        raise ToolInputError(f"records {missing[:20]} have no value for the key field {key_field!r}.")
+    converted = _convert_many(records, properties, "update")
+    updates = []
+    for plain, conv in zip(records, converted, strict=True):
+        body = {k: v for k, v in conv.record.items() if k != key_field}
+        updates.append(RecordUpdate(record=body, update_key=UpdateKey(key_field, str(plain[key_field]))))
+    result = await state.client.upsert_records(app_id, updates, all_or_nothing=True)
+    return ok(_bulk(result, _ignored(converted)))
+
+
+async def delete_records(
+    ctx: Ctx,
+    ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=MAX_ATOMIC)],
+    revisions: Annotated[
+        list[int] | None, Field(description="Expected $revision per id (-1 to skip); refuses changed records.")
+    ] = None,
+    app: AppArg = None,
+) -> Annotated[CallToolResult, DeleteResult]:
+    """Permanently delete records by id, all or none (up to 2,000). Deleted records cannot be restored.
+
+    Confirm with the user before deleting, and check the ids first (get_records with a filter on $id).
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    if revisions is not None and len(revisions) != len(ids):
+        raise ToolInputError(f"`revisions` has {len(revisions)} entries for {len(ids)} ids; give one per id.")
+    if len(set(ids)) != len(ids):
+        raise ToolInputError("`ids` lists a record more than once.")
+    await state.client.delete_records(app_id, ids, revisions=revisions, all_or_nothing=True)
+    return ok(DeleteResult(deleted=list(ids)))
+
+
+TOOLS = [
+    write(add_record, "Add a record", idempotent=False),
+    write(add_records, "Add records", idempotent=False),
+    write(update_record, "Update a record", idempotent=True, destructive=True),
+    write(update_records, "Update records", idempotent=True, destructive=True),
+    write(upsert_records, "Insert or update records by key", idempotent=True, destructive=True),
+    write(delete_records, "Delete records", idempotent=True, destructive=True),
+]
