@@ -15,11 +15,14 @@ from kintone_mcp import __version__
 
 #: sub-command -> (module holding ``add_arguments(parser)`` and ``run(args) -> int``, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("kintone_mcp.server.cli_serve", "run the MCP server (the default command): stdio, or --transport http"),
+    "check": ("kintone_mcp.server.cli_check", "check the configured Kintone connection; exit 0 when it works"),
     "sandbox": ("kintone_mcp.sandbox.cli", "run the Kintone-compatible sandbox server in the foreground"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``selected``, only that sub-command's module is imported (the server starts faster)."""
     parser = argparse.ArgumentParser(
         prog="kintone-mcp",
         description="MCP server for Kintone, with a built-in Kintone-compatible sandbox.",
@@ -28,13 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module_name).add_arguments(sp)
+        if selected is None or name == selected:
+            importlib.import_module(module_name).add_arguments(sp)
         sp.set_defaults(_module=module_name)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help", "--version")):
+        words.insert(0, "serve")  # `kintone-mcp` and `kintone-mcp --read-only` mean `kintone-mcp serve ...`
+    args = build_parser(words[0] if words[0] in SUBCOMMANDS else None).parse_args(words)
     module_name = getattr(args, "_module", None)
     if module_name is None:
         build_parser().print_help(sys.stderr)
