@@ -36,6 +36,8 @@ Api = Literal["rest", "user"]
 USER_AGENT = f"kintone-mcp/{__version__}"
 #: js-sdk switches long GETs to POST + X-HTTP-Method-Override past this many characters of URL (limit ~8 KB)
 MAX_GET_URL_LENGTH = 4096
+#: secrets at least this long are scrubbed from error text that Kintone (or a proxy) sends back
+MIN_REDACTED_LENGTH = 8
 #: endpoints that exist only on the normal path, even for a connection configured with a guest space
 _NO_GUEST_FORM = frozenset({"apps/statistics", "spaces/statistics", "guests", "template/space"})
 
@@ -107,7 +109,11 @@ class Connection:
         self.credentials = credentials
         self.guest_space_id = guest_space_id
         self.retry_policy: RetryPolicy = retry_policy or NoRetry()
-        self._secrets = sorted({s for s in credentials.secret_values() if len(s) >= 4}, key=len, reverse=True)
+        # Scrubbing is a second line of defence (messages are never built from what we send). Secrets shorter than
+        # 8 characters are left out: replacing every "sandbox" in Kintone's text would garble it for no gain.
+        self._secrets = sorted(
+            {s for s in credentials.secret_values() if len(s) >= MIN_REDACTED_LENGTH}, key=len, reverse=True
+        )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
