@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from kintone_mcp.sandbox.operations import OperationsConfig
@@ -57,3 +57,8 @@ class SandboxConfig:
     #: On add, an omitted SUBTABLE gets one row of default values (as the Kintone form does) rather than none.
     #: Real Kintone's REST behaviour here is unconfirmed, hence the switch.
     subtable_default_row: bool = True
+    #: Largest file POST file.json accepts, in bytes (Kintone's own limit is 1 GB per file).
+    max_file_size: int = 100 * 1024 * 1024
+    #: How long an upload key stays attachable before the sandbox discards it (Kintone's period is unconfirmed;
+    #: 3 days is commonly cited). Measured on ``clock``, so tests can move time forward.
+    upload_retention: timedelta = timedelta(days=3)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kintone_mcp.sandbox import appdefs, appstore, calc, directory
+from kintone_mcp.sandbox import appdefs, appstore, calc, directory, filestore
 from kintone_mcp.sandbox import fieldvalues as fv
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_TIMEZONE
@@ -382,30 +382,22 @@ class RecordWriter:
         result: list[dict[str, Any]] = []
         for i, item in enumerate(raw):
             file_key = item.get("fileKey") if isinstance(item, Mapping) else None
-            row = (
-                self.conn.execute("SELECT key, kind, name, content_type, size FROM files WHERE key = ?",
-                                  (file_key,)).fetchone()
+            # An upload key is single use: attaching it gives the file its download key, as in Kintone.
+            stored = (
+                filestore.attach(self.conn, file_key, app=self.app.id, now=self.ctx.now,
+                                 retention=self.ctx.sandbox.config.upload_retention)
                 if isinstance(file_key, str)
                 else None
             )
-            if row is None:
+            if stored is None:
                 self._error(
-                    f"{key}[{i}].fileKey",
-                    "Unknown file key: upload the file with POST file.json and use the fileKey it returns, "
-                    "or keep a fileKey read from this record.",
+                    key,
+                    f"File {i + 1}: unknown file key {file_key!r}. Upload the file with POST file.json and use the "
+                    "fileKey it returns (once, within the retention period), or keep a fileKey read from this app's "
+                    "record.",
                 )
                 continue
-            download_key = row["key"]
-            if row["kind"] == "upload":
-                # An upload key is single use: attaching it creates the file's download key, as in Kintone.
-                download_key = f"{self.ctx.sandbox.store.next_counter(self.conn, 'file'):08d}{row['key'][:24]}"
-                self.conn.execute(
-                    "INSERT INTO files(key, kind, name, content_type, size, data, created_at)"
-                    " SELECT ?, 'download', name, content_type, size, data, ? FROM files WHERE key = ?",
-                    (download_key, self.now, row["key"]),
-                )
-            result.append({"fileKey": download_key, "name": row["name"], "contentType": row["content_type"],
-                           "size": str(row["size"])})
+            result.append(stored)
         return result
 
     def _system_input(self, ftype: str, raw: Any, key: str) -> str | None:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from kintone_mcp.sandbox import auth, directory, operations
+from kintone_mcp.sandbox import auth, directory, operations, uploads
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD, TOKEN_PERMISSIONS, SandboxConfig
 from kintone_mcp.sandbox.errors import KintoneError
@@ -39,9 +39,9 @@ def format_time(moment: datetime) -> str:
 
 def default_routers() -> list[Router]:
     # Imported here so that endpoint modules can import this module's helpers without a cycle.
-    from kintone_mcp.sandbox import api_apps, api_records, api_settings
+    from kintone_mcp.sandbox import api_apps, api_files, api_records, api_settings
 
-    return [api_apps.router, api_settings.router, api_records.router]
+    return [api_apps.router, api_settings.router, api_records.router, api_files.router]
 
 
 class Sandbox:
@@ -176,7 +176,7 @@ class Sandbox:
     async def _dispatch(self, request: Request, api: Api, path: str, guest_space: int | None) -> Response:
         accept_language = request.headers.get("accept-language")
         try:
-            params = await _read_params(request)
+            params = await _read_params(request, self.config.max_file_size)
             endpoint = self.router.resolve(api, request.method, path)
             result = await anyio.to_thread.run_sync(
                 partial(self._execute, endpoint, request.method, path, request.headers, params, guest_space)
@@ -189,7 +189,8 @@ class Sandbox:
                 KintoneError(500, "CB_IL02", "Unexpected error in the sandbox; see its log for details."),
                 accept_language,
             )
-        return json_response(result)
+        # Downloads (file.json) answer with the file itself, not JSON.
+        return result if isinstance(result, Response) else json_response(result)
 
     def _execute(
         self,
@@ -230,8 +231,11 @@ class Sandbox:
             return endpoint.handler(ctx)
 
 
-async def _read_params(request: Request) -> dict[str, Any]:
+async def _read_params(request: Request, max_file_size: int) -> dict[str, Any]:
     params = parse_query_items(request.query_params.multi_items())
+    if uploads.is_multipart(request.headers):
+        params.update(await uploads.read_form(request, max_file_size))
+        return params
     body = await request.body()
     if body.strip():
         try:

@@ -123,6 +123,11 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     PRIMARY KEY (app, id)
 );
+CREATE INDEX IF NOT EXISTS files_by_age ON files(kind, created_at);
+CREATE TABLE IF NOT EXISTS file_apps (
+    key TEXT PRIMARY KEY,
+    app INTEGER NOT NULL
+);
 """
 
 
