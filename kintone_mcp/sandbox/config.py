@@ -57,6 +57,10 @@ class SandboxConfig:
     #: On add, an omitted SUBTABLE gets one row of default values (as the Kintone form does) rather than none.
     #: Real Kintone's REST behaviour here is unconfirmed, hence the switch.
     subtable_default_row: bool = True
+    #: Open cursors (records/cursor.json) allowed at once per domain; one more is 400 GAIA_TM12.
+    cursor_limit: int = 10
+    #: A cursor not used for this long is gone (Kintone: about 10 minutes). Measured on ``clock``.
+    cursor_idle_timeout: timedelta = timedelta(minutes=10)
     #: Largest file POST file.json accepts, in bytes (Kintone's own limit is 1 GB per file).
     max_file_size: int = 100 * 1024 * 1024
     #: How long an upload key stays attachable before the sandbox discards it (Kintone's period is unconfirmed;

@@ -39,9 +39,9 @@ def format_time(moment: datetime) -> str:
 
 def default_routers() -> list[Router]:
     # Imported here so that endpoint modules can import this module's helpers without a cycle.
-    from kintone_mcp.sandbox import api_apps, api_files, api_records, api_settings
+    from kintone_mcp.sandbox import api_apps, api_cursor, api_files, api_records, api_settings
 
-    return [api_apps.router, api_settings.router, api_records.router, api_files.router]
+    return [api_apps.router, api_settings.router, api_records.router, api_files.router, api_cursor.router]
 
 
 class Sandbox:
@@ -160,6 +160,12 @@ class Sandbox:
             return None
         row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (info.space_id,)).fetchone()
         return info.space_id if row is not None and row["is_guest"] else None
+
+    def open_cursor_count(self) -> int:
+        """Cursors (records/cursor.json) open now; tests use it to check that clients delete theirs."""
+        from kintone_mcp.sandbox import api_cursor
+
+        return api_cursor.open_cursor_count(self)
 
     def close(self) -> None:
         self.store.close()
