@@ -5,7 +5,9 @@ Order of checks, following kintone-api.md §2:
 1. The optional Basic gate (``Authorization: Basic``) guards the whole domain, in addition to everything else.
 2. ``X-Cybozu-Authorization`` (password) wins when present, even if API tokens are also sent.
 3. ``X-Cybozu-API-Token`` (one or more app tokens, comma-separated or repeated, at most 9).
-4. ``Authorization: Bearer`` (OAuth) has its own branch so that the OAuth issue only fills it in.
+4. ``Authorization: Bearer`` (OAuth) has its own branch so that the OAuth issue only fills it in. On the User API
+   (``/v1/``) a Bearer value is a User API token instead (``userapitokens``); on ``/k/`` a ``cy.s.api1.`` token is
+   refused, since User API tokens authenticate the User API only. App API tokens are refused on ``/v1/``.
 5. Nothing: 401 CB_AU01.
 
 Secrets never reach an error message: errors name the scheme that failed, never the value sent.
@@ -19,17 +21,18 @@ import hmac
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from starlette.datastructures import Headers
 
-from kintone_mcp.sandbox import directory
+from kintone_mcp.sandbox import directory, userapitokens
 from kintone_mcp.sandbox.config import ADMIN_LOGIN, TOKEN_PERMISSIONS
 from kintone_mcp.sandbox.errors import KintoneError
 
 MAX_TOKENS_PER_REQUEST = 9
 
-Scheme = Literal["password", "token", "oauth"]
+Scheme = Literal["password", "token", "oauth", "user_api_token"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Principal:
     scheme: Scheme
     login: str
     token_apps: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    #: The scope of a User API token (``scheme == "user_api_token"``), else None.
+    user_api_scope: str | None = None
 
     @property
     def uses_token(self) -> bool:
@@ -64,31 +69,69 @@ def check_basic_gate(headers: Headers, expected: tuple[str, str] | None) -> None
         user, sep, password = decoded.partition(":")
         ok = bool(sep) and hmac.compare_digest(user, expected[0]) and hmac.compare_digest(password, expected[1])
     if not ok:
+        bearer = scheme.lower() == "bearer"
         raise KintoneError(
             401,
             "CB_AU01",
             "This domain requires Basic authentication: send 'Authorization: Basic base64(user:password)' "
-            "with the Basic credentials in addition to your Kintone credentials.",
+            "with the Basic credentials in addition to your Kintone credentials."
+            + (
+                " A Bearer token (OAuth or User API token) cannot be used here: it needs the same Authorization "
+                "header as the Basic gate. Use a password or an app API token."
+                if bearer
+                else ""
+            ),
             headers={"WWW-Authenticate": 'Basic realm="kintone sandbox"'},
         )
 
 
-def authenticate(conn: sqlite3.Connection, headers: Headers, *, basic_gate: bool) -> Principal:
-    """Dispatch on the credentials present; see the module docstring for the order."""
+def authenticate(
+    conn: sqlite3.Connection,
+    headers: Headers,
+    *,
+    basic_gate: bool,
+    user_api: bool = False,
+    now: datetime | None = None,
+) -> Principal:
+    """Dispatch on the credentials present; see the module docstring for the order.
+
+    ``user_api``: the request is for the cybozu.com User API (``/v1/``); ``now`` is the sandbox clock (token expiry).
+    """
     password_header = headers.get("x-cybozu-authorization")
     if password_header is not None:
         return _password(conn, password_header)
     token_headers = headers.getlist("x-cybozu-api-token")
     if token_headers:
+        if user_api:
+            raise KintoneError(
+                403,
+                "GAIA_NO01",
+                "Using this API token, you cannot run the specified API: app API tokens cannot call the User API "
+                "(/v1/). Use password authentication (X-Cybozu-Authorization) or a User API token "
+                "(Authorization: Bearer cy.s.api1...).",
+            )
         return _tokens(conn, token_headers)
     authorization = headers.get("authorization", "")
     # With the Basic gate on, the Authorization header carries the gate's credentials, not OAuth.
     if not basic_gate and authorization.lower().startswith("bearer "):
-        return _oauth(conn, authorization[7:].strip())
+        bearer = authorization[7:].strip()
+        if user_api:
+            scope = userapitokens.check(conn, bearer, now or datetime.now(UTC))
+            return Principal(scheme="user_api_token", login=ADMIN_LOGIN, user_api_scope=scope)
+        if userapitokens.looks_like_user_api_token(bearer):
+            raise KintoneError(
+                401,
+                "CB_AU01",
+                "User API tokens (cy.s.api1...) authenticate only the cybozu.com User API (/v1/...). For /k/ "
+                "endpoints send a password (X-Cybozu-Authorization), an app API token (X-Cybozu-API-Token) or "
+                "an OAuth access token.",
+            )
+        return _oauth(conn, bearer)
     raise KintoneError(
         401,
         "CB_AU01",
-        "Please login. Send X-Cybozu-Authorization (base64 of login:password) or X-Cybozu-API-Token.",
+        "Please login. Send X-Cybozu-Authorization (base64 of login:password) or "
+        + ("a User API token (Authorization: Bearer ...)." if user_api else "X-Cybozu-API-Token."),
     )
 
 

@@ -17,8 +17,10 @@ from kintone_mcp.sandbox.config import (
     ADMIN_LOGIN,
     DEFAULT_PASSWORD,
     TOKEN_PERMISSIONS,
+    USER_API_SCOPES,
     ApiTokenSpec,
     SandboxConfig,
+    UserApiTokenSpec,
     UserSpec,
 )
 from kintone_mcp.sandbox.faults import FaultRule, FaultSpecError, parse_fault_spec
@@ -52,6 +54,23 @@ def _token(text: str) -> ApiTokenSpec:
             )
         perms = frozenset(requested)
     return ApiTokenSpec(app=int(parts[0]), token=parts[1], permissions=perms)
+
+
+def _user_api_token(text: str) -> UserApiTokenSpec:
+    from kintone_mcp.sandbox.userapitokens import parse_expiry
+
+    # The expiry may contain colons (18:00:00), so only the first two separate fields.
+    parts = text.split(":", 2)
+    if len(parts) < 2 or not parts[0] or parts[1] not in USER_API_SCOPES:
+        raise argparse.ArgumentTypeError(
+            f"expected TOKEN:SCOPE[:EXPIRES] with SCOPE one of {', '.join(USER_API_SCOPES)}, "
+            "e.g. cy.s.api1.xxx.yyy.zzz:read_write:2026-12-31"
+        )
+    try:
+        expires = parse_expiry(parts[2]) if len(parts) == 3 and parts[2] else None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"EXPIRES: {exc}") from None
+    return UserApiTokenSpec(token=parts[0], scope=parts[1], expires=expires)
 
 
 def _basic(text: str) -> tuple[str, str]:
@@ -111,6 +130,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-token", type=_token, action="append", default=[], metavar="APP_ID:TOKEN[:PERMS]",
                         help="register an app API token; PERMS is a comma list of "
                              f"{','.join(TOKEN_PERMISSIONS)} (default: all); repeatable")
+    parser.add_argument("--user-api-token", type=_user_api_token, action="append", default=[],
+                        metavar="TOKEN:SCOPE[:EXPIRES]",
+                        help="issue a cybozu.com User API token (Authorization: Bearer, /v1/ only); SCOPE is "
+                             f"{'|'.join(USER_API_SCOPES)}, EXPIRES an ISO date or date-time (default: never); "
+                             "repeatable. With --demo and none given, a read-scope demo token is printed")
     parser.add_argument("--basic-auth", type=_basic, metavar="USER:PASS",
                         help="require this Basic authentication in addition to Kintone credentials")
     parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="SPEC",
@@ -128,6 +152,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
         seed=args.seed,
         users=list(args.user),
         api_tokens=list(args.api_token),
+        user_api_tokens=list(args.user_api_token),
         basic_auth=args.basic_auth,
         operations=OperationsConfig(concurrency_limit=args.concurrency_limit, faults=list(args.fault)),
     )
@@ -171,6 +196,15 @@ def banner(sandbox: Sandbox, base_url: str, config: SandboxConfig, *, fresh: boo
         for spec in config.api_tokens:
             perms = ",".join(p for p in TOKEN_PERMISSIONS if p in spec.permissions)
             lines.append(f"  app {spec.app}: {spec.token}  ({perms})")
+    demo_user_token = sandbox.demo_user_api_token
+    if demo_user_token or config.user_api_tokens:
+        gated = "; unusable while the Basic gate is on" if config.basic_auth is not None else ""
+        lines.append(f"User API tokens (Authorization: Bearer TOKEN, {base_url}/v1/ only{gated}):")
+        if demo_user_token:
+            lines.append(f"  {demo_user_token}  (demo, read)")
+        for user_spec in config.user_api_tokens:
+            until = "" if user_spec.expires is None else f", expires {user_spec.expires.isoformat()}"
+            lines.append(f"  {user_spec.token}  ({user_spec.scope}{until})")
     if config.basic_auth is not None:
         lines.append(f"Basic gate (Authorization: Basic): {config.basic_auth[0]}:{config.basic_auth[1]}")
     if users:

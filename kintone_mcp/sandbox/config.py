@@ -12,7 +12,12 @@ from kintone_mcp.sandbox.operations import OperationsConfig
 #: The permissions an app API token can carry, in Kintone's order.
 TOKEN_PERMISSIONS: tuple[str, ...] = ("view", "add", "edit", "delete", "manage")
 
+#: The scopes of a cybozu.com User API token (kintone-api.md §2.1b), narrowest first.
+USER_API_SCOPES: tuple[str, ...] = ("read", "read_write", "dangerous")
+
 ADMIN_LOGIN = "Administrator"
+#: The built-in group of cybozu.com administrators (User API writes touching its members need the dangerous scope).
+ADMINISTRATORS_GROUP = "Administrators"
 DEFAULT_PASSWORD = "sandbox"
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 
@@ -37,6 +42,18 @@ class ApiTokenSpec:
     permissions: frozenset[str] = frozenset(TOKEN_PERMISSIONS)
 
 
+@dataclass(frozen=True)
+class UserApiTokenSpec:
+    """A cybozu.com User API token (``Authorization: Bearer``, /v1/ only) to register at start-up.
+
+    ``scope`` is one of USER_API_SCOPES; ``expires`` (aware, or naive meaning UTC) is checked against the sandbox clock.
+    """
+
+    token: str
+    scope: str = "read"
+    expires: datetime | None = None
+
+
 @dataclass
 class SandboxConfig:
     #: SQLite file; None keeps everything in memory for the life of the Sandbox object.
@@ -49,6 +66,8 @@ class SandboxConfig:
     seed: int = 20240401
     users: list[UserSpec] = field(default_factory=list)
     api_tokens: list[ApiTokenSpec] = field(default_factory=list)
+    #: User API tokens; with ``demo`` and none given, one read-scope token is minted (``Sandbox.demo_user_api_token``).
+    user_api_tokens: list[UserApiTokenSpec] = field(default_factory=list)
     #: (user, password) of the optional Basic gate checked in addition to Kintone authentication.
     basic_auth: tuple[str, str] | None = None
     operations: OperationsConfig = field(default_factory=OperationsConfig)

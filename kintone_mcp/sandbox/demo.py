@@ -1,7 +1,8 @@
 """Deterministic demo data: users, organisations, groups, spaces and three related apps.
 
 App 1 Customers (CUSTOMERS), app 2 Deals (DEALS: lookup to Customers, a line-item table with a CALC subtotal,
-an owner user field, dates, a stage drop-down, an amount), app 3 Support tickets (TICKETS: process management).
+an owner user field, dates, a stage drop-down, an amount), app 3 Support tickets (TICKETS: process management),
+and app 4 Partner requests (PARTNER) in guest space 2 "Partner portal" (``demo_guest``).
 Records come from a seeded RNG so every run gives the same data, and are written with one ``executemany`` per
 app so that ``demo_records=100_000`` takes seconds.
 """
@@ -253,6 +254,9 @@ def seed(sandbox: Sandbox, conn: sqlite3.Connection) -> None:
         info = appstore.load_app(conn, app)
         assert info is not None
         appstore.create_indexes(conn, info)
+    from kintone_mcp.sandbox import demo_guest  # app 4 PARTNER, in the guest space above
+
+    demo_guest.seed_partner_app(sandbox, conn)
     # Statistics let SQLite's planner skip an index when a range covers most of the table.
     conn.execute("ANALYZE")
 

@@ -18,9 +18,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from kintone_mcp.sandbox import auth, directory, operations, uploads
+from kintone_mcp.sandbox import auth, directory, operations, uploads, userapitokens
 from kintone_mcp.sandbox.appstore import AppInfo
-from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD, TOKEN_PERMISSIONS, SandboxConfig
+from kintone_mcp.sandbox.config import (
+    ADMIN_LOGIN,
+    ADMINISTRATORS_GROUP,
+    DEFAULT_PASSWORD,
+    TOKEN_PERMISSIONS,
+    SandboxConfig,
+)
 from kintone_mcp.sandbox.errors import KintoneError
 from kintone_mcp.sandbox.params import Params, parse_query_items
 from kintone_mcp.sandbox.responses import error_response, json_response
@@ -39,9 +45,10 @@ def format_time(moment: datetime) -> str:
 
 def default_routers() -> list[Router]:
     # Imported here so that endpoint modules can import this module's helpers without a cycle.
-    from kintone_mcp.sandbox import api_apps, api_cursor, api_files, api_records, api_settings
+    from kintone_mcp.sandbox import api_apps, api_cursor, api_files, api_records, api_settings, api_users
 
-    return [api_apps.router, api_settings.router, api_records.router, api_files.router, api_cursor.router]
+    return [api_apps.router, api_settings.router, api_records.router, api_users.router,
+            api_files.router, api_cursor.router]
 
 
 class Sandbox:
@@ -82,6 +89,7 @@ class Sandbox:
             if fresh:
                 self.store.set_meta(conn, "initialized", now)
                 directory.upsert_user(conn, ADMIN_LOGIN, DEFAULT_PASSWORD, name="Administrator", now=now)
+                directory.add_group(conn, ADMINISTRATORS_GROUP, "Administrators", [ADMIN_LOGIN])
                 if self.config.demo:
                     from kintone_mcp.sandbox import demo
 
@@ -98,6 +106,10 @@ class Sandbox:
                 )
             for token in self.config.api_tokens:
                 self.add_api_token(token.app, token.token, token.permissions, conn=conn)
+            for user_token in self.config.user_api_tokens:
+                userapitokens.add(conn, user_token.token, user_token.scope, user_token.expires)
+            if fresh and self.config.demo and not self.config.user_api_tokens:
+                userapitokens.add(conn, userapitokens.demo_token(self.config.seed), "read", demo=True)
 
     def add_api_token(
         self,
@@ -115,6 +127,28 @@ class Sandbox:
                 " ON CONFLICT(token) DO UPDATE SET app = excluded.app, permissions = excluded.permissions",
                 (token, app, ",".join(perms), int(demo)),
             )
+
+    def add_user_api_token(
+        self,
+        token: str,
+        scope: str = "read",
+        expires: datetime | None = None,
+        *,
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
+        """Issue a cybozu.com User API token (``Authorization: Bearer``, /v1/ only); ``scope`` in USER_API_SCOPES."""
+        with self.store.within(conn) as c:
+            userapitokens.add(c, token, scope, expires)
+
+    def revoke_user_api_token(self, token: str) -> bool:
+        with self.store.transaction() as conn:
+            return userapitokens.revoke(conn, token)
+
+    @property
+    def demo_user_api_token(self) -> str | None:
+        """The read-scope User API token minted for demo data (None without demo data or when tokens were given)."""
+        with self.store.reading() as conn:
+            return userapitokens.demo(conn)
 
     def add_user(
         self,
@@ -185,7 +219,7 @@ class Sandbox:
             params = await _read_params(request, self.config.max_file_size)
             endpoint = self.router.resolve(api, request.method, path)
             result = await anyio.to_thread.run_sync(
-                partial(self._execute, endpoint, request.method, path, request.headers, params, guest_space)
+                partial(self._execute, endpoint, request.method, path, request.headers, params, guest_space, api)
             )
         except KintoneError as exc:
             return error_response(exc, accept_language)
@@ -206,15 +240,19 @@ class Sandbox:
         headers: Headers,
         params: dict[str, Any],
         guest_space: int | None,
+        api: Api = "kintone",
     ) -> Any:
         auth.check_basic_gate(headers, self.config.basic_auth)
         if endpoint is None or endpoint.auth:
             with self.store.reading() as conn:
-                principal = auth.authenticate(conn, headers, basic_gate=self.config.basic_auth is not None)
+                principal = auth.authenticate(
+                    conn, headers, basic_gate=self.config.basic_auth is not None, user_api=api == "user",
+                    now=self.now(),
+                )
         else:
             principal = auth.Principal(scheme="password", login="")
         if endpoint is None:
-            allowed = self.router.methods("kintone", path)
+            allowed = self.router.methods(api, path)
             hint = f" It supports {', '.join(allowed)}." if allowed else ""
             raise KintoneError(404, "CB_NF01", f"The API {method} {path} does not exist in this sandbox.{hint}")
         if principal.uses_token and not endpoint.tokens:
@@ -225,6 +263,8 @@ class Sandbox:
                 "tokens; use password authentication.",
             )
         with self.store.transaction() if endpoint.writes else self.store.reading() as conn:
+            if guest_space is not None:
+                _check_guest_path(conn, guest_space)
             ctx = RequestContext(
                 sandbox=self,
                 conn=conn,
@@ -235,6 +275,19 @@ class Sandbox:
                 accept_language=headers.get("accept-language"),
             )
             return endpoint.handler(ctx)
+
+
+def _check_guest_path(conn: sqlite3.Connection, space: int) -> None:
+    # Every /k/guest/{space}/v1/ call needs {space} to be a guest space; without this a regular space's id in a guest
+    # path would list (apps.json) or create (preview/app.json) that space's apps.
+    row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (space,)).fetchone()
+    if row is None or not row["is_guest"]:
+        raise KintoneError(
+            403,
+            "CB_NO02",
+            f"No privilege to proceed: there is no guest space {space}. Guest paths (/k/guest/ID/v1/) are for "
+            "guest spaces; use /k/v1/ for everything else.",
+        )
 
 
 async def _read_params(request: Request, max_file_size: int) -> dict[str, Any]:

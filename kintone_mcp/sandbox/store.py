@@ -123,11 +123,37 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     PRIMARY KEY (app, id)
 );
+CREATE TABLE IF NOT EXISTS user_api_tokens (
+    token TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    expires_at TEXT,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS directory_details (
+    kind TEXT NOT NULL,
+    code TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (kind, code)
+);
 CREATE INDEX IF NOT EXISTS files_by_age ON files(kind, created_at);
 CREATE TABLE IF NOT EXISTS file_apps (
     key TEXT PRIMARY KEY,
     app INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS comments (
+    app INTEGER NOT NULL,
+    record INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    mentions TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (app, record, id)
+);
+CREATE TRIGGER IF NOT EXISTS comments_go_with_their_record AFTER DELETE ON records BEGIN
+    DELETE FROM comments WHERE app = OLD.app AND record = OLD.id;
+END;
 """
 
 

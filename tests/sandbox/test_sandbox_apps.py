@@ -92,7 +92,7 @@ async def test_layout_views_and_process_settings(demo_api: Api) -> None:
 async def test_preview_changes_are_invisible_until_deploy(demo_api: Api) -> None:
     created = await demo_api.ok("POST", "preview/app.json", {"name": "Inventory"})
     app = int(created["app"])
-    assert app == 4
+    assert app == 5  # the demo apps are 1-4 (4: PARTNER, in guest space 2)
     rev = await demo_api.ok("POST", "preview/app/form/fields.json", {
         "app": app,
         "properties": {
@@ -226,7 +226,7 @@ async def test_guest_space_paths(demo_api: Api) -> None:
     assert_error(await guest.get("records.json", {"app": 1}), 403, "CB_NO02")
     assert_error(await demo_api.post("preview/app.json", {"name": "x", "space": 2}), 400, "GAIA_IL23")
     # apps.json lists per path.
-    assert [a["appId"] for a in (await guest.ok("GET", "apps.json"))["apps"]] == [str(app)]
+    assert [a["appId"] for a in (await guest.ok("GET", "apps.json"))["apps"]] == ["4", str(app)]  # 4: PARTNER
     assert str(app) not in [a["appId"] for a in (await demo_api.ok("GET", "apps.json"))["apps"]]
     # A regular space's app stays on the normal path.
     regular = await demo_api.ok("POST", "preview/app.json", {"name": "Team app", "space": 1})

@@ -35,7 +35,7 @@ def test_directory_facts() -> None:
     assert users == {"Administrator", "sato", "suzuki", "tanaka", "takahashi", "watanabe"}
     assert orgs == {"sales", "support", "engineering"}
     assert {"managers", "everyone"} <= groups
-    assert counts == {1: 120, 2: 300, 3: 200}
+    assert counts == {1: 120, 2: 300, 3: 200, 4: 12}
 
 
 def test_empty_sandbox_has_only_the_administrator() -> None:
