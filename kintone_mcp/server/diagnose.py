@@ -50,16 +50,16 @@ class _Report:
         self.steps: list[CheckStep] = []
 
     def ok(self, step: str, detail: str) -> None:
-        self.steps.append(CheckStep(step=step, ok=True, detail=detail))
+        self.steps.append(CheckStep(step=step, status="ok", detail=detail))
 
     def fail(self, step: str, detail: str, fix: str) -> None:
-        self.steps.append(CheckStep(step=step, ok=False, detail=detail, fix=fix))
+        self.steps.append(CheckStep(step=step, status="failed", detail=detail, fix=fix))
 
     def skip(self, step: str, detail: str) -> None:
-        self.steps.append(CheckStep(step=step, ok=None, detail=detail))
+        self.steps.append(CheckStep(step=step, status="skipped", detail=detail))
 
     def failed(self, step: str) -> bool:
-        return any(s.step == step and s.ok is False for s in self.steps)
+        return any(s.step == step and s.status == "failed" for s in self.steps)
 
 
 async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy) -> ConnectionReport:
@@ -153,14 +153,14 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
                 "Give the user or token access to the app in Kintone, or adjust KINTONE_ALLOW_APPS / "
                 "KINTONE_DENY_APPS.",
             )
-    elif not r.failed("credentials") and not any(s.step == "credentials" and s.ok is None for s in r.steps):
+    elif not r.failed("credentials") and not any(s.step == "credentials" and s.status == "skipped" for s in r.steps):
         r.skip("apps", "cannot list apps with these credentials")
 
     await _user_api(client, r, reachable=not any(r.failed(s) for s in _CRITICAL))
     r.ok("policy", _describe_policy(policy))
 
     verdict = "failed" if any(r.failed(s) for s in _CRITICAL) else "ok"
-    if verdict == "ok" and any(s.ok is False for s in r.steps):
+    if verdict == "ok" and any(s.status == "failed" for s in r.steps):
         verdict = "partial"
     if verdict == "ok" and apps is None:
         verdict = "partial"
@@ -255,10 +255,10 @@ def _describe_policy(policy: Policy) -> str:
 
 def render_text(report: ConnectionReport) -> str:
     """The report for a terminal (``kintone-mcp check``)."""
-    mark = {True: "ok  ", False: "FAIL", None: "skip"}
+    mark = {"ok": "ok  ", "failed": "FAIL", "skipped": "skip"}
     lines = [f"kintone-mcp check: {report.base_url}", ""]
     for s in report.steps:
-        lines.append(f"  [{mark[s.ok]}] {s.step}: {s.detail}")
+        lines.append(f"  [{mark[s.status]}] {s.step}: {s.detail}")
         if s.fix:
             lines.append(f"         fix: {s.fix}")
     lines += ["", f"{report.verdict.upper()}: {report.summary}"]

@@ -23,7 +23,7 @@ class Out(BaseModel):
 
 class CheckStep(Out):
     step: str
-    ok: bool | None = Field(description="true passed, false failed, null skipped")
+    status: Literal["ok", "failed", "skipped"]
     detail: str
     fix: str | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from kintone_mcp.server.app import KintoneMCPServer, build_server
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
 
-BASE_URL = "http://sandbox.test"
+BASE_URL = "http://127.0.0.1:8787"  # nothing listens there: requests go through ASGITransport
 DEALS, CUSTOMERS, TICKETS = 2, 1, 3
 
 
@@ -61,3 +62,15 @@ def make_server(sandbox: Sandbox) -> ServerFactory:
 async def mcp(make_server: ServerFactory) -> AsyncIterator[Client]:
     async with Client(make_server()) as client:
         yield client
+
+
+async def add_file_field(sandbox: Sandbox, app: int, code: str = "attachments") -> str:
+    """Give a demo app a FILE field through the sandbox's own settings API (preview, then deploy)."""
+    auth = {"X-Cybozu-Authorization": base64.b64encode(b"Administrator:sandbox").decode()}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
+        body = {"app": app, "properties": {code: {"type": "FILE", "code": code, "label": "Attachments"}}}
+        (await http.post("/k/v1/preview/app/form/fields.json", json=body, headers=auth)).raise_for_status()
+        (
+            await http.post("/k/v1/preview/app/deploy.json", json={"apps": [{"app": app}]}, headers=auth)
+        ).raise_for_status()
+    return code

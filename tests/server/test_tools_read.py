@@ -9,19 +9,10 @@ import pytest
 from mcp import Client
 
 from tests.server.conftest import ServerFactory, token_credentials
+from tests.server.helpers import call_ok, text_of
 
-
-def _text(result: Any) -> str:
-    return str(result.content[0].text)
-
-
-async def _call(mcp: Client, tool: str, **args: Any) -> dict[str, Any]:
-    result = await mcp.call_tool(tool, args)
-    assert result.is_error is False, _text(result)
-    assert json.loads(_text(result)) == result.structured_content, "text is the same data, compact"
-    assert ": " not in _text(result)[:200] or '": ' not in _text(result)[:200]
-    data: dict[str, Any] = result.structured_content
-    return data
+_text = text_of
+_call = call_ok
 
 
 @pytest.mark.anyio

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from mcp.types import CallToolResult
 from pydantic import Field
 
@@ -49,11 +50,11 @@ def safe_name(name: str) -> str:
     return base or "download"
 
 
-def _free_path(folder: Path, name: str) -> Path:
+async def _free_path(folder: Path, name: str) -> Path:
     candidate = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     n = 1
-    while candidate.exists():
+    while await anyio.Path(candidate).exists():
         candidate = folder / f"{stem} ({n}){suffix}"
         n += 1
     return candidate
@@ -101,23 +102,23 @@ async def download_file(
         data = await state.client.download_file(file_key, app=app_id)
         text = data.decode("utf-8", errors="replace")
         if folder is not None:
-            target = _free_path(folder, safe_name(name))
-            target.write_bytes(data)
+            target = await _free_path(folder, safe_name(name))
+            await anyio.Path(target).write_bytes(data)
             path = str(target)
     elif folder is not None:
-        target = _free_path(folder, safe_name(name))
+        target = await _free_path(folder, safe_name(name))
         size = await state.client.download_file_to(file_key, target, app=app_id)
         path = str(target)
     return ok(DownloadResult(path=path, name=name, size=size, content_type=content_type, text=text))
 
 
-def _upload_path(raw: str) -> Path:
-    path = Path(raw).expanduser()
+async def _upload_path(raw: str) -> Path:
+    path = await anyio.Path(raw).expanduser()
     if any(part.startswith(".") and part not in (".", "..") for part in path.parts):
         raise ToolInputError(f"{raw!r} is inside a hidden folder or is a hidden file; refusing to upload it.")
-    if not path.is_file():
+    if not await path.is_file():
         raise ToolInputError(f"{raw!r} is not an existing file on the machine running this server.")
-    return path.resolve()
+    return Path(await path.resolve())
 
 
 async def upload_file(
@@ -136,7 +137,7 @@ async def upload_file(
     if prop is None or prop.get("type") != "FILE":
         fields = [c for c, p in properties.items() if p.get("type") == "FILE"]
         raise ToolInputError(f"{field!r} is not a file field of app {app_id}; its file fields: {fields or 'none'}.")
-    source = _upload_path(path)
+    source = await _upload_path(path)
     content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     record = await state.client.get_record(app_id, id)
     existing = [{"fileKey": f["fileKey"]} for f in record.value(field) or []]

@@ -60,12 +60,14 @@ async def _explain_status_error(state: ServerState, app_id: int, record_id: int,
     settings = await state.client.get_process_settings(app_id)
     if not settings.enable:
         return f"App {app_id} does not use process management, so records have no status to change."
-    current, _ = await _status_of(state, app_id, record_id)
+    current, assignees = await _status_of(state, app_id, record_id)
     available = [a.name for a in settings.actions_from(current or "")]
-    return (
-        f"Kintone refused the action {action!r} on record {record_id} (status {current!r}): {exc}. "
-        f"Actions available from {current!r}: {available or 'none (a final status)'}."
-    )
+    text = f"Kintone refused the action {action!r} on record {record_id} (status {current!r}): {exc}."
+    if action not in available:
+        return text + f" Actions available from {current!r}: {available or 'none (a final status)'}."
+    if assignees:
+        text += f" Current assignees: {', '.join(assignees)}."
+    return text
 
 
 async def get_comments(
