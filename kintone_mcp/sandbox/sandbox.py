@@ -45,10 +45,18 @@ def format_time(moment: datetime) -> str:
 
 def default_routers() -> list[Router]:
     # Imported here so that endpoint modules can import this module's helpers without a cycle.
-    from kintone_mcp.sandbox import api_apps, api_cursor, api_files, api_records, api_settings, api_users
+    from kintone_mcp.sandbox import (
+        api_apps,
+        api_cursor,
+        api_files,
+        api_records,
+        api_settings,
+        api_status,
+        api_users,
+    )
 
     return [api_apps.router, api_settings.router, api_records.router, api_users.router,
-            api_files.router, api_cursor.router]
+            api_files.router, api_cursor.router, api_status.router]
 
 
 class Sandbox:
