@@ -100,13 +100,16 @@ class FilesMixin:
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
         if size is not None:
             headers["Content-Length"] = str(len(head) + size + len(tail))
-        request = self._conn.build_request("POST", "rest", "file", apps=(app,) if app is not None else ())
+        template = self._conn.build_request("POST", "rest", "file", apps=(app,) if app is not None else ())
+        for name, value in template.headers.items():
+            if name not in ("content-length", "content-type"):
+                headers.setdefault(name, value)
         request = httpx.Request(
             "POST",
-            request.url,
-            headers={**request.headers, **headers},
+            template.url,
+            headers=headers,
             content=_multipart(head, body, tail),
-            extensions=request.extensions,
+            extensions=template.extensions,
         )
         response = await self._conn.send(request, "rest")
         data: Any = response.json()

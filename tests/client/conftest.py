@@ -81,3 +81,20 @@ def recording_client(sb: Sandbox, credentials: Credentials | None = None) -> tup
     transport = RecordingTransport(httpx.ASGITransport(app=sb.asgi_app))
     client = KintoneClient(BASE, credentials=credentials or password_credentials(), transport=transport)
     return client, transport
+
+
+async def create_app(sb: Sandbox, name: str, properties: dict[str, dict[str, object]]) -> int:
+    """A new live app with these fields, made through the sandbox's own settings API (setup, not under test)."""
+    headers = {"X-Cybozu-Authorization": "QWRtaW5pc3RyYXRvcjpzYW5kYm94"}  # Administrator:sandbox
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as raw:
+        created = await raw.post("/k/v1/preview/app.json", json={"name": name}, headers=headers)
+        created.raise_for_status()
+        app = int(created.json()["app"])
+        fields = {code: {"code": code, **prop} for code, prop in properties.items()}
+        added = await raw.post(
+            "/k/v1/preview/app/form/fields.json", json={"app": app, "properties": fields}, headers=headers
+        )
+        added.raise_for_status()
+        deployed = await raw.post("/k/v1/preview/app/deploy.json", json={"apps": [{"app": app}]}, headers=headers)
+        deployed.raise_for_status()
+        return app
