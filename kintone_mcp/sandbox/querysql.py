@@ -70,6 +70,9 @@ class QueryContext:
     option_sort: Literal["index", "label"] = "index"
     #: Needed only for ``RelatedRecords.Field`` conditions.
     related_fields: RelatedFieldsResolver | None = None
+    #: Top-level field codes that have an expression index (``index_statements``). Text conditions on other fields
+    #: read the raw JSON first (see ``_prefilter``); on these that would only stop SQLite answering from the index.
+    indexed_codes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -329,8 +332,10 @@ class _Compiler:
         lenient: bool,
         record_alias: str = "r",
         aliases: Iterator[int] | None = None,
+        indexed_codes: frozenset[str] = frozenset(),
     ) -> None:
         self.index = _FieldIndex(fields)
+        self.indexed_codes = indexed_codes
         self.ctx = ctx
         self.lenient = lenient
         self.record = record_alias
@@ -512,7 +517,7 @@ class _Compiler:
 
     def _condition(self, cond: Condition, target: _Field, alias: str, *, in_row: bool = False) -> _Sql:
         body, needles = self._condition_parts(cond, target, alias, in_row=in_row)
-        if needles and not in_row:
+        if needles and not in_row and target.code not in self.indexed_codes:
             return _and(_prefilter(alias, needles), body)
         return body
 
@@ -895,7 +900,7 @@ def compile_query(
     for name, number in (("limit", query.limit), ("offset", query.offset)):
         if number is not None and number < 0:
             raise _invalid_value(f"{name} must be 0 or more (got {number}).")
-    compiler = _Compiler(fields, ctx, lenient=lenient)
+    compiler = _Compiler(fields, ctx, lenient=lenient, indexed_codes=ctx.indexed_codes)
     where = compiler.expr(query.where) if query.where is not None else _TRUE
     return CompiledQuery(
         where=where.text,

@@ -520,3 +520,51 @@ def test_every_field_in_the_app_is_addressable(conn: sqlite3.Connection) -> None
     for code, props in FIELDS.items():
         if props["type"] in ("SINGLE_LINE_TEXT",):
             assert set(run(conn, f'{code} != "no such value"')) == ALL_IDS
+
+
+INDEXED_QUERIES = [
+    'Title = "Alpha deal"',
+    'Title in ("gamma", "")',
+    'Title like "deal"',
+    "Amount > 100",
+    'Amount = ""',
+    "Total < 1",
+    'Close >= "2024-03-01"',
+    "Meeting = TODAY()",
+    'Start < "12:00"',
+    'Stage in ("", "Won")',
+    'Priority not in ("High")',
+    "order by Amount desc, Close asc",
+    "order by Start asc",
+    'Url like "example"',
+]
+
+
+def test_expression_indexes_change_plans_not_results(conn: sqlite3.Connection) -> None:
+    from query_semantics_app import APP
+
+    from kintone_mcp.query import parse
+    from kintone_mcp.sandbox.querysql import compile_query, index_statements
+
+    indexed = database()
+    statements = index_statements(APP, FIELDS)
+    for statement in statements:
+        indexed.execute(statement)
+    indexed.execute("ANALYZE")
+    codes = frozenset(code for code in FIELDS if any(f"_{code.encode().hex()}" in s for s in statements))
+    assert {"Amount", "Total", "Title", "Url", "Stage", "Priority", "Close", "Meeting", "Start", "顧客名"} <= codes
+    ctx = context(indexed_codes=codes)
+    for query in INDEXED_QUERIES:
+        assert run(indexed, query, ctx) == run(conn, query), query
+    # Same expression text in the query and the index: SQLite searches the index. An indexed text field gets no
+    # raw-JSON prefilter, which would make SQLite read every candidate row's document.
+    for query in ('Title = "Alpha deal"', "Amount > 100", 'Close >= "2024-03-01"', 'Stage in ("Won")'):
+        compiled = compile_query(parse(query), FIELDS, ctx)
+        plan = indexed.execute(
+            f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM records r WHERE r.app = ? AND ({compiled.where})",
+            [APP, *compiled.params],
+        ).fetchall()
+        assert any("USING INDEX records_app2_" in row[3] for row in plan), (query, plan)
+        assert "LIKE" not in compiled.where
+    assert "LIKE" in compile_query(parse('Title = "Alpha deal"'), FIELDS, context()).where
+    indexed.close()
