@@ -85,3 +85,5 @@ class SandboxConfig:
     #: How long an upload key stays attachable before the sandbox discards it (Kintone's period is unconfirmed;
     #: 3 days is commonly cited). Measured on ``clock``, so tests can move time forward.
     upload_retention: timedelta = timedelta(days=3)
+    #: Posting a comment increases the record's revision by one. Unconfirmed in Kintone, hence off by default.
+    comment_bumps_revision: bool = False

@@ -189,8 +189,12 @@ async def test_put_replaces_the_whole_array(env: Env) -> None:
     record_id = await env.add({"attachment": {"value": [{"fileKey": first}]}})
     [old] = await env.files(record_id)
     second = await env.upload("new.txt", b"new")
-    ok(await env.http.put("/k/v1/record.json", json={
-        "app": env.app, "id": record_id, "record": {"attachment": {"value": [{"fileKey": second}]}}}))
+    ok(
+        await env.http.put(
+            "/k/v1/record.json",
+            json={"app": env.app, "id": record_id, "record": {"attachment": {"value": [{"fileKey": second}]}}},
+        )
+    )
     [new] = await env.files(record_id)
     assert new["name"] == "new.txt"
     assert new["fileKey"] != old["fileKey"]
@@ -202,16 +206,26 @@ async def test_existing_download_keys_sent_back_keep_their_files(env: Env) -> No
     record_id = await env.add({"title": {"value": "t"}, "attachment": {"value": [{"fileKey": key}]}})
     [kept] = await env.files(record_id)
     added = await env.upload("added.txt", b"added")
-    ok(await env.http.put("/k/v1/record.json", json={
-        "app": env.app, "id": record_id,
-        "record": {"attachment": {"value": [{"fileKey": kept["fileKey"]}, {"fileKey": added}]}}}))
+    ok(
+        await env.http.put(
+            "/k/v1/record.json",
+            json={
+                "app": env.app,
+                "id": record_id,
+                "record": {"attachment": {"value": [{"fileKey": kept["fileKey"]}, {"fileKey": added}]}},
+            },
+        )
+    )
     files = await env.files(record_id)
     assert [f["name"] for f in files] == ["keep.txt", "added.txt"]
     assert files[0] == kept
     assert (await env.download(kept["fileKey"])).content == b"keep me"
     # Sending the same kept key again is an update that changes nothing about the file.
-    ok(await env.http.put("/k/v1/record.json", json={
-        "app": env.app, "id": record_id, "record": {"attachment": {"value": files}}}))
+    ok(
+        await env.http.put(
+            "/k/v1/record.json", json={"app": env.app, "id": record_id, "record": {"attachment": {"value": files}}}
+        )
+    )
     assert await env.files(record_id) == files
 
 
@@ -219,31 +233,40 @@ async def test_updates_that_leave_the_field_out_keep_its_files(env: Env) -> None
     key = await env.upload("a.txt", b"a")
     record_id = await env.add({"title": {"value": "before"}, "attachment": {"value": [{"fileKey": key}]}})
     before = await env.files(record_id)
-    ok(await env.http.put("/k/v1/record.json", json={
-        "app": env.app, "id": record_id, "record": {"title": {"value": "after"}}}))
+    ok(
+        await env.http.put(
+            "/k/v1/record.json", json={"app": env.app, "id": record_id, "record": {"title": {"value": "after"}}}
+        )
+    )
     assert await env.files(record_id) == before
 
 
 async def test_an_empty_array_clears_the_field(env: Env) -> None:
     key = await env.upload("a.txt", b"a")
     record_id = await env.add({"attachment": {"value": [{"fileKey": key}]}})
-    ok(await env.http.put("/k/v1/record.json", json={
-        "app": env.app, "id": record_id, "record": {"attachment": {"value": []}}}))
+    ok(
+        await env.http.put(
+            "/k/v1/record.json", json={"app": env.app, "id": record_id, "record": {"attachment": {"value": []}}}
+        )
+    )
     assert await env.files(record_id) == []
 
 
 async def test_an_upload_key_can_be_attached_only_once(env: Env) -> None:
     key = await env.upload("once.txt", b"once")
     await env.add({"attachment": {"value": [{"fileKey": key}]}})
-    resp = await env.http.post("/k/v1/record.json", json={
-        "app": env.app, "record": {"attachment": {"value": [{"fileKey": key}]}}})
+    resp = await env.http.post(
+        "/k/v1/record.json", json={"app": env.app, "record": {"attachment": {"value": [{"fileKey": key}]}}}
+    )
     errors = error_messages(resp)
     assert list(errors) == ["record.attachment.value"]
     assert "unknown file key" in errors["record.attachment.value"][0]
     # Twice in one array: the second use is the second attach.
     key2 = await env.upload("twice.txt", b"twice")
-    resp = await env.http.post("/k/v1/record.json", json={
-        "app": env.app, "record": {"attachment": {"value": [{"fileKey": key2}, {"fileKey": key2}]}}})
+    resp = await env.http.post(
+        "/k/v1/record.json",
+        json={"app": env.app, "record": {"attachment": {"value": [{"fileKey": key2}, {"fileKey": key2}]}}},
+    )
     assert "File 2:" in error_messages(resp)["record.attachment.value"][0]
 
 
@@ -265,17 +288,24 @@ async def test_unknown_or_malformed_keys_are_refused_and_nothing_is_written(env:
 
 
 async def test_a_non_list_value_is_refused(env: Env) -> None:
-    resp = await env.http.post("/k/v1/record.json", json={
-        "app": env.app, "record": {"attachment": {"value": {"fileKey": "x"}}}})
+    resp = await env.http.post(
+        "/k/v1/record.json", json={"app": env.app, "record": {"attachment": {"value": {"fileKey": "x"}}}}
+    )
     assert "record.attachment.value" in error_messages(resp)
 
 
 async def test_a_failed_bulk_write_leaves_its_uploads_attachable(env: Env) -> None:
     good = await env.upload("good.txt", b"good")
-    resp = await env.http.post("/k/v1/records.json", json={"app": env.app, "records": [
-        {"attachment": {"value": [{"fileKey": good}]}},
-        {"attachment": {"value": [{"fileKey": "no-such-key"}]}},
-    ]})
+    resp = await env.http.post(
+        "/k/v1/records.json",
+        json={
+            "app": env.app,
+            "records": [
+                {"attachment": {"value": [{"fileKey": good}]}},
+                {"attachment": {"value": [{"fileKey": "no-such-key"}]}},
+            ],
+        },
+    )
     assert list(error_messages(resp)) == ["records[1].attachment.value"]
     # The whole request rolled back, so the first record's upload was never consumed.
     record_id = await env.add({"attachment": {"value": [{"fileKey": good}]}})
@@ -285,8 +315,12 @@ async def test_a_failed_bulk_write_leaves_its_uploads_attachable(env: Env) -> No
 
 async def test_bulk_add_attaches_each_records_files(env: Env) -> None:
     keys = [await env.upload(f"r{i}.txt", f"record {i}".encode()) for i in range(3)]
-    body = ok(await env.http.post("/k/v1/records.json", json={"app": env.app, "records": [
-        {"attachment": {"value": [{"fileKey": k}]}} for k in keys]}))
+    body = ok(
+        await env.http.post(
+            "/k/v1/records.json",
+            json={"app": env.app, "records": [{"attachment": {"value": [{"fileKey": k}]}} for k in keys]},
+        )
+    )
     for i, record_id in enumerate(body["ids"]):
         [file] = await env.files(int(record_id))
         assert file["name"] == f"r{i}.txt"
@@ -295,26 +329,42 @@ async def test_bulk_add_attaches_each_records_files(env: Env) -> None:
 
 async def test_files_inside_a_table_row(env: Env) -> None:
     key = await env.upload("row.jpg", b"\xff\xd8\xff", "image/jpeg")
-    record_id = await env.add({"items": {"value": [{"value": {
-        "item": {"value": "camera"}, "photo": {"value": [{"fileKey": key}]}}}]}})
+    record_id = await env.add(
+        {"items": {"value": [{"value": {"item": {"value": "camera"}, "photo": {"value": [{"fileKey": key}]}}}]}}
+    )
     [row] = (await env.record(record_id))["items"]["value"]
     [file] = row["value"]["photo"]["value"]
     assert row["value"]["photo"]["type"] == "FILE"
     assert file["name"] == "row.jpg" and file["contentType"] == "image/jpeg" and file["size"] == "3"
     assert (await env.download(file["fileKey"])).content == b"\xff\xd8\xff"
     # Updating the row without its FILE cell keeps the file; an unknown key in a row is refused at the cell's path.
-    ok(await env.http.put("/k/v1/record.json", json={"app": env.app, "id": record_id, "record": {"items": {"value": [
-        {"id": row["id"], "value": {"item": {"value": "lens"}}}]}}}))
+    ok(
+        await env.http.put(
+            "/k/v1/record.json",
+            json={
+                "app": env.app,
+                "id": record_id,
+                "record": {"items": {"value": [{"id": row["id"], "value": {"item": {"value": "lens"}}}]}},
+            },
+        )
+    )
     [row_after] = (await env.record(record_id))["items"]["value"]
     assert row_after["value"]["photo"]["value"] == [file]
-    resp = await env.http.put("/k/v1/record.json", json={"app": env.app, "id": record_id, "record": {"items": {
-        "value": [{"id": row["id"], "value": {"photo": {"value": [{"fileKey": "nope"}]}}}]}}})
+    resp = await env.http.put(
+        "/k/v1/record.json",
+        json={
+            "app": env.app,
+            "id": record_id,
+            "record": {"items": {"value": [{"id": row["id"], "value": {"photo": {"value": [{"fileKey": "nope"}]}}}]}},
+        },
+    )
     assert list(error_messages(resp)) == ["record.items.value[0].value.photo.value"]
 
 
 async def test_a_required_file_field_needs_a_file(env: Env) -> None:
-    app = await create_app(env.http, "Required file", {
-        "proof": {"type": "FILE", "code": "proof", "label": "Proof", "required": True}})
+    app = await create_app(
+        env.http, "Required file", {"proof": {"type": "FILE", "code": "proof", "label": "Proof", "required": True}}
+    )
     resp = await env.http.post("/k/v1/record.json", json={"app": app, "record": {"proof": {"value": []}}})
     assert error_messages(resp) == {"record.proof.value": ["Required."]}
     key = await env.upload("proof.pdf", b"%PDF-1.4", "application/pdf")
@@ -328,8 +378,10 @@ async def test_a_download_key_of_another_app_is_not_accepted(env: Env) -> None:
     key = await env.upload("theirs.txt", b"theirs")
     other_id = await env.add({"doc": {"value": [{"fileKey": key}]}}, app=other)
     [theirs] = (await env.record(other_id, app=other))["doc"]["value"]
-    resp = await env.http.post("/k/v1/record.json", json={
-        "app": env.app, "record": {"attachment": {"value": [{"fileKey": theirs["fileKey"]}]}}})
+    resp = await env.http.post(
+        "/k/v1/record.json",
+        json={"app": env.app, "record": {"attachment": {"value": [{"fileKey": theirs["fileKey"]}]}}},
+    )
     assert "record.attachment.value" in error_messages(resp)
 
 
@@ -337,11 +389,17 @@ async def test_like_on_a_file_field_matches_the_file_name(env: Env) -> None:
     hit = await env.add({"attachment": {"value": [{"fileKey": await env.upload("Invoice-2025.pdf", b"x")}]}})
     await env.add({"attachment": {"value": [{"fileKey": await env.upload("photo.jpg", b"y")}]}})
     none = await env.add({"title": {"value": "no file"}})
-    found = ok(await env.http.get("/k/v1/records.json", params={
-        "app": env.app, "query": 'attachment like "invoice"', "fields": ["$id"]}))["records"]
+    found = ok(
+        await env.http.get(
+            "/k/v1/records.json", params={"app": env.app, "query": 'attachment like "invoice"', "fields": ["$id"]}
+        )
+    )["records"]
     assert [int(r["$id"]["value"]) for r in found] == [hit]
-    empty = ok(await env.http.get("/k/v1/records.json", params={
-        "app": env.app, "query": "attachment is empty", "fields": ["$id"]}))["records"]
+    empty = ok(
+        await env.http.get(
+            "/k/v1/records.json", params={"app": env.app, "query": "attachment is empty", "fields": ["$id"]}
+        )
+    )["records"]
     assert [int(r["$id"]["value"]) for r in empty] == [none]
 
 
@@ -408,11 +466,13 @@ async def test_uploading_needs_valid_credentials(env: Env) -> None:
 
 async def test_guest_space_files_are_reached_through_the_guest_path(env: Env) -> None:
     guest = "/k/guest/2/v1/"  # demo space 2 is a guest space
-    app = await create_app(env.http, "Partner files", {"doc": {"type": "FILE", "code": "doc", "label": "Doc"}},
-                           prefix=guest)
+    app = await create_app(
+        env.http, "Partner files", {"doc": {"type": "FILE", "code": "doc", "label": "Doc"}}, prefix=guest
+    )
     key = ok(await env.http.post(f"{guest}file.json", files={"file": ("g.txt", b"guest")}))["fileKey"]
-    created = ok(await env.http.post(f"{guest}record.json", json={
-        "app": app, "record": {"doc": {"value": [{"fileKey": key}]}}}))
+    created = ok(
+        await env.http.post(f"{guest}record.json", json={"app": app, "record": {"doc": {"value": [{"fileKey": key}]}}})
+    )
     record = ok(await env.http.get(f"{guest}record.json", params={"app": app, "id": created["id"]}))["record"]
     download_key = record["doc"]["value"][0]["fileKey"]
     assert (await env.http.get(f"{guest}file.json", params={"fileKey": download_key})).content == b"guest"
@@ -437,16 +497,20 @@ async def test_upload_of_two_files_at_once_is_refused(env: Env) -> None:
 
 async def test_upload_without_a_filename_is_refused(env: Env) -> None:
     boundary = "b0undary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n"
-            f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n").encode()
-    resp = await env.http.post("/k/v1/file.json", content=body,
-                               headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename=""\r\n'
+        f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    ).encode()
+    resp = await env.http.post(
+        "/k/v1/file.json", content=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
     assert "filename" in error_messages(resp)["file"][0]
 
 
 async def test_a_broken_multipart_body_is_a_clear_400(env: Env) -> None:
-    resp = await env.http.post("/k/v1/file.json", content=b"--x\r\nnonsense",
-                               headers={"Content-Type": "multipart/form-data"})
+    resp = await env.http.post(
+        "/k/v1/file.json", content=b"--x\r\nnonsense", headers={"Content-Type": "multipart/form-data"}
+    )
     assert "multipart" in error_messages(resp)["file"][0]
 
 
@@ -467,6 +531,20 @@ async def test_size_limit() -> None:
         sb.close()
 
 
+async def test_a_body_far_over_the_limit_is_cut_off_while_it_streams() -> None:
+    # Parsing happens before authentication, so a body past the limit (plus room for the multipart envelope) is
+    # refused even from a caller without credentials: it was never spooled, let alone handed to the endpoint.
+    sb = make_sandbox(max_file_size=1000)
+    try:
+        async with client(sb, {}) as anonymous:
+            assert_error(await anonymous.post("/k/v1/file.json", files={"file": ("a.bin", b"x" * 1001)}),
+                         401, "CB_AU01")
+            resp = await anonymous.post("/k/v1/file.json", files={"file": ("big.bin", b"x" * 200_000)})
+            assert "1,000 bytes" in error_messages(resp)["file"][0]
+    finally:
+        sb.close()
+
+
 async def test_default_size_limit_is_100_mb() -> None:
     assert SandboxConfig().max_file_size == 100 * 1024 * 1024
 
@@ -478,8 +556,9 @@ async def test_unattached_uploads_expire_after_the_retention_period(env: Env) ->
     env.clock.advance(timedelta(days=2, hours=23, minutes=59))
     await env.add({"attachment": {"value": [{"fileKey": kept}]}})
     env.clock.advance(timedelta(minutes=2))
-    resp = await env.http.post("/k/v1/record.json", json={
-        "app": env.app, "record": {"attachment": {"value": [{"fileKey": lost}]}}})
+    resp = await env.http.post(
+        "/k/v1/record.json", json={"app": env.app, "record": {"attachment": {"value": [{"fileKey": lost}]}}}
+    )
     assert "record.attachment.value" in error_messages(resp)
 
 
@@ -490,8 +569,12 @@ async def test_attached_files_do_not_expire(env: Env) -> None:
     env.clock.advance(timedelta(days=400))
     await env.upload("trigger-purge.txt", b"")
     assert (await env.download(file["fileKey"])).content == b"forever"
-    ok(await env.http.put("/k/v1/record.json", json={
-        "app": env.app, "id": record_id, "record": {"attachment": {"value": [{"fileKey": file["fileKey"]}]}}}))
+    ok(
+        await env.http.put(
+            "/k/v1/record.json",
+            json={"app": env.app, "id": record_id, "record": {"attachment": {"value": [{"fileKey": file["fileKey"]}]}}},
+        )
+    )
 
 
 async def test_retention_is_configurable_and_expired_uploads_are_purged() -> None:
@@ -506,8 +589,9 @@ async def test_retention_is_configurable_and_expired_uploads_are_purged() -> Non
             with sb.store.reading() as conn:
                 names = [r[0] for r in conn.execute("SELECT name FROM files WHERE kind = 'upload'")]
             assert names == ["new.txt"]
-            resp = await http.post("/k/v1/record.json", json={
-                "app": app, "record": {"attachment": {"value": [{"fileKey": old}]}}})
+            resp = await http.post(
+                "/k/v1/record.json", json={"app": app, "record": {"attachment": {"value": [{"fileKey": old}]}}}
+            )
             assert "record.attachment.value" in error_messages(resp)
     finally:
         sb.close()
