@@ -16,6 +16,16 @@ Semantics follow kintone-api.md §5, §6 and §8. Where Kintone's behaviour is u
   table to have rows, and positive conditions on one table joined by ``and`` must match in the same row.
 * ``order by``: empty values are smaller than any value (first with ``asc``, last with ``desc``); ``r.id DESC`` is
   appended as a final tiebreaker so that paging with ``offset`` is deterministic.
+
+Error codes: an operator a type does not take, an unsearchable field, or an unsortable ``order by`` key → GAIA_IQ03;
+``=`` / ``!=`` on a subtable or related-records field → GAIA_IQ07; a value that is not an option → GAIA_IQ10; an
+unknown field → GAIA_IQ11; a dot outside related records → GAIA_IR02; a function on a type it does not apply to, an
+unknown function or a wrong number of arguments → GAIA_IL08; a day of month outside 1–31 → GAIA_IQ23; an unknown
+FROM_TODAY unit or weekday → GAIA_IQ25; a value that is not a number, date or time → CB_VA01 (detail under
+``errors.query``); ``limit`` over 500 → GAIA_QU01; ``offset`` over 10,000 → GAIA_QU02.
+
+Storage assumption: field codes are JSON object keys written as raw UTF-8 (``json.dumps(..., ensure_ascii=False)``),
+because SQLite's JSON paths do not match a key spelled with ``\\u`` escapes. Values may be escaped either way.
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from kintone_mcp.query import parse
+from kintone_mcp.query import QuerySyntaxError, parse
 from kintone_mcp.query.ast import And, Condition, Expr, FieldRef, FuncCall, Op, Or, Query, StringLit, Value
 from kintone_mcp.query.operators import ALL_FUNCTIONS, allowed_functions, allowed_operators
 from kintone_mcp.sandbox.errors import KintoneError
@@ -494,7 +504,13 @@ class _Compiler:
         link = _Sql(f"{related.record}.app = ? AND {theirs} = {mine} AND {mine} <> ''", (app,))
         filter_text = str(settings.get("filterCond") or "").strip()
         if filter_text:
-            filter_query: Query = parse(filter_text)
+            try:
+                filter_query: Query = parse(filter_text)
+            except QuerySyntaxError as exc:
+                raise _invalid_value(
+                    f'The filter of the related records field "{owner.code}" is not a valid query ({exc.message}). '
+                    "Fix the field's settings."
+                ) from None
             if filter_query.where is not None:
                 link = _and(link, related.expr(filter_query.where))
         return f"records AS {related.record}", link

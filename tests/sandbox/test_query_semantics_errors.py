@@ -324,3 +324,13 @@ def test_unsortable_and_sortable_types() -> None:
         "RICH_TEXT", "RADIO_BUTTON", "DROP_DOWN", "DATE", "TIME", "DATETIME", "CREATED_TIME", "UPDATED_TIME",
         "CREATOR", "MODIFIER", "STATUS",
     }  # fmt: skip
+
+
+def test_a_broken_related_records_filter_is_reported(conn: sqlite3.Connection) -> None:
+    broken = dict(FIELDS)
+    settings = dict(broken["SevereTickets"]["referenceTable"], filterCond="Severity >>> 2")
+    broken["SevereTickets"] = {**broken["SevereTickets"], "referenceTable": settings}
+    error = _error(conn, 'SevereTickets.Kind in ("Bug")', fields=broken)
+    assert error.code == "CB_VA01"
+    assert error.errors is not None
+    assert "SevereTickets" in error.errors["query"]["messages"][0]
