@@ -42,9 +42,19 @@ def error_body(exc: KintoneError, accept_language: str | None) -> dict[str, Any]
     return body
 
 
+class PreparedError(KintoneError):
+    """An error whose whole body the raiser built: bulkRequest answers ``{"results": [{}, {code, ...}, {}]}``
+    rather than a bare error object. Raising it still rolls the request's transaction back."""
+
+    def __init__(self, status: int, code: str, message: str, body: dict[str, Any]) -> None:
+        super().__init__(status, code, message)
+        self.body = body
+
+
 def error_response(exc: KintoneError, accept_language: str | None) -> Response:
     headers = {"X-Cybozu-Error": exc.code, **exc.headers}
-    return json_response(error_body(exc, accept_language), exc.status, headers)
+    body = exc.body if isinstance(exc, PreparedError) else error_body(exc, accept_language)
+    return json_response(body, exc.status, headers)
 
 
 def invalid(key: str, message: str) -> KintoneError:

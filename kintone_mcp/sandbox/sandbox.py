@@ -47,6 +47,7 @@ def default_routers() -> list[Router]:
     # Imported here so that endpoint modules can import this module's helpers without a cycle.
     from kintone_mcp.sandbox import (
         api_apps,
+        api_bulk,
         api_comments,
         api_cursor,
         api_files,
@@ -57,7 +58,7 @@ def default_routers() -> list[Router]:
     )
 
     return [api_apps.router, api_settings.router, api_records.router, api_users.router,
-            api_files.router, api_cursor.router, api_status.router, api_comments.router]
+            api_files.router, api_cursor.router, api_status.router, api_comments.router, api_bulk.router]
 
 
 class Sandbox:

@@ -93,8 +93,9 @@ async def test_pages_cover_every_match_in_query_order_and_the_last_page_removes_
     api: Api, sandbox: Sandbox
 ) -> None:
     query = 'region in ("East", "West") order by customer_code desc'
-    expected = await api.ok("GET", "records.json", params={"app": CUSTOMERS, "query": query + " limit 500",
-                                                            "totalCount": "true"})
+    expected = await api.ok(
+        "GET", "records.json", params={"app": CUSTOMERS, "query": query + " limit 500", "totalCount": "true"}
+    )
     cursor_id, total = await open_cursor(api, query=query, size=7)
     assert total == int(expected["totalCount"]) > 14
     assert sandbox.open_cursor_count() == 1
@@ -149,12 +150,23 @@ async def test_pages_are_a_snapshot_of_the_matching_ids(api: Api) -> None:
     cursor_id, total = await open_cursor(api, query=query, size=5)
     first, _ = await read_page(api, cursor_id)
     snapshot = (await api.ok("GET", "records.json", params={"app": CUSTOMERS, "query": query + " limit 500"}))[
-        "records"]
+        "records"
+    ]
     later = ids(snapshot)[5:]
     # After the cursor was opened: a new matching record, one record leaves the condition, one is deleted,
     # one is edited. None of it moves records between pages.
-    await api.ok("POST", "record.json", {"app": CUSTOMERS, "record": {
-        "customer_code": {"value": "NEW-1"}, "company_name": {"value": "New Ltd."}, "region": {"value": "East"}}})
+    await api.ok(
+        "POST",
+        "record.json",
+        {
+            "app": CUSTOMERS,
+            "record": {
+                "customer_code": {"value": "NEW-1"},
+                "company_name": {"value": "New Ltd."},
+                "region": {"value": "East"},
+            },
+        },
+    )
     await api.ok("PUT", "record.json", {"app": CUSTOMERS, "id": later[0], "record": {"region": {"value": "West"}}})
     await api.ok("DELETE", "records.json", {"app": CUSTOMERS, "ids": [later[1]]})
     await api.ok("PUT", "record.json", {"app": CUSTOMERS, "id": later[2], "record": {"notes": {"value": "edited"}}})
@@ -247,8 +259,9 @@ async def test_a_cursor_expires_after_ten_idle_minutes(api: Api, sandbox: Sandbo
     assert ids(records) == list(range(CUSTOMER_COUNT - 10, CUSTOMER_COUNT - 20, -1)) and more
     clock.advance(minutes=10, seconds=1)
     assert sandbox.open_cursor_count() == 0
-    assert_error(await api.get("records/cursor.json", params={"id": kept}), CURSOR_NOT_FOUND_STATUS,
-                 CURSOR_NOT_FOUND_CODE)
+    assert_error(
+        await api.get("records/cursor.json", params={"id": kept}), CURSOR_NOT_FOUND_STATUS, CURSOR_NOT_FOUND_CODE
+    )
 
 
 async def test_expired_cursors_free_their_place(api: Api, clock: Clock) -> None:
@@ -306,8 +319,11 @@ async def test_guest_space_apps_need_the_guest_path(api: Api) -> None:
     guest = api.guest(space)
     created = await guest.ok("POST", "preview/app.json", {"name": "Guest app"})
     app = int(created["app"])
-    await guest.ok("POST", "preview/app/form/fields.json", {"app": app, "properties": {
-        "title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"}}})
+    await guest.ok(
+        "POST",
+        "preview/app/form/fields.json",
+        {"app": app, "properties": {"title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"}}},
+    )
     await guest.ok("POST", "preview/app/deploy.json", {"apps": [{"app": app}]})
     await guest.ok("POST", "records.json", {"app": app, "records": [{"title": {"value": f"t{i}"}} for i in range(3)]})
     assert_error(await api.post("records/cursor.json", {"app": app}), 400, "GAIA_IL23")
@@ -336,8 +352,14 @@ async def test_oauth_callers_are_refused(sandbox: Sandbox, api: Api, method: str
     endpoint = sandbox.router.resolve("kintone", method, "records/cursor.json")
     assert endpoint is not None
     with sandbox.store.reading() as conn:
-        ctx = RequestContext(sandbox=sandbox, conn=conn, principal=Principal(scheme="oauth", login="Administrator"),
-                             params=Params({"app": CUSTOMERS, "id": cursor_id}), guest_space=None, now=sandbox.now())
+        ctx = RequestContext(
+            sandbox=sandbox,
+            conn=conn,
+            principal=Principal(scheme="oauth", login="Administrator"),
+            params=Params({"app": CUSTOMERS, "id": cursor_id}),
+            guest_space=None,
+            now=sandbox.now(),
+        )
         with pytest.raises(KintoneError) as refused:
             endpoint.handler(ctx)
     assert (refused.value.status, refused.value.code) == (OAUTH_REFUSED_STATUS, OAUTH_REFUSED_CODE)
