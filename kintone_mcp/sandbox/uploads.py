@@ -1,9 +1,9 @@
 """Reading a multipart/form-data request body (POST file.json) into request parameters.
 
 Starlette's parser (python-multipart underneath) spools each file part to a temporary file that moves to disk past
-1 MB, so a large upload is never held whole in memory. The body is counted as it streams in: past the size limit the
-rest is read and thrown away (so that a client still sending gets our answer rather than a broken pipe), and the
-request fails with a message that names the limit.
+1 MB, so a large upload is never held whole in memory. The body is counted as it streams in, and parsing stops as
+soon as it passes the size limit (plus room for the multipart envelope), with a message that names the limit. uvicorn
+discards whatever the client is still sending, so the client reads that answer rather than a broken pipe.
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ async def _counted(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[b
     async for chunk in stream:
         total += len(chunk)
         if total > limit:
-            async for _ in stream:
-                pass
             raise _TooLarge
         yield chunk
 
