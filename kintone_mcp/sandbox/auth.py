@@ -1,13 +1,14 @@
-"""Who is calling: the Basic gate, then password, API-token or (later) OAuth authentication.
+"""Who is calling: the Basic gate, then password, API-token or OAuth authentication.
 
 Order of checks, following kintone-api.md §2:
 
 1. The optional Basic gate (``Authorization: Basic``) guards the whole domain, in addition to everything else.
 2. ``X-Cybozu-Authorization`` (password) wins when present, even if API tokens are also sent.
 3. ``X-Cybozu-API-Token`` (one or more app tokens, comma-separated or repeated, at most 9).
-4. ``Authorization: Bearer`` (OAuth) has its own branch so that the OAuth issue only fills it in. On the User API
-   (``/v1/``) a Bearer value is a User API token instead (``userapitokens``); on ``/k/`` a ``cy.s.api1.`` token is
-   refused, since User API tokens authenticate the User API only. App API tokens are refused on ``/v1/``.
+4. ``Authorization: Bearer``: an OAuth access token (``oauthstore``; ``oauthscopes`` checks scopes per endpoint).
+   On the User API (``/v1/``) a Bearer value is a User API token instead (``userapitokens``); on ``/k/`` a
+   ``cy.s.api1.`` token is refused, since User API tokens authenticate the User API only. App API tokens are
+   refused on ``/v1/``.
 5. Nothing: 401 CB_AU01.
 
 Secrets never reach an error message: errors name the scheme that failed, never the value sent.
@@ -26,7 +27,7 @@ from typing import Literal
 
 from starlette.datastructures import Headers
 
-from kintone_mcp.sandbox import directory, userapitokens
+from kintone_mcp.sandbox import directory, oauthstore, userapitokens
 from kintone_mcp.sandbox.config import ADMIN_LOGIN, TOKEN_PERMISSIONS
 from kintone_mcp.sandbox.errors import KintoneError
 
@@ -48,6 +49,8 @@ class Principal:
     token_apps: Mapping[int, frozenset[str]] = field(default_factory=dict)
     #: The scope of a User API token (``scheme == "user_api_token"``), else None.
     user_api_scope: str | None = None
+    #: The scopes granted to an OAuth access token (``scheme == "oauth"``); ``oauthscopes`` checks them per endpoint.
+    oauth_scopes: frozenset[str] = frozenset()
 
     @property
     def uses_token(self) -> bool:
@@ -126,7 +129,7 @@ def authenticate(
                 "endpoints send a password (X-Cybozu-Authorization), an app API token (X-Cybozu-API-Token) or "
                 "an OAuth access token.",
             )
-        return _oauth(conn, bearer)
+        return _oauth(conn, bearer, now or datetime.now(UTC))
     raise KintoneError(
         401,
         "CB_AU01",
@@ -186,11 +189,6 @@ def _tokens(conn: sqlite3.Connection, header_values: list[str]) -> Principal:
     return Principal(scheme="token", login=ADMIN_LOGIN, token_apps=apps)
 
 
-def _oauth(conn: sqlite3.Connection, access_token: str) -> Principal:
-    # The OAuth issue fills this in: look the access token up, check expiry, and carry its scopes on the Principal.
-    raise KintoneError(
-        401,
-        "CB_AU01",
-        "OAuth access tokens are not supported by this sandbox yet: authenticate with a password "
-        "(X-Cybozu-Authorization) or an API token (X-Cybozu-API-Token).",
-    )
+def _oauth(conn: sqlite3.Connection, access_token: str, now: datetime) -> Principal:
+    grant = oauthstore.check_access_token(conn, access_token, now)
+    return Principal(scheme="oauth", login=grant.login, oauth_scopes=grant.scopes)

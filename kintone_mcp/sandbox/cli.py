@@ -11,8 +11,10 @@ import argparse
 import base64
 import socket
 import sys
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from kintone_mcp.sandbox.api_oauth import banner_lines as oauth_banner
 from kintone_mcp.sandbox.config import (
     ADMIN_LOGIN,
     DEFAULT_PASSWORD,
@@ -24,6 +26,7 @@ from kintone_mcp.sandbox.config import (
     UserSpec,
 )
 from kintone_mcp.sandbox.faults import FaultRule, FaultSpecError, parse_fault_spec
+from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig, parse_client_spec
 from kintone_mcp.sandbox.operations import OperationsConfig
 
 if TYPE_CHECKING:
@@ -71,6 +74,13 @@ def _user_api_token(text: str) -> UserApiTokenSpec:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"EXPIRES: {exc}") from None
     return UserApiTokenSpec(token=parts[0], scope=parts[1], expires=expires)
+
+
+def _oauth_client(text: str) -> OAuthClientSpec:
+    try:
+        return parse_client_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _basic(text: str) -> tuple[str, str]:
@@ -135,6 +145,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="issue a cybozu.com User API token (Authorization: Bearer, /v1/ only); SCOPE is "
                              f"{'|'.join(USER_API_SCOPES)}, EXPIRES an ISO date or date-time (default: never); "
                              "repeatable. With --demo and none given, a read-scope demo token is printed")
+    parser.add_argument("--oauth-client", type=_oauth_client, action="append", default=[],
+                        metavar="ID:SECRET:REDIRECT_URI",
+                        help="register an OAuth client (authorization code grant at /oauth2/authorization and "
+                             "/oauth2/token); repeatable. With --demo a demo client is registered and printed")
+    parser.add_argument("--oauth-token-lifetime", type=_positive, default=3600, metavar="SECONDS",
+                        help="lifetime of OAuth access tokens (default: 3600)")
+    parser.add_argument("--oauth-refresh-rotation", choices=["reuse", "rotate", "omit"], default="reuse",
+                        help="what a refresh answers: the same refresh token (reuse, default), a new one that "
+                             "replaces it (rotate), or none (omit); Kintone's behaviour is undocumented")
     parser.add_argument("--basic-auth", type=_basic, metavar="USER:PASS",
                         help="require this Basic authentication in addition to Kintone credentials")
     parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="SPEC",
@@ -154,6 +173,11 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
         api_tokens=list(args.api_token),
         user_api_tokens=list(args.user_api_token),
         basic_auth=args.basic_auth,
+        oauth=OAuthConfig(
+            clients=list(args.oauth_client),
+            access_token_lifetime=timedelta(seconds=args.oauth_token_lifetime),
+            refresh_rotation=args.oauth_refresh_rotation,
+        ),
         operations=OperationsConfig(concurrency_limit=args.concurrency_limit, faults=list(args.fault)),
     )
 
@@ -207,6 +231,7 @@ def banner(sandbox: Sandbox, base_url: str, config: SandboxConfig, *, fresh: boo
             lines.append(f"  {user_spec.token}  ({user_spec.scope}{until})")
     if config.basic_auth is not None:
         lines.append(f"Basic gate (Authorization: Basic): {config.basic_auth[0]}:{config.basic_auth[1]}")
+    lines += oauth_banner(sandbox, base_url, config)
     if users:
         login, password = next(iter(seen.items()))
         encoded = base64.b64encode(f"{login}:{password}".encode()).decode()

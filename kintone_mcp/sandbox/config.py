@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from kintone_mcp.sandbox.oauthconfig import OAuthConfig
 from kintone_mcp.sandbox.operations import OperationsConfig
 
 #: The permissions an app API token can carry, in Kintone's order.
@@ -87,3 +88,5 @@ class SandboxConfig:
     upload_retention: timedelta = timedelta(days=3)
     #: Posting a comment increases the record's revision by one. Unconfirmed in Kintone, hence off by default.
     comment_bumps_revision: bool = False
+    #: The OAuth 2.0 authorization server: registered clients, token lifetimes, rotation (``oauthconfig``).
+    oauth: OAuthConfig = field(default_factory=OAuthConfig)

@@ -18,7 +18,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from kintone_mcp.sandbox import auth, directory, operations, uploads, userapitokens
+from kintone_mcp.sandbox import (
+    api_oauth,
+    auth,
+    directory,
+    oauthscopes,
+    oauthstore,
+    operations,
+    uploads,
+    userapitokens,
+)
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.config import (
     ADMIN_LOGIN,
@@ -75,6 +84,7 @@ class Sandbox:
                 Route("/k/v1/{path:path}", self._kintone, methods=_METHODS),
                 Route("/k/guest/{space:int}/v1/{path:path}", self._kintone, methods=_METHODS),
                 Route("/v1/{path:path}", self._user_api, methods=_METHODS),
+                *api_oauth.routes(self),
             ]
         )
         self.asgi_app: ASGIApp = operations.wrap(self.starlette, self.config.operations)
@@ -120,6 +130,9 @@ class Sandbox:
                 userapitokens.add(conn, user_token.token, user_token.scope, user_token.expires)
             if fresh and self.config.demo and not self.config.user_api_tokens:
                 userapitokens.add(conn, userapitokens.demo_token(self.config.seed), "read", demo=True)
+            oauthstore.register_configured(
+                conn, self.config.oauth, seed_demo=fresh and self.config.demo, seed=self.config.seed
+            )
 
     def add_api_token(
         self,
@@ -272,6 +285,7 @@ class Sandbox:
                 f"Using this API token, you cannot run the specified API: {endpoint.path} does not accept API "
                 "tokens; use password authentication.",
             )
+        oauthscopes.check(endpoint, principal, self.config.oauth)
         with self.store.transaction() if endpoint.writes else self.store.reading() as conn:
             if guest_space is not None:
                 _check_guest_path(conn, guest_space)
