@@ -5,6 +5,7 @@ PUT group/users.json) and otherwise mirror the read objects [U]:
 
 * ``POST users.json {users: [User-like objects]}`` (code, password and name required); ``PUT users.json`` the same
   with only ``code`` required (keys left out keep their value, null or "" clears); ``DELETE users.json {codes}``.
+  ``primaryOrganization`` takes an organization code, or the id a read gives; the user joins that organization.
 * ``POST/PUT organizations.json {organizations: [{code, name, localName, localNameLocale, parentCode,
   description}]}``, ``DELETE organizations.json {codes}``; groups alike with ``{code, name, description}``.
 * ``PUT userOrganizations.json {userOrganizations: [{code, organizations: [{orgCode}]}]}`` replaces a user's
@@ -280,15 +281,17 @@ def _check_custom_items(problems: Problems, key: str, value: Any) -> list[dict[s
 
 
 def _check_primary(conn: sqlite3.Connection, problems: Problems, key: str, value: Any) -> str | None:
-    """An organization code (or, as a JSON number, an organization id) -> the organization's code."""
+    """An organization code, or an organization id as reads give it ("3" or 3) -> the organization's code.
+
+    A code wins over an id with the same text, so a read object sent back unchanged keeps its organization.
+    """
     if value is None or value == "":
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        row = conn.execute("SELECT code FROM organizations WHERE id = ?", (value,)).fetchone()
-    elif isinstance(value, str):
+    row = None
+    if isinstance(value, str):
         row = conn.execute("SELECT code FROM organizations WHERE code = ?", (value,)).fetchone()
-    else:
-        row = None
+    if row is None and not isinstance(value, bool) and str(value).isdigit():
+        row = conn.execute("SELECT code FROM organizations WHERE id = ?", (int(value),)).fetchone()
     if row is None:
         problems.add(key, f"No organization with code (or id) {value!r}; add it first with POST organizations.json.")
         return None

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sandbox_api import Api, assert_error, error_keys, password_headers
+from sandbox_api import Api, assert_error, client_for, error_keys, password_headers
+
+from kintone_mcp.sandbox import Sandbox, SandboxConfig
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def demo_api() -> AsyncIterator[Api]:
+    # The directory is the same whatever the number of demo records; few records keep each fresh sandbox cheap.
+    sb = Sandbox(SandboxConfig(demo=True, demo_records=5))
+    async with client_for(sb) as client:
+        yield Api(client)
+    sb.close()
 
 #: Every documented User key, in the documented order (kintone-api.md §4.7).
 USER_KEYS = [
