@@ -1,0 +1,56 @@
+"""Bytes of the whole tools/list answer with every tool enabled, ours against the SDK's default schemas.
+
+"SDK default" is the same server with the schema slimming turned off (titles on every property,
+``anyOf [X, null]`` for optional arguments, single-use ``$defs``): the difference is what slimming saves. The budget
+is 35 KB. Sizes are the compact JSON of the ``result`` object, as it travels.
+
+    python benchmarks/bench_server_tools_list.py
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+from bench_server_common import sandbox, server_for
+from mcp import Client
+
+from kintone_mcp.server.app import KintoneMCPServer
+
+BUDGET = 35_000
+
+
+def _size(obj: Any) -> int:
+    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+async def _tools(server: KintoneMCPServer) -> list[dict[str, Any]]:
+    async with Client(server) as mcp:
+        return [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in (await mcp.list_tools()).tools]
+
+
+async def main() -> None:
+    sb = sandbox()
+    ours = await _tools(server_for(sb))
+    plain = server_for(sb)
+    # Bypass the slimming override: what MCPServer advertises for the same tools.
+    plain.list_tools = super(KintoneMCPServer, plain).list_tools  # type: ignore[method-assign]
+    default = await _tools(plain)
+    total, base = _size({"tools": ours}), _size({"tools": default})
+    print(f"tools/list, {len(ours)} tools (every tool enabled):")
+    print(f"  ours        {total:>7,} B  ({total / BUDGET:.0%} of the {BUDGET:,} B budget)")
+    print(f"  SDK default {base:>7,} B  (ours is {total / base:.2f}x)")
+    parts = {
+        "descriptions": sum(len(t["description"].encode()) for t in ours),
+        "input schemas": sum(_size(t["inputSchema"]) for t in ours),
+        "output schemas": sum(_size(t["outputSchema"]) for t in ours),
+        "annotations": sum(_size(t["annotations"]) for t in ours),
+    }
+    for name, size in parts.items():
+        print(f"  {name:<15} {size:>7,} B")
+    print("  largest tools:", ", ".join(f"{t['name']} {_size(t):,} B" for t in sorted(ours, key=_size)[-3:]))
+
+
+if __name__ == "__main__":
+    anyio.run(main)
