@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import oauth_flow
 import pytest
 from sandbox_api import Api, assert_error, client_for, error_keys, password_headers, token_headers
 
@@ -13,6 +14,7 @@ from kintone_mcp.sandbox import Sandbox, SandboxConfig
 from kintone_mcp.sandbox.auth import Principal
 from kintone_mcp.sandbox.errors import KintoneError
 from kintone_mcp.sandbox.nooauth import OAUTH_REFUSED_CODE, OAUTH_REFUSED_STATUS
+from kintone_mcp.sandbox.oauthconfig import OAuthConfig
 from kintone_mcp.sandbox.params import Params
 from kintone_mcp.sandbox.routing import RequestContext
 from kintone_mcp.sandbox.testing import serve_in_thread
@@ -380,3 +382,18 @@ async def test_over_a_real_socket(sandbox: Sandbox) -> None:
                 {"requests": [req("POST", "record.json", {"app": CUSTOMERS, "record": customer("S-1")})]},
             )
             assert result["results"][0]["revision"] == "1"
+
+
+async def test_oauth_access_tokens_are_refused_over_http() -> None:
+    sb = Sandbox(SandboxConfig(demo=True, demo_records=10, oauth=OAuthConfig(clients=[oauth_flow.CLIENT])))
+    try:
+        async with client_for(sb) as client:
+            bearer = Api(client, {"Authorization": f"Bearer {await oauth_flow.access_token(client)}"})
+            payload = {"app": CUSTOMERS, "record": customer("OA-2")}
+            resp = await bearer.post("bulkRequest.json", {"requests": [req("POST", "record.json", payload)]})
+            assert "OAuth" in assert_error(resp, OAUTH_REFUSED_STATUS, OAUTH_REFUSED_CODE)["message"]
+            assert await count(Api(client), CUSTOMERS, 'customer_code = "OA-2"') == 0
+            # The same token may write the record directly: only the bulk endpoint refuses it.
+            await bearer.ok("POST", "record.json", payload)
+    finally:
+        sb.close()

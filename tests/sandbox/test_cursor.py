@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import oauth_flow
 import pytest
 from sandbox_api import Api, assert_error, client_for, error_keys, password_headers, token_headers
 
@@ -15,6 +16,7 @@ from kintone_mcp.sandbox.api_cursor import CURSOR_NOT_FOUND_CODE, CURSOR_NOT_FOU
 from kintone_mcp.sandbox.auth import Principal
 from kintone_mcp.sandbox.errors import KintoneError
 from kintone_mcp.sandbox.nooauth import OAUTH_REFUSED_CODE, OAUTH_REFUSED_STATUS
+from kintone_mcp.sandbox.oauthconfig import OAuthConfig
 from kintone_mcp.sandbox.params import Params
 from kintone_mcp.sandbox.routing import RequestContext
 from kintone_mcp.sandbox.testing import serve_in_thread
@@ -365,3 +367,22 @@ async def test_oauth_callers_are_refused(sandbox: Sandbox, api: Api, method: str
     assert (refused.value.status, refused.value.code) == (OAUTH_REFUSED_STATUS, OAUTH_REFUSED_CODE)
     assert "OAuth" in refused.value.message
     assert sandbox.open_cursor_count() == 1
+
+
+async def test_oauth_access_tokens_are_refused_over_http(clock: Clock) -> None:
+    sb = make_sandbox(clock, oauth=OAuthConfig(clients=[oauth_flow.CLIENT]))
+    try:
+        async with client_for(sb) as client:
+            bearer = Api(client, {"Authorization": f"Bearer {await oauth_flow.access_token(client)}"})
+            # The same token reads records, so it is the cursor API that refuses it, not the token that is bad.
+            assert (await bearer.ok("GET", "records.json", params={"app": CUSTOMERS}))["records"]
+            cursor_id, _ = await open_cursor(Api(client), size=1)
+            for resp in (
+                await bearer.post("records/cursor.json", {"app": CUSTOMERS}),
+                await bearer.get("records/cursor.json", params={"id": cursor_id}),
+                await bearer.delete("records/cursor.json", {"id": cursor_id}),
+            ):
+                assert "OAuth" in assert_error(resp, OAUTH_REFUSED_STATUS, OAUTH_REFUSED_CODE)["message"]
+            assert sb.open_cursor_count() == 1
+    finally:
+        sb.close()

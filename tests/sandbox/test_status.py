@@ -63,8 +63,10 @@ async def test_new_records_start_in_the_first_state_with_its_assignees(api: Api)
     assert await state(api, record_id) == ("Open", ["suzuki", "tanaka"], 1)
     record = (await api.ok("GET", "record.json", params={"app": TICKETS, "id": record_id}))["record"]
     assert record["Status"]["type"] == "STATUS"
-    assert record["Assignee"] == {"type": "STATUS_ASSIGNEE", "value": [
-        {"code": "suzuki", "name": "Suzuki Yui"}, {"code": "tanaka", "name": "Tanaka Ren"}]}
+    assert record["Assignee"] == {
+        "type": "STATUS_ASSIGNEE",
+        "value": [{"code": "suzuki", "name": "Suzuki Yui"}, {"code": "tanaka", "name": "Tanaka Ren"}],
+    }
 
 
 async def test_status_fields_are_absent_without_process_management(api: Api) -> None:
@@ -76,11 +78,25 @@ async def test_status_fields_are_absent_without_process_management(api: Api) -> 
 async def test_enabling_and_disabling_process_management_on_an_existing_app(api: Api) -> None:
     app = await create_app(api, "Requests", {"title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "T"}})
     old = int((await api.ok("POST", "record.json", {"app": app, "record": {"title": {"value": "old"}}}))["id"])
-    await api.ok("PUT", "preview/app/status.json", {"app": app, "enable": True, "states": {
-        "New": {"index": "0", "assignee": {"type": "ONE", "entities": [
-            {"entity": {"type": "USER", "code": "watanabe"}, "includeSubs": False}]}},
-        "Done": {"index": "1", "assignee": {"type": "ONE", "entities": []}}},
-        "actions": [{"name": "Finish", "from": "New", "to": "Done"}]})
+    await api.ok(
+        "PUT",
+        "preview/app/status.json",
+        {
+            "app": app,
+            "enable": True,
+            "states": {
+                "New": {
+                    "index": "0",
+                    "assignee": {
+                        "type": "ONE",
+                        "entities": [{"entity": {"type": "USER", "code": "watanabe"}, "includeSubs": False}],
+                    },
+                },
+                "Done": {"index": "1", "assignee": {"type": "ONE", "entities": []}},
+            },
+            "actions": [{"name": "Finish", "from": "New", "to": "Done"}],
+        },
+    )
     assert "Status" not in (await api.ok("GET", "record.json", params={"app": app, "id": old}))["record"]
     await api.ok("POST", "preview/app/deploy.json", {"apps": [{"app": app}]})
     # Existing records enter the first state with nobody assigned, new ones get the first state's assignees.
@@ -118,8 +134,7 @@ async def test_a_ticket_through_its_whole_process(api: Api) -> None:
 async def test_an_action_not_leaving_the_current_state_is_gaia_il03(api: Api) -> None:
     record_id = await new_ticket(api)
     for action in ("Resolve", "Close", "Fly to the moon"):
-        resp = await user(api, "suzuki").put("record/status.json", {"app": TICKETS, "id": record_id,
-                                                                    "action": action})
+        resp = await user(api, "suzuki").put("record/status.json", {"app": TICKETS, "id": record_id, "action": action})
         body = assert_error(resp, 400, "GAIA_IL03")
         assert '"Open"' in body["message"] and '"Start work"' in body["message"]
     assert await state(api, record_id) == ("Open", ["suzuki", "tanaka"], 1)
@@ -127,7 +142,8 @@ async def test_an_action_not_leaving_the_current_state_is_gaia_il03(api: Api) ->
 
 async def test_a_final_state_has_no_actions(api: Api) -> None:
     closed = (await api.ok("GET", "records.json", params={"app": TICKETS, "query": 'Status = "Closed" limit 1'}))[
-        "records"][0]
+        "records"
+    ][0]
     resp = await api.put("record/status.json", {"app": TICKETS, "id": closed["$id"]["value"], "action": "Reopen"})
     assert "final state" in assert_error(resp, 400, "GAIA_IL03")["message"]
 
@@ -135,8 +151,9 @@ async def test_a_final_state_has_no_actions(api: Api) -> None:
 async def test_only_an_assignee_may_act(api: Api) -> None:
     record_id = await new_ticket(api, assigned_to=["tanaka"])
     for login in ("sato", "Administrator"):
-        resp = await user(api, login).put("record/status.json", {"app": TICKETS, "id": record_id,
-                                                                 "action": "Start work"})
+        resp = await user(api, login).put(
+            "record/status.json", {"app": TICKETS, "id": record_id, "action": "Start work"}
+        )
         body = assert_error(resp, 400, "GAIA_NT01")
         assert "suzuki, tanaka" in body["message"]
     assert await state(api, record_id) == ("Open", ["suzuki", "tanaka"], 1)
@@ -157,26 +174,31 @@ async def test_api_tokens_act_as_administrator(api: Api, sandbox: Sandbox) -> No
     # Kintone documents record view as the permission a status change needs; the assignee rule does the rest.
     sandbox.add_api_token(TICKETS, "view-only-ticket-token", ["view"])
     viewer = api.as_(token_headers("view-only-ticket-token"))
-    assert await viewer.ok("PUT", "record/status.json", {"app": TICKETS, "id": record_id,
-                                                         "action": "Start work"}) == {"revision": "4"}
+    assert await viewer.ok("PUT", "record/status.json", {"app": TICKETS, "id": record_id, "action": "Start work"}) == {
+        "revision": "4"
+    }
     resp = await viewer.put("record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": []})
     assert_error(resp, 403, "GAIA_NO01")
     resp = await api.as_(token_headers(sandbox.demo_tokens[CUSTOMERS])).put(
-        "record/status.json", {"app": TICKETS, "id": record_id, "action": "Resolve"})
+        "record/status.json", {"app": TICKETS, "id": record_id, "action": "Resolve"}
+    )
     assert_error(resp, 403, "GAIA_NO01")
 
 
 async def test_one_of_several_candidates_must_be_chosen(api: Api) -> None:
     record_id = await new_ticket(api, assigned_to=["tanaka", "watanabe"])
-    resp = await user(api, "suzuki").put("record/status.json", {"app": TICKETS, "id": record_id,
-                                                                "action": "Start work"})
+    resp = await user(api, "suzuki").put(
+        "record/status.json", {"app": TICKETS, "id": record_id, "action": "Start work"}
+    )
     errors = error_keys(resp)
     assert "tanaka, watanabe" in errors["assignee"][0]
-    resp = await user(api, "suzuki").put("record/status.json", {"app": TICKETS, "id": record_id,
-                                                                "action": "Start work", "assignee": "sato"})
+    resp = await user(api, "suzuki").put(
+        "record/status.json", {"app": TICKETS, "id": record_id, "action": "Start work", "assignee": "sato"}
+    )
     assert "candidates are tanaka, watanabe" in error_keys(resp)["assignee"][0]
-    resp = await user(api, "suzuki").put("record/status.json", {"app": TICKETS, "id": record_id,
-                                                                "action": "Start work", "assignee": "nobody"})
+    resp = await user(api, "suzuki").put(
+        "record/status.json", {"app": TICKETS, "id": record_id, "action": "Start work", "assignee": "nobody"}
+    )
     assert '"nobody"' in assert_error(resp, 400, "GAIA_IL26")["message"]
     assert await state(api, record_id) == ("Open", ["suzuki", "tanaka"], 1)
     assert await act(api, "suzuki", record_id, "Start work", assignee="watanabe") == {"revision": "3"}
@@ -193,29 +215,41 @@ async def test_a_single_candidate_is_taken_and_may_be_named(api: Api) -> None:
 
 async def test_revision_is_checked(api: Api) -> None:
     record_id = await new_ticket(api, assigned_to=["tanaka"])
-    resp = await user(api, "suzuki").put("record/status.json", {"app": TICKETS, "id": record_id,
-                                                                "action": "Start work", "revision": 2})
+    resp = await user(api, "suzuki").put(
+        "record/status.json", {"app": TICKETS, "id": record_id, "action": "Start work", "revision": 2}
+    )
     assert_error(resp, 409, "GAIA_CO02")
     assert await act(api, "suzuki", record_id, "Start work", revision=-1) == {"revision": "3"}
-    resp = await api.put("record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": ["sato"],
-                                                   "revision": 1})
+    resp = await api.put(
+        "record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": ["sato"], "revision": 1}
+    )
     assert_error(resp, 409, "GAIA_CO02")
-    assert await api.ok("PUT", "record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": ["sato"],
-                                                         "revision": "3"}) == {"revision": "4"}
+    assert await api.ok(
+        "PUT", "record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": ["sato"], "revision": "3"}
+    ) == {"revision": "4"}
 
 
 async def test_request_errors(api: Api) -> None:
-    assert_error(await api.put("record/status.json", {"app": CUSTOMERS, "id": 1, "action": "Start work"}), 400,
-                 "GAIA_ST02")
-    assert_error(await api.put("record/status.json", {"app": TICKETS, "id": 99999, "action": "Start work"}), 404,
-                 "GAIA_RE01")
-    assert_error(await api.put("record/status.json", {"app": 999, "id": 1, "action": "Start work"}), 404,
-                 "GAIA_AP01")
+    assert_error(
+        await api.put("record/status.json", {"app": CUSTOMERS, "id": 1, "action": "Start work"}), 400, "GAIA_ST02"
+    )
+    assert_error(
+        await api.put("record/status.json", {"app": TICKETS, "id": 99999, "action": "Start work"}), 404, "GAIA_RE01"
+    )
+    assert_error(await api.put("record/status.json", {"app": 999, "id": 1, "action": "Start work"}), 404, "GAIA_AP01")
     assert "action" in error_keys(await api.put("record/status.json", {"app": TICKETS, "id": 1}))
     assert "id" in error_keys(await api.put("record/status.json", {"app": TICKETS, "action": "Start work"}))
-    assert "assignee" in error_keys(await user(api, "suzuki").put("record/status.json", {
-        "app": TICKETS, "id": await new_ticket(api, assigned_to=["tanaka"]), "action": "Start work",
-        "assignee": ["tanaka"]}))
+    assert "assignee" in error_keys(
+        await user(api, "suzuki").put(
+            "record/status.json",
+            {
+                "app": TICKETS,
+                "id": await new_ticket(api, assigned_to=["tanaka"]),
+                "action": "Start work",
+                "assignee": ["tanaka"],
+            },
+        )
+    )
 
 
 # -- several records at once -----------------------------------------------------------------------------------------
@@ -224,9 +258,17 @@ async def test_request_errors(api: Api) -> None:
 async def test_records_status_changes_several_records(api: Api) -> None:
     first = await new_ticket(api, assigned_to=["tanaka"])
     second = await new_ticket(api, assigned_to=["watanabe", "sato"])
-    result = await user(api, "suzuki").ok("PUT", "records/status.json", {"app": TICKETS, "records": [
-        {"id": first, "action": "Start work", "revision": 1},
-        {"id": str(second), "action": "Start work", "assignee": "sato"}]})
+    result = await user(api, "suzuki").ok(
+        "PUT",
+        "records/status.json",
+        {
+            "app": TICKETS,
+            "records": [
+                {"id": first, "action": "Start work", "revision": 1},
+                {"id": str(second), "action": "Start work", "assignee": "sato"},
+            ],
+        },
+    )
     assert result == {"records": [{"id": str(first), "revision": "3"}, {"id": str(second), "revision": "3"}]}
     assert await state(api, first) == ("In progress", ["tanaka"], 3)
     assert await state(api, second) == ("In progress", ["sato"], 3)
@@ -236,14 +278,22 @@ async def test_records_status_is_all_or_nothing(api: Api) -> None:
     first = await new_ticket(api, assigned_to=["tanaka"])
     second = await new_ticket(api, assigned_to=["tanaka"])
     suzuki = user(api, "suzuki")
-    resp = await suzuki.put("records/status.json", {"app": TICKETS, "records": [
-        {"id": first, "action": "Start work"}, {"id": second, "action": "Resolve"}]})
+    resp = await suzuki.put(
+        "records/status.json",
+        {"app": TICKETS, "records": [{"id": first, "action": "Start work"}, {"id": second, "action": "Resolve"}]},
+    )
     assert_error(resp, 400, "GAIA_IL03")
-    resp = await suzuki.put("records/status.json", {"app": TICKETS, "records": [
-        {"id": first, "action": "Start work"}, {"id": second, "action": "Start work", "revision": 5}]})
+    resp = await suzuki.put(
+        "records/status.json",
+        {
+            "app": TICKETS,
+            "records": [{"id": first, "action": "Start work"}, {"id": second, "action": "Start work", "revision": 5}],
+        },
+    )
     assert_error(resp, 409, "GAIA_CO02")
-    resp = await suzuki.put("records/status.json", {"app": TICKETS, "records": [
-        {"id": first, "action": "Start work"}, {"id": second}]})
+    resp = await suzuki.put(
+        "records/status.json", {"app": TICKETS, "records": [{"id": first, "action": "Start work"}, {"id": second}]}
+    )
     assert "records[1].action" in error_keys(resp)
     assert await state(api, first) == ("Open", ["suzuki", "tanaka"], 1)
 
@@ -262,9 +312,9 @@ async def test_records_status_limits(api: Api) -> None:
 
 async def test_assignees_are_replaced_and_revision_goes_up_by_one(api: Api) -> None:
     record_id = await new_ticket(api)
-    assert await api.ok("PUT", "record/assignees.json", {"app": TICKETS, "id": record_id,
-                                                         "assignees": ["watanabe", "sato", "watanabe"]}) == {
-        "revision": "2"}
+    assert await api.ok(
+        "PUT", "record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": ["watanabe", "sato", "watanabe"]}
+    ) == {"revision": "2"}
     assert await state(api, record_id) == ("Open", ["watanabe", "sato"], 2)
     assert await act(api, "watanabe", record_id, "Start work") == {"revision": "4"}
     await api.ok("PUT", "record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": []})
@@ -276,16 +326,22 @@ async def test_assignees_errors(api: Api) -> None:
     resp = await api.put("record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": ["sato", "ghost"]})
     assert '"ghost"' in assert_error(resp, 400, "GAIA_IL26")["message"]
     assert "assignees" in error_keys(await api.put("record/assignees.json", {"app": TICKETS, "id": record_id}))
-    assert "assignees" in error_keys(await api.put("record/assignees.json", {
-        "app": TICKETS, "id": record_id, "assignees": "sato"}))
-    assert "100" in error_keys(await api.put("record/assignees.json", {
-        "app": TICKETS, "id": record_id, "assignees": ["sato"] * 101}))["assignees"][0]
-    assert "assignees[1]" in error_keys(await api.put("record/assignees.json", {
-        "app": TICKETS, "id": record_id, "assignees": ["sato", 7]}))
-    assert_error(await api.put("record/assignees.json", {"app": CUSTOMERS, "id": 1, "assignees": []}), 400,
-                 "GAIA_ST02")
-    assert_error(await api.put("record/assignees.json", {"app": TICKETS, "id": 99999, "assignees": []}), 404,
-                 "GAIA_RE01")
+    assert "assignees" in error_keys(
+        await api.put("record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": "sato"})
+    )
+    assert (
+        "100"
+        in error_keys(
+            await api.put("record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": ["sato"] * 101})
+        )["assignees"][0]
+    )
+    assert "assignees[1]" in error_keys(
+        await api.put("record/assignees.json", {"app": TICKETS, "id": record_id, "assignees": ["sato", 7]})
+    )
+    assert_error(await api.put("record/assignees.json", {"app": CUSTOMERS, "id": 1, "assignees": []}), 400, "GAIA_ST02")
+    assert_error(
+        await api.put("record/assignees.json", {"app": TICKETS, "id": 99999, "assignees": []}), 404, "GAIA_RE01"
+    )
     assert await state(api, record_id) == ("Open", ["suzuki", "tanaka"], 1)
 
 
@@ -296,8 +352,9 @@ async def test_status_and_assignee_queries(api: Api) -> None:
     every = (await api.ok("GET", "records.json", params={"app": TICKETS, "query": "limit 500"}))["records"]
 
     async def matching(query: str, login: str = "Administrator") -> set[int]:
-        found = await user(api, login).ok("GET", "records.json", params={
-            "app": TICKETS, "query": query + " limit 500", "fields": ["$id"]})
+        found = await user(api, login).ok(
+            "GET", "records.json", params={"app": TICKETS, "query": query + " limit 500", "fields": ["$id"]}
+        )
         return {int(r["$id"]["value"]) for r in found["records"]}
 
     def where(test: Any) -> set[int]:
@@ -308,8 +365,7 @@ async def test_status_and_assignee_queries(api: Api) -> None:
 
     open_ids = where(lambda r: r["Status"]["value"] == "Open")
     assert open_ids and await matching('Status = "Open"') == open_ids
-    assert await matching('Status in ("Open", "Closed")') == where(
-        lambda r: r["Status"]["value"] in ("Open", "Closed"))
+    assert await matching('Status in ("Open", "Closed")') == where(lambda r: r["Status"]["value"] in ("Open", "Closed"))
     assert await matching('Status != "Open"') == where(lambda r: r["Status"]["value"] != "Open")
     tanaka = where(lambda r: "tanaka" in assignees(r))
     assert tanaka and await matching('Assignee in ("tanaka")') == tanaka
@@ -332,38 +388,69 @@ def entity(kind: str, code: str | None) -> dict[str, Any]:
 
 @pytest.fixture
 async def approvals(api: Api) -> int:
-    app = await create_app(api, "Approvals", {
-        "amount": {"type": "NUMBER", "code": "amount", "label": "Amount"},
-        "approvers": {"type": "USER_SELECT", "code": "approvers", "label": "Approvers"},
-    }, deploy=False)
-    await api.ok("PUT", "preview/app/status.json", {"app": app, "enable": True, "states": {
-        "Draft": {"index": "0", "assignee": {"type": "ONE", "entities": [entity("CREATOR", None)]}},
-        "Review": {"index": "1", "assignee": {"type": "ONE", "entities": [entity("GROUP", "managers")]}},
-        "Approval": {"index": "2", "assignee": {"type": "ALL", "entities": [entity("FIELD_ENTITY", "approvers")]}},
-        "Sign-off": {"index": "3", "assignee": {"type": "ANY", "entities": [entity("ORGANIZATION", "support")]}},
-        "Done": {"index": "4", "assignee": {"type": "ONE", "entities": []}},
-    }, "actions": [
-        {"name": "Submit", "from": "Draft", "to": "Review"},
-        {"name": "Fast track", "from": "Draft", "to": "Sign-off", "filterCond": "amount < 100"},
-        {"name": "Approve", "from": "Review", "to": "Approval"},
-        {"name": "Agree", "from": "Approval", "to": "Sign-off"},
-        {"name": "Sign", "from": "Sign-off", "to": "Done"},
-        {"name": "Override", "from": "Sign-off", "to": "Done",
-         "executableUser": {"entities": [entity("USER", "Administrator")]}},
-    ]})
+    app = await create_app(
+        api,
+        "Approvals",
+        {
+            "amount": {"type": "NUMBER", "code": "amount", "label": "Amount"},
+            "approvers": {"type": "USER_SELECT", "code": "approvers", "label": "Approvers"},
+        },
+        deploy=False,
+    )
+    await api.ok(
+        "PUT",
+        "preview/app/status.json",
+        {
+            "app": app,
+            "enable": True,
+            "states": {
+                "Draft": {"index": "0", "assignee": {"type": "ONE", "entities": [entity("CREATOR", None)]}},
+                "Review": {"index": "1", "assignee": {"type": "ONE", "entities": [entity("GROUP", "managers")]}},
+                "Approval": {
+                    "index": "2",
+                    "assignee": {"type": "ALL", "entities": [entity("FIELD_ENTITY", "approvers")]},
+                },
+                "Sign-off": {
+                    "index": "3",
+                    "assignee": {"type": "ANY", "entities": [entity("ORGANIZATION", "support")]},
+                },
+                "Done": {"index": "4", "assignee": {"type": "ONE", "entities": []}},
+            },
+            "actions": [
+                {"name": "Submit", "from": "Draft", "to": "Review"},
+                {"name": "Fast track", "from": "Draft", "to": "Sign-off", "filterCond": "amount < 100"},
+                {"name": "Approve", "from": "Review", "to": "Approval"},
+                {"name": "Agree", "from": "Approval", "to": "Sign-off"},
+                {"name": "Sign", "from": "Sign-off", "to": "Done"},
+                {
+                    "name": "Override",
+                    "from": "Sign-off",
+                    "to": "Done",
+                    "executableUser": {"entities": [entity("USER", "Administrator")]},
+                },
+            ],
+        },
+    )
     await api.ok("POST", "preview/app/deploy.json", {"apps": [{"app": app}]})
     return app
 
 
 async def new_request(api: Api, app: int, amount: int) -> int:
-    created = await user(api, "watanabe").ok("POST", "record.json", {"app": app, "record": {
-        "amount": {"value": amount}, "approvers": {"value": [{"code": "sato"}, {"code": "takahashi"}]}}})
+    created = await user(api, "watanabe").ok(
+        "POST",
+        "record.json",
+        {
+            "app": app,
+            "record": {"amount": {"value": amount}, "approvers": {"value": [{"code": "sato"}, {"code": "takahashi"}]}},
+        },
+    )
     return int(created["id"])
 
 
 async def run(api: Api, app: int, login: str, record_id: int, action: str, **extra: Any) -> Any:
-    return await user(api, login).ok("PUT", "record/status.json", {"app": app, "id": record_id, "action": action,
-                                                                   **extra})
+    return await user(api, login).ok(
+        "PUT", "record/status.json", {"app": app, "id": record_id, "action": action, **extra}
+    )
 
 
 async def test_group_all_and_any_assignees(api: Api, approvals: int) -> None:
@@ -407,5 +494,6 @@ async def test_executable_users_may_run_an_action_without_being_assigned(api: Ap
     resp = await user(api, "sato").put("record/status.json", {"app": app, "id": record_id, "action": "Override"})
     assert_error(resp, 400, "GAIA_NT01")
     assert await api.ok("PUT", "record/status.json", {"app": app, "id": record_id, "action": "Override"}) == {
-        "revision": "5"}
+        "revision": "5"
+    }
     assert await state(api, record_id, app) == ("Done", [], 5)
