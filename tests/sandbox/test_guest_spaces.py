@@ -54,6 +54,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("PUT", "records.json", {"app": "{app}", "records": [{"id": 2, "record": {"details": {"value": "U"}}}]}),
     ("DELETE", "records.json", {"app": "{app}", "ids": [3]}),
     ("POST", "records/cursor.json", {"app": "{app}", "size": 5}),
+    ("GET", "record/comments.json", {"app": "{app}", "record": 1}),
+    ("POST", "record/comment.json", {"app": "{app}", "record": 1, "comment": {"text": "Thanks!"}}),
     ("POST", "preview/app/form/fields.json", {"app": "{app}", "properties": {"notes": {"type": "MULTI_LINE_TEXT"}}}),
     ("PUT", "preview/app/form/fields.json", {"app": "{app}", "properties": {"details": {"label": "More"}}}),
     ("DELETE", "preview/app/form/fields.json", {"app": "{app}", "fields": ["details"]}),
@@ -207,3 +209,74 @@ async def test_the_client_in_a_guest_space() -> None:
         with pytest.raises(Exception, match="GAIA_IL23"):
             await outside.get_app(PARTNER)
     sb.close()
+
+
+async def test_comments_delete_on_the_guest_path_only(api: Api) -> None:
+    guest = api.guest(GUEST)
+    comment = await guest.ok("POST", "record/comment.json", {"app": PARTNER, "record": 2, "comment": {"text": "x"}})
+    body = {"app": PARTNER, "record": 2, "comment": comment["id"]}
+    assert_error(await api.delete("record/comment.json", body), 400, "GAIA_IL23")
+    assert_error(await api.guest(REGULAR).delete("record/comment.json", body), 403, "CB_NO02")
+    await guest.ok("DELETE", "record/comment.json", body)
+
+
+PROCESS = {
+    "enable": True,
+    "states": {
+        "New": {"name": "New", "index": "0",
+                "assignee": {"type": "ONE", "entities": [{"entity": {"type": "USER", "code": "sato"}}]}},
+        "Done": {"name": "Done", "index": "1", "assignee": {"type": "ONE", "entities": []}},
+    },
+    "actions": [{"name": "Finish", "from": "New", "to": "Done"}],
+}
+PROCESS_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("record/assignees.json", {"app": PARTNER, "id": 1, "assignees": ["sato"]}),
+    ("record/status.json", {"app": PARTNER, "id": 3, "action": "Finish"}),
+    ("records/status.json", {"app": PARTNER, "records": [{"id": 2, "action": "Finish"}]}),
+]
+
+
+async def test_process_management_endpoints_on_a_guest_app(api: Api) -> None:
+    guest = api.guest(GUEST)
+    await guest.ok("PUT", "preview/app/status.json", {"app": PARTNER, **PROCESS})
+    await guest.ok("POST", "preview/app/deploy.json", {"apps": [{"app": PARTNER}]})
+    for path, body in PROCESS_CALLS:
+        assert_error(await api.put(path, body), 400, "GAIA_IL23")
+        assert_error(await api.guest(REGULAR).put(path, body), 403, "CB_NO02")
+        assert_error(await api.guest(99).put(path, body), 403, "CB_NO02")
+        await guest.ok("PUT", path, body)
+    statuses = await guest.ok("GET", "records.json", params={"app": PARTNER, "query": "$id <= 3 order by $id asc"})
+    assert [r["Status"]["value"] for r in statuses["records"]] == ["New", "Done", "Done"]
+
+
+def _bulk(api_path: str, app: int) -> dict[str, Any]:
+    record = {"subject": {"value": "S"}, "partner": {"value": "P"}} if app == PARTNER else {
+        "customer_code": {"value": f"B-{api_path.count('guest')}"}, "company_name": {"value": "Bulk"}}
+    return {"method": "POST", "api": api_path, "payload": {"app": app, "record": record}}
+
+
+@pytest.mark.parametrize("outer", ["bulkRequest.json", "/k/guest/2/v1/bulkRequest.json"])
+async def test_bulk_sub_requests_carry_their_own_path(api: Api, outer: str) -> None:
+    ok = await api.ok("POST", outer, {"requests": [
+        _bulk("/k/v1/record.json", 1), _bulk(f"/k/guest/{GUEST}/v1/record.json", PARTNER),
+        {"method": "PUT", "api": f"/k/guest/{GUEST}/v1/records.json",
+         "payload": {"app": PARTNER, "records": [{"id": 1, "record": {"details": {"value": "bulk"}}}]}},
+        {"method": "DELETE", "api": f"/k/guest/{GUEST}/v1/records.json", "payload": {"app": PARTNER, "ids": [2]}},
+    ]})
+    assert ok["results"][1] == {"id": "13", "revision": "1"}
+    count = (await api.guest(GUEST).ok("GET", "records.json", params={"app": PARTNER, "totalCount": True}))
+    assert count["totalCount"] == "12"  # one added, one deleted
+    wrong = [
+        (_bulk("/k/v1/record.json", PARTNER), 400, "GAIA_IL23"),
+        (_bulk(f"/k/guest/{REGULAR}/v1/record.json", PARTNER), 403, "CB_NO02"),
+        (_bulk(f"/k/guest/{GUEST}/v1/record.json", 1), 403, "CB_NO02"),
+        (_bulk("/k/guest/99/v1/record.json", PARTNER), 403, "CB_NO02"),
+    ]
+    for sub, status, code in wrong:
+        resp = await api.post(outer, {"requests": [_bulk(f"/k/guest/{GUEST}/v1/record.json", PARTNER), sub]})
+        assert resp.status_code == status, resp.text
+        results = resp.json()["results"]
+        assert results[0] == {} and results[1]["code"] == code
+    # Every refused bulk request was rolled back whole.
+    after = (await api.guest(GUEST).ok("GET", "records.json", params={"app": PARTNER, "totalCount": True}))
+    assert after["totalCount"] == "12"
