@@ -5,16 +5,16 @@ is good for one thing: being put into a FILE field by one record write. That wri
 (a long hex string), which is what record JSON shows and what GET file.json accepts. An upload key is therefore never
 downloadable, and a download key is never an upload key.
 
-Both kinds live in the ``files`` table, told apart by ``kind``. Attaching an upload re-keys its row instead of copying
-the bytes, which also makes the upload key unusable a second time. ``file_apps`` records which app a download key
-belongs to, so that a download can be checked against the caller's right to view that app, and so that a record
-write may keep a download key only when it already belongs to the same app.
+``stored_files`` holds one row per file with its current key, told apart by ``kind``; attaching an upload re-keys the
+row (the bytes stay where they are), which also makes the upload key unusable a second time, and records the app the
+file now belongs to, so that a download can be checked against the caller's right to view that app and a record write
+may keep a download key only in the same app. The bytes live in ``file_chunks``, ``CHUNK`` bytes per row: every read or
+write of a piece is one indexed statement, so a file is streamed in and out in linear time and never built up whole in
+memory (a single BLOB would need SQLite to walk its overflow chain from the start for every piece, or to materialise
+it whole when it is inserted).
 
-Unattached uploads are discarded once older than ``SandboxConfig.upload_retention`` on the sandbox clock: lazily,
-when another upload arrives, and always when someone tries to attach one.
-
-Bytes move in chunks through SQLite's incremental BLOB I/O, so the sandbox never builds a second whole copy of a large
-file in memory: uploads come from Starlette's spooled temporary file, downloads are read a chunk at a time.
+Unattached uploads are discarded once older than ``SandboxConfig.upload_retention`` on the sandbox clock: when another
+upload arrives, and always when someone tries to attach one.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 UPLOAD = "upload"
 DOWNLOAD = "download"
-CHUNK = 64 * 1024
+CHUNK = 256 * 1024
 
 
 def stamp(moment: datetime) -> str:
@@ -40,10 +40,10 @@ def stamp(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class StoredFile:
-    """A downloadable file: where its bytes are (``rowid``) and what to tell the client about them."""
+    """A downloadable file and what to tell the client about it."""
 
+    id: int
     key: str
-    rowid: int
     name: str
     content_type: str
     size: int
@@ -51,9 +51,9 @@ class StoredFile:
 
 
 def purge_expired(conn: sqlite3.Connection, now: datetime, retention: timedelta) -> int:
-    """Drop uploads nobody attached in time; returns how many went."""
+    """Drop uploads nobody attached in time (their chunks go with them); returns how many went."""
     cursor = conn.execute(
-        "DELETE FROM files WHERE kind = ? AND created_at < ?", (UPLOAD, stamp(now - retention))
+        "DELETE FROM stored_files WHERE kind = ? AND created_at < ?", (UPLOAD, stamp(now - retention))
     )
     return cursor.rowcount
 
@@ -64,19 +64,18 @@ def save_upload(
     """Store ``size`` bytes read from ``source`` as a new upload and return its upload key."""
     key = str(uuid.uuid4())
     cursor = conn.execute(
-        "INSERT INTO files(key, kind, name, content_type, size, data, created_at)"
-        " VALUES (?, ?, ?, ?, ?, zeroblob(?), ?)",
-        (key, UPLOAD, name, content_type, size, size, stamp(now)),
+        "INSERT INTO stored_files(key, kind, name, content_type, size, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (key, UPLOAD, name, content_type, size, stamp(now)),
     )
-    rowid = cursor.lastrowid
-    assert rowid is not None
+    file_id = cursor.lastrowid
     written = 0
-    with conn.blobopen("files", "data", rowid) as blob:
-        while written < size and (chunk := source.read(min(CHUNK, size - written))):
-            blob.write(chunk)
-            written += len(chunk)
+    seq = 0
+    while written < size and (chunk := source.read(min(CHUNK, size - written))):
+        conn.execute("INSERT INTO file_chunks(file, seq, data) VALUES (?, ?, ?)", (file_id, seq, chunk))
+        written += len(chunk)
+        seq += 1
     if written != size:
-        # The spooled file was shorter than Starlette counted: refuse rather than store zero padding as content.
+        # The spooled file was shorter than measured: refuse rather than store a truncated file.
         raise ValueError(f"upload ended after {written} of {size} bytes")
     return key
 
@@ -95,40 +94,35 @@ def attach(
     An upload key becomes a new download key owned by ``app``; a download key of ``app`` is kept as it is.
     """
     row = conn.execute(
-        "SELECT key, kind, name, content_type, size, created_at FROM files WHERE key = ?", (key,)
+        "SELECT id, kind, name, content_type, size, created_at, app FROM stored_files WHERE key = ?", (key,)
     ).fetchone()
     if row is None:
         return None
     if row["kind"] == UPLOAD:
         if row["created_at"] < stamp(now - retention):
-            conn.execute("DELETE FROM files WHERE key = ?", (key,))
+            conn.execute("DELETE FROM stored_files WHERE id = ?", (row["id"],))
             return None
-        download_key = _download_key(now)
+        key = _download_key(now)
         conn.execute(
-            "UPDATE files SET key = ?, kind = ?, created_at = ? WHERE key = ?",
-            (download_key, DOWNLOAD, stamp(now), key),
+            "UPDATE stored_files SET key = ?, kind = ?, created_at = ?, app = ? WHERE id = ?",
+            (key, DOWNLOAD, stamp(now), app, row["id"]),
         )
-        conn.execute("INSERT INTO file_apps(key, app) VALUES (?, ?)", (download_key, app))
-        key = download_key
-    else:
-        owner = conn.execute("SELECT app FROM file_apps WHERE key = ?", (key,)).fetchone()
-        if owner is None or owner["app"] != app:
-            return None
+    elif row["app"] != app:
+        return None
     return {"fileKey": key, "name": row["name"], "contentType": row["content_type"], "size": str(row["size"])}
 
 
 def find_download(conn: sqlite3.Connection, key: str) -> StoredFile | None:
     """A file by its download key; None for unknown keys and for upload keys."""
     row = conn.execute(
-        "SELECT f.rowid AS rowid, f.key, f.name, f.content_type, f.size, a.app FROM files f"
-        " LEFT JOIN file_apps a ON a.key = f.key WHERE f.key = ? AND f.kind = ?",
+        "SELECT id, key, name, content_type, size, app FROM stored_files WHERE key = ? AND kind = ?",
         (key, DOWNLOAD),
     ).fetchone()
     if row is None:
         return None
     return StoredFile(
+        id=int(row["id"]),
         key=row["key"],
-        rowid=int(row["rowid"]),
         name=row["name"],
         content_type=row["content_type"],
         size=int(row["size"]),
@@ -138,13 +132,12 @@ def find_download(conn: sqlite3.Connection, key: str) -> StoredFile | None:
 
 def iter_bytes(conn: sqlite3.Connection, lock: threading.RLock, file: StoredFile) -> Iterator[bytes]:
     """The file's bytes a chunk at a time. Each chunk takes the store's lock only while it is read, so a slow client
-    does not hold up other requests; download rows are never deleted, so the row stays where it was found."""
-    offset = 0
-    while offset < file.size:
-        with lock, conn.blobopen("files", "data", file.rowid, readonly=True) as blob:
-            blob.seek(offset)
-            chunk = blob.read(min(CHUNK, file.size - offset))
-        if not chunk:
+    does not hold up other requests; attached files are never deleted, so every chunk is still there."""
+    seq = 0
+    while True:
+        with lock:
+            row = conn.execute("SELECT data FROM file_chunks WHERE file = ? AND seq = ?", (file.id, seq)).fetchone()
+        if row is None:
             return
-        offset += len(chunk)
-        yield chunk
+        seq += 1
+        yield bytes(row["data"])

@@ -136,11 +136,26 @@ CREATE TABLE IF NOT EXISTS directory_details (
     data TEXT NOT NULL,
     PRIMARY KEY (kind, code)
 );
-CREATE INDEX IF NOT EXISTS files_by_age ON files(kind, created_at);
-CREATE TABLE IF NOT EXISTS file_apps (
-    key TEXT PRIMARY KEY,
-    app INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS stored_files (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    app INTEGER
 );
+CREATE INDEX IF NOT EXISTS stored_files_by_age ON stored_files(kind, created_at);
+CREATE TABLE IF NOT EXISTS file_chunks (
+    file INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (file, seq)
+);
+CREATE TRIGGER IF NOT EXISTS file_chunks_go_with_their_file AFTER DELETE ON stored_files BEGIN
+    DELETE FROM file_chunks WHERE file = OLD.id;
+END;
 CREATE TABLE IF NOT EXISTS comments (
     app INTEGER NOT NULL,
     record INTEGER NOT NULL,

@@ -537,8 +537,9 @@ async def test_a_body_far_over_the_limit_is_cut_off_while_it_streams() -> None:
     sb = make_sandbox(max_file_size=1000)
     try:
         async with client(sb, {}) as anonymous:
-            assert_error(await anonymous.post("/k/v1/file.json", files={"file": ("a.bin", b"x" * 1001)}),
-                         401, "CB_AU01")
+            assert_error(
+                await anonymous.post("/k/v1/file.json", files={"file": ("a.bin", b"x" * 1001)}), 401, "CB_AU01"
+            )
             resp = await anonymous.post("/k/v1/file.json", files={"file": ("big.bin", b"x" * 200_000)})
             assert "1,000 bytes" in error_messages(resp)["file"][0]
     finally:
@@ -587,8 +588,10 @@ async def test_retention_is_configurable_and_expired_uploads_are_purged() -> Non
             clock.advance(timedelta(minutes=61))
             ok(await http.post("/k/v1/file.json", files={"file": ("new.txt", b"new")}))
             with sb.store.reading() as conn:
-                names = [r[0] for r in conn.execute("SELECT name FROM files WHERE kind = 'upload'")]
+                names = [r[0] for r in conn.execute("SELECT name FROM stored_files WHERE kind = 'upload'")]
+                chunks = [bytes(r[0]) for r in conn.execute("SELECT data FROM file_chunks")]
             assert names == ["new.txt"]
+            assert chunks == [b"new"]  # the expired upload's bytes went with it
             resp = await http.post(
                 "/k/v1/record.json", json={"app": app, "record": {"attachment": {"value": [{"fileKey": old}]}}}
             )
