@@ -64,17 +64,29 @@ class TextCut:
 
 
 @dataclass
+class RowCut:
+    """One subtable whose rows beyond the bound were left out."""
+
+    record_id: str | None
+    field: str
+    rows: int
+
+
+@dataclass
 class RecordFormatter:
     """Turns Kintone records into plain dicts, collecting entity names and text cuts across a whole result.
 
     ``properties`` is the app's ``fields.json`` properties (only needed to tell numeric CALC fields from
-    date-formatted ones). ``max_text_chars`` bounds every MULTI_LINE_TEXT / RICH_TEXT value (None: no bound).
+    date-formatted ones). ``max_text_chars`` bounds every MULTI_LINE_TEXT / RICH_TEXT value and ``max_rows`` the
+    rows of every subtable (None: no bound).
     """
 
     properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     max_text_chars: int | None = None
+    max_rows: int | None = None
     names: dict[str, str] = field(default_factory=dict)
     cuts: list[TextCut] = field(default_factory=list)
+    row_cuts: list[RowCut] = field(default_factory=list)
 
     def record(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         record_id = _record_id(raw)
@@ -106,7 +118,11 @@ class RecordFormatter:
         if ftype == "SUBTABLE":
             inner_props: Mapping[str, Mapping[str, Any]] = (prop or {}).get("fields") or {}
             rows = []
-            for row in value or []:
+            all_rows = value or []
+            if self.max_rows is not None and len(all_rows) > self.max_rows:
+                self.row_cuts.append(RowCut(record_id=record_id, field=code, rows=len(all_rows)))
+                all_rows = all_rows[: self.max_rows]
+            for row in all_rows:
                 plain_row: dict[str, Any] = {"$id": plain_number(row.get("id"))}
                 for inner_code, inner_cell in (row.get("value") or {}).items():
                     if isinstance(inner_cell, Mapping):

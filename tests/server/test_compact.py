@@ -78,3 +78,9 @@ def test_long_text_is_cut_and_the_cut_recorded() -> None:
     out = fmt.record(RAW)
     assert out["Notes"].startswith("x" * 10) and "40 more chars" in out["Notes"]
     assert [(c.record_id, c.field, c.full_length) for c in fmt.cuts] == [("7", "Notes", 50)]
+
+
+def test_subtable_rows_beyond_the_bound_are_left_out_and_recorded() -> None:
+    fmt = RecordFormatter(PROPS, max_rows=0)
+    assert fmt.record(RAW)["Items"] == []
+    assert [(c.record_id, c.field, c.rows) for c in fmt.row_cuts] == [("7", "Items", 1)]

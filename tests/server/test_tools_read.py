@@ -129,3 +129,14 @@ async def test_token_auth_lists_the_tokens_apps(make_server: ServerFactory, sand
         assert [a["id"] for a in apps["apps"]] == [2, 3]
         page = await _call(mcp, "get_records", app=2, limit=2)
         assert page["returned"] == 2
+
+
+@pytest.mark.anyio
+async def test_long_text_is_cut_in_lists_and_whole_in_get_record(mcp: Client) -> None:
+    added = await _call(mcp, "add_record", record={"title": "long", "stage": "Lead", "notes": "n" * 5000})
+    page = await _call(mcp, "get_records", query=f"$id = {added['id']}", fields=["notes"], max_text_chars=100)
+    notes = page["records"][0]["notes"]
+    assert notes.startswith("n" * 100) and "4900 more chars" in notes and len(notes) < 200
+    assert "Long text was shortened in 1 value(s)" in page["cut"]
+    full = await _call(mcp, "get_record", id=added["id"])
+    assert full["record"]["notes"] == "n" * 5000 and "cut" not in full

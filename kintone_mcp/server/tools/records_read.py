@@ -37,6 +37,9 @@ CHAR_BUDGET = 60_000
 MAX_OFFSET = 10_000
 DEFAULT_TEXT_CHARS = 1000
 RECORD_TEXT_CHARS = 20_000
+#: Subtable rows shown per record: in a list of records, and for one record in full.
+LIST_ROWS = 50
+RECORD_ROWS = 1000
 _ID = FieldRef("$id")
 
 
@@ -161,7 +164,7 @@ async def _read(
             f"Kintone cannot skip more than {MAX_OFFSET:,} records when sorting by {cont.order}. Narrow the query "
             "(e.g. a date range), sort by $id (which pages without limit), or use aggregate_records for totals."
         )
-    fmt = RecordFormatter(properties, max_text_chars=cont.max_text_chars)
+    fmt = RecordFormatter(properties, max_text_chars=cont.max_text_chars, max_rows=LIST_ROWS)
     got = _Read()
     matches: int
     use_cursor = limit > PAGE_SIZE and offset == 0 and state.options.auth_type != "oauth"
@@ -238,6 +241,11 @@ def _page(
             f"Long text was shortened in {len(fmt.cuts)} value(s) over {cont.max_text_chars} characters; get_record "
             "shows one record in full."
         )
+    if fmt.row_cuts:
+        notes.append(
+            f"{len(fmt.row_cuts)} table(s) showed only their first {LIST_ROWS} rows; get_record shows up to "
+            f"{RECORD_ROWS:,}."
+        )
     if got.warning:
         notes.append(f"Kintone warned: {got.warning}")
     return RecordsPage(
@@ -262,11 +270,11 @@ async def get_record(
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)
     record = await state.client.get_record(app_id, id)
-    fmt = RecordFormatter(properties, max_text_chars=max_text_chars)
+    fmt = RecordFormatter(properties, max_text_chars=max_text_chars, max_rows=RECORD_ROWS)
     plain = fmt.record(record.raw)
-    cut = None
-    if fmt.cuts:
-        cut = "Shortened: " + ", ".join(f"{c.field} ({c.full_length:,} chars)" for c in fmt.cuts) + "."
+    notes = [f"{c.field} shortened ({c.full_length:,} chars)" for c in fmt.cuts]
+    notes += [f"{c.field} shows {RECORD_ROWS:,} of {c.rows:,} rows" for c in fmt.row_cuts]
+    cut = "; ".join(notes) + "." if notes else None
     return ok(RecordOut(record=plain, names=fmt.names or None, cut=cut))
 
 
