@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from kintone_mcp.auth.api_token import ApiTokenAuth
 from kintone_mcp.auth.basic_gate import BasicGateAuth
 from kintone_mcp.client.connection import Connection
+from kintone_mcp.client.decode import decode, decode_list
 from kintone_mcp.client.errors import CredentialsMissingError, NotFoundError, PermissionDeniedError
 from kintone_mcp.client.models.apps import App, FormLayout, ProcessSettings, Views
 from kintone_mcp.client.models.fields import FormFields
@@ -61,7 +62,7 @@ class AppsMixin:
                 "offset": offset,
             },
         )
-        return [App.model_validate(a) for a in data["apps"]]
+        return decode_list(App, data, "apps", "apps.json")
 
     async def list_all_apps(self, *, name: str | None = None, space_ids: Sequence[int] | None = None) -> list[App]:
         """Every app the credentials can see, following pages of 100."""
@@ -105,25 +106,25 @@ class AppsMixin:
 
     async def get_app(self, app: int) -> App:
         data = await self._conn.call("GET", "rest", "app", params={"id": app}, apps=(app,))
-        return App.model_validate(data)
+        return decode(App, data, f"app {app}")
 
     async def get_fields(self, app: int, *, lang: str | None = None, preview: bool = False) -> FormFields:
         """Every field with its type and settings (options, lookups, subtable fields)."""
         endpoint = "preview/app/form/fields" if preview else "app/form/fields"
         data = await self._conn.call("GET", "rest", endpoint, params={"app": app, "lang": lang}, apps=(app,))
-        fields = FormFields.from_json(data)
+        fields = decode(FormFields, data, f"the fields of app {app}").with_raw(data)
         self._related_apps[app] = fields.related_apps()
         return fields
 
     async def get_layout(self, app: int, *, preview: bool = False) -> FormLayout:
         endpoint = "preview/app/form/layout" if preview else "app/form/layout"
         data = await self._conn.call("GET", "rest", endpoint, params={"app": app}, apps=(app,))
-        return FormLayout.model_validate(data)
+        return decode(FormLayout, data, f"the layout of app {app}")
 
     async def get_views(self, app: int, *, lang: str | None = None, preview: bool = False) -> Views:
         endpoint = "preview/app/views" if preview else "app/views"
         data = await self._conn.call("GET", "rest", endpoint, params={"app": app, "lang": lang}, apps=(app,))
-        return Views.model_validate(data)
+        return decode(Views, data, f"the views of app {app}")
 
     async def get_process_settings(
         self, app: int, *, lang: str | None = None, preview: bool = False
@@ -131,7 +132,7 @@ class AppsMixin:
         """Process management: whether it is on, its states (with assignees) and actions."""
         endpoint = "preview/app/status" if preview else "app/status"
         data = await self._conn.call("GET", "rest", endpoint, params={"app": app, "lang": lang}, apps=(app,))
-        return ProcessSettings.model_validate(data)
+        return decode(ProcessSettings, data, f"the process settings of app {app}")
 
     async def _apps_for_write(self, app: int) -> tuple[int, ...]:
         """The apps a record write to ``app`` touches: the app, then the apps its lookups copy from.

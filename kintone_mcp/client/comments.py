@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from kintone_mcp.client.connection import Connection
+from kintone_mcp.client.decode import decode
 from kintone_mcp.client.models.comments import CommentsPage, Mention
 
 #: Kintone's page size limit for comments
@@ -34,7 +35,7 @@ class CommentsMixin:
             params={"app": app, "record": record, "order": order, "offset": offset, "limit": limit},
             apps=(app,),
         )
-        return CommentsPage.model_validate(data)
+        return decode(CommentsPage, data, f"the comments of record {record} in app {app}")
 
     async def add_comment(self, app: int, record: int, text: str, *, mentions: Sequence[Mention] = ()) -> int:
         """Posts a comment (at most 65,535 characters, 10 mentions) and returns its id."""

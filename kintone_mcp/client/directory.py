@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kintone_mcp.client.connection import Connection
+from kintone_mcp.client.decode import decode_list
 from kintone_mcp.client.models.directory import Group, Organization, OrganizationTitle, User, UserTitle
 
 #: the User API's page size limit
@@ -36,7 +37,7 @@ class DirectoryMixin:
         data = await self._conn.call(
             "GET", "user", "users", params={"ids": _list(ids), "codes": _list(codes), "offset": offset, "size": size}
         )
-        return [User.model_validate(u) for u in data.get("users", [])]
+        return decode_list(User, data, "users", "the User API")
 
     async def list_all_users(self) -> list[User]:
         out: list[User] = []
@@ -60,7 +61,7 @@ class DirectoryMixin:
             "organizations",
             params={"ids": _list(ids), "codes": _list(codes), "offset": offset, "size": size},
         )
-        return [Organization.model_validate(o) for o in data.get("organizations", [])]
+        return decode_list(Organization, data, "organizations", "the User API")
 
     async def list_groups(
         self,
@@ -73,16 +74,16 @@ class DirectoryMixin:
         data = await self._conn.call(
             "GET", "user", "groups", params={"ids": _list(ids), "codes": _list(codes), "offset": offset, "size": size}
         )
-        return [Group.model_validate(g) for g in data.get("groups", [])]
+        return decode_list(Group, data, "groups", "the User API")
 
     async def get_user_organizations(self, code: str) -> list[OrganizationTitle]:
         """The organizations a user (by login name) belongs to, with the user's title in each."""
         data = await self._conn.call("GET", "user", "user/organizations", params={"code": code})
-        return [OrganizationTitle.model_validate(o) for o in data.get("organizationTitles", [])]
+        return decode_list(OrganizationTitle, data, "organizationTitles", "the User API")
 
     async def get_user_groups(self, code: str) -> list[Group]:
         data = await self._conn.call("GET", "user", "user/groups", params={"code": code})
-        return [Group.model_validate(g) for g in data.get("groups", [])]
+        return decode_list(Group, data, "groups", "the User API")
 
     async def get_organization_users(
         self, code: str, *, offset: int = 0, size: int = MAX_DIRECTORY_PAGE
@@ -90,10 +91,10 @@ class DirectoryMixin:
         data = await self._conn.call(
             "GET", "user", "organization/users", params={"code": code, "offset": offset, "size": size}
         )
-        return [UserTitle.model_validate(u) for u in data.get("userTitles", [])]
+        return decode_list(UserTitle, data, "userTitles", "the User API")
 
     async def get_group_users(self, code: str, *, offset: int = 0, size: int = MAX_DIRECTORY_PAGE) -> list[User]:
         data = await self._conn.call(
             "GET", "user", "group/users", params={"code": code, "offset": offset, "size": size}
         )
-        return [User.model_validate(u) for u in data.get("users", [])]
+        return decode_list(User, data, "users", "the User API")

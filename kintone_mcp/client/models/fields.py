@@ -370,9 +370,12 @@ class FormFields(KintoneModel):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FormFields:
-        model = cls.model_validate(data)
-        model._raw = data.get("properties", {})
-        return model
+        return cls.model_validate(data).with_raw(data)
+
+    def with_raw(self, data: dict[str, Any]) -> FormFields:
+        """Keeps the JSON this was read from, so that :meth:`raw` gives it back unchanged."""
+        self._raw = data.get("properties", {})
+        return self
 
     def field_types(self) -> dict[str, str]:
         """``{code: type}`` for top-level fields and, under their own codes, fields inside subtables."""
