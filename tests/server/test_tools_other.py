@@ -141,3 +141,36 @@ async def test_connection_report_for_tokens(make_server: ServerFactory, sandbox:
         assert report["verdict"] == "ok" and [a["id"] for a in report["apps"]] == [2]
         assert steps["user_api"]["status"] == "skipped" and "KINTONE_USER_API_TOKEN" in steps["user_api"]["detail"]
         assert sandbox.demo_tokens[2] not in str(report)
+
+
+@pytest.mark.anyio
+async def test_connection_report_for_tokens_that_do_not_name_their_app(
+    make_server: ServerFactory, sandbox: Sandbox
+) -> None:
+    from kintone_mcp.auth import ApiTokenAuth, Credentials
+    from kintone_mcp.server.policy import Policy
+
+    creds = Credentials(rest=ApiTokenAuth([sandbox.demo_tokens[2]]))
+    async with Client(make_server(Policy.build(default_app=2), credentials=creds)) as mcp:
+        report = await call_ok(mcp, "test_connection")
+        assert report["verdict"] == "ok" and [a["id"] for a in report["apps"]] == [2]
+        apps = await call_ok(mcp, "list_apps")
+        assert [a["id"] for a in apps["apps"]] == [2] and "APP_ID:TOKEN" in apps["note"]
+
+
+@pytest.mark.anyio
+async def test_connection_report_when_nothing_answers() -> None:
+    from kintone_mcp.auth import Credentials, PasswordAuth
+    from kintone_mcp.client import KintoneClient
+    from kintone_mcp.server.diagnose import diagnose, render_text
+    from kintone_mcp.server.policy import Policy
+    from kintone_mcp.server.state import ServerOptions
+
+    # Port 9 on loopback: a real connection attempt that nobody accepts.
+    async with KintoneClient("http://127.0.0.1:9", credentials=Credentials(rest=PasswordAuth("a", "b"))) as client:
+        report = await diagnose(client, ServerOptions(), Policy.build())
+    steps = {s.step: s for s in report.steps}
+    assert report.verdict == "failed"
+    assert steps["address"].status == "ok" and steps["answers"].status == "failed" and steps["answers"].fix
+    assert steps["credentials"].status == "skipped"
+    assert "[FAIL] answers" in render_text(report)
