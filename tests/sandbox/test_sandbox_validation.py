@@ -99,9 +99,9 @@ REJECTED: list[tuple[str, Any, str, str]] = [
     ("clock", "24:00", "clock.value", "Invalid value '24:00': enter it in the format HH:MM."),
     ("people", "sato", "people.value", 'Specify a list of objects such as [{"code": "sato"}].'),
     ("people", [{"name": "x"}], "people.value[0].code", 'Specify each entry as {"code": "..."}.'),
-    ("files", [{"fileKey": "nope"}], "files.value[0].fileKey",
-     "Unknown file key: upload the file with POST file.json and use the fileKey it returns, or keep a fileKey "
-     "read from this record."),
+    ("files", [{"fileKey": "nope"}], "files.value",
+     "File 1: unknown file key 'nope'. Upload the file with POST file.json and use the fileKey it returns (once, "
+     "within the retention period), or keep a fileKey read from this app's record."),
 ]
 
 
