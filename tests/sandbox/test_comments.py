@@ -45,8 +45,9 @@ async def http(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-async def post(http: httpx.AsyncClient, record: int, text: str, app: int = CUSTOMERS,
-               mentions: list[dict[str, str]] | None = None) -> httpx.Response:
+async def post(
+    http: httpx.AsyncClient, record: int, text: str, app: int = CUSTOMERS, mentions: list[dict[str, str]] | None = None
+) -> httpx.Response:
     comment: dict[str, Any] = {"text": text}
     if mentions is not None:
         comment["mentions"] = mentions
@@ -54,8 +55,9 @@ async def post(http: httpx.AsyncClient, record: int, text: str, app: int = CUSTO
 
 
 async def page(http: httpx.AsyncClient, record: int, app: int = CUSTOMERS, **params: Any) -> dict[str, Any]:
-    body: dict[str, Any] = ok(await http.get("/k/v1/record/comments.json",
-                                             params={"app": app, "record": record, **params}))
+    body: dict[str, Any] = ok(
+        await http.get("/k/v1/record/comments.json", params={"app": app, "record": record, **params})
+    )
     return body
 
 
@@ -68,13 +70,15 @@ async def test_post_and_read_a_comment(http: httpx.AsyncClient, clock: Clock) ->
     assert ok(resp) == {"id": "1"}
     body = await page(http, 1)
     assert body == {
-        "comments": [{
-            "id": "1",
-            "text": "Called the customer.\nThey will reply tomorrow.",
-            "createdAt": clock.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "creator": {"code": "Administrator", "name": "Administrator"},
-            "mentions": [],
-        }],
+        "comments": [
+            {
+                "id": "1",
+                "text": "Called the customer.\nThey will reply tomorrow.",
+                "createdAt": clock.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "creator": {"code": "Administrator", "name": "Administrator"},
+                "mentions": [],
+            }
+        ],
         "older": False,
         "newer": False,
     }
@@ -159,8 +163,11 @@ async def test_a_record_without_comments(http: httpx.AsyncClient) -> None:
 
 
 async def test_paging_parameters_in_a_json_body(twenty_five: httpx.AsyncClient) -> None:
-    resp = await twenty_five.request("GET", "/k/v1/record/comments.json", json={
-        "app": CUSTOMERS, "record": 1, "order": "asc", "offset": 2, "limit": 3})
+    resp = await twenty_five.request(
+        "GET",
+        "/k/v1/record/comments.json",
+        json={"app": CUSTOMERS, "record": 1, "order": "asc", "offset": 2, "limit": 3},
+    )
     assert ids(ok(resp)) == [3, 4, 5]
 
 
@@ -189,8 +196,11 @@ async def test_bad_paging_parameters(http: httpx.AsyncClient, params: dict[str, 
 
 
 async def test_mentions_of_each_type_are_kept_in_order(http: httpx.AsyncClient) -> None:
-    mentions = [{"code": "sato", "type": "USER"}, {"code": "managers", "type": "GROUP"},
-                {"code": "sales", "type": "ORGANIZATION"}]
+    mentions = [
+        {"code": "sato", "type": "USER"},
+        {"code": "managers", "type": "GROUP"},
+        {"code": "sales", "type": "ORGANIZATION"},
+    ]
     ok(await post(http, 1, "please check", mentions=mentions))
     [comment] = (await page(http, 1))["comments"]
     assert comment["mentions"] == mentions
@@ -205,8 +215,11 @@ async def test_a_mention_without_a_type_names_a_user(http: httpx.AsyncClient) ->
 async def test_ten_mentions_are_allowed_eleven_are_not(http: httpx.AsyncClient) -> None:
     users = ["sato", "suzuki", "tanaka", "takahashi", "watanabe", "Administrator"]
     ten = [{"code": u, "type": "USER"} for u in users] + [
-        {"code": "managers", "type": "GROUP"}, {"code": "everyone", "type": "GROUP"},
-        {"code": "sales", "type": "ORGANIZATION"}, {"code": "support", "type": "ORGANIZATION"}]
+        {"code": "managers", "type": "GROUP"},
+        {"code": "everyone", "type": "GROUP"},
+        {"code": "sales", "type": "ORGANIZATION"},
+        {"code": "support", "type": "ORGANIZATION"},
+    ]
     ok(await post(http, 1, "all hands", mentions=ten))
     resp = await post(http, 1, "too many", mentions=[*ten, {"code": "engineering", "type": "ORGANIZATION"}])
     [message] = error_messages(resp)["comment.mentions"]
@@ -226,19 +239,22 @@ async def test_ten_mentions_are_allowed_eleven_are_not(http: httpx.AsyncClient) 
         ({"code": "sales", "type": "USER"}, 400, "GAIA_IL26", "comment.mentions[0].code"),
     ],
 )
-async def test_bad_mentions(http: httpx.AsyncClient, mention: dict[str, str], status: int, code: str,
-                            key: str) -> None:
+async def test_bad_mentions(http: httpx.AsyncClient, mention: dict[str, str], status: int, code: str, key: str) -> None:
     body = assert_error(await post(http, 1, "hi", mentions=[mention]), status, code)
     assert list(body["errors"]) == [key]
     assert (await page(http, 1))["comments"] == []
 
 
 async def test_mentions_must_be_a_list_of_objects(http: httpx.AsyncClient) -> None:
-    resp = await http.post("/k/v1/record/comment.json", json={
-        "app": CUSTOMERS, "record": 1, "comment": {"text": "x", "mentions": {"code": "sato"}}})
+    resp = await http.post(
+        "/k/v1/record/comment.json",
+        json={"app": CUSTOMERS, "record": 1, "comment": {"text": "x", "mentions": {"code": "sato"}}},
+    )
     assert list(error_messages(resp)) == ["comment.mentions"]
-    resp = await http.post("/k/v1/record/comment.json", json={
-        "app": CUSTOMERS, "record": 1, "comment": {"text": "x", "mentions": ["sato"]}})
+    resp = await http.post(
+        "/k/v1/record/comment.json",
+        json={"app": CUSTOMERS, "record": 1, "comment": {"text": "x", "mentions": ["sato"]}},
+    )
     assert list(error_messages(resp)) == ["comment.mentions[0]"]
 
 
@@ -279,8 +295,9 @@ async def test_bad_comment_bodies(http: httpx.AsyncClient, comment: Any, key: st
 
 
 async def delete(http: httpx.AsyncClient, record: int, comment: Any, app: int = CUSTOMERS) -> httpx.Response:
-    return await http.request("DELETE", "/k/v1/record/comment.json",
-                              json={"app": app, "record": record, "comment": comment})
+    return await http.request(
+        "DELETE", "/k/v1/record/comment.json", json={"app": app, "record": record, "comment": comment}
+    )
 
 
 async def test_only_the_author_deletes(sandbox: Sandbox) -> None:
@@ -293,8 +310,9 @@ async def test_only_the_author_deletes(sandbox: Sandbox) -> None:
         assert (await page(suzuki, 1))["comments"] == []
 
 
-async def test_even_the_administrator_cannot_delete_someone_elses_comment(sandbox: Sandbox,
-                                                                         http: httpx.AsyncClient) -> None:
+async def test_even_the_administrator_cannot_delete_someone_elses_comment(
+    sandbox: Sandbox, http: httpx.AsyncClient
+) -> None:
     async with client(sandbox, password("sato")) as sato:
         comment = ok(await post(sato, 1, "mine"))["id"]
     assert_error(await delete(http, 1, comment), 403, "CB_NO02")
@@ -325,8 +343,9 @@ async def test_bad_comment_ids(http: httpx.AsyncClient, comment: Any) -> None:
 
 
 async def test_unknown_record_and_app_on_every_verb(http: httpx.AsyncClient) -> None:
-    assert_error(await http.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 9999}),
-                 404, "GAIA_RE01")
+    assert_error(
+        await http.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 9999}), 404, "GAIA_RE01"
+    )
     assert_error(await post(http, 9999, "x"), 404, "GAIA_RE01")
     assert_error(await delete(http, 9999, 1), 404, "GAIA_RE01")
     assert_error(await http.get("/k/v1/record/comments.json", params={"app": 999, "record": 1}), 404, "GAIA_AP01")
@@ -345,8 +364,7 @@ async def test_comments_go_with_their_record(sandbox: Sandbox, http: httpx.Async
     ok(await post(http, 1, "doomed"))
     ok(await post(http, 2, "survivor"))
     ok(await http.request("DELETE", "/k/v1/records.json", json={"app": CUSTOMERS, "ids": [1]}))
-    assert_error(await http.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 1}),
-                 404, "GAIA_RE01")
+    assert_error(await http.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 1}), 404, "GAIA_RE01")
     with sandbox.store.reading() as conn:
         left = [(r["record"], r["text"]) for r in conn.execute("SELECT record, text FROM comments")]
     assert left == [(2, "survivor")]
@@ -356,14 +374,19 @@ async def test_tokens_act_as_administrator_and_need_view(sandbox: Sandbox) -> No
     sandbox.add_api_token(CUSTOMERS, "view-only", ["view"])
     sandbox.add_api_token(CUSTOMERS, "add-only", ["add"])
     sandbox.add_api_token(2, "deals")
-    async with client(sandbox, token("view-only")) as viewer, client(sandbox, password("Administrator")) as admin, \
-            client(sandbox, token("add-only")) as adder, client(sandbox, token("deals")) as deals:
+    async with (
+        client(sandbox, token("view-only")) as viewer,
+        client(sandbox, password("Administrator")) as admin,
+        client(sandbox, token("add-only")) as adder,
+        client(sandbox, token("deals")) as deals,
+    ):
         comment = ok(await post(viewer, 1, "via token"))["id"]
         [posted] = (await page(viewer, 1))["comments"]
         assert posted["creator"] == {"code": "Administrator", "name": "Administrator"}
         assert_error(await post(adder, 1, "no view"), 403, "GAIA_NO01")
-        assert_error(await adder.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 1}),
-                     403, "GAIA_NO01")
+        assert_error(
+            await adder.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 1}), 403, "GAIA_NO01"
+        )
         assert_error(await post(deals, 1, "wrong app"), 403, "GAIA_NO01")
         # The token wrote as Administrator, so the Administrator user may delete it, and vice versa.
         ok(await delete(admin, 1, comment))
@@ -378,25 +401,31 @@ async def test_users_outside_the_app_cannot_comment(sandbox: Sandbox) -> None:
     sandbox.set_allowed_users(CUSTOMERS, ["suzuki"])
     async with client(sandbox, password("sato")) as sato, client(sandbox, password("suzuki")) as suzuki:
         assert_error(await post(sato, 1, "x"), 403, "CB_NO02")
-        assert_error(await sato.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 1}),
-                     403, "CB_NO02")
+        assert_error(
+            await sato.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 1}), 403, "CB_NO02"
+        )
         ok(await post(suzuki, 1, "allowed"))
 
 
 async def test_guest_space_records_are_commented_through_the_guest_path(http: httpx.AsyncClient) -> None:
     guest = "/k/guest/2/v1/"  # demo space 2 is a guest space
-    app = await create_app(http, "Partner notes", {"t": {"type": "SINGLE_LINE_TEXT", "code": "t", "label": "T"}},
-                           prefix=guest)
+    app = await create_app(
+        http, "Partner notes", {"t": {"type": "SINGLE_LINE_TEXT", "code": "t", "label": "T"}}, prefix=guest
+    )
     record = ok(await http.post(f"{guest}record.json", json={"app": app, "record": {}}))["id"]
     body = {"app": app, "record": record, "comment": {"text": "hello partner"}}
     assert ok(await http.post(f"{guest}record/comment.json", json=body)) == {"id": "1"}
     assert_error(await http.post("/k/v1/record/comment.json", json=body), 400, "GAIA_IL23")
-    assert_error(await http.get("/k/v1/record/comments.json", params={"app": app, "record": record}),
-                 400, "GAIA_IL23")
+    assert_error(await http.get("/k/v1/record/comments.json", params={"app": app, "record": record}), 400, "GAIA_IL23")
     listed = ok(await http.get(f"{guest}record/comments.json", params={"app": app, "record": record}))
     assert [c["text"] for c in listed["comments"]] == ["hello partner"]
-    assert_error(await http.post("/k/guest/2/v1/record/comment.json",
-                                 json={"app": CUSTOMERS, "record": 1, "comment": {"text": "x"}}), 403, "CB_NO02")
+    assert_error(
+        await http.post(
+            "/k/guest/2/v1/record/comment.json", json={"app": CUSTOMERS, "record": 1, "comment": {"text": "x"}}
+        ),
+        403,
+        "CB_NO02",
+    )
 
 
 # -- revision --------------------------------------------------------------------------------------------------------
