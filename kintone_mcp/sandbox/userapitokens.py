@@ -100,7 +100,8 @@ def check(conn: sqlite3.Connection, token: str, now: datetime) -> str:
             "CB_AU01",
             "The User API token does not match any active token: it may be mistyped, revoked or deleted. "
             "Send 'Authorization: Bearer <token>' with a token issued under Integrations > API tokens "
-            "(sandbox: --user-api-token), or use password authentication.",
+            "(sandbox: --user-api-token), or use password authentication. OAuth access tokens and app API "
+            "tokens are not accepted by the User API.",
         )
     expires_at = row["expires_at"]
     if expires_at is not None and now >= datetime.fromisoformat(expires_at.replace("Z", "+00:00")):
