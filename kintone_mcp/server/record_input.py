@@ -47,19 +47,19 @@ class FieldProblem:
     accepted: str
 
     def line(self) -> str:
-        return f"- {self.field}: {self.problem} Accepted: {self.accepted}"
+        return f"- {self.field}: {self.problem.rstrip(';')}. Accepted: {self.accepted}"
 
 
 class RecordInputError(ValueError):
     """A record the model sent does not fit the app's schema. ``str()`` is written for the model."""
 
-    def __init__(self, problems: Sequence[FieldProblem], *, where: str = "record") -> None:
+    def __init__(self, problems: Sequence[FieldProblem], *, many: bool = False) -> None:
         self.problems = list(problems)
-        self.where = where
         lines = "\n".join(p.line() for p in self.problems)
+        what = "No record was sent" if many else "The record was not sent"
         super().__init__(
-            f"{where} was not sent: {len(self.problems)} field(s) do not fit the app's schema "
-            f"(see get_app for every field's type and options).\n{lines}"
+            f"{what}: {len(self.problems)} field value(s) do not fit the app's schema "
+            f"(get_app lists every field's type and options). Fix them and call again.\n{lines}"
         )
 
 
@@ -74,7 +74,6 @@ def to_kintone_record(
     properties: Mapping[str, Mapping[str, Any]],
     *,
     mode: Mode,
-    where: str = "record",
 ) -> ConvertedRecord:
     """Convert and check one record. Raises ``RecordInputError`` listing every problem found."""
     checker = _Checker(properties, mode)
@@ -86,7 +85,7 @@ def to_kintone_record(
     if mode == "add":
         checker.check_required_present(plain)
     if checker.problems:
-        raise RecordInputError(checker.problems, where=where)
+        raise RecordInputError(checker.problems)
     return ConvertedRecord(record=out, ignored=checker.ignored)
 
 

@@ -51,7 +51,7 @@ def _convert_many(records: Sequence[dict[str, Any]], properties: Properties, mod
         except RecordInputError as exc:
             problems += [FieldProblem(f"records[{i}].{p.field}", p.problem, p.accepted) for p in exc.problems]
     if problems:
-        raise RecordInputError(problems, where="no record")
+        raise RecordInputError(problems, many=True)
     return out
 
 
