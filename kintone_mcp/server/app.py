@@ -73,6 +73,9 @@ def _error_result(name: str, exc: ToolError) -> CallToolResult:
     and unknown tools come as plain ToolError.
     """
     cause = exc.__cause__
+    # Concurrent requests inside a tool fail as a task group; one failure is that failure.
+    while isinstance(cause, BaseExceptionGroup) and len(cause.exceptions) == 1:
+        cause = cause.exceptions[0]
     if isinstance(exc, UnexpectedToolError):
         # A pydantic ValidationError raised *inside* a tool is a bug, not the caller's bad arguments.
         text = None if cause is None or isinstance(cause, pydantic.ValidationError) else describe(name, cause)

@@ -4,12 +4,13 @@ management states and actions, and views. Shared by ``get_app`` and the ``kinton
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import anyio
 
-from kintone_mcp.client.errors import PermissionDeniedError
+from kintone_mcp.client.errors import ApiError
 from kintone_mcp.query.ast import Op
 from kintone_mcp.query.operators import allowed_operators
 from kintone_mcp.server.fieldinfo import Properties, option_labels
@@ -23,6 +24,8 @@ from kintone_mcp.server.models import (
 )
 from kintone_mcp.server.record_input import READ_ONLY_TYPES
 from kintone_mcp.server.state import ServerState
+
+logger = logging.getLogger(__name__)
 
 #: Layout-only or hidden types that hold no record value.
 _SKIP = frozenset({"GROUP", "LABEL", "SPACER", "HR"})
@@ -91,24 +94,26 @@ def schema_fields(properties: Properties, order: list[str]) -> list[FieldInfo]:
 
 async def build_app_schema(state: ServerState, app_id: int) -> AppSchema:
     client = state.client
+    # The app itself first: a wrong id fails here, with Kintone's own error.
+    app = await client.get_app(app_id)
     results: dict[str, Any] = {}
 
-    async def fetch(key: str, fn: Any) -> None:
+    async def optional(key: str, call: Awaitable[Any]) -> None:
         try:
-            results[key] = await fn
-        except PermissionDeniedError:
-            # API tokens cannot read views when the app has a custom view, nor layouts without manage rights.
+            results[key] = await call
+        except ApiError as exc:
+            # API tokens cannot read views when the app has a custom view; the schema is still useful without.
+            logger.info("app %s: %s not available: %s", app_id, key, exc)
             results[key] = None
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(fetch, "app", client.get_app(app_id))
-        tg.start_soon(fetch, "layout", client.get_layout(app_id))
-        tg.start_soon(fetch, "process", client.get_process_settings(app_id))
-        tg.start_soon(fetch, "views", client.get_views(app_id))
-    properties = await state.fields(app_id, fresh=True)
-    if results["app"] is None:
-        raise PermissionDeniedError(status=403, message=f"no permission to read app {app_id}")
-    app = results["app"]
+        tg.start_soon(optional, "layout", client.get_layout(app_id))
+        tg.start_soon(optional, "process", client.get_process_settings(app_id))
+        tg.start_soon(optional, "views", client.get_views(app_id))
+        tg.start_soon(optional, "fields", state.fields(app_id, fresh=True))
+    properties = results["fields"]
+    if properties is None:
+        properties = await state.fields(app_id, fresh=True)
     order = results["layout"].field_codes() if results["layout"] is not None else []
     process = None
     settings = results["process"]

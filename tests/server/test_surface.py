@@ -134,3 +134,32 @@ def test_manifest_lists_exactly_the_tools() -> None:
 
     manifest = json.loads((Path(__file__).parents[2] / "manifests" / "manifest.json").read_text(encoding="utf-8"))
     assert [t["name"] for t in manifest["tools"]] == [s.name for s in ALL_TOOLS]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("tool", "args", "expected"),
+    [
+        ("get_app", {"app": 99}, "Not found"),
+        ("list_apps", {"limit": 0}, "Invalid arguments for list_apps"),
+        ("get_comments", {"id": 99999}, "Not found"),
+        ("add_comment", {"id": 99999, "text": "x"}, "Not found"),
+        ("list_users", {"kind": "robots"}, "Invalid arguments for list_users"),
+        ("update_record", {"record": {"title": "x"}}, "exactly one of `id` and `update_key`"),
+        ("upsert_records", {"key_field": "customer_code", "records": [{"company_name": "x"}], "app": 1}, "no value"),
+        ("delete_records", {"ids": [1, 2], "revisions": [1]}, "one per id"),
+        ("get_records", {"next": "not-a-token"}, "not a continuation token"),
+        ("aggregate_records", {"metrics": ["median(amount)"]}, "sum, avg, min, max or count"),
+    ],
+)
+async def test_each_tool_explains_its_errors(mcp: Client, tool: str, args: dict[str, Any], expected: str) -> None:
+    assert expected in await call_error(mcp, tool, **args)
+
+
+@pytest.mark.anyio
+async def test_structured_arguments_sent_as_json_text_are_accepted(mcp: Client) -> None:
+    # Some hosts send object arguments as JSON strings; the SDK parses them before validation.
+    page = await call_ok(
+        mcp, "get_records", filter=json.dumps({"conditions": [{"field": "stage", "op": "in", "value": ["Won"]}]})
+    )
+    assert page["query"].startswith('stage in ("Won")')
