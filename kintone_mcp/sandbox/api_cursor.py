@@ -167,7 +167,7 @@ def create_cursor(ctx: RequestContext) -> dict[str, str]:
             "limit and offset cannot be used in a cursor query: remove them and choose the page size with "
             f"'size' (1-{MAX_SIZE}); the cursor returns every matching record.",
         )
-    compiled = compile_query(query, app.properties, query_context(ctx))
+    compiled = compile_query(query, app.properties, query_context(ctx, app))
     rows = ctx.conn.execute(
         f"SELECT r.id FROM records r WHERE r.app = ? AND ({compiled.where or '1'}) ORDER BY {compiled.order_by}",
         [app.id, *compiled.params],

@@ -63,8 +63,9 @@ def get_record(ctx: RequestContext) -> dict[str, Any]:
     return {"record": render_record(app, record, directory.load_names(ctx.conn))}
 
 
-def query_context(ctx: RequestContext) -> QueryContext:
-    """Who is asking, for LOGINUSER(), PRIMARY_ORGANIZATION() and date functions in their time zone."""
+def query_context(ctx: RequestContext, app: AppInfo) -> QueryContext:
+    """Who is asking, for LOGINUSER(), PRIMARY_ORGANIZATION() and date functions in their time zone, and which of
+    the app's fields carry an expression index (conditions on them skip the raw-JSON prefilter)."""
     user = directory.user_info(ctx.conn, ctx.login)
     tz_name = user.timezone if user is not None else DEFAULT_TIMEZONE
     try:
@@ -82,6 +83,7 @@ def query_context(ctx: RequestContext) -> QueryContext:
         tz=tz,
         now=ctx.now,
         related_fields=related,
+        indexed_codes=frozenset(appstore.indexed_fields(app.properties)),
     )
 
 
@@ -96,7 +98,7 @@ def get_records(ctx: RequestContext) -> dict[str, Any]:
         raise KintoneError(
             400, "CB_VA01", "Missing or invalid input.", {"query": {"messages": ["The query is invalid."]}}
         ) from exc
-    compiled = compile_query(query, app.properties, query_context(ctx))
+    compiled = compile_query(query, app.properties, query_context(ctx, app))
     # An empty or absent ``fields`` means every field.
     fields = {str(f) for f in p.get_list("fields")} or None
     limit = compiled.limit if compiled.limit is not None else DEFAULT_LIMIT

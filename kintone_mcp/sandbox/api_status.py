@@ -134,7 +134,7 @@ class StatusChanges:
             raise KintoneError(
                 400, "GAIA_IL03", f"The action's condition cannot be read ({condition}): fix it in the settings."
             ) from exc
-        compiled = compile_query(query, self.app.properties, query_context(self.ctx))
+        compiled = compile_query(query, self.app.properties, query_context(self.ctx, self.app))
         return processflow.matches_condition(self.ctx.conn, self.app.id, record.id, compiled.where,
                                              list(compiled.params))
 
