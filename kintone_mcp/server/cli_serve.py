@@ -38,10 +38,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deny-apps", help="comma-separated app ids or aliases the server must not use")
     parser.add_argument("--tools", help="comma-separated tool names to offer")
     parser.add_argument("--disable-tools", help="comma-separated tool names to leave out")
-    parser.add_argument("--download-dir", type=Path, help="folder download_file saves into")
+    parser.add_argument("--download-dir", type=_optional_path, help="folder download_file saves into")
     parser.add_argument("--config", help="TOML file of named connections (KINTONE_CONFIG)")
     parser.add_argument("--connection", help="connection to use from the TOML file (KINTONE_CONNECTION)")
     parser.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+def _optional_path(text: str) -> Path | None:
+    # Hosts substitute an unset setting as "": that means "not configured", not the current directory.
+    return Path(text).expanduser() if text.strip() else None
 
 
 def configure_logging(level: str) -> None:

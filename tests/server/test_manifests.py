@@ -53,8 +53,9 @@ def test_the_vendored_schema_rejects_what_the_registry_rejects(path: tuple[Any, 
 def test_mcpb_manifest_has_a_user_setting_for_every_environment_variable() -> None:
     manifest = _load(MANIFESTS / "manifest.json")
     env: dict[str, str] = manifest["server"]["mcp_config"]["env"]
+    args: list[str] = manifest["server"]["mcp_config"]["args"]
     user_config: dict[str, Any] = manifest["user_config"]
-    used = {m.group(1) for v in env.values() for m in re.finditer(r"\$\{user_config\.(\w+)\}", v)}
+    used = {m.group(1) for v in [*env.values(), *args] for m in re.finditer(r"\$\{user_config\.(\w+)\}", v)}
     assert used == set(user_config), "every user setting is passed to the server and every variable is settable"
     registry_env = {e["name"] for e in _load(MANIFESTS / "server.json")["packages"][0]["environmentVariables"]}
     assert registry_env <= set(env), "the registry entry documents no variable the bundle cannot set"
@@ -63,6 +64,15 @@ def test_mcpb_manifest_has_a_user_setting_for_every_environment_variable() -> No
         assert key is not None
         secret = any(w in name for w in SECRET_WORDS)
         assert bool(user_config[key.group(1)].get("sensitive")) == secret, name
+
+
+def test_bundle_arguments_are_ones_the_cli_accepts() -> None:
+    from kintone_mcp.cli import build_parser
+
+    args = _load(MANIFESTS / "manifest.json")["server"]["mcp_config"]["args"]
+    words = args[args.index("kintone-mcp") + 1 :]
+    parsed = build_parser("serve").parse_args([w.replace("${user_config.download_dir}", "/tmp/x") for w in words])
+    assert str(parsed.download_dir) == "/tmp/x"
 
 
 def test_registry_marks_every_secret() -> None:
@@ -76,3 +86,11 @@ def test_client_snippets_are_json_and_launch_the_server(name: str) -> None:
     servers = doc.get("mcpServers") or doc.get("servers")
     assert servers and servers["kintone"]["args"][-1] == "kintone-mcp"
     assert all(k.startswith("KINTONE_") for k in servers["kintone"]["env"])
+
+
+def test_the_vendored_schema_checks_package_arguments() -> None:
+    doc = copy.deepcopy(_load(MANIFESTS / "server.json"))
+    doc["packages"][0]["packageArguments"].append({"type": "positional"})  # neither value nor valueHint
+    assert _registry_errors(doc)
+    doc["packages"][0]["packageArguments"][-1] = {"type": "named", "value": "x"}  # a named argument needs a name
+    assert _registry_errors(doc)
