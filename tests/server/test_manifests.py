@@ -94,3 +94,12 @@ def test_the_vendored_schema_checks_package_arguments() -> None:
     assert _registry_errors(doc)
     doc["packages"][0]["packageArguments"][-1] = {"type": "named", "value": "x"}  # a named argument needs a name
     assert _registry_errors(doc)
+
+
+def test_every_variable_the_manifests_set_is_a_real_setting() -> None:
+    from kintone_mcp.config import Settings, env_name
+
+    known = {env_name(f) for f in Settings.model_fields}
+    env = set(_load(MANIFESTS / "manifest.json")["server"]["mcp_config"]["env"])
+    registry = {e["name"] for e in _load(MANIFESTS / "server.json")["packages"][0]["environmentVariables"]}
+    assert env - known == set() and registry - known == set()
