@@ -25,9 +25,8 @@ from kintone_mcp.sandbox.config import (
     UserApiTokenSpec,
     UserSpec,
 )
-from kintone_mcp.sandbox.faults import FaultRule, FaultSpecError, parse_fault_spec
 from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig, parse_client_spec
-from kintone_mcp.sandbox.operations import OperationsConfig
+from kintone_mcp.sandbox.operations import add_operations_arguments, operations_config_from_args
 
 if TYPE_CHECKING:
     from kintone_mcp.sandbox.sandbox import Sandbox
@@ -90,13 +89,6 @@ def _basic(text: str) -> tuple[str, str]:
     return user, password
 
 
-def _fault(text: str) -> FaultRule:
-    try:
-        return parse_fault_spec(text)
-    except FaultSpecError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -156,11 +148,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "replaces it (rotate), or none (omit); Kintone's behaviour is undocumented")
     parser.add_argument("--basic-auth", type=_basic, metavar="USER:PASS",
                         help="require this Basic authentication in addition to Kintone credentials")
-    parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="SPEC",
-                        help="inject faults, e.g. 'error:rate=0.2,status=503' or 'latency:rate=1,ms=50-200'; "
-                             "repeatable")
-    parser.add_argument("--concurrency-limit", type=_positive, default=100, metavar="N",
-                        help="in-flight requests allowed before answering 429 GAIA_TO04 (default: 100)")
+    add_operations_arguments(parser)
 
 
 def build_config(args: argparse.Namespace) -> SandboxConfig:
@@ -178,7 +166,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
             access_token_lifetime=timedelta(seconds=args.oauth_token_lifetime),
             refresh_rotation=args.oauth_refresh_rotation,
         ),
-        operations=OperationsConfig(concurrency_limit=args.concurrency_limit, faults=list(args.fault)),
+        operations=operations_config_from_args(args),
     )
 
 

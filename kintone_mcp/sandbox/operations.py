@@ -303,12 +303,22 @@ def wrap(app: ASGIApp, config: OperationsConfig) -> OperationsMiddleware:
     return OperationsMiddleware(app, config)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def add_operations_arguments(parser: argparse.ArgumentParser) -> None:
     """The operational options of ``kintone-mcp sandbox``; pair with ``operations_config_from_args``."""
     group = parser.add_argument_group("operations (limits and fault injection)")
     group.add_argument(
         "--concurrency-limit",
-        type=int,
+        type=_positive_int,
         default=OperationsConfig.concurrency_limit,
         metavar="N",
         help="in-flight requests allowed before answering 429 GAIA_TO04, as Kintone does (default: %(default)s)",
