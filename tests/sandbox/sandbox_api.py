@@ -41,8 +41,9 @@ class Api:
     def _url(self, path: str) -> str:
         return path if path.startswith("/") else self.prefix + path
 
-    async def call(self, method: str, path: str, body: Any = None, *, params: Any = None,
-                   headers: dict[str, str] | None = None) -> httpx.Response:
+    async def call(
+        self, method: str, path: str, body: Any = None, *, params: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         return await self.client.request(
             method, self._url(path), json=body, params=params, headers={**self.headers, **(headers or {})}
         )

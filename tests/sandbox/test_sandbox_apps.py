@@ -63,8 +63,11 @@ async def test_form_fields_of_deals(demo_api: Api) -> None:
     assert props["Record_number"]["type"] == "RECORD_NUMBER"
     assert props["customer_code"]["lookup"]["relatedApp"]["app"] == "1"
     assert props["line_items"]["type"] == "SUBTABLE"
-    assert props["line_items"]["fields"]["subtotal"] == {**props["line_items"]["fields"]["subtotal"],
-                                                         "type": "CALC", "expression": "quantity * unit_price"}
+    assert props["line_items"]["fields"]["subtotal"] == {
+        **props["line_items"]["fields"]["subtotal"],
+        "type": "CALC",
+        "expression": "quantity * unit_price",
+    }
     assert props["stage"]["options"]["Won"] == {"label": "Won", "index": "4"}
     assert props["owner"]["type"] == "USER_SELECT"
     assert props["Status"]["enabled"] is False
@@ -76,14 +79,20 @@ async def test_layout_views_and_process_settings(demo_api: Api) -> None:
     table = next(item for item in layout if item["type"] == "SUBTABLE")
     assert table["code"] == "line_items"
     assert [f["code"] for f in table["fields"]] == ["product", "quantity", "unit_price", "subtotal"]
-    assert layout[0] == {"type": "ROW", "fields": [{"type": "SINGLE_LINE_TEXT", "code": "title",
-                                                    "size": {"width": "193"}}]}
+    assert layout[0] == {
+        "type": "ROW",
+        "fields": [{"type": "SINGLE_LINE_TEXT", "code": "title", "size": {"width": "193"}}],
+    }
     views = (await demo_api.ok("GET", "app/views.json", params={"app": 2}))["views"]
     assert set(views) == {"Pipeline", "Won deals"}
     process = await demo_api.ok("GET", "app/status.json", params={"app": 3})
     assert process["enable"] is True
     assert [s["name"] for s in sorted(process["states"].values(), key=lambda s: int(s["index"]))] == [
-        "Open", "In progress", "Resolved", "Closed"]
+        "Open",
+        "In progress",
+        "Resolved",
+        "Closed",
+    ]
     assert [a["name"] for a in process["actions"]] == ["Start work", "Resolve", "Reopen", "Close"]
     off = await demo_api.ok("GET", "app/status.json", params={"app": 1})
     assert off["enable"] is False
@@ -93,13 +102,17 @@ async def test_preview_changes_are_invisible_until_deploy(demo_api: Api) -> None
     created = await demo_api.ok("POST", "preview/app.json", {"name": "Inventory"})
     app = int(created["app"])
     assert app == 5  # the demo apps are 1-4 (4: PARTNER, in guest space 2)
-    rev = await demo_api.ok("POST", "preview/app/form/fields.json", {
-        "app": app,
-        "properties": {
-            "sku": {"type": "SINGLE_LINE_TEXT", "code": "sku", "label": "SKU", "required": True, "unique": True},
-            "qty": {"type": "NUMBER", "label": "Quantity", "minValue": 0},
+    rev = await demo_api.ok(
+        "POST",
+        "preview/app/form/fields.json",
+        {
+            "app": app,
+            "properties": {
+                "sku": {"type": "SINGLE_LINE_TEXT", "code": "sku", "label": "SKU", "required": True, "unique": True},
+                "qty": {"type": "NUMBER", "label": "Quantity", "minValue": 0},
+            },
         },
-    })
+    )
     assert rev == {"revision": "2"}
     live = await demo_api.ok("GET", "app/form/fields.json", params={"app": app})
     assert "sku" not in live["properties"] and live["revision"] == "1"
@@ -118,10 +131,14 @@ async def test_preview_changes_are_invisible_until_deploy(demo_api: Api) -> None
 
 async def test_update_rename_and_delete_fields(demo_api: Api) -> None:
     app = await create_app(demo_api, "Tasks", {"title": {"type": "SINGLE_LINE_TEXT"}, "size": {"type": "NUMBER"}})
-    rec = await demo_api.ok("POST", "record.json", {"app": app, "record": {"title": {"value": "a"},
-                                                                             "size": {"value": "3"}}})
-    await demo_api.ok("PUT", "preview/app/form/fields.json", {
-        "app": app, "properties": {"title": {"label": "Task title", "maxLength": 5}, "size": {"code": "points"}}})
+    rec = await demo_api.ok(
+        "POST", "record.json", {"app": app, "record": {"title": {"value": "a"}, "size": {"value": "3"}}}
+    )
+    await demo_api.ok(
+        "PUT",
+        "preview/app/form/fields.json",
+        {"app": app, "properties": {"title": {"label": "Task title", "maxLength": 5}, "size": {"code": "points"}}},
+    )
     await demo_api.ok("DELETE", "preview/app/form/fields.json", {"app": app, "fields": ["points"]})
     await demo_api.ok("POST", "preview/app/deploy.json", {"apps": [{"app": app}]})
     props = (await demo_api.ok("GET", "app/form/fields.json", params={"app": app}))["properties"]
@@ -156,8 +173,9 @@ async def test_settings_revision_conflicts_are_gaia_co02(demo_api: Api) -> None:
     body = {"app": 2, "properties": {"extra": {"type": "NUMBER"}}, "revision": 1}
     assert_error(await demo_api.post("preview/app/form/fields.json", body), 409, "GAIA_CO02")
     await demo_api.ok("POST", "preview/app/form/fields.json", {**body, "revision": 2})
-    assert_error(await demo_api.post("preview/app/deploy.json", {"apps": [{"app": 2, "revision": 2}]}), 409,
-                 "GAIA_CO02")
+    assert_error(
+        await demo_api.post("preview/app/deploy.json", {"apps": [{"app": 2, "revision": 2}]}), 409, "GAIA_CO02"
+    )
     await demo_api.ok("POST", "preview/app/deploy.json", {"apps": [{"app": 2, "revision": -1}]})
 
 
@@ -175,16 +193,22 @@ async def test_enabling_process_management_on_deploy(demo_api: Api) -> None:
     before = await demo_api.ok("POST", "record.json", {"app": app, "record": {}})
     record = (await demo_api.ok("GET", "record.json", params={"app": app, "id": before["id"]}))["record"]
     assert "Status" not in record and "Assignee" not in record
-    await demo_api.ok("PUT", "preview/app/status.json", {
-        "app": app,
-        "enable": True,
-        "states": {
-            "Draft": {"index": "0", "assignee": {"type": "ONE", "entities": [
-                {"entity": {"type": "USER", "code": "sato"}}]}},
-            "Done": {"index": "1"},
+    await demo_api.ok(
+        "PUT",
+        "preview/app/status.json",
+        {
+            "app": app,
+            "enable": True,
+            "states": {
+                "Draft": {
+                    "index": "0",
+                    "assignee": {"type": "ONE", "entities": [{"entity": {"type": "USER", "code": "sato"}}]},
+                },
+                "Done": {"index": "1"},
+            },
+            "actions": [{"name": "Finish", "from": "Draft", "to": "Done"}],
         },
-        "actions": [{"name": "Finish", "from": "Draft", "to": "Done"}],
-    })
+    )
     assert (await demo_api.ok("GET", "app/status.json", params={"app": app}))["enable"] is False
     await demo_api.ok("POST", "preview/app/deploy.json", {"apps": [{"app": app}]})
     record = (await demo_api.ok("GET", "record.json", params={"app": app, "id": before["id"]}))["record"]
@@ -194,16 +218,20 @@ async def test_enabling_process_management_on_deploy(demo_api: Api) -> None:
     assert record["Assignee"]["value"] == [{"code": "sato", "name": "Sato Haruto"}]
     props = (await demo_api.ok("GET", "app/form/fields.json", params={"app": app}))["properties"]
     assert props["Status"]["enabled"] is True
-    bad = await demo_api.put("preview/app/status.json", {"app": app, "actions": [
-        {"name": "Jump", "from": "Draft", "to": "Nowhere"}]})
+    bad = await demo_api.put(
+        "preview/app/status.json", {"app": app, "actions": [{"name": "Jump", "from": "Draft", "to": "Nowhere"}]}
+    )
     assert "actions[0].to" in error_keys(bad)
 
 
 async def test_general_settings_and_views_deploy(demo_api: Api) -> None:
     await demo_api.ok("PUT", "preview/app/settings.json", {"app": 1, "name": "Clients"})
     assert (await demo_api.ok("GET", "app.json", params={"id": 1}))["name"] == "Customers"
-    saved = await demo_api.ok("PUT", "preview/app/views.json", {"app": 1, "views": {
-        "Recent": {"type": "LIST", "fields": ["company_name"], "sort": "Record_number desc"}}})
+    saved = await demo_api.ok(
+        "PUT",
+        "preview/app/views.json",
+        {"app": 1, "views": {"Recent": {"type": "LIST", "fields": ["company_name"], "sort": "Record_number desc"}}},
+    )
     assert set(saved["views"]) == {"Recent"}
     await demo_api.ok("POST", "preview/app/deploy.json", {"apps": [{"app": 1}]})
     assert (await demo_api.ok("GET", "app.json", params={"id": 1}))["name"] == "Clients"

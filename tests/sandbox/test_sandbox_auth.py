@@ -65,13 +65,19 @@ async def test_apps_json_refuses_tokens(demo_api: Api, demo_sandbox: Sandbox) ->
 
 
 async def test_token_permissions_are_enforced_per_operation() -> None:
-    sb = Sandbox(SandboxConfig(demo=True, api_tokens=[ApiTokenSpec(2, "viewonly", frozenset({"view"})),
-                                                      ApiTokenSpec(3, "addonly", frozenset({"add"}))]))
+    sb = Sandbox(
+        SandboxConfig(
+            demo=True,
+            api_tokens=[
+                ApiTokenSpec(2, "viewonly", frozenset({"view"})),
+                ApiTokenSpec(3, "addonly", frozenset({"add"})),
+            ],
+        )
+    )
     async with client_for(sb) as client:
         view = Api(client, token_headers("viewonly"))
         assert (await view.get("records.json", {"app": 2})).status_code == 200
-        assert_error(await view.post("record.json", {"app": 2, "record": {"title": {"value": "x"}}}), 403,
-                     "GAIA_NO01")
+        assert_error(await view.post("record.json", {"app": 2, "record": {"title": {"value": "x"}}}), 403, "GAIA_NO01")
         assert_error(await view.put("record.json", {"app": 2, "id": 1, "record": {}}), 403, "GAIA_NO01")
         assert_error(await view.delete("records.json", {"app": 2, "ids": [1]}), 403, "GAIA_NO01")
         assert_error(await view.get("preview/app/form/fields.json", {"app": 2}), 403, "GAIA_NO01")
@@ -131,8 +137,7 @@ async def test_password_wins_over_token(demo_api: Api) -> None:
 
 
 async def test_oauth_bearer_has_its_own_clear_answer(demo_api: Api) -> None:
-    body = assert_error(await demo_api.as_({"Authorization": "Bearer abc"}).get("app.json", {"id": 1}), 401,
-                        "CB_AU01")
+    body = assert_error(await demo_api.as_({"Authorization": "Bearer abc"}).get("app.json", {"id": 1}), 401, "CB_AU01")
     assert "OAuth" in body["message"]
 
 

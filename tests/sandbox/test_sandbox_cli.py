@@ -29,14 +29,35 @@ def test_defaults() -> None:
 
 
 def test_all_options() -> None:
-    config = _config("--empty", "--db", "x.db", "--demo-records", "5", "--user", "alice:pw:with:colons",
-                     "--user", "bob:pw2", "--api-token", "3:tok:view,add", "--api-token", "1:all",
-                     "--basic-auth", "gate:secret", "--fault", "error:rate=1,status=503",
-                     "--fault", "latency:rate=1,ms=5", "--concurrency-limit", "7")
+    config = _config(
+        "--empty",
+        "--db",
+        "x.db",
+        "--demo-records",
+        "5",
+        "--user",
+        "alice:pw:with:colons",
+        "--user",
+        "bob:pw2",
+        "--api-token",
+        "3:tok:view,add",
+        "--api-token",
+        "1:all",
+        "--basic-auth",
+        "gate:secret",
+        "--fault",
+        "error:rate=1,status=503",
+        "--fault",
+        "latency:rate=1,ms=5",
+        "--concurrency-limit",
+        "7",
+    )
     assert config.demo is False and config.db_path == "x.db" and config.demo_records == 5
     assert [(u.login, u.password) for u in config.users] == [("alice", "pw:with:colons"), ("bob", "pw2")]
     assert [(t.app, t.token, sorted(t.permissions)) for t in config.api_tokens] == [
-        (3, "tok", ["add", "view"]), (1, "all", ["add", "delete", "edit", "manage", "view"])]
+        (3, "tok", ["add", "view"]),
+        (1, "all", ["add", "delete", "edit", "manage", "view"]),
+    ]
     assert config.basic_auth == ("gate", "secret")
     assert [f.kind for f in config.operations.faults] == ["error", "latency"]
     assert config.operations.concurrency_limit == 7
@@ -84,7 +105,9 @@ def test_db_file_survives_a_restart_without_reseeding(tmp_path: Path) -> None:
 def _start(argv: list[str]) -> tuple[subprocess.Popen[str], list[str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "kintone_mcp", "sandbox", "--port", "0", *argv],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     lines: list[str] = []

@@ -54,8 +54,9 @@ async def test_demo_records_scale_and_stay_consistent() -> None:
     assert elapsed < 5, elapsed
     async with client_for(sb) as client:
         api = Api(client)
-        page = await api.ok("GET", "records.json", params={"app": 2, "query": "order by $id desc limit 1",
-                                                           "totalCount": True})
+        page = await api.ok(
+            "GET", "records.json", params={"app": 2, "query": "order by $id desc limit 1", "totalCount": True}
+        )
         assert page["totalCount"] == "20000"
         record = page["records"][0]
         total = sum(float(r["value"]["subtotal"]["value"]) for r in record["line_items"]["value"])
@@ -68,6 +69,7 @@ async def test_demo_records_scale_and_stay_consistent() -> None:
         assert not rows & {r["id"] for r in new_rows["value"]}
         # Demo lookups are consistent with the Customers app.
         deal = page["records"][0]
-        customer = await api.ok("GET", "records.json", params={
-            "app": 1, "query": f'customer_code = "{deal["customer_code"]["value"]}"'})
+        customer = await api.ok(
+            "GET", "records.json", params={"app": 1, "query": f'customer_code = "{deal["customer_code"]["value"]}"'}
+        )
         assert customer["records"][0]["company_name"]["value"] == deal["customer_name"]["value"]

@@ -58,15 +58,19 @@ async def test_records_query_filters_sorts_and_pages(demo_api: Api) -> None:
     amounts = [float(r["amount"]["value"]) for r in page["records"]]
     assert all(r["stage"]["value"] == "Won" for r in page["records"])
     assert amounts == sorted(amounts, reverse=True) and all(a >= 5000 for a in amounts)
-    everything = await demo_api.ok("GET", "records.json", params={
-        "app": 2, "query": 'stage in ("Won") and amount >= 5000 order by amount desc, $id asc limit 500'})
+    everything = await demo_api.ok(
+        "GET",
+        "records.json",
+        params={"app": 2, "query": 'stage in ("Won") and amount >= 5000 order by amount desc, $id asc limit 500'},
+    )
     assert page["records"] == everything["records"][2:7]
     assert page["totalCount"] == str(len(everything["records"]))
 
 
 async def test_fields_parameter(demo_api: Api) -> None:
-    page = await demo_api.ok("GET", "records.json", params={"app": 2, "fields[0]": "title", "fields[1]": "nosuch",
-                                                            "query": "limit 2"})
+    page = await demo_api.ok(
+        "GET", "records.json", params={"app": 2, "fields[0]": "title", "fields[1]": "nosuch", "query": "limit 2"}
+    )
     assert [set(r) for r in page["records"]] == [{"title"}, {"title"}]
     with_id = await demo_api.call("GET", "records.json", {"app": 2, "fields": ["$id", "stage"], "query": "limit 1"})
     assert set(with_id.json()["records"][0]) == {"$id", "stage"}
@@ -75,7 +79,7 @@ async def test_fields_parameter(demo_api: Api) -> None:
 
 
 async def test_query_syntax_error(demo_api: Api) -> None:
-    body = assert_error(await demo_api.get("records.json", {"app": 2, "query": 'title like'}), 400, "CB_VA01")
+    body = assert_error(await demo_api.get("records.json", {"app": 2, "query": "title like"}), 400, "CB_VA01")
     assert body["errors"] == {"query": {"messages": ["The query is invalid."]}}
     single_quotes = await demo_api.get("records.json", {"app": 2, "query": "title = 'x'"})
     assert_error(single_quotes, 400, "CB_VA01")
@@ -102,15 +106,20 @@ async def test_limits_at_the_edge_are_accepted(demo_api: Api) -> None:
 
 async def test_loginuser_and_primary_organization_use_the_caller(demo_api: Api) -> None:
     as_sato = demo_api.as_(password_headers("sato"))
-    mine = await as_sato.ok("GET", "records.json", params={
-        "app": 2, "query": "owner in (LOGINUSER()) limit 500", "totalCount": True})
+    mine = await as_sato.ok(
+        "GET", "records.json", params={"app": 2, "query": "owner in (LOGINUSER()) limit 500", "totalCount": True}
+    )
     assert int(mine["totalCount"]) > 0
     assert all(r["owner"]["value"][0]["code"] == "sato" for r in mine["records"])
-    org = await as_sato.ok("GET", "records.json", params={
-        "app": 2, "query": "department in (PRIMARY_ORGANIZATION()) limit 500", "totalCount": True})
+    org = await as_sato.ok(
+        "GET",
+        "records.json",
+        params={"app": 2, "query": "department in (PRIMARY_ORGANIZATION()) limit 500", "totalCount": True},
+    )
     assert all(r["department"]["value"][0]["code"] == "sales" for r in org["records"])
-    as_admin = await demo_api.ok("GET", "records.json", params={
-        "app": 2, "query": "owner in (LOGINUSER())", "totalCount": True})
+    as_admin = await demo_api.ok(
+        "GET", "records.json", params={"app": 2, "query": "owner in (LOGINUSER())", "totalCount": True}
+    )
     assert as_admin["totalCount"] == "0"
 
 
@@ -126,11 +135,15 @@ async def test_today_is_evaluated_in_the_callers_time_zone() -> None:
         app = int(created["app"])
         await api.ok("POST", "preview/app/form/fields.json", {"app": app, "properties": {"d": {"type": "DATE"}}})
         await api.ok("POST", "preview/app/deploy.json", {"apps": [{"app": app}]})
-        await api.ok("POST", "records.json", {"app": app, "records": [
-            {"d": {"value": "2025-03-01"}}, {"d": {"value": "2025-03-02"}}]})
+        await api.ok(
+            "POST",
+            "records.json",
+            {"app": app, "records": [{"d": {"value": "2025-03-01"}}, {"d": {"value": "2025-03-02"}}]},
+        )
         for login, expected in (("tokyo", "2025-03-02"), ("la", "2025-03-01")):
             page = await api.as_(password_headers(login, "pw")).ok(
-                "GET", "records.json", params={"app": app, "query": "d = TODAY()"})
+                "GET", "records.json", params={"app": app, "query": "d = TODAY()"}
+            )
             assert [r["d"]["value"] for r in page["records"]] == [expected], login
 
 
@@ -140,8 +153,11 @@ async def test_records_json_params_in_a_json_body(demo_api: Api) -> None:
 
 
 async def test_subtable_and_lookup_values_are_queryable(demo_api: Api) -> None:
-    page = await demo_api.ok("GET", "records.json", params={
-        "app": 2, "query": 'product in ("Onboarding") and customer_code = "C-0001" limit 500'})
+    page = await demo_api.ok(
+        "GET",
+        "records.json",
+        params={"app": 2, "query": 'product in ("Onboarding") and customer_code = "C-0001" limit 500'},
+    )
     for record in page["records"]:
         assert any(row["value"]["product"]["value"] == "Onboarding" for row in record["line_items"]["value"])
         assert record["customer_code"]["value"] == "C-0001"

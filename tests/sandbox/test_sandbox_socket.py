@@ -60,6 +60,9 @@ def test_concurrent_writers_are_serialised() -> None:
 def test_token_over_socket() -> None:
     sb = Sandbox(SandboxConfig(demo=True))
     with serve_in_thread(sb) as base_url:
-        resp = httpx.get(f"{base_url}/k/v1/records.json", params={"app": 1, "query": "limit 3"},
-                         headers=token_headers(sb.demo_tokens[1]))
+        resp = httpx.get(
+            f"{base_url}/k/v1/records.json",
+            params={"app": 1, "query": "limit 3"},
+            headers=token_headers(sb.demo_tokens[1]),
+        )
         assert resp.status_code == 200 and len(resp.json()["records"]) == 3

@@ -12,8 +12,11 @@ from kintone_mcp.sandbox import Sandbox, SandboxConfig
 
 pytestmark = pytest.mark.anyio
 
-OPTIONS = {"Red": {"label": "Red", "index": "0"}, "Green": {"label": "Green", "index": "1"},
-           "Blue": {"label": "Blue", "index": "2"}}
+OPTIONS = {
+    "Red": {"label": "Red", "index": "0"},
+    "Green": {"label": "Green", "index": "1"},
+    "Blue": {"label": "Blue", "index": "2"},
+}
 
 PROPERTIES: dict[str, Any] = {
     "text": {"type": "SINGLE_LINE_TEXT", "minLength": "2", "maxLength": "5"},
@@ -99,9 +102,13 @@ REJECTED: list[tuple[str, Any, str, str]] = [
     ("clock", "24:00", "clock.value", "Invalid value '24:00': enter it in the format HH:MM."),
     ("people", "sato", "people.value", 'Specify a list of objects such as [{"code": "sato"}].'),
     ("people", [{"name": "x"}], "people.value[0].code", 'Specify each entry as {"code": "..."}.'),
-    ("files", [{"fileKey": "nope"}], "files.value",
-     "File 1: unknown file key 'nope'. Upload the file with POST file.json and use the fileKey it returns (once, "
-     "within the retention period), or keep a fileKey read from this app's record."),
+    (
+        "files",
+        [{"fileKey": "nope"}],
+        "files.value",
+        "File 1: unknown file key 'nope'. Upload the file with POST file.json and use the fileKey it returns (once, "
+        "within the retention period), or keep a fileKey read from this app's record.",
+    ),
 ]
 
 
@@ -134,8 +141,9 @@ async def test_rejected_values(typed: tuple[Api, int], code: str, written: Any, 
     bulk = await api.post("records.json", {"app": app, "records": [{}, {code: {"value": written}}]})
     assert error_keys(bulk) == {f"records[1].{key}": [message]}
     existing = await api.ok("POST", "record.json", {"app": app, "record": {}})
-    updated = await api.put("records.json", {"app": app, "records": [
-        {"id": existing["id"], "record": {code: {"value": written}}}]})
+    updated = await api.put(
+        "records.json", {"app": app, "records": [{"id": existing["id"], "record": {code: {"value": written}}}]}
+    )
     # Bulk updates address the record object inside each item.
     assert error_keys(updated) == {f"records[0].record.{key}": [message]}
 
@@ -154,8 +162,11 @@ async def test_defaults_on_add_only(typed: tuple[Api, int]) -> None:
 
 async def test_unknown_entity_codes_have_their_own_codes(typed: tuple[Api, int]) -> None:
     api, app = typed
-    for code, value, expected in (("people", "ghost", "GAIA_IL26"), ("teams", "ghosts", "GAIA_IL27"),
-                                  ("orgs", "ghost-org", "GAIA_IL28")):
+    for code, value, expected in (
+        ("people", "ghost", "GAIA_IL26"),
+        ("teams", "ghosts", "GAIA_IL27"),
+        ("orgs", "ghost-org", "GAIA_IL28"),
+    ):
         resp = await api.post("record.json", {"app": app, "record": {code: {"value": [{"code": value}]}}})
         body = assert_error(resp, 400, expected)
         assert value in body["message"]
@@ -171,15 +182,17 @@ async def test_unique_ignores_empty_values(typed: tuple[Api, int]) -> None:
 
 async def test_all_errors_of_a_record_are_reported_together(typed: tuple[Api, int]) -> None:
     api, app = typed
-    resp = await api.post("record.json", {"app": app, "record": {
-        "must": {"value": ""}, "num": {"value": "x"}, "drop": {"value": "no"}}})
+    resp = await api.post(
+        "record.json", {"app": app, "record": {"must": {"value": ""}, "num": {"value": "x"}, "drop": {"value": "no"}}}
+    )
     assert set(error_keys(resp)) == {"record.must.value", "record.num.value", "record.drop.value"}
 
 
 async def test_japanese_accept_language_localises_messages(typed: tuple[Api, int]) -> None:
     api, app = typed
-    resp = await api.post("record.json", {"app": app, "record": {"must": {"value": ""}}},
-                          headers={"Accept-Language": "ja"})
+    resp = await api.post(
+        "record.json", {"app": app, "record": {"must": {"value": ""}}}, headers={"Accept-Language": "ja"}
+    )
     body = assert_error(resp, 400, "CB_VA01")
     assert body["errors"]["record.must.value"]["messages"] == ["必須です。"]
     assert body["message"] != "Missing or invalid input."
