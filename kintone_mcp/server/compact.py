@@ -90,8 +90,11 @@ class RecordFormatter:
 
     def record(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         record_id = _record_id(raw)
-        out: dict[str, Any] = {}
+        # Identity first, so a reader meets "$id" before the fields (Kintone sends it last).
+        out: dict[str, Any] = {k: plain_number(raw[k].get("value")) for k in ("$id", "$revision") if k in raw}
         for code, cell in raw.items():
+            if code in out:
+                continue
             if not isinstance(cell, Mapping):
                 continue
             out[code] = self._value(code, cell, self.properties.get(code), record_id)
