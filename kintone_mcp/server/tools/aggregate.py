@@ -245,7 +245,7 @@ async def aggregate_records(
     Use it instead of reading records to answer "how many", "how much" and "per who / per month" questions: it
     reads all matches (up to 100,000) and returns only the numbers. Group by choice, user, status, text or date
     fields (dates by year, quarter, month, week or day); sum and avg take number fields, including table columns
-    (summed over every row). Groups come largest first.
+    (summed over every row). Groups come largest first, or in time order when grouped by a date period.
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
