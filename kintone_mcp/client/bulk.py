@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from kintone_mcp.client.connection import Connection
 from kintone_mcp.client.errors import ApiError, BulkWriteError
+from kintone_mcp.client.oauth_fallback import refuses_cursor_and_bulk, sequential_note
 from kintone_mcp.client.results import Transaction, WriteResult, WrittenRecord
 
 #: records per write request (Kintone's limit)
@@ -30,13 +31,13 @@ ResultsOf = Callable[[Any, Sequence[T]], list[WrittenRecord]]
 _RECORD_INDEX = re.compile(r"^records\[(\d+)\]")
 
 
-def plan(total: int) -> list[Transaction]:
+def plan(total: int, transaction_size: int = TRANSACTION_SIZE) -> list[Transaction]:
     """The transactions a write of ``total`` records is cut into (one, with no bulkRequest, up to 100)."""
     if total <= CHUNK_SIZE:
         return [Transaction(0, 0, total)] if total else []
     return [
-        Transaction(i, start, min(start + TRANSACTION_SIZE, total))
-        for i, start in enumerate(range(0, total, TRANSACTION_SIZE))
+        Transaction(i, start, min(start + transaction_size, total))
+        for i, start in enumerate(range(0, total, transaction_size))
     ]
 
 
@@ -84,16 +85,21 @@ async def write_many(
 
     ``all_or_nothing=True`` refuses (before sending anything) a write that cannot be one transaction (> 2,000).
     """
-    transactions = plan(len(items))
-    result = WriteResult(total=len(items))
+    # OAuth callers cannot use bulkRequest: every call of 100 is then a transaction of its own.
+    sequential = refuses_cursor_and_bulk(conn)
+    size = CHUNK_SIZE if sequential else TRANSACTION_SIZE
+    transactions = plan(len(items), size)
+    note = sequential_note(len(items), CHUNK_SIZE) if sequential else None
+    result = WriteResult(total=len(items), atomicity_note=note)
     if all_or_nothing and len(transactions) > 1:
         raise ValueError(
-            f"{len(items)} records cannot be written atomically: one transaction holds at most {TRANSACTION_SIZE}."
+            f"{len(items)} records cannot be written atomically: one transaction holds at most {size}"
+            + (" (OAuth cannot use bulkRequest)." if sequential else ".")
         )
     for position, tx in enumerate(transactions):
         batch = items[tx.start : tx.stop]
         try:
-            if len(items) <= CHUNK_SIZE:
+            if len(items) <= CHUNK_SIZE or sequential:
                 written = results_of(
                     await conn.call(method, "rest", endpoint, body=payload_of(batch), apps=apps), batch
                 )

@@ -19,12 +19,14 @@ import httpx
 from kintone_mcp import __version__
 from kintone_mcp.auth.base import APPS_EXTENSION, Credentials
 from kintone_mcp.auth.errors import CredentialsUnavailable
+from kintone_mcp.auth.oauth_errors import OAuthUnavailable
 from kintone_mcp.client.errors import (
     ApiError,
     CredentialsError,
     CredentialsMissingError,
     KintoneError,
     NetworkError,
+    OAuthLoginRequiredError,
     ServerError,
     error_from_response,
 )
@@ -259,6 +261,14 @@ class Connection:
             error: KintoneError
             try:
                 response = await self._http.send(request, auth=auth, stream=stream)
+            except OAuthUnavailable as exc:
+                raise OAuthLoginRequiredError(
+                    exc.reason,
+                    connection=exc.connection,
+                    command=exc.command,
+                    fix=exc.fix,
+                    missing_scope=exc.missing_scope,
+                ) from None
             except CredentialsUnavailable as exc:
                 cls = CredentialsMissingError if exc.missing else CredentialsError
                 raise cls(str(exc)) from None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from kintone_mcp.client import oauth_fallback
 from kintone_mcp.client.connection import Connection
 from kintone_mcp.client.errors import KintoneError
 from kintone_mcp.client.models.record import Record
@@ -52,6 +53,13 @@ class CursorMixin:
         """Every record matching ``query`` (conditions and ``order by``; no ``limit``/``offset``), page by page."""
         if not 1 <= page_size <= MAX_CURSOR_PAGE:
             raise ValueError(f"page_size must be between 1 and {MAX_CURSOR_PAGE}")
+        if oauth_fallback.refuses_cursor_and_bulk(self._conn):
+            # Kintone refuses the cursor to OAuth callers: page records.json by $id instead.
+            keyset = oauth_fallback.keyset_pages(self._conn, app, query=query, fields=fields, page_size=page_size)
+            async with aclosing(keyset):
+                async for records, total in keyset:
+                    yield CursorPage(records, total)
+            return
         body: dict[str, object] = {"app": app, "size": page_size}
         if query:
             body["query"] = query

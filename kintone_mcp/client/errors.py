@@ -5,7 +5,8 @@ Everything the client raises derives from :class:`KintoneError`:
 ```
 KintoneError
 ├── CredentialsError          the credentials cannot serve this request; nothing was sent
-│   └── CredentialsMissingError   none for this kind of call (REST / User API) or for this app
+│   ├── CredentialsMissingError   none for this kind of call (REST / User API) or for this app
+│   └── OAuthLoginRequiredError   OAuth: not signed in, sign-in expired or revoked, or a scope not granted
 ├── NetworkError              no answer: connection refused, TLS failure, timeout
 └── ApiError                  Kintone answered with an error status
     ├── AuthenticationError   401, or an API token Kintone does not know (GAIA_IA02)
@@ -52,6 +53,26 @@ class CredentialsError(KintoneError):
 class CredentialsMissingError(CredentialsError):
     """The connection has no credentials for this kind of call (REST or User API, or this app's token), so the
     request was not sent."""
+
+
+class OAuthLoginRequiredError(CredentialsError):
+    """The connection uses OAuth and must be signed in (again) with ``kintone-mcp auth login``.
+
+    Raised when no tokens are stored, when Kintone refuses the refresh token (expired or revoked), and when a call
+    needs a scope the sign-in was not granted (then ``missing_scope`` names it; Kintone answered 403). ``command``
+    is the exact command to run, with ``--connection`` when the connection has a name; ``reason`` is what went
+    wrong, ``fix`` what to do; ``str()`` is both.
+    """
+
+    def __init__(
+        self, reason: str, *, connection: str | None, command: str, fix: str, missing_scope: str | None = None
+    ) -> None:
+        self.reason = reason
+        self.connection = connection
+        self.command = command
+        self.fix = fix
+        self.missing_scope = missing_scope
+        super().__init__(f"{reason} {fix}")
 
 
 class NetworkError(KintoneError):

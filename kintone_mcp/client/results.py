@@ -109,6 +109,9 @@ class WriteResult:
     failed: Transaction | None = None
     not_attempted: list[Transaction] = field(default_factory=list)
     records: list[WrittenRecord] = field(default_factory=list)
+    #: Set when the write was less atomic than usual and says how: under OAuth, which cannot use bulkRequest,
+    #: more than 100 records go as sequential calls of 100, each its own transaction (see ``oauth_fallback``).
+    atomicity_note: str | None = None
 
     @property
     def complete(self) -> bool:
