@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("kintone_mcp.server.cli_serve", "run the MCP server (the default command): stdio, or --transport http"),
     "check": ("kintone_mcp.server.cli_check", "check the configured Kintone connection; exit 0 when it works"),
     "sandbox": ("kintone_mcp.sandbox.cli", "run the Kintone-compatible sandbox server in the foreground"),
+    "auth": ("kintone_mcp.auth.cli", "sign in with OAuth 2.0 (login), show the sign-in (status), forget it (logout)"),
 }
 
 

@@ -33,6 +33,7 @@ import ipaddress
 import logging
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -118,6 +119,9 @@ class Settings(BaseSettings):
     oauth_client_secret: SecretStr | None = None
     oauth_scopes: tuple[str, ...] = ()
     oauth_redirect_uri: str | None = None
+    #: Where ``kintone-mcp auth login`` keeps tokens: auto (keyring if usable, else files), keyring, file, or a
+    #: directory.
+    oauth_token_store: str | None = None
     basic_auth_username: str | None = None
     basic_auth_password: SecretStr | None = None
     pfx_file_path: Path | None = None
@@ -319,6 +323,21 @@ _TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
+def user_config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """kintone-mcp's directory in the user's configuration directory (XDG_CONFIG_HOME, APPDATA, macOS's
+    Application Support), for files such as OAuth tokens."""
+    environment: Mapping[str, str] = os.environ if env is None else env
+    if os.name == "nt":
+        base = Path(environment.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        xdg = environment.get("XDG_CONFIG_HOME", "")
+        # The XDG spec says a relative value is invalid and must be ignored.
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".config"
+    return base / "kintone-mcp"
+
+
 def is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
@@ -356,7 +375,7 @@ class _Resolver:
         for key in unknown:
             self.problems.append(f"Unknown setting {key!r}.")
             raw.pop(key)
-        for key in ("config", "connection", "username", "oauth_client_id", "oauth_redirect_uri"):
+        for key in ("config", "connection", "username", "oauth_client_id", "oauth_redirect_uri", "oauth_token_store"):
             self.out[key] = self._text(key)
         self.out["read_only"] = self._bool("read_only")
         self.out["app_aliases"] = aliases = self._aliases()
@@ -803,12 +822,10 @@ def build_client(
         rest = ApiTokenAuth(ApiToken(t.token.get_secret_value(), t.app) for t in settings.api_token)
     elif settings.auth_type == "oauth":
         if oauth is None:
-            raise ConfigurationError(
-                [
-                    "KINTONE_AUTH_TYPE is oauth, but no OAuth sign-in is available to this process: sign in with "
-                    "`kintone-mcp auth login`, or use password / API token authentication."
-                ]
-            )
+            # The sign-in stored by `kintone-mcp auth login`; without one, every call says to run it.
+            from kintone_mcp.auth.oauth_settings import oauth_auth_for
+
+            oauth = oauth_auth_for(settings, transport=transport)
         rest = oauth
     if rest is not None and settings.basic_auth_username and settings.basic_auth_password:
         rest = BasicGateAuth(rest, settings.basic_auth_username, secret(settings.basic_auth_password))

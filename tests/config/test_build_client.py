@@ -25,7 +25,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from kintone_mcp.auth import ApiTokenAuth, BasicGateAuth, PasswordAuth, UserApiTokenAuth
+from kintone_mcp.auth.oauth import OAuthAuth
 from kintone_mcp.client import CredentialsMissingError, NetworkError
+from kintone_mcp.client.errors import OAuthLoginRequiredError
 from kintone_mcp.config import ConfigurationError, build_client, load_settings
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
 
@@ -99,12 +101,16 @@ async def test_basic_gate_wraps_the_rest_strategy() -> None:
         assert (await client.get_app(1)).app_id == 1
 
 
-def test_oauth_needs_a_strategy_from_the_oauth_flow() -> None:
+async def test_oauth_uses_the_stored_sign_in_and_asks_for_one_when_there_is_none(tmp_path: Path) -> None:
+    # The OAuth issue replaced the seam's start-up refusal: the server must start and say on each call what to do.
     settings = load_settings(
-        env={"KINTONE_SUBDOMAIN": "x", "KINTONE_OAUTH_CLIENT_ID": "c", "KINTONE_OAUTH_CLIENT_SECRET": "s"}
+        env={"KINTONE_SUBDOMAIN": "x", "KINTONE_OAUTH_CLIENT_ID": "c", "KINTONE_OAUTH_CLIENT_SECRET": "s",
+             "KINTONE_OAUTH_TOKEN_STORE": str(tmp_path)}
     )
-    with pytest.raises(ConfigurationError, match="auth login"):
-        build_client(settings)
+    async with build_client(settings) as client:
+        assert isinstance(client.credentials.rest, OAuthAuth)
+        with pytest.raises(OAuthLoginRequiredError, match="kintone-mcp auth login"):
+            await client.get_app(1)
     client = build_client(settings, oauth=httpx.Auth())
     assert client.credentials.rest is not None
 

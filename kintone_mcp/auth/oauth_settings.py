@@ -1,0 +1,118 @@
+"""From the launch settings to the OAuth pieces: client configuration, connection name, token store, strategy.
+
+Shared by ``build_client`` (the server and ``check``) and ``kintone-mcp auth``, so that both read and write the
+same store entry for a connection.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from kintone_mcp.auth.oauth import (
+    DEFAULT_REDIRECT_URI,
+    OAuthAuth,
+    OAuthClientConfig,
+    OAuthSession,
+    TransportFactory,
+)
+from kintone_mcp.auth.oauth_scopes import DEFAULT_SCOPES
+from kintone_mcp.auth.token_store import TokenStore, open_token_store
+
+if TYPE_CHECKING:
+    from kintone_mcp.config import Settings
+
+
+class _Borrowed(httpx.AsyncBaseTransport):
+    """A transport lent to the token client: used, never closed (its owner, the API client, closes it)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def oauth_client_config(settings: Settings) -> OAuthClientConfig:
+    secret = settings.oauth_client_secret.get_secret_value() if settings.oauth_client_secret is not None else ""
+    return OAuthClientConfig(
+        base_url=settings.base_url,
+        client_id=settings.oauth_client_id or "",
+        client_secret=secret,
+        redirect_uri=settings.oauth_redirect_uri or DEFAULT_REDIRECT_URI,
+        scopes=settings.oauth_scopes or DEFAULT_SCOPES,
+    )
+
+
+def connection_name(settings: Settings) -> str | None:
+    """The connection's name: KINTONE_CONNECTION, else the one the connections file chose (``default_connection``
+    or its only connection), else None (the unnamed connection of the environment)."""
+    if settings.connection:
+        return settings.connection
+    if settings.config is None:
+        return None
+    try:
+        document = tomllib.loads(Path(settings.config).expanduser().read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    chosen = document.get("default_connection")
+    connections = document.get("connections")
+    if chosen is None and isinstance(connections, dict) and len(connections) == 1:
+        chosen = next(iter(connections))
+    return str(chosen) if chosen else None
+
+
+def token_store_for(settings: Settings) -> TokenStore:
+    from kintone_mcp.config import user_config_dir
+
+    return open_token_store(settings.oauth_token_store, user_config_dir() / "oauth")
+
+
+def transport_factory_for(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> TransportFactory:
+    """Transports for token calls: the given one (tests), else the same TLS/proxy setup as the API calls."""
+    if transport is not None:
+        borrowed = _Borrowed(transport)
+        return lambda: (borrowed, None)
+
+    def build() -> tuple[httpx.AsyncBaseTransport | None, dict[str, httpx.AsyncBaseTransport] | None]:
+        from kintone_mcp.auth.tls import build_transport
+
+        def secret(value: object) -> str | None:
+            getter = getattr(value, "get_secret_value", None)
+            return str(getter()) if getter is not None else None
+
+        built, mounts = build_transport(
+            ca_bundle=settings.ca_bundle,
+            pfx_path=settings.pfx_file_path,
+            pfx_password=secret(settings.pfx_file_password) or None,
+            https_proxy=secret(settings.https_proxy) or None,
+        )
+        return built, mounts
+
+    return build
+
+
+def oauth_session_for(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> OAuthSession:
+    return OAuthSession(oauth_client_config(settings), transport_factory=transport_factory_for(settings, transport))
+
+
+def oauth_auth_for(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: TokenStore | None = None,
+    clock: Callable[[], float] | None = None,
+) -> OAuthAuth:
+    """The OAuth strategy of the configured connection, reading the tokens ``kintone-mcp auth login`` stored."""
+    session = oauth_session_for(settings, transport=transport)
+    return OAuthAuth(
+        session, store or token_store_for(settings), connection_name(settings), clock=clock or time.time
+    )
