@@ -33,7 +33,7 @@ class OAuthUnavailable(CredentialsUnavailable):
                 fix = (f"Run `{self.command}` and approve the {missing_scope} scope (add it to "
                        "KINTONE_OAUTH_SCOPES if it is not there).")
             else:
-                fix = f"Run `{self.command}` to sign in to Kintone again."
+                fix = f"Run `{self.command}` to sign in to Kintone."
         self.fix = fix
         super().__init__(f"{reason} {fix}", missing=False)
 

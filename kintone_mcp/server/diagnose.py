@@ -20,6 +20,7 @@ from kintone_mcp.client.errors import (
     CredentialsMissingError,
     KintoneError,
     NetworkError,
+    OAuthLoginRequiredError,
     PermissionDeniedError,
 )
 from kintone_mcp.client.models.apps import App
@@ -103,6 +104,15 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
     if r.failed("address") or not client.has_rest_credentials:
         for step in ("answers", "tls", "credentials"):
             r.skip(step, "not tried: an earlier step failed")
+    elif isinstance(probe_error, OAuthLoginRequiredError):
+        # OAuth with no usable sign-in (none, expired, revoked) or without a scope: `kintone-mcp auth login` fixes it.
+        if probe_error.missing_scope is None:
+            r.skip("answers", "not tried: the OAuth sign-in is missing or no longer valid")
+            r.skip("tls", "not tried: the OAuth sign-in is missing or no longer valid")
+        else:
+            r.ok("answers", f"{client.base_url} answers")
+            r.skip("tls", "not checked")
+        r.fail("credentials", probe_error.reason, probe_error.fix)
     elif isinstance(probe_error, NetworkError):
         if _is_tls(probe_error):
             r.ok("answers", f"{host} accepts connections")
