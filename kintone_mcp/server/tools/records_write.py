@@ -18,7 +18,7 @@ from kintone_mcp.server.models import WriteResult as WriteOut
 from kintone_mcp.server.record_input import ConvertedRecord, FieldProblem, Mode, RecordInputError, to_kintone_record
 from kintone_mcp.server.registry import write
 from kintone_mcp.server.results import ok
-from kintone_mcp.server.state import state_of
+from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.common import AppArg, Ctx, PlainRecord, RevisionArg
 
 #: One bulkRequest transaction: 20 requests of 100 records.
@@ -69,6 +69,20 @@ def _check_key(key_field: str, properties: Properties) -> None:
         )
 
 
+#: Records one request takes; past it a write needs bulkRequest.
+_CHUNK = 100
+
+
+def _check_batch(state: ServerState, count: int) -> None:
+    """Kintone refuses bulkRequest to OAuth callers, and without it a write of more than 100 records cannot be
+    one transaction; refusing up front beats a half-understood 403."""
+    if state.options.auth_type == "oauth" and count > _CHUNK:
+        raise ToolInputError(
+            f"With OAuth, Kintone writes at most {_CHUNK} records in one transaction (it refuses bulkRequest to "
+            f"OAuth sign-ins); this call has {count}. Split it into calls of {_CHUNK} or fewer."
+        )
+
+
 def _bulk(result: WriteResult, ignored: list[str] | None) -> BulkWriteResult:
     items = [BulkItem(id=r.id, revision=r.revision, operation=r.operation) for r in result.records]
     return BulkWriteResult(count=len(items), records=items, atomic=True, ignored_fields=ignored)
@@ -97,6 +111,7 @@ async def add_records(
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
+    _check_batch(state, len(records))
     converted = _convert_many(records, await state.fields(app_id), "add")
     result = await state.client.add_records(app_id, [c.record for c in converted], all_or_nothing=True)
     return ok(_bulk(result, _ignored(converted)))
@@ -141,6 +156,7 @@ async def update_records(
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
+    _check_batch(state, len(records))
     properties = await state.fields(app_id)
     for i, change in enumerate(records):
         if (change.id is None) == (change.update_key is None):
@@ -174,6 +190,7 @@ async def upsert_records(
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
+    _check_batch(state, len(records))
     properties = await state.fields(app_id)
     _check_key(key_field, properties)
     missing = [i for i, r in enumerate(records) if r.get(key_field) in (None, "")]
@@ -206,6 +223,7 @@ async def delete_records(
         raise ToolInputError(f"`revisions` has {len(revisions)} entries for {len(ids)} ids; give one per id.")
     if len(set(ids)) != len(ids):
         raise ToolInputError("`ids` lists a record more than once.")
+    _check_batch(state, len(ids))
     await state.client.delete_records(app_id, ids, revisions=revisions, all_or_nothing=True)
     return ok(DeleteResult(deleted=list(ids)))
 
