@@ -19,6 +19,7 @@ Kintone refuses OAuth on the cursor and bulkRequest APIs; ``refuses_cursor_and_b
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 import warnings
@@ -57,11 +58,44 @@ TOKEN_PATH = "/oauth2/token"
 #: refresh this many seconds before the access token expires
 REFRESH_LEEWAY = 60.0
 
-TransportFactory = Callable[[], tuple[httpx.AsyncBaseTransport | None, dict[str, httpx.AsyncBaseTransport] | None]]
+#: Makes the transport for one token call to the given URL, and says whether the call owns it (closes it after).
+TransportFactory = Callable[[str], tuple[httpx.AsyncBaseTransport, bool]]
+
+# authlib's httpx integration is built on httpx2 when that is installed (the mcp SDK installs it), else on httpx.
+# Its client is used as is; only the transport underneath comes from this project (see _Bridge).
+try:
+    _authlib_http: Any = importlib.import_module("httpx2")
+except ImportError:  # pragma: no cover - depends on what else is installed
+    _authlib_http = httpx
 
 
-def _no_transport() -> tuple[httpx.AsyncBaseTransport | None, dict[str, httpx.AsyncBaseTransport] | None]:
-    return None, None
+def _default_transport(url: str) -> tuple[httpx.AsyncBaseTransport, bool]:
+    return httpx.AsyncHTTPTransport(trust_env=False), True
+
+
+class _Bridge(_authlib_http.AsyncBaseTransport):  # type: ignore[misc]
+    """Carries authlib's requests over one of our httpx transports: the same TLS context, client certificate
+    and proxy as the API calls (or the in-process sandbox in tests), whichever HTTP library authlib is on."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, owned: bool) -> None:
+        self._inner = inner
+        self._owned = owned
+
+    async def handle_async_request(self, request: Any) -> Any:
+        body = await request.aread()
+        forwarded = httpx.Request(request.method, str(request.url), headers=list(request.headers.raw), content=body)
+        response = await self._inner.handle_async_request(forwarded)
+        try:
+            content = await response.aread()
+        finally:
+            await response.aclose()
+        headers = [(k, v) for k, v in response.headers.raw if k.lower() not in (b"content-length", b"transfer-encoding",
+                                                                               b"content-encoding")]
+        return _authlib_http.Response(response.status_code, headers=headers, content=content)
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self._inner.aclose()
 
 
 @dataclass(frozen=True)
@@ -103,7 +137,7 @@ class OAuthSession:
         self,
         config: OAuthClientConfig,
         *,
-        transport_factory: TransportFactory = _no_transport,
+        transport_factory: TransportFactory = _default_transport,
         timeout: float = 30.0,
     ) -> None:
         self.config = config
@@ -111,15 +145,14 @@ class OAuthSession:
         self._timeout = timeout
 
     def _client(self) -> AsyncOAuth2Client:
-        transport, mounts = self._transport_factory()
+        transport, owned = self._transport_factory(self.config.token_url)
         return AsyncOAuth2Client(
             client_id=self.config.client_id,
             client_secret=self.config.client_secret,
             token_endpoint_auth_method="client_secret_basic",
             redirect_uri=self.config.redirect_uri,
             code_challenge_method="S256",
-            transport=transport,
-            mounts=mounts,
+            transport=_Bridge(transport, owned),
             timeout=self._timeout,
             trust_env=False,
         )
@@ -159,7 +192,7 @@ class OAuthSession:
             token = await call(client)
         except OAuthError as exc:
             raise GrantRefused(str(exc.error or "error"), exc.description) from None
-        except httpx.HTTPStatusError as exc:
+        except _authlib_http.HTTPStatusError as exc:
             raise TokenEndpointError(
                 f"the OAuth token endpoint answered HTTP {exc.response.status_code} without a token; retry later"
             ) from None
@@ -240,6 +273,8 @@ class OAuthAuth(httpx.Auth):
         tokens = await self._usable_tokens()
         request.headers["Authorization"] = f"Bearer {tokens.access_token}"
         response = yield request
+        if response.status_code in (401, 403) and (named := _challenged_scope(response)) is not None:
+            raise self._scope_error(named, tokens)
         if response.status_code == 401:
             tokens = await self._refresh_after_rejection(tokens)
             if not isinstance(request.stream, httpx.ByteStream):
@@ -253,14 +288,20 @@ class OAuthAuth(httpx.Auth):
                     connection=self.connection,
                 )
         if response.status_code == 403:
-            missing = self._missing_scope(request, response, tokens)
-            if missing is not None:
-                raise OAuthUnavailable(
-                    f"This call needs the OAuth scope {missing}, which this sign-in was not granted "
-                    f"(granted: {', '.join(tokens.scopes) or 'none'}).",
-                    connection=self.connection,
-                    missing_scope=missing,
-                )
+            # Kintone's insufficient-scope answer is undocumented: without a challenge naming the scope, a 403 for
+            # a call whose scope the sign-in lacks is taken as that.
+            method = request.headers.get("X-HTTP-Method-Override", request.method)
+            needed = required_scope(method, request.url.path)
+            if needed is not None and tokens.scopes and needed not in tokens.scopes:
+                raise self._scope_error(needed, tokens)
+
+    def _scope_error(self, scope: str, tokens: OAuthTokens) -> OAuthUnavailable:
+        return OAuthUnavailable(
+            f"This call needs the OAuth scope {scope}, which this sign-in was not granted "
+            f"(granted: {', '.join(tokens.scopes) or 'none'}).",
+            connection=self.connection,
+            missing_scope=scope,
+        )
 
     # --- tokens -----------------------------------------------------------------------------------------------------
 
@@ -323,7 +364,12 @@ class OAuthAuth(httpx.Auth):
     async def _refresh_shielded(self, rejected: bool) -> None:
         current = self._tokens
         assert current is not None
-        stored = await self._load()
+        try:
+            stored = await self._load()
+        except OAuthUnavailable as exc:
+            # The tokens in memory still work; an unreadable store only loses what other processes did.
+            logger.warning("could not re-read the OAuth token store before refreshing: %s", exc.reason)
+            stored = None
         if (
             stored is not None
             and stored.access_token != current.access_token
@@ -363,17 +409,16 @@ class OAuthAuth(httpx.Auth):
         except TokenStoreError as exc:
             logger.warning("could not save the refreshed OAuth tokens (%s); this process keeps using them", exc)
 
-    def _missing_scope(self, request: httpx.Request, response: httpx.Response, tokens: OAuthTokens) -> str | None:
-        challenge = response.headers.get("www-authenticate", "")
-        if "insufficient_scope" in challenge:
-            for part in challenge.split(","):
-                name, _, value = part.strip().partition("=")
-                if name.strip().lower().endswith("scope") and "error" not in name.lower():
-                    named: list[str] = value.strip().strip('"').split()
-                    if named:
-                        return named[0]
-        method = request.headers.get("X-HTTP-Method-Override", request.method)
-        needed = required_scope(method, request.url.path)
-        if needed is not None and tokens.scopes and needed not in tokens.scopes:
-            return needed
+
+def _challenged_scope(response: httpx.Response) -> str | None:
+    """The scope named by an RFC 6750 ``insufficient_scope`` challenge, if the answer carries one."""
+    challenge = response.headers.get("www-authenticate", "")
+    if "insufficient_scope" not in challenge:
         return None
+    for part in challenge.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower().endswith("scope") and "error" not in name.lower():
+            named: list[str] = value.strip().strip('"').split()
+            if named:
+                return named[0]
+    return None

@@ -28,19 +28,6 @@ if TYPE_CHECKING:
     from kintone_mcp.config import Settings
 
 
-class _Borrowed(httpx.AsyncBaseTransport):
-    """A transport lent to the token client: used, never closed (its owner, the API client, closes it)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        return None
-
-
 def oauth_client_config(settings: Settings) -> OAuthClientConfig:
     secret = settings.oauth_client_secret.get_secret_value() if settings.oauth_client_secret is not None else ""
     return OAuthClientConfig(
@@ -77,25 +64,29 @@ def token_store_for(settings: Settings) -> TokenStore:
 
 
 def transport_factory_for(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> TransportFactory:
-    """Transports for token calls: the given one (tests), else the same TLS/proxy setup as the API calls."""
+    """Transports for token calls: the given one (tests; lent, never closed), else one built per call with the
+    same CA bundle, client certificate and proxy as the API calls."""
     if transport is not None:
-        borrowed = _Borrowed(transport)
-        return lambda: (borrowed, None)
+        lent = transport
+        return lambda url: (lent, False)
 
-    def build() -> tuple[httpx.AsyncBaseTransport | None, dict[str, httpx.AsyncBaseTransport] | None]:
+    def build(url: str) -> tuple[httpx.AsyncBaseTransport, bool]:
         from kintone_mcp.auth.tls import build_transport
 
         def secret(value: object) -> str | None:
             getter = getattr(value, "get_secret_value", None)
             return str(getter()) if getter is not None else None
 
-        built, mounts = build_transport(
+        direct, mounts = build_transport(
             ca_bundle=settings.ca_bundle,
             pfx_path=settings.pfx_file_path,
             pfx_password=secret(settings.pfx_file_password) or None,
             https_proxy=secret(settings.https_proxy) or None,
         )
-        return built, mounts
+        # The proxy mount serves https:// only, as for the API calls. The transport not chosen has opened nothing
+        # (httpx connects lazily), so it is simply dropped.
+        chosen = mounts.get("https://") if url.startswith("https://") else None
+        return chosen or direct, True
 
     return build
 

@@ -85,3 +85,5 @@ class OAuthConfig:
     #: "No privilege to proceed." refusal.
     scope_error_status: int = 403
     scope_error_code: str = "CB_NO02"
+    #: Whether that answer carries ``WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`` (RFC 6750).
+    scope_error_challenge: bool = True

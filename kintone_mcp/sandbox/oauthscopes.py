@@ -80,5 +80,9 @@ def check(endpoint: Endpoint, principal: Principal, config: OAuthConfig) -> None
             config.scope_error_code,
             f"No privilege to proceed: {endpoint.method} {endpoint.path} needs the OAuth scope {scope}, which this "
             "access token was not granted. Sign in again asking for that scope.",
-            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+            headers=(
+                {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'}
+                if config.scope_error_challenge
+                else None
+            ),
         )
