@@ -1,6 +1,6 @@
 """What the client does instead of the cursor and bulkRequest APIs, which Kintone refuses to OAuth callers.
 
-* Reading every match: ``records.json`` pages keyed on ``$id`` (``$id > last order by $id asc limit N``). Unlike
+* Reading every match: ``records.json`` pages keyed on ``$id`` (``$id < last order by $id desc limit N``). Unlike
   offset paging this has no 10,000-record ceiling and never skips or repeats a record when others are added or
   deleted meanwhile. A query ordered by anything but ``$id`` cannot be keyed that way; it is paged by offset,
   which Kintone stops at offset 10,000, and past that the iteration fails with a message saying what to change.
@@ -59,7 +59,8 @@ async def keyset_pages(
         wanted.append("$id")
     order = parsed.order_by
     by_id = not order or (len(order) == 1 and order[0].field.code == "$id")
-    descending = bool(order) and order[0].descending
+    # Without an order by Kintone sorts by $id descending, and so must the pages.
+    descending = not order or order[0].descending
     last: int | None = None
     offset = 0
     total = 0

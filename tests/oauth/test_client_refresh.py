@@ -4,6 +4,7 @@ refresh for many concurrent calls, tokens persisted at once, and the clear error
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -149,7 +150,6 @@ async def test_no_stored_sign_in_names_the_command(sb: Sandbox, clock: EpochCloc
 
 async def test_tokens_of_another_domain_are_not_used(sb: Sandbox, clock: EpochClock, tmp_path: Path) -> None:
     signed = await sign_in(sb, clock, tmp_path)
-    from dataclasses import replace
 
     signed.store.save("default", replace(signed.tokens, base_url="https://other.cybozu.com"))
     async with signed.client() as client:
