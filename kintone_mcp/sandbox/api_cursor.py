@@ -23,9 +23,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from kintone_mcp.query import QuerySyntaxError, parse
 from kintone_mcp.sandbox import directory
-from kintone_mcp.sandbox.api_records import query_context
+from kintone_mcp.sandbox.api_records import parse_query_param, query_context
 from kintone_mcp.sandbox.config import SandboxConfig
 from kintone_mcp.sandbox.errors import KintoneError
 from kintone_mcp.sandbox.nooauth import refuse_oauth
@@ -154,13 +153,7 @@ def create_cursor(ctx: RequestContext) -> dict[str, str]:
     app = ctx.app(p.require_int("app"), "view")
     size = p.get_int("size", required=False, minimum=1, maximum=MAX_SIZE, default=DEFAULT_SIZE)
     assert size is not None
-    text = p.get_str("query") or ""
-    try:
-        query = parse(text)
-    except QuerySyntaxError as exc:
-        raise KintoneError(
-            400, "CB_VA01", "Missing or invalid input.", {"query": {"messages": ["The query is invalid."]}}
-        ) from exc
+    query = parse_query_param(p.get_str("query") or "")
     if query.limit is not None or query.offset is not None:
         raise invalid(
             "query",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kintone_mcp.query import QuerySyntaxError, parse
+from kintone_mcp.query import Query, QuerySyntaxError, parse
 from kintone_mcp.sandbox import appstore, directory
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.config import DEFAULT_TIMEZONE
@@ -87,17 +87,21 @@ def query_context(ctx: RequestContext, app: AppInfo) -> QueryContext:
     )
 
 
-@router.route("GET", "records.json")
-def get_records(ctx: RequestContext) -> dict[str, Any]:
-    p = ctx.params
-    app = ctx.app(p.require_int("app"), "view")
-    text = p.get_str("query") or ""
+def parse_query_param(text: str) -> Query:
+    """The ``query`` parameter, parsed; a syntax error answers as Kintone does (CB_VA01 on ``query``)."""
     try:
-        query = parse(text)
+        return parse(text)
     except QuerySyntaxError as exc:
         raise KintoneError(
             400, "CB_VA01", "Missing or invalid input.", {"query": {"messages": ["The query is invalid."]}}
         ) from exc
+
+
+@router.route("GET", "records.json")
+def get_records(ctx: RequestContext) -> dict[str, Any]:
+    p = ctx.params
+    app = ctx.app(p.require_int("app"), "view")
+    query = parse_query_param(p.get_str("query") or "")
     compiled = compile_query(query, app.properties, query_context(ctx, app))
     # An empty or absent ``fields`` means every field.
     fields = {str(f) for f in p.get_list("fields")} or None
