@@ -342,11 +342,21 @@ class OAuthAuth(httpx.Auth):
                         connection=self.connection,
                     )
         tokens = self._tokens
-        if tokens.expires_within(self.refresh_leeway, self.clock()):
-            async with self._get_lock():
-                # Whoever held the lock before us may have refreshed already.
-                if self._tokens is tokens:
-                    await self._refresh_locked()
+        now = self.clock()
+        if tokens.expires_within(self.refresh_leeway, now):
+            still_valid = not tokens.expires_within(0, now)
+            if tokens.refresh_token or not still_valid:
+                async with self._get_lock():
+                    # Whoever held the lock before us may have refreshed already.
+                    if self._tokens is tokens:
+                        try:
+                            await self._refresh_locked()
+                        except httpx.TransportError as exc:
+                            if not still_valid:
+                                raise
+                            # Refreshing early is a courtesy: the token works for a few seconds more.
+                            logger.warning("could not refresh the OAuth token early (%s); using it until it expires",
+                                           type(exc).__name__)
         assert self._tokens is not None
         return self._tokens
 

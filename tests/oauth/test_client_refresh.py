@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from kintone_mcp.auth.token_store import FileTokenStore
-from kintone_mcp.client.errors import OAuthLoginRequiredError, PermissionDeniedError
+from kintone_mcp.client.errors import NetworkError, OAuthLoginRequiredError, PermissionDeniedError
 from kintone_mcp.sandbox import Sandbox, oauthstore
 from kintone_mcp.sandbox.testing import serve_in_thread
 from tests.oauth.browser import make_sandbox
@@ -229,3 +229,35 @@ async def test_a_store_that_cannot_be_written_does_not_fail_the_call(sb: Sandbox
     assert auth.refresh_count == 1
     assert "could not save the refreshed OAuth tokens" in caplog.text
     assert "could not re-read the OAuth token store" in caplog.text
+
+
+async def test_without_a_refresh_token_the_token_is_used_until_it_expires(sb: Sandbox, clock: EpochClock,
+                                                                          tmp_path: Path) -> None:
+    signed = await sign_in(sb, clock, tmp_path)
+    signed.store.save("default", replace(signed.tokens, refresh_token=None))
+    auth = signed.auth()
+    async with signed.client(auth) as client:
+        clock.advance(3600 - 30)  # inside the refresh leeway: nothing to refresh with, the token still works
+        await client.get_records(1, query="limit 1")
+        clock.advance(31)
+        with pytest.raises(OAuthLoginRequiredError, match="no refresh token"):
+            await client.get_records(1, query="limit 1")
+    assert auth.refresh_count == 0
+
+
+async def test_a_token_endpoint_outage_is_a_network_error_not_a_sign_in_problem(
+    sb: Sandbox, clock: EpochClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    signed = await sign_in(sb, clock, tmp_path)
+    async with httpx.AsyncClient(transport=signed.transport, base_url=signed.base_url) as admin:
+        answer = await admin.put("/_sandbox/faults", json=["error:status=503,paths=/oauth2/token"])
+        assert answer.status_code == 200, answer.text
+    auth = signed.auth()
+    async with signed.client(auth) as client:
+        clock.advance(3600 - 30)
+        await client.get_records(1, query="limit 1")  # early refresh failed; the token still works
+        assert "could not refresh the OAuth token early" in caplog.text
+        clock.advance(31)
+        with pytest.raises(NetworkError, match="token endpoint answered HTTP 503"):
+            await client.get_records(1, query="limit 1")
+    assert auth.refresh_count == 0
