@@ -68,7 +68,7 @@ Retries: ``KintoneClient(retry_policy=...)`` takes a :class:`RetryPolicy` (defau
 """
 
 from kintone_mcp.client.client import KintoneClient
-from kintone_mcp.client.connection import MAX_GET_URL_LENGTH, USER_AGENT, NoRetry, RetryPolicy
+from kintone_mcp.client.connection import DEFAULT_MAX_CONCURRENCY, MAX_GET_URL_LENGTH, USER_AGENT
 from kintone_mcp.client.cursor import CursorPage
 from kintone_mcp.client.errors import (
     ApiError,
@@ -80,10 +80,12 @@ from kintone_mcp.client.errors import (
     KintoneError,
     NetworkError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
     ValidationError,
+    WriteOutcomeUnknownError,
 )
 from kintone_mcp.client.files import FileDownload
 from kintone_mcp.client.models.apps import App, FormLayout, ProcessSettings, View, Views
@@ -101,13 +103,16 @@ from kintone_mcp.client.results import (
     WriteResult,
     WrittenRecord,
 )
+from kintone_mcp.client.retry import BackoffRetry, Delivery, Failure, NoRetry, RetryPolicy
 
 __all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
     "MAX_GET_URL_LENGTH",
     "USER_AGENT",
     "ApiError",
     "App",
     "AuthenticationError",
+    "BackoffRetry",
     "BulkWriteError",
     "Comment",
     "CommentsPage",
@@ -115,6 +120,8 @@ __all__ = [
     "CredentialsError",
     "CredentialsMissingError",
     "CursorPage",
+    "Delivery",
+    "Failure",
     "FieldProperty",
     "FieldValue",
     "FileDownload",
@@ -129,6 +136,7 @@ __all__ = [
     "NotFoundError",
     "Organization",
     "OrganizationTitle",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "ProcessSettings",
     "RateLimitError",
@@ -145,6 +153,7 @@ __all__ = [
     "ValidationError",
     "View",
     "Views",
+    "WriteOutcomeUnknownError",
     "WriteResult",
     "WrittenRecord",
 ]

@@ -9,11 +9,13 @@ import httpx
 
 from kintone_mcp.auth.base import Credentials
 from kintone_mcp.client.comments import CommentsMixin
-from kintone_mcp.client.connection import Connection, RetryPolicy
+from kintone_mcp.client.connection import DEFAULT_MAX_CONCURRENCY, Connection
 from kintone_mcp.client.cursor import CursorMixin
 from kintone_mcp.client.directory import DirectoryMixin
 from kintone_mcp.client.files import FilesMixin
 from kintone_mcp.client.records import RecordsMixin
+from kintone_mcp.client.retry import RetryPolicy
+from kintone_mcp.redaction import SecretRedactor
 
 
 class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, DirectoryMixin):
@@ -23,7 +25,11 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
     ``http://127.0.0.1:PORT``). ``credentials`` pairs the REST API strategy with the User API one (see
     :class:`kintone_mcp.auth.Credentials`). ``guest_space_id`` switches REST paths to ``/k/guest/{id}/v1/``.
     ``transport`` replaces the network (tests pass ``httpx.ASGITransport(app=sandbox.asgi_app)``); ``mounts``
-    route schemes to other transports (the HTTPS proxy). ``retry_policy`` decides on retries (default: none).
+    route schemes to other transports (the HTTPS proxy). ``retry_policy`` decides on retries (default: none;
+    :class:`~kintone_mcp.client.retry.BackoffRetry` is what ``build_client`` configures). ``timeout`` bounds one
+    request (float: seconds from sending to the last byte of the answer; an ``httpx.Timeout`` sets connect / read
+    / write / pool apart, its read value bounding the whole answer). ``max_concurrency`` caps the requests this
+    client has in flight at once, all callers together (Kintone allows 100 per domain, shared by every client).
     """
 
     def __init__(
@@ -36,6 +42,7 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
         mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         timeout: float | httpx.Timeout = 60.0,
         retry_policy: RetryPolicy | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         self._conn = Connection(
             base_url,
@@ -45,6 +52,7 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
             mounts=mounts,
             timeout=timeout,
             retry_policy=retry_policy,
+            max_concurrency=max_concurrency,
         )
         self._related_apps = {}
 
@@ -67,6 +75,15 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
     @property
     def has_user_api_credentials(self) -> bool:
         return self._conn.credentials.user_api is not None
+
+    @property
+    def redactor(self) -> SecretRedactor:
+        """Masks this client's secrets in text (the server applies it to every log record)."""
+        return self._conn.redactor
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._conn.retry_policy
 
     def describe_credentials(self) -> str:
         """Which credentials serve which API, without secrets (for ``check`` and error reports)."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import anyio
@@ -27,9 +28,23 @@ from kintone_mcp.client.errors import (
     KintoneError,
     NetworkError,
     OAuthLoginRequiredError,
+    OutcomeUnknownError,
     ServerError,
+    WriteOutcomeUnknownError,
     error_from_response,
 )
+from kintone_mcp.client.retry import (
+    Delivery,
+    Failure,
+    NoRetry,
+    RetryPolicy,
+    concurrency_limit,
+    delivery_of_exception,
+    failure_of_answer,
+    is_data_write,
+    write_check,
+)
+from kintone_mcp.redaction import SecretRedactor
 
 logger = logging.getLogger("kintone_mcp.client")
 
@@ -38,26 +53,13 @@ Api = Literal["rest", "user"]
 USER_AGENT = f"kintone-mcp/{__version__}"
 #: js-sdk switches long GETs to POST + X-HTTP-Method-Override past this many characters of URL (limit ~8 KB)
 MAX_GET_URL_LENGTH = 4096
-#: secrets at least this long are scrubbed from error text that Kintone (or a proxy) sends back
-MIN_REDACTED_LENGTH = 8
 #: endpoints that exist only on the normal path, even for a connection configured with a guest space
 _NO_GUEST_FORM = frozenset({"apps/statistics", "spaces/statistics", "guests", "template/space"})
-
-
-class RetryPolicy(Protocol):
-    """Decides whether a failed request is sent again. The default never retries; the retry issue adds one.
-
-    Called after each failure with the 1-based attempt number, the HTTP method and the error (``error.retryable``
-    says whether Kintone's answer allows it). Return the delay in seconds before the next attempt, or None to
-    give up and raise. Requests with a streamed body (file uploads) are never retried.
-    """
-
-    def delay_before_retry(self, attempt: int, method: str, error: KintoneError) -> float | None: ...
-
-
-class NoRetry:
-    def delay_before_retry(self, attempt: int, method: str, error: KintoneError) -> float | None:
-        return None
+#: requests in flight at once per client, all callers together (Kintone allows 100 per domain, shared by everyone)
+DEFAULT_MAX_CONCURRENCY = 10
+#: a revision-guarded write retried after an attempt with an unknown outcome is refused with these when the first
+#: attempt was in fact applied (the revision moved; the records are gone)
+_APPLIED_BEFORE = frozenset({"GAIA_CO02", "GAIA_RE01"})
 
 
 QueryPairs = list[tuple[str, str | int | float | bool | None]]
@@ -103,19 +105,26 @@ class Connection:
         mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         timeout: float | httpx.Timeout = 60.0,
         retry_policy: RetryPolicy | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         url = httpx.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"the Kintone base URL must be http(s)://host, got {base_url!r}")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
         self.base_url = str(url.copy_with(query=None, fragment=None)).rstrip("/")
         self.credentials = credentials
         self.guest_space_id = guest_space_id
         self.retry_policy: RetryPolicy = retry_policy or NoRetry()
-        # Scrubbing is a second line of defence (messages are never built from what we send). Secrets shorter than
-        # 8 characters are left out: replacing every "sandbox" in Kintone's text would garble it for no gain.
-        self._secrets = sorted(
-            {s for s in credentials.secret_values() if len(s) >= MIN_REDACTED_LENGTH}, key=len, reverse=True
-        )
+        # Scrubbing is a second line of defence (messages are never built from what we send).
+        self.redactor = SecretRedactor(credentials.secret_values)
+        #: one request to Kintone may take this long, from sending to the last byte of the answer (streamed
+        #: uploads and downloads excepted: httpx's per-read timeout bounds them)
+        self.attempt_timeout: float | None = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
+        self.max_concurrency = max_concurrency
+        # Shared by every caller of this client; lowered to the domain's own limit when Kintone announces a smaller
+        # one (X-ConcurrencyLimit-Limit), never raised above max_concurrency.
+        self._slots = anyio.CapacityLimiter(max_concurrency)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -154,10 +163,7 @@ class Connection:
     # --- secrets ------------------------------------------------------------------------------------------------
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, "***")
-        return text
+        return self.redactor.redact(text)
 
     def _auth_for(self, api: Api) -> httpx.Auth:
         auth = self.credentials.rest if api == "rest" else self.credentials.user_api
@@ -218,9 +224,16 @@ class Connection:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         apps: Sequence[int] = (),
+        idempotent: bool | None = None,
     ) -> Any:
-        """Sends one request and returns the decoded JSON answer; raises the typed error otherwise."""
-        data, _ = await self.call_with_headers(method, api, endpoint, params=params, body=body, apps=apps)
+        """Sends one request and returns the decoded JSON answer; raises the typed error otherwise.
+
+        ``idempotent`` says whether two copies of the request have the effect of one (default: only for GET);
+        only then may a copy that possibly reached Kintone be sent again (see :mod:`.retry`).
+        """
+        data, _ = await self.call_with_headers(
+            method, api, endpoint, params=params, body=body, apps=apps, idempotent=idempotent
+        )
         return data
 
     async def call_with_headers(
@@ -232,68 +245,204 @@ class Connection:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         apps: Sequence[int] = (),
+        idempotent: bool | None = None,
     ) -> tuple[Any, httpx.Headers]:
         request = self.build_request(method, api, endpoint, params=params, body=body, apps=apps)
-        response = await self.send(request, api)
-        try:
-            return response.json(), response.headers
-        except ValueError:
-            raise ServerError(
-                status=response.status_code,
-                message="the answer is not JSON",
-                method=request.method,
-                path=request.url.path,
-                hint="Check that KINTONE_BASE_URL points at Kintone (not a login page or proxy).",
-                redact=self.redact,
-            ) from None
+        response, data = await self._exchange(request, api, idempotent=idempotent, decode=True)
+        return data, response.headers
 
-    async def send(self, request: httpx.Request, api: Api, *, stream: bool = False) -> httpx.Response:
+    async def send(
+        self, request: httpx.Request, api: Api, *, stream: bool = False, idempotent: bool | None = None
+    ) -> httpx.Response:
         """Sends ``request`` with ``api``'s credentials; on an error answer raises the mapped exception.
 
-        With ``stream=True`` a successful response is returned unread (the caller must close it).
+        With ``stream=True`` a successful response is returned unread (the caller must close it); prefer
+        :meth:`stream`, which also holds a concurrency slot until the body has been read.
         """
+        response, _ = await self._exchange(request, api, idempotent=idempotent, decode=False, stream=stream)
+        return response
+
+    async def _exchange(
+        self,
+        request: httpx.Request,
+        api: Api,
+        *,
+        idempotent: bool | None,
+        decode: bool,
+        stream: bool = False,
+        hold_slot: bool = True,
+    ) -> tuple[httpx.Response, Any]:
+        """The request with its retries: the response (and its JSON when ``decode``), or the final error."""
         auth = self._auth_for(api)
-        attempt = 0
+        method = request.headers.get("X-HTTP-Method-Override", request.method).upper()
+        safe = method == "GET" if idempotent is None else idempotent
+        write = is_data_write(method, request.url.path)
         # A body held in memory can be sent again; a streamed upload cannot.
         replayable = isinstance(request.stream, httpx.ByteStream)
+        policy = self.retry_policy
+        started = time.monotonic()
+        deadline = started + policy.total_timeout if policy.total_timeout is not None else None
+        #: an earlier attempt that may have been processed
+        uncertain: Failure | None = None
+        attempt = 0
         while True:
             attempt += 1
-            error: KintoneError
-            try:
-                response = await self._http.send(request, auth=auth, stream=stream)
-            except OAuthUnavailable as exc:
-                raise OAuthLoginRequiredError(
-                    exc.reason,
-                    connection=exc.connection,
-                    command=exc.command,
-                    fix=exc.fix,
-                    missing_scope=exc.missing_scope,
-                ) from None
-            except CredentialsUnavailable as exc:
-                cls = CredentialsMissingError if exc.missing else CredentialsError
-                raise cls(str(exc)) from None
-            except httpx.TimeoutException as exc:
-                error = NetworkError(
-                    f"Kintone did not answer {request.method} {request.url.path} in time "
-                    f"({type(exc).__name__}). Check the network, or retry later."
+            budget = self.attempt_timeout if replayable else None
+            if deadline is not None and replayable:
+                remaining = max(0.0, deadline - time.monotonic())
+                budget = remaining if budget is None else min(budget, remaining)
+            outcome = await self._attempt(
+                request, auth, stream=stream, decode=decode, hold_slot=hold_slot, budget=budget
+            )
+            if not isinstance(outcome, Failure):
+                return outcome
+            failure = outcome
+            error = failure.error
+            if write and uncertain is not None and isinstance(error, ApiError) and error.code in _APPLIED_BEFORE:
+                operation, check = write_check(method, request.url.path)
+                raise WriteOutcomeUnknownError(
+                    method=method,
+                    path=request.url.path,
+                    cause=uncertain.error,
+                    attempts=attempt,
+                    operation=operation,
+                    check=check,
+                    reason=(
+                        f"the first copy got no definite answer ({uncertain.error}), and a second copy was refused "
+                        f"with {error.code}, which is what Kintone answers when the first one was applied (or when "
+                        "someone else changed the same records meanwhile)"
+                    ),
                 )
-            except httpx.TransportError as exc:
-                error = NetworkError(
-                    self.redact(
-                        f"Could not reach Kintone at {self.base_url} for {request.method} {request.url.path}: "
-                        f"{type(exc).__name__}: {exc}. Check KINTONE_BASE_URL, the network, KINTONE_CA_BUNDLE "
-                        "and HTTPS_PROXY."
-                    )
-                )
-            else:
-                if response.status_code < 300:
-                    return response
-                error = await self._error_of(request, response, stream=stream)
-            delay = self.retry_policy.delay_before_retry(attempt, request.method, error) if replayable else None
+            may_repeat = failure.transient and replayable and (safe or failure.delivery is Delivery.NOT_SENT)
+            elapsed = time.monotonic() - started
+            delay = policy.delay_before_retry(attempt, elapsed, failure) if may_repeat else None
             if delay is None:
-                raise error
-            logger.info("retrying %s %s in %.1fs after: %s", request.method, request.url.path, delay, error)
+                raise self._final_error(request, method, failure, uncertain, attempt, elapsed, write=write, safe=safe)
+            if failure.delivery is Delivery.UNKNOWN:
+                uncertain = failure
+            logger.info("retrying %s %s in %.2fs (attempt %d: %s)", method, request.url.path, delay, attempt, error)
             await anyio.sleep(delay)
+
+    async def _attempt(
+        self,
+        request: httpx.Request,
+        auth: httpx.Auth,
+        *,
+        stream: bool,
+        decode: bool,
+        hold_slot: bool,
+        budget: float | None,
+    ) -> tuple[httpx.Response, Any] | Failure:
+        """One copy of the request: the answer, or what went wrong as a :class:`Failure`."""
+        method = request.headers.get("X-HTTP-Method-Override", request.method)
+        path = request.url.path
+        token = object()
+        if hold_slot:
+            await self._slots.acquire_on_behalf_of(token)
+        try:
+            with anyio.move_on_after(budget):
+                try:
+                    response = await self._http.send(request, auth=auth, stream=stream)
+                except OAuthUnavailable as exc:
+                    raise OAuthLoginRequiredError(
+                        exc.reason,
+                        connection=exc.connection,
+                        command=exc.command,
+                        fix=exc.fix,
+                        missing_scope=exc.missing_scope,
+                    ) from None
+                except CredentialsUnavailable as exc:
+                    cls = CredentialsMissingError if exc.missing else CredentialsError
+                    raise cls(str(exc)) from None
+                except httpx.TimeoutException as exc:
+                    delivery, transient = delivery_of_exception(exc)
+                    error = NetworkError(
+                        f"Kintone did not answer {method} {path} in time ({type(exc).__name__}). Check the network, "
+                        "or retry later."
+                    )
+                    return Failure(error, delivery, transient)
+                except httpx.TransportError as exc:
+                    delivery, transient = delivery_of_exception(exc)
+                    error = NetworkError(
+                        self.redact(
+                            f"Could not reach Kintone at {self.base_url} for {method} {path}: "
+                            f"{type(exc).__name__}: {exc}. Check KINTONE_BASE_URL, the network, KINTONE_CA_BUNDLE "
+                            "and HTTPS_PROXY."
+                        )
+                    )
+                    return Failure(error, delivery, transient)
+                self._observe_limits(response.headers)
+                if response.status_code >= 300:
+                    return failure_of_answer(await self._error_of(request, response, stream=stream), response.headers)
+                if not decode:
+                    return response, None
+                try:
+                    return response, response.json()
+                except ValueError:
+                    unreadable = ServerError(
+                        status=response.status_code,
+                        message="the answer is not JSON",
+                        method=method,
+                        path=path,
+                        hint="Check that KINTONE_BASE_URL points at Kintone (not a login page or proxy).",
+                        redact=self.redact,
+                    )
+                    # A success status: a write was most likely applied, but its answer cannot be read.
+                    return Failure(unreadable, Delivery.UNKNOWN, transient=True)
+            error = NetworkError(
+                f"Kintone did not answer {method} {path} within {budget:g} s (KINTONE_TIMEOUT / "
+                "KINTONE_TOTAL_TIMEOUT). Check the network, or retry later."
+            )
+            return Failure(error, Delivery.UNKNOWN, transient=True)
+        finally:
+            if hold_slot:
+                self._slots.release_on_behalf_of(token)
+
+    def _final_error(
+        self,
+        request: httpx.Request,
+        method: str,
+        failure: Failure,
+        uncertain: Failure | None,
+        attempts: int,
+        elapsed: float,
+        *,
+        write: bool,
+        safe: bool,
+    ) -> KintoneError:
+        """The error a call ends with: a write that may have been applied says so; anything else is the last
+        failure, saying how many attempts were made."""
+        error = failure.error
+        unknown = failure.delivery is Delivery.UNKNOWN or uncertain is not None
+        path = request.url.path
+        if unknown and write:
+            operation, check = write_check(method, path)
+            return WriteOutcomeUnknownError(
+                method=method, path=path, cause=error, attempts=attempts, operation=operation, check=check
+            )
+        if unknown and not safe:
+            return OutcomeUnknownError(
+                f"{method} {path} may or may not have been processed, and it is not safe to send twice: {error}",
+                method=method,
+                path=path,
+                cause=error,
+                attempts=attempts,
+            )
+        if attempts > 1:
+            error.args = (f"{error} (gave up after {attempts} attempts in {elapsed:.1f} s)",)
+        return error
+
+    def _observe_limits(self, headers: httpx.Headers) -> None:
+        """Kintone announces the domain's concurrent-request limit on every answer; never exceed it ourselves."""
+        limit, _ = concurrency_limit(headers)
+        if limit is not None and 0 < limit < self._slots.total_tokens:
+            logger.info("Kintone allows %d concurrent requests; lowering this client's limit to it", limit)
+            self._slots.total_tokens = limit
+
+    @property
+    def concurrency(self) -> tuple[int, int]:
+        """(requests in flight now, the current limit)."""
+        return self._slots.borrowed_tokens, int(self._slots.total_tokens)
 
     async def _error_of(self, request: httpx.Request, response: httpx.Response, *, stream: bool) -> ApiError:
         try:
@@ -322,9 +471,17 @@ class Connection:
 
     @asynccontextmanager
     async def stream(self, request: httpx.Request, api: Api) -> AsyncIterator[httpx.Response]:
-        """A successful response whose body is read by the caller, closed on exit."""
-        response = await self.send(request, api, stream=True)
+        """A successful response whose body is read by the caller, closed on exit. It holds one concurrency slot
+        until then: a download in progress is a request in flight."""
+        token = object()
+        await self._slots.acquire_on_behalf_of(token)
         try:
-            yield response
+            response, _ = await self._exchange(
+                request, api, idempotent=None, decode=False, stream=True, hold_slot=False
+            )
+            try:
+                yield response
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            self._slots.release_on_behalf_of(token)

@@ -8,6 +8,8 @@ KintoneError
 │   ├── CredentialsMissingError   none for this kind of call (REST / User API) or for this app
 │   └── OAuthLoginRequiredError   OAuth: not signed in, sign-in expired or revoked, or a scope not granted
 ├── NetworkError              no answer: connection refused, TLS failure, timeout
+├── OutcomeUnknownError       a request unsafe to repeat got no definite answer: it may or may not have been done
+│   └── WriteOutcomeUnknownError  a write (add, update, delete, status, comment): read back before sending again
 └── ApiError                  Kintone answered with an error status
     ├── AuthenticationError   401, or an API token Kintone does not know (GAIA_IA02)
     ├── PermissionDeniedError 403: the user or token may not do this
@@ -79,6 +81,53 @@ class NetworkError(KintoneError):
     """Kintone could not be reached, or did not answer in time."""
 
     retryable = True
+
+
+class OutcomeUnknownError(KintoneError):
+    """A request that must not be sent twice failed without a definite answer, so whether Kintone processed it is
+    unknown: the connection broke or timed out after the request left, or Kintone (or a gateway) answered with a
+    server-side error. ``cause`` is that failure; ``attempts`` how many copies were sent (more than one only for
+    requests that are safe to repeat, or when earlier copies provably never reached Kintone)."""
+
+    def __init__(self, text: str, *, method: str, path: str, cause: KintoneError, attempts: int) -> None:
+        self.method = method
+        self.path = path
+        self.cause = cause
+        self.attempts = attempts
+        super().__init__(text)
+
+
+class WriteOutcomeUnknownError(OutcomeUnknownError):
+    """A write may or may not have been applied. Never send it again blindly: read back first.
+
+    ``operation`` names the kind of write (add, update, delete, status, assignees, comment, delete_comment, bulk,
+    write) and ``check`` says what to read back; ``str()`` says both. Raised instead of retrying an add, an
+    unguarded update or any other write that two copies would apply twice, and when a retry of a revision-guarded
+    write is refused because the revision moved (most likely by the earlier copy).
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        cause: KintoneError,
+        attempts: int,
+        operation: str,
+        check: str,
+        reason: str = "",
+    ) -> None:
+        self.operation = operation
+        self.check = check
+        why = reason or f"no definite answer came back ({cause})"
+        text = (
+            f"The write {method} {path} may or may not have been applied: {why}. Kintone may have done it before "
+            f"the answer was lost. Before sending it again, {check}"
+        )
+        super().__init__(text, method=method, path=path, cause=cause, attempts=attempts)
+
+    def __repr__(self) -> str:
+        return f"WriteOutcomeUnknownError(operation={self.operation!r}, path={self.path!r}, cause={self.cause!r})"
 
 
 class ApiError(KintoneError):
