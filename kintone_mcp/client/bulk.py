@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from kintone_mcp.client.connection import Connection
-from kintone_mcp.client.errors import ApiError, BulkWriteError
+from kintone_mcp.client.errors import ApiError, BulkWriteError, WriteOutcomeUnknownError
 from kintone_mcp.client.oauth_fallback import refuses_cursor_and_bulk, sequential_note
 from kintone_mcp.client.results import Transaction, WriteResult, WrittenRecord
 
@@ -79,11 +79,15 @@ async def write_many(
     results_of: ResultsOf[T],
     apps: Sequence[int],
     all_or_nothing: bool = False,
+    idempotent: bool = False,
 ) -> WriteResult:
     """Writes ``items`` and returns what was written; raises :class:`ApiError` when nothing was committed and
-    :class:`BulkWriteError` when earlier transactions were committed before one failed.
+    :class:`BulkWriteError` when earlier transactions were committed before one failed. A transaction whose
+    outcome is unknown raises :class:`WriteOutcomeUnknownError` (with ``result`` saying what was committed before
+    it when that is anything).
 
     ``all_or_nothing=True`` refuses (before sending anything) a write that cannot be one transaction (> 2,000).
+    ``idempotent=True`` (every item revision-guarded) lets a transaction be sent again after a lost answer.
     """
     # OAuth callers cannot use bulkRequest: every call of 100 is then a transaction of its own.
     sequential = refuses_cursor_and_bulk(conn)
@@ -101,10 +105,30 @@ async def write_many(
         try:
             if len(items) <= CHUNK_SIZE or sequential:
                 written = results_of(
-                    await conn.call(method, "rest", endpoint, body=payload_of(batch), apps=apps), batch
+                    await conn.call(method, "rest", endpoint, body=payload_of(batch), apps=apps, idempotent=idempotent),
+                    batch,
                 )
             else:
-                written = await _bulk(conn, method, endpoint, batch, payload_of, results_of, apps)
+                written = await _bulk(conn, method, endpoint, batch, payload_of, results_of, apps, idempotent)
+        except WriteOutcomeUnknownError as exc:
+            if not result.committed and position == len(transactions) - 1:
+                raise
+            result.not_attempted = transactions[position + 1 :]
+            unknown = WriteOutcomeUnknownError(
+                method=exc.method,
+                path=exc.path,
+                cause=exc.cause,
+                attempts=exc.attempts,
+                operation=exc.operation,
+                check=exc.check,
+                reason=(
+                    f"records #{tx.start}-#{tx.stop - 1} of the input (transaction {tx.index}) got no definite answer "
+                    f"({exc.cause}); {result.committed_count} records before them were committed and stay written, "
+                    f"{result.not_attempted_count} after them were not sent"
+                ),
+            )
+            unknown.result = result
+            raise unknown from None
         except ApiError as exc:
             offset = tx.start + CHUNK_SIZE * (exc.bulk_index or 0)
             error, index = _shift_record_indexes(exc, offset)
@@ -126,11 +150,12 @@ async def _bulk(
     payload_of: PayloadOf[T],
     results_of: ResultsOf[T],
     apps: Sequence[int],
+    idempotent: bool,
 ) -> list[WrittenRecord]:
     chunks = [batch[i : i + CHUNK_SIZE] for i in range(0, len(batch), CHUNK_SIZE)]
     api = conn.rest_path(endpoint)
     body = {"requests": [{"method": method, "api": api, "payload": payload_of(chunk)} for chunk in chunks]}
-    data = await conn.call("POST", "rest", "bulkRequest", body=body, apps=apps)
+    data = await conn.call("POST", "rest", "bulkRequest", body=body, apps=apps, idempotent=idempotent)
     written: list[WrittenRecord] = []
     for chunk, answer in zip(chunks, data["results"], strict=True):
         written.extend(results_of(answer, chunk))

@@ -5,21 +5,34 @@ this client opened is deleted whenever iteration ends before Kintone says it is 
 cancellation, or when the caller stops early. The iterators are async generators: leave them with ``break``
 inside ``async with contextlib.aclosing(...)``, or call ``aclose()``, so the clean-up runs at once rather than
 when the generator is garbage-collected.
+
+Reading a page is not idempotent: each GET moves the cursor on, so a page whose answer is lost is lost for good on
+that cursor, and sending the GET again would silently skip it. When the client has a retry policy and the query is
+ordered by ``$id`` (or not at all: the cursor is then opened with Kintone's default order, ``$id desc``, written
+out), a lost page is recovered by opening a new cursor for the records after the last one received
+(``$id < last``), so nothing is skipped or repeated. Any other order cannot be resumed that way, and the iteration
+fails with the cause. Opening and deleting a cursor are safe to repeat (an extra cursor only expires).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
 from kintone_mcp.client import oauth_fallback
 from kintone_mcp.client.connection import Connection
-from kintone_mcp.client.errors import KintoneError
+from kintone_mcp.client.errors import KintoneError, OutcomeUnknownError
 from kintone_mcp.client.models.record import Record
+from kintone_mcp.client.retry import Delivery, Failure
+from kintone_mcp.query import And, Condition, FieldRef, NumberLit, Op, OrderKey, Query, parse, to_text
+from kintone_mcp.query.errors import QuerySyntaxError
 
 logger = logging.getLogger("kintone_mcp.client")
 
@@ -35,6 +48,41 @@ class CursorPage:
 
     records: list[Record]
     total_count: int
+
+
+@dataclass(frozen=True)
+class _Resumable:
+    """A cursor query ordered by ``$id``, and how to continue it after a given record."""
+
+    query: Query
+    fields: list[str] | None
+    #: ``$id`` was added to the fields only to know where to resume: drop it from what is yielded
+    drop_id: bool
+
+    @classmethod
+    def of(cls, query: str, fields: Sequence[str] | None) -> _Resumable | None:
+        try:
+            parsed = parse(query) if query.strip() else Query()
+        except QuerySyntaxError:
+            return None  # Kintone will say what is wrong with it
+        if parsed.limit is not None or parsed.offset is not None:
+            return None
+        order = parsed.order_by or (OrderKey(FieldRef("$id"), descending=True),)
+        if len(order) != 1 or order[0].field.code != "$id":
+            return None
+        wanted = list(fields) if fields else None
+        drop_id = wanted is not None and "$id" not in wanted
+        if wanted is not None and drop_id:
+            wanted.append("$id")
+        return cls(dataclasses.replace(parsed, order_by=order), wanted, drop_id)
+
+    def text(self, after: int | None) -> str:
+        if after is None:
+            return to_text(self.query)
+        descending = self.query.order_by[0].descending
+        next_ids = Condition(FieldRef("$id"), Op.LT if descending else Op.GT, (NumberLit(str(after)),))
+        where = next_ids if self.query.where is None else And((self.query.where, next_ids))
+        return to_text(dataclasses.replace(self.query, where=where))
 
 
 class CursorMixin:
@@ -60,24 +108,62 @@ class CursorMixin:
                 async for records, total in keyset:
                     yield CursorPage(records, total)
             return
+        resumable = _Resumable.of(query, fields)
+        if resumable is not None:
+            query, fields = resumable.text(None), resumable.fields
+        cursor_id: str | None
+        cursor_id, total = await self._open_cursor(app, query, fields, page_size)
+        exhausted = False
+        last_id: int | None = None
+        lost = 0
+        started = time.monotonic()
+        try:
+            while not exhausted:
+                assert cursor_id is not None
+                try:
+                    page = await self._conn.call(
+                        "GET", "rest", "records/cursor", params={"id": cursor_id}, apps=(app,), idempotent=False
+                    )
+                except OutcomeUnknownError as exc:
+                    # The cursor may have moved past a page we never got.
+                    lost += 1
+                    failure = Failure(exc.cause, Delivery.UNKNOWN, transient=True)
+                    delay = self._conn.retry_policy.delay_before_retry(lost, time.monotonic() - started, failure)
+                    if resumable is None or delay is None:
+                        if resumable is None and delay is not None:
+                            exc.cause.args = (
+                                f"{exc.cause} A page of records may have been lost with that answer, and this read "
+                                "cannot resume after it because its query is not ordered by $id: read again.",
+                            )
+                        raise exc.cause from None
+                    logger.info("a cursor page of app %s was lost (%s); resuming after record %s", app, exc, last_id)
+                    await self._delete_cursor(app, cursor_id)
+                    cursor_id = None
+                    await anyio.sleep(delay)
+                    cursor_id, _ = await self._open_cursor(app, resumable.text(last_id), fields, page_size)
+                    continue
+                # Kintone drops the cursor itself once it has sent the last page.
+                exhausted = not page.get("next")
+                raw: list[dict[str, Any]] = page["records"]
+                if raw and resumable is not None:
+                    last_id = int(raw[-1]["$id"]["value"])
+                    if resumable.drop_id:
+                        for record in raw:
+                            record.pop("$id", None)
+                yield CursorPage([Record(r) for r in raw], total)
+        finally:
+            if not exhausted and cursor_id is not None:
+                await self._delete_cursor(app, cursor_id)
+
+    async def _open_cursor(self, app: int, query: str, fields: Sequence[str] | None, page_size: int) -> tuple[str, int]:
         body: dict[str, object] = {"app": app, "size": page_size}
         if query:
             body["query"] = query
         if fields:
             body["fields"] = list(fields)
-        created = await self._conn.call("POST", "rest", "records/cursor", body=body, apps=(app,))
-        cursor_id = str(created["id"])
-        total = int(created.get("totalCount") or 0)
-        exhausted = False
-        try:
-            while not exhausted:
-                page = await self._conn.call("GET", "rest", "records/cursor", params={"id": cursor_id}, apps=(app,))
-                # Kintone drops the cursor itself once it has sent the last page.
-                exhausted = not page.get("next")
-                yield CursorPage([Record(r) for r in page["records"]], total)
-        finally:
-            if not exhausted:
-                await self._delete_cursor(app, cursor_id)
+        # Safe to repeat: a second cursor from a lost answer changes no data and expires unused.
+        created = await self._conn.call("POST", "rest", "records/cursor", body=body, apps=(app,), idempotent=True)
+        return str(created["id"]), int(created.get("totalCount") or 0)
 
     async def iter_records(
         self,
@@ -96,7 +182,7 @@ class CursorMixin:
 
     async def delete_cursor(self, app: int, cursor_id: str) -> None:
         """Deletes a cursor (for cursors opened elsewhere; the iterators clean up their own)."""
-        await self._conn.call("DELETE", "rest", "records/cursor", body={"id": cursor_id}, apps=(app,))
+        await self._conn.call("DELETE", "rest", "records/cursor", body={"id": cursor_id}, apps=(app,), idempotent=True)
 
     async def _delete_cursor(self, app: int, cursor_id: str) -> None:
         # Shielded: this runs while the iteration is being cancelled, and must still reach Kintone.

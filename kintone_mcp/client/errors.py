@@ -106,6 +106,9 @@ class WriteOutcomeUnknownError(OutcomeUnknownError):
     write is refused because the revision moved (most likely by the earlier copy).
     """
 
+    #: for a write of many records cut into several transactions: which were committed before this one
+    result: WriteResult | None = None
+
     def __init__(
         self,
         *,

@@ -38,6 +38,12 @@ def _deleted(answer: Any, _: Sequence[Any]) -> list[WrittenRecord]:
     return []
 
 
+def _guarded(revision: int | None) -> bool:
+    """A write with a revision check is safe to send twice: a second copy after the first was applied is refused
+    (GAIA_CO02) instead of applied again, so the retry logic may repeat it (see :mod:`.retry`)."""
+    return revision is not None and revision >= 0
+
+
 class RecordsMixin(AppsMixin):
     """Part of :class:`~kintone_mcp.client.KintoneClient` (writes ask AppsMixin which apps' tokens they need)."""
 
@@ -94,12 +100,13 @@ class RecordsMixin(AppsMixin):
         update = RecordUpdate(record=dict(record), id=id, update_key=update_key, revision=revision)
         body = {"app": app, **update.to_json()}
         apps = await self._apps_for_write(app)
+        safe = _guarded(revision)
         if id is not None:
-            data = await self._conn.call("PUT", "rest", "record", body=body, apps=apps)
+            data = await self._conn.call("PUT", "rest", "record", body=body, apps=apps, idempotent=safe)
             return WrittenRecord(id, _int(data["revision"]))
         # By key, records.json is used for its answer, which names the record's id.
         body = {"app": app, "records": [update.to_json()]}
-        data = await self._conn.call("PUT", "rest", "records", body=body, apps=apps)
+        data = await self._conn.call("PUT", "rest", "records", body=body, apps=apps, idempotent=safe)
         return _updated(data, ())[0]
 
     async def upsert_record(
@@ -115,7 +122,7 @@ class RecordsMixin(AppsMixin):
         body: dict[str, Any] = {"app": app, "ids": [id]}
         if revision is not None:
             body["revisions"] = [revision]
-        await self._conn.call("DELETE", "rest", "records", body=body, apps=(app,))
+        await self._conn.call("DELETE", "rest", "records", body=body, apps=(app,), idempotent=_guarded(revision))
 
     # --- writing many -------------------------------------------------------------------------------------------
 
@@ -146,6 +153,7 @@ class RecordsMixin(AppsMixin):
             results_of=_updated,
             apps=await self._apps_for_write(app),
             all_or_nothing=all_or_nothing,
+            idempotent=all(_guarded(u.revision) for u in updates),
         )
 
     async def upsert_records(
@@ -195,6 +203,7 @@ class RecordsMixin(AppsMixin):
             results_of=_deleted,
             apps=(app,),
             all_or_nothing=all_or_nothing,
+            idempotent=revisions is not None and all(_guarded(r) for r in revisions),
         )
 
     # --- process management -------------------------------------------------------------------------------------
@@ -210,7 +219,14 @@ class RecordsMixin(AppsMixin):
     ) -> WrittenRecord:
         """Runs a process-management action (by its name) on a record; revision goes up by 2."""
         change = StatusChange(id=id, action=action, assignee=assignee, revision=revision)
-        data = await self._conn.call("PUT", "rest", "record/status", body={"app": app, **change.to_json()}, apps=(app,))
+        data = await self._conn.call(
+            "PUT",
+            "rest",
+            "record/status",
+            body={"app": app, **change.to_json()},
+            apps=(app,),
+            idempotent=_guarded(revision),
+        )
         return WrittenRecord(id, _int(data["revision"]))
 
     async def update_statuses(
@@ -225,6 +241,7 @@ class RecordsMixin(AppsMixin):
             results_of=_updated,
             apps=(app,),
             all_or_nothing=all_or_nothing,
+            idempotent=all(_guarded(c.revision) for c in changes),
         )
 
     async def update_assignees(
@@ -234,5 +251,7 @@ class RecordsMixin(AppsMixin):
         body: dict[str, Any] = {"app": app, "id": id, "assignees": list(assignees)}
         if revision is not None:
             body["revision"] = revision
-        data = await self._conn.call("PUT", "rest", "record/assignees", body=body, apps=(app,))
+        data = await self._conn.call(
+            "PUT", "rest", "record/assignees", body=body, apps=(app,), idempotent=_guarded(revision)
+        )
         return WrittenRecord(id, _int(data["revision"]))
