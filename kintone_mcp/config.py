@@ -66,10 +66,22 @@ _AUTH_TYPE_ALIASES: dict[str, AuthType] = {
 
 #: settings holding a secret: each may also come from a file (``<NAME>_FILE``)
 SECRET_FIELDS = frozenset(
-    {"password", "api_token", "user_api_token", "oauth_client_secret", "basic_auth_password", "pfx_file_password"}
+    {
+        "password",
+        "api_token",
+        "user_api_token",
+        "oauth_client_secret",
+        "basic_auth_password",
+        "pfx_file_password",
+        "mcp_http_token",
+    }
 )
 #: settings holding a path, resolved against the config file's directory when they come from it
-_PATH_FIELDS = frozenset({"pfx_file_path", "ca_bundle"})
+_PATH_FIELDS = frozenset({"pfx_file_path", "ca_bundle", "download_dir"})
+#: Kintone's concurrent-request limit per domain, shared by every client of the domain
+_DOMAIN_CONCURRENCY = 100
+#: shortest bearer token accepted for the HTTP transport
+MIN_HTTP_TOKEN_LENGTH = 16
 #: at most this many tokens go in one request (Kintone's limit)
 _MAX_TOKENS = 9
 
@@ -138,6 +150,22 @@ class Settings(BaseSettings):
     config: Path | None = None
     connection: str | None = None
     app_aliases: dict[str, int] = Field(default_factory=dict)
+    #: Seconds one request to Kintone may take, from sending it to the last byte of the answer.
+    timeout: float = 60.0
+    #: Seconds to establish a connection (TCP and TLS).
+    connect_timeout: float = 10.0
+    #: Seconds one call may take in all, its retries and the waits between them included.
+    total_timeout: float = 120.0
+    #: Times a failed request is sent again when that is safe (0: never).
+    retries: int = 3
+    #: Requests in flight to Kintone at once, all tool calls together (Kintone allows 100 per domain).
+    max_concurrency: int = 10
+    #: Bearer token clients of the Streamable HTTP transport must send (required off loopback).
+    mcp_http_token: SecretStr | None = None
+    #: Largest HTTP request body the Streamable HTTP transport accepts, in bytes (larger: 413).
+    mcp_http_max_body: int = 1024 * 1024
+    #: Folder download_file saves into (None: small text files are only returned inline).
+    download_dir: Path | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -395,6 +423,8 @@ class _Resolver:
         if tools and disabled and set(tools) & set(disabled):
             both = ", ".join(sorted(set(tools) & set(disabled)))
             self.problems.append(f"Tool(s) {both} are in both KINTONE_TOOLS and KINTONE_DISABLE_TOOLS: keep one.")
+        self._reliability()
+        self._http_transport()
         self.out["ca_bundle"] = self._existing_file("ca_bundle")
         self.out["pfx_file_path"] = self._existing_file("pfx_file_path")
         self._proxy()
@@ -459,6 +489,67 @@ class _Resolver:
             self.problems.append(f"{env_name(key)} must be a positive whole number, got {value!r}.")
             return None
         return int(str(value).strip())
+
+    def _number(self, key: str, low: float, high: float, *, whole: bool = False) -> float | None:
+        """A number within [low, high] (whole when ``whole``), or None (absent, or a problem was recorded)."""
+        value = self.raw.get(key)
+        if value is None or value == "":
+            return None
+        kind = "whole number" if whole else "number"
+        text = str(value).strip()
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(text) if not whole else int(text)
+        except ValueError:
+            number = None
+        if number is None or number != number or not low <= number <= high:
+            self.problems.append(f"{env_name(key)} must be a {kind} from {low:g} to {high:g}, got {value!r}.")
+            return None
+        return number
+
+    def _reliability(self) -> None:
+        for key in ("timeout", "connect_timeout", "total_timeout"):
+            self.out[key] = self._number(key, 0.1, 86_400)
+        retries = self._number("retries", 0, 10, whole=True)
+        self.out["retries"] = int(retries) if retries is not None else None
+        concurrency = self.raw.get("max_concurrency")
+        limit = self._number("max_concurrency", 1, _DOMAIN_CONCURRENCY - 1, whole=True)
+        if concurrency not in (None, "") and limit is None:
+            self.problems[-1] += (
+                f" Kintone allows {_DOMAIN_CONCURRENCY} concurrent requests per domain, shared by every client "
+                "(browsers, plug-ins, other integrations): stay well below it."
+            )
+        self.out["max_concurrency"] = int(limit) if limit is not None else None
+        timeout = self.out["timeout"] or Settings.model_fields["timeout"].default
+        total = self.out["total_timeout"]
+        if total is not None and total < timeout:
+            self.problems.append(
+                f"KINTONE_TOTAL_TIMEOUT ({total:g} s) bounds a call with its retries, so it cannot be shorter than "
+                f"KINTONE_TIMEOUT ({timeout:g} s), which bounds one request."
+            )
+
+    def _http_transport(self) -> None:
+        token = self._secret("mcp_http_token")
+        if token is not None:
+            token = token.strip()
+            if len(token) < MIN_HTTP_TOKEN_LENGTH or any(c.isspace() for c in token):
+                # Never echo it.
+                self.problems.append(
+                    f"KINTONE_MCP_HTTP_TOKEN must be at least {MIN_HTTP_TOKEN_LENGTH} characters without spaces: use "
+                    "a long random value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+                )
+                token = None
+        self.out["mcp_http_token"] = token
+        size = self._number("mcp_http_max_body", 1024, 1024**3, whole=True)
+        self.out["mcp_http_max_body"] = int(size) if size is not None else None
+        folder = self._text("download_dir")
+        if folder is not None:
+            path = Path(folder).expanduser()
+            if not path.is_dir():
+                self.problems.append(f"KINTONE_DOWNLOAD_DIR points at {path}, which is not an existing folder.")
+            else:
+                self.out["download_dir"] = path.resolve()
 
     def _aliases(self) -> dict[str, int]:
         value = self.raw.get("app_aliases")
@@ -786,7 +877,33 @@ def load_settings(
         _LAYERS.reset(token)
     if problems:
         raise ConfigurationError(problems)
+    _warn_about_short_secrets(settings)
     return settings
+
+
+def _warn_about_short_secrets(settings: Settings) -> None:
+    """Secrets too short to be masked in text without masking ordinary words are left visible if a server ever
+    echoes them (see :mod:`kintone_mcp.redaction`); say so, naming the settings, never the values. A local
+    sandbox's well-known password is no secret, so loopback addresses are not warned about."""
+    from kintone_mcp.redaction import MIN_SECRET_LENGTH
+
+    if is_loopback(urlsplit(settings.base_url).hostname or ""):
+        return
+    short = []
+    for name in sorted(SECRET_FIELDS - {"api_token"}):
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr) and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            short.append(env_name(name))
+    if any(len(t.token.get_secret_value()) < MIN_SECRET_LENGTH for t in settings.api_token):
+        short.append(env_name("api_token"))
+    if short:
+        logger.warning(
+            "%s %s shorter than %d characters. A value that short cannot be masked in messages without masking "
+            "ordinary words too, so it is not masked: use a longer secret.",
+            ", ".join(short),
+            "is" if len(short) == 1 else "are",
+            MIN_SECRET_LENGTH,
+        )
 
 
 def build_client(
@@ -810,7 +927,7 @@ def build_client(
         UserApiTokenAuth,
         build_transport,
     )
-    from kintone_mcp.client import KintoneClient
+    from kintone_mcp.client import BackoffRetry, KintoneClient
 
     def secret(value: SecretStr | None) -> str:
         return value.get_secret_value() if value is not None else ""
@@ -853,4 +970,7 @@ def build_client(
         guest_space_id=settings.guest_space_id,
         transport=transport,
         mounts=mounts,
+        timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+        retry_policy=BackoffRetry(retries=settings.retries, total_timeout=settings.total_timeout),
+        max_concurrency=settings.max_concurrency,
     )
