@@ -8,6 +8,7 @@ from types import TracebackType
 import httpx
 
 from kintone_mcp.auth.base import Credentials
+from kintone_mcp.client import oauth_fallback
 from kintone_mcp.client.comments import CommentsMixin
 from kintone_mcp.client.connection import DEFAULT_MAX_CONCURRENCY, Connection
 from kintone_mcp.client.cursor import CursorMixin
@@ -75,6 +76,12 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
     @property
     def has_user_api_credentials(self) -> bool:
         return self._conn.credentials.user_api is not None
+
+    @property
+    def refuses_cursor_and_bulk(self) -> bool:
+        """True under OAuth, which Kintone refuses on the cursor and bulkRequest APIs: reads then page by ``$id``
+        and writes of more than 100 records go as sequential calls of 100 (see ``oauth_fallback``)."""
+        return oauth_fallback.refuses_cursor_and_bulk(self._conn)
 
     @property
     def redactor(self) -> SecretRedactor:

@@ -136,11 +136,13 @@ class BulkWriteResult(Out):
     count: int
     records: list[BulkItem]
     atomic: bool = Field(description="true: all records were written in one transaction")
+    note: str | None = Field(None, description="why the write was not one transaction (OAuth: calls of 100)")
     ignored_fields: list[str] | None = None
 
 
 class DeleteResult(Out):
     deleted: list[int]
+    note: str | None = Field(None, description="why the delete was not one transaction (OAuth: calls of 100)")
 
 
 class StatusResult(Out):

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from kintone_mcp.client.models.record import Record
 from kintone_mcp.query import parse
-from kintone_mcp.query.ast import Condition, FieldRef, NumberLit, Op, OrderKey, Query
+from kintone_mcp.query.ast import Query
 from kintone_mcp.query.printer import to_text
 from kintone_mcp.server.compact import RecordFormatter, plain_number
 from kintone_mcp.server.errors import ToolInputError
@@ -202,29 +202,12 @@ def _metric_values(record: Record, m: _Metric) -> list[Any]:
 async def _pages(
     state: ServerState, app_id: int, query: Query, fields: list[str]
 ) -> AsyncGenerator[tuple[list[Record], int]]:
-    """Pages of matching records with the total: the cursor, or $id paging where the cursor is refused (OAuth)."""
-    if state.options.auth_type != "oauth":
-        cursor = state.client.iter_record_pages(app_id, query=to_text(query), fields=fields, page_size=_PAGE)
-        async with aclosing(cursor):
-            async for cursor_page in cursor:
-                yield cursor_page.records, cursor_page.total_count
-        return
-    last: int | None = None
-    total = -1
-    while True:
-        where = (
-            query.where
-            if last is None
-            else and_(query.where, Condition(FieldRef("$id"), Op.LT, (NumberLit(str(last)),)))
-        )
-        q = Query(where, (OrderKey(FieldRef("$id"), descending=True),), limit=_PAGE)
-        page = await state.client.get_records(app_id, query=to_text(q), fields=fields, total_count=total < 0)
-        if total < 0:
-            total = page.total_count or 0
-        yield page.records, total
-        if len(page.records) < _PAGE:
-            return
-        last = page.records[-1].id
+    """Pages of matching records with the total, through the cursor (the client pages by $id instead where Kintone
+    refuses the cursor, i.e. under OAuth)."""
+    cursor = state.client.iter_record_pages(app_id, query=to_text(query), fields=fields, page_size=_PAGE)
+    async with aclosing(cursor):
+        async for cursor_page in cursor:
+            yield cursor_page.records, cursor_page.total_count
 
 
 async def aggregate_records(

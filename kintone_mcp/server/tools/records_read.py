@@ -167,7 +167,7 @@ async def _read(
     fmt = RecordFormatter(properties, max_text_chars=cont.max_text_chars, max_rows=LIST_ROWS)
     got = _Read()
     matches: int
-    use_cursor = limit > PAGE_SIZE and offset == 0 and state.options.auth_type != "oauth"
+    use_cursor = limit > PAGE_SIZE and offset == 0  # the client pages by $id where the cursor is refused
     if use_cursor:
         pages = state.client.iter_record_pages(cont.app, query=to_text(base), fields=cont.fields, page_size=PAGE_SIZE)
         matches = 0

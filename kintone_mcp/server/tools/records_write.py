@@ -69,23 +69,21 @@ def _check_key(key_field: str, properties: Properties) -> None:
         )
 
 
-#: Records one request takes; past it a write needs bulkRequest.
-_CHUNK = 100
-
-
-def _check_batch(state: ServerState, count: int) -> None:
-    """Kintone refuses bulkRequest to OAuth callers, and without it a write of more than 100 records cannot be
-    one transaction; refusing up front beats a half-understood 403."""
-    if state.options.auth_type == "oauth" and count > _CHUNK:
-        raise ToolInputError(
-            f"With OAuth, Kintone writes at most {_CHUNK} records in one transaction (it refuses bulkRequest to "
-            f"OAuth sign-ins); this call has {count}. Split it into calls of {_CHUNK} or fewer."
-        )
-
-
 def _bulk(result: WriteResult, ignored: list[str] | None) -> BulkWriteResult:
     items = [BulkItem(id=r.id, revision=r.revision, operation=r.operation) for r in result.records]
-    return BulkWriteResult(count=len(items), records=items, atomic=True, ignored_fields=ignored)
+    return BulkWriteResult(
+        count=len(items),
+        records=items,
+        atomic=result.atomicity_note is None,
+        note=result.atomicity_note,
+        ignored_fields=ignored,
+    )
+
+
+def _atomic(state: ServerState) -> bool:
+    """Ask for one all-or-nothing transaction, except where Kintone cannot give one above 100 records: under
+    OAuth it refuses bulkRequest, and the client then writes calls of 100 and the result's `note` says so."""
+    return not state.client.refuses_cursor_and_bulk
 
 
 async def add_record(ctx: Ctx, record: PlainRecord, app: AppArg = None) -> Annotated[CallToolResult, WriteOut]:
@@ -111,9 +109,8 @@ async def add_records(
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
-    _check_batch(state, len(records))
     converted = _convert_many(records, await state.fields(app_id), "add")
-    result = await state.client.add_records(app_id, [c.record for c in converted], all_or_nothing=True)
+    result = await state.client.add_records(app_id, [c.record for c in converted], all_or_nothing=_atomic(state))
     return ok(_bulk(result, _ignored(converted)))
 
 
@@ -156,7 +153,6 @@ async def update_records(
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
-    _check_batch(state, len(records))
     properties = await state.fields(app_id)
     for i, change in enumerate(records):
         if (change.id is None) == (change.update_key is None):
@@ -173,7 +169,7 @@ async def update_records(
         )
         for change, conv in zip(records, converted, strict=True)
     ]
-    result = await state.client.update_records(app_id, updates, all_or_nothing=True)
+    result = await state.client.update_records(app_id, updates, all_or_nothing=_atomic(state))
     return ok(_bulk(result, _ignored(converted)))
 
 
@@ -190,7 +186,6 @@ async def upsert_records(
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
-    _check_batch(state, len(records))
     properties = await state.fields(app_id)
     _check_key(key_field, properties)
     missing = [i for i, r in enumerate(records) if r.get(key_field) in (None, "")]
@@ -201,7 +196,7 @@ async def upsert_records(
     for plain, conv in zip(records, converted, strict=True):
         body = {k: v for k, v in conv.record.items() if k != key_field}
         updates.append(RecordUpdate(record=body, update_key=UpdateKey(key_field, str(plain[key_field]))))
-    result = await state.client.upsert_records(app_id, updates, all_or_nothing=True)
+    result = await state.client.upsert_records(app_id, updates, all_or_nothing=_atomic(state))
     return ok(_bulk(result, _ignored(converted)))
 
 
@@ -223,9 +218,8 @@ async def delete_records(
         raise ToolInputError(f"`revisions` has {len(revisions)} entries for {len(ids)} ids; give one per id.")
     if len(set(ids)) != len(ids):
         raise ToolInputError("`ids` lists a record more than once.")
-    _check_batch(state, len(ids))
-    await state.client.delete_records(app_id, ids, revisions=revisions, all_or_nothing=True)
-    return ok(DeleteResult(deleted=list(ids)))
+    result = await state.client.delete_records(app_id, ids, revisions=revisions, all_or_nothing=_atomic(state))
+    return ok(DeleteResult(deleted=list(ids), note=result.atomicity_note))
 
 
 TOOLS = [
