@@ -1,4 +1,4 @@
-"""With an OAuth sign-in Kintone refuses the cursor API and bulkRequest; the tools must still work and say what it cost."""
+"""With an OAuth sign-in Kintone refuses the cursor API and bulkRequest: the tools still work and say what it costs."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from kintone_mcp.server.app import build_server
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
 from tests.server.conftest import BASE_URL
-from tests.server.helpers import call_error, call_ok
+from tests.server.helpers import call_ok
 
 OAUTH_CLIENT = OAuthClientSpec("server-tests", "server-tests-secret", "http://127.0.0.1:9/callback")
 SCOPES = "k:app_record:read k:app_record:write k:app_settings:read"
