@@ -236,8 +236,8 @@ async def _user_api(client: KintoneClient, r: _Report, *, reachable: bool) -> No
     if not client.has_user_api_credentials:
         r.skip(
             "user_api",
-            "list_users is not offered: app API tokens do not reach the User API (set KINTONE_USER_API_TOKEN, "
-            "or use password authentication)",
+            "list_users is not offered: neither app API tokens nor OAuth sign-ins reach the User API (set "
+            "KINTONE_USER_API_TOKEN, or use password authentication)",
         )
         return
     if not reachable:
