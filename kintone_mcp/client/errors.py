@@ -123,6 +123,8 @@ class WriteOutcomeUnknownError(OutcomeUnknownError):
         self.operation = operation
         self.check = check
         why = reason or f"no definite answer came back ({cause})"
+        #: why the outcome is unknown, as a clause
+        self.reason = why
         text = (
             f"The write {method} {path} may or may not have been applied: {why}. Kintone may have done it before "
             f"the answer was lost. Before sending it again, {check}"

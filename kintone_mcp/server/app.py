@@ -17,6 +17,7 @@ from mcp.types import Tool as MCPTool
 
 from kintone_mcp import __version__
 from kintone_mcp.client import KintoneClient
+from kintone_mcp.redaction import redact_logs
 from kintone_mcp.server.errors import describe
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.registry import ToolSpec
@@ -113,10 +114,13 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:
         client = client_factory()
-        try:
-            yield ServerState(client=client, policy=policy, options=options)
-        finally:
-            await client.aclose()
+        # Whatever is logged while the server runs (a library's debug output, a crash's traceback) has the
+        # connection's secrets masked, whichever handler writes it.
+        with redact_logs(client.redactor):
+            try:
+                yield ServerState(client=client, policy=policy, options=options)
+            finally:
+                await client.aclose()
 
     server = KintoneMCPServer(
         "kintone-mcp",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,6 +18,18 @@ from typing import Any
 
 #: command-line flags that are launch settings (config.py field names)
 _SETTING_FLAGS = ("config", "connection", "app_id", "allow_apps", "deny_apps", "tools", "disable_tools")
+#: settings of the server itself rather than of the Kintone connection: --sandbox takes them from the environment
+_SERVER_SETTINGS = (
+    "KINTONE_MCP_HTTP_TOKEN",
+    "KINTONE_MCP_HTTP_TOKEN_FILE",
+    "KINTONE_MCP_HTTP_MAX_BODY",
+    "KINTONE_DOWNLOAD_DIR",
+    "KINTONE_TIMEOUT",
+    "KINTONE_CONNECT_TIMEOUT",
+    "KINTONE_TOTAL_TIMEOUT",
+    "KINTONE_RETRIES",
+    "KINTONE_MAX_CONCURRENCY",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--http-token-file",
         type=Path,
-        help="HTTP: file holding the bearer token clients must send (required to bind a non-loopback address)",
+        help="HTTP: file holding the bearer token clients must send (required to bind a non-loopback address; "
+        "default: KINTONE_MCP_HTTP_TOKEN or KINTONE_MCP_HTTP_TOKEN_FILE)",
     )
     parser.add_argument(
         "--allowed-host", action="append", default=[], help="HTTP: extra Host name accepted (DNS-rebinding guard)"
@@ -38,7 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deny-apps", help="comma-separated app ids or aliases the server must not use")
     parser.add_argument("--tools", help="comma-separated tool names to offer")
     parser.add_argument("--disable-tools", help="comma-separated tool names to leave out")
-    parser.add_argument("--download-dir", type=_optional_path, help="folder download_file saves into")
+    parser.add_argument(
+        "--download-dir", type=_optional_path, help="folder download_file saves into (default: KINTONE_DOWNLOAD_DIR)"
+    )
     parser.add_argument("--config", help="TOML file of named connections (KINTONE_CONFIG)")
     parser.add_argument("--connection", help="connection to use from the TOML file (KINTONE_CONNECTION)")
     parser.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -61,17 +77,22 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _read_token(path: Path | None) -> str | None:
+    from kintone_mcp.config import MIN_HTTP_TOKEN_LENGTH
+
     if path is None:
         return None
     token = path.expanduser().read_text(encoding="utf-8").strip()
-    if len(token) < 16:
-        raise ValueError(f"the bearer token in {path} is shorter than 16 characters; use a long random value")
+    if len(token) < MIN_HTTP_TOKEN_LENGTH:
+        raise ValueError(
+            f"the bearer token in {path} is shorter than {MIN_HTTP_TOKEN_LENGTH} characters; use a long random value"
+        )
     return token
 
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     from kintone_mcp.config import ConfigurationError, load_settings
+    from kintone_mcp.redaction import SecretRedactor, redact_logs
     from kintone_mcp.server.http import TransportConfigError
     from kintone_mcp.server.policy import PolicyConfigError
 
@@ -82,8 +103,11 @@ def run(args: argparse.Namespace) -> int:
                 settings = stack.enter_context(_sandbox_settings(overrides(args)))
             else:
                 settings = load_settings(overrides(args))
-            from kintone_mcp.server.launch import serve, server_from_settings
+            from kintone_mcp.server.launch import http_token, serve, server_from_settings
 
+            token = http_token(settings, token)
+            if token is not None:
+                stack.enter_context(redact_logs(SecretRedactor([token])))
             server = server_from_settings(settings, download_dir=args.download_dir)
             import anyio
 
@@ -96,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
                     bearer_token=token,
                     allowed_hosts=args.allowed_host,
                     on_listen=_announce,
+                    max_body=settings.mcp_http_max_body,
                 )
             )
         except (ConfigurationError, PolicyConfigError, TransportConfigError, ValueError, OSError) as exc:
@@ -113,7 +138,7 @@ def _announce(url: str) -> None:
 class _sandbox_settings:
     """Start the demo sandbox on a free loopback port and configure the server for it (password auth as the
     sandbox's administrator). The environment's connection settings are deliberately not used: only the
-    command line's safety flags apply."""
+    command line's safety flags and the server's own settings (HTTP token, download folder, timeouts) apply."""
 
     def __init__(self, flags: dict[str, Any]) -> None:
         self.flags = flags
@@ -140,7 +165,7 @@ class _sandbox_settings:
             **self.flags,
         }
         cli.setdefault("app_id", "deals")
-        return load_settings(cli, env={})
+        return load_settings(cli, env={k: v for k, v in os.environ.items() if k in _SERVER_SETTINGS})
 
     def __exit__(self, *exc: object) -> None:
         if self._serving is not None:

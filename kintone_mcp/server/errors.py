@@ -21,10 +21,12 @@ from kintone_mcp.client.errors import (
     KintoneError,
     NetworkError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
     ValidationError,
+    WriteOutcomeUnknownError,
 )
 from kintone_mcp.query.errors import QuerySyntaxError
 from kintone_mcp.server.policy import AppNotAllowedError
@@ -53,6 +55,32 @@ _NEXT_STEP: dict[type[ApiError], str] = {
 }
 
 
+#: what to read back, per kind of write, when a write's outcome is unknown
+_READ_BACK: dict[str, str] = {
+    "add": "Search for it first with get_records (filter on a value you just wrote, ideally a unique field), and "
+    "add it only if it is not there.",
+    "update": "Call get_record and compare the values and $revision with what you sent; send the update again only "
+    "if the change is missing, with the current $revision.",
+    "delete": "Check with get_records (filter on $id) which of the records still exist, and delete only those.",
+    "status": "Call get_record to see the record's status now; run the action again only if the record did not move.",
+    "assignees": "Call get_record to see the assignees now.",
+    "comment": "Call get_comments to see whether the comment is there; post it again only if it is missing.",
+    "delete_comment": "Call get_comments to see whether the comment is gone.",
+    "bulk": "It was all-or-nothing: read back one of its records with get_record to tell which.",
+}
+
+
+def describe_unknown_outcome(exc: WriteOutcomeUnknownError) -> str:
+    read_back = _READ_BACK.get(exc.operation, "Read back what it would have changed before repeating it.")
+    text = (
+        f"The write may or may not have been applied: {exc.reason}. Do not repeat the call before checking, or it "
+        f"may be applied twice. {read_back}"
+    )
+    if exc.result is not None and exc.result.committed:
+        text += f" {exc.result.committed_count} records of an earlier transaction were committed and stay written."
+    return text
+
+
 def _field_hint(exc: ValidationError) -> str:
     if not exc.field_errors:
         return "Check the arguments against get_app's field list."
@@ -65,6 +93,10 @@ def _field_hint(exc: ValidationError) -> str:
 
 
 def describe_kintone_error(exc: KintoneError) -> str:
+    if isinstance(exc, WriteOutcomeUnknownError):
+        return describe_unknown_outcome(exc)
+    if isinstance(exc, OutcomeUnknownError):
+        return f"{exc} Reading again is safe."
     if isinstance(exc, BulkWriteError):
         return f"{exc} Records already committed stay written: retry only the rest."
     if isinstance(exc, NetworkError):

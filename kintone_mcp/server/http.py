@@ -4,6 +4,8 @@ before the server will listen anywhere else.
 A server that holds Kintone credentials and listens on a network address without authentication hands those
 credentials to anyone who can reach the port, so binding a non-loopback address without a token is refused at
 start-up rather than warned about. The token is compared in constant time and wraps the whole ASGI app (every path).
+Request bodies are bounded (``KINTONE_MCP_HTTP_MAX_BODY``, 1 MiB by default: far more than any tool call a model
+writes) and refused with 413 before the MCP layer would buffer them.
 
 Sessions are stateful with SSE answers (the SDK default) because progress notifications during long reads are
 dropped on a stateless JSON-only connection (mcp-sdk-v2.md §1.3).
@@ -13,11 +15,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+#: largest request body accepted by default, in bytes
+DEFAULT_MAX_BODY = 1024 * 1024
 
 
 class TransportConfigError(ValueError):
@@ -71,6 +76,79 @@ class BearerTokenMiddleware:
         await self.app(scope, receive, send)
 
 
+class BodySizeLimitMiddleware:
+    """Answers 413 to a request whose body is larger than ``max_bytes``.
+
+    A declared ``Content-Length`` over the limit is refused without reading anything; a body sent without one
+    (chunked) is read up to the limit and refused as soon as it goes past it. A body within the limit is handed on
+    unchanged, so the app never holds more than ``max_bytes`` of one request.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = None
+        for key, value in scope.get("headers", []):
+            if key == b"content-length":
+                declared = value
+                break
+        if declared is not None:
+            if not declared.strip().isdigit():
+                await self._refuse(send, 400, "the Content-Length header is not a number")
+                return
+            if int(declared) > self.max_bytes:
+                await self._refuse(send, 413, f"the request body is larger than {self.max_bytes} bytes")
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before finishing its request
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send, 413, f"the request body is larger than {self.max_bytes} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, reason: str) -> None:
+        # A JSON-RPC error, so an MCP client shows the reason rather than a bare status.
+        body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": reason}}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 def _host_patterns(host: str) -> list[str]:
     bracketed = f"[{host}]" if ":" in host and not host.startswith("[") else host
     return [bracketed, f"{bracketed}:*"]
@@ -83,8 +161,12 @@ def build_http_app(
     bearer_token: str | None,
     allowed_hosts: Sequence[str] = (),
     path: str = "/mcp",
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> ASGIApp:
-    """The ASGI app serving ``server`` at ``path``. Raises TransportConfigError for an unsafe configuration."""
+    """The ASGI app serving ``server`` at ``path``. Raises TransportConfigError for an unsafe configuration.
+
+    Layers, outermost first: the bearer token (so that nothing of an unauthenticated request is read), the body
+    size limit, then the SDK's transport with its DNS-rebinding guard (Host and Origin checks)."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     loopback = is_loopback(host)
@@ -106,6 +188,7 @@ def build_http_app(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
     app: ASGIApp = server.streamable_http_app(streamable_http_path=path, transport_security=security, host=host)
+    app = BodySizeLimitMiddleware(app, max_body)
     if bearer_token:
         app = BearerTokenMiddleware(app, bearer_token)
     return app

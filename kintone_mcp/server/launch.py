@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def http_token(settings: Settings, flag_token: str | None) -> str | None:
+    """The bearer token of the HTTP transport: --http-token-file wins over KINTONE_MCP_HTTP_TOKEN(_FILE)."""
+    if flag_token is not None:
+        return flag_token
+    return settings.mcp_http_token.get_secret_value() if settings.mcp_http_token is not None else None
+
+
 def policy_from_settings(settings: Settings) -> Policy:
     return Policy.build(
         read_only=settings.read_only,
@@ -34,9 +41,8 @@ def policy_from_settings(settings: Settings) -> Policy:
 
 
 def options_from_settings(settings: Settings, *, download_dir: Path | None = None) -> ServerOptions:
-    # download_dir is not (yet) a launch setting of config.py; until it is, it comes from --download-dir.
-    configured = getattr(settings, "download_dir", None)
-    folder = download_dir or (Path(configured) if configured else None)
+    """``download_dir`` (the --download-dir flag) wins over KINTONE_DOWNLOAD_DIR."""
+    folder = download_dir or settings.download_dir
     return ServerOptions(
         auth_type=settings.auth_type or "none",
         base_url=settings.base_url,
@@ -81,13 +87,20 @@ async def serve(
     bearer_token: str | None = None,
     allowed_hosts: Sequence[str] = (),
     on_listen: Callable[[str], object] | None = None,
+    max_body: int | None = None,
 ) -> None:
     if transport == "stdio":
         await server.run_stdio_async()
         return
-    from kintone_mcp.server.http import build_http_app, serve_http
+    from kintone_mcp.server.http import DEFAULT_MAX_BODY, build_http_app, serve_http
 
-    app = build_http_app(server, host=host, bearer_token=bearer_token, allowed_hosts=allowed_hosts)
+    app = build_http_app(
+        server,
+        host=host,
+        bearer_token=bearer_token,
+        allowed_hosts=allowed_hosts,
+        max_body=max_body or DEFAULT_MAX_BODY,
+    )
     if on_listen is not None:
         on_listen(f"http://{host if ':' not in host else f'[{host}]'}:{port}/mcp")
     await serve_http(app, host=host, port=port)
