@@ -420,7 +420,8 @@ class Connection:
             return WriteOutcomeUnknownError(
                 method=method, path=path, cause=error, attempts=attempts, operation=operation, check=check
             )
-        if unknown and not safe:
+        if unknown and not safe and method == "GET":
+            # A read that moves something on (a cursor page): repeating it would skip what the lost answer held.
             return OutcomeUnknownError(
                 f"{method} {path} may or may not have been processed, and it is not safe to send twice: {error}",
                 method=method,
