@@ -13,9 +13,11 @@ import anyio
 from kintone_mcp.client.errors import ApiError
 from kintone_mcp.query.ast import Op
 from kintone_mcp.query.operators import allowed_operators
+from kintone_mcp.server.compact import plain_number
 from kintone_mcp.server.fieldinfo import Properties, option_labels
 from kintone_mcp.server.models import (
     AppSchema,
+    DefaultValue,
     FieldInfo,
     LookupInfo,
     ProcessAction,
@@ -33,9 +35,39 @@ _SYSTEM_ORDER = ("RECORD_NUMBER", "STATUS", "STATUS_ASSIGNEE", "CREATOR", "CREAT
 _MAX_VIEWS = 20
 
 
-def _ops(field_type: str, in_subtable: bool) -> list[str] | None:
+def _ops(field_type: str, in_subtable: bool) -> list[str]:
     ops = allowed_operators(field_type, in_subtable=in_subtable)
-    return [o.value for o in Op if o in ops] or None
+    return [o.value for o in Op if o in ops]
+
+
+def _operator_maps(fields: list[FieldInfo]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Operators by type for the types the app uses: once per type rather than once per field, since the type
+    alone decides them (and being in a subtable)."""
+    top: dict[str, list[str]] = {}
+    inner: dict[str, list[str]] = {}
+    for f in fields:
+        if f.type != "REFERENCE_TABLE" and (ops := _ops(f.type, False)):
+            top.setdefault(f.type, ops)
+        for column in f.fields or []:
+            if ops := _ops(column.type, True):
+                inner.setdefault(column.type, ops)
+    return top, inner
+
+
+def _default(ftype: str, prop: Mapping[str, Any]) -> DefaultValue | None:
+    """The default in the plain form records use: entity codes (functions kept as text), numbers as numbers,
+    and "now" defaults as the query function that means the same moment."""
+    if prop.get("defaultNowValue") is True:
+        return "TODAY()" if ftype == "DATE" else "NOW()"
+    value = prop.get("defaultValue")
+    if value in (None, "", []):
+        return None
+    if isinstance(value, list):
+        return [str(v.get("code", "")) if isinstance(v, Mapping) else str(v) for v in value]
+    if ftype == "NUMBER":
+        number = plain_number(value)
+        return number if number is not None else None
+    return str(value)
 
 
 def _int(value: Any) -> int | None:
@@ -45,7 +77,7 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def field_info(code: str, prop: Mapping[str, Any], *, in_subtable: bool = False) -> FieldInfo:
+def field_info(code: str, prop: Mapping[str, Any]) -> FieldInfo:
     ftype = str(prop.get("type", ""))
     info = FieldInfo(
         code=code,
@@ -54,8 +86,7 @@ def field_info(code: str, prop: Mapping[str, Any], *, in_subtable: bool = False)
         required=True if prop.get("required") else None,
         unique=True if prop.get("unique") else None,
         options=option_labels(prop) or None,
-        default=prop.get("defaultValue") if prop.get("defaultValue") not in (None, "", []) else None,
-        operators=_ops(ftype, in_subtable),
+        default=_default(ftype, prop),
         read_only=True if ftype in READ_ONLY_TYPES or ftype in _SYSTEM_ORDER or prop.get("expression") else None,
     )
     lookup = prop.get("lookup")
@@ -68,9 +99,8 @@ def field_info(code: str, prop: Mapping[str, Any], *, in_subtable: bool = False)
     if ftype == "REFERENCE_TABLE":
         related = ((prop.get("referenceTable") or {}).get("relatedApp")) or {}
         info.related_app = _int(related.get("app"))
-        info.operators = None
     if ftype == "SUBTABLE":
-        info.fields = [field_info(c, p, in_subtable=True) for c, p in (prop.get("fields") or {}).items()]
+        info.fields = [field_info(c, p) for c, p in (prop.get("fields") or {}).items()]
     return info
 
 
@@ -81,14 +111,15 @@ def schema_fields(properties: Properties, order: list[str]) -> list[FieldInfo]:
     system: list[tuple[str, Mapping[str, Any]]] = []
     for code, prop in properties.items():
         ftype = str(prop.get("type", ""))
-        if ftype in _SKIP or ftype == "CATEGORY":
+        # $id is added below, in its place; $revision is never queried nor written.
+        if ftype in _SKIP or ftype in ("CATEGORY", "__ID__", "__REVISION__"):
             continue
         if ftype in ("STATUS", "STATUS_ASSIGNEE") and not prop.get("enabled"):
             continue
         (system if ftype in _SYSTEM_ORDER else user).append((code, prop))
     user.sort(key=lambda cp: position.get(cp[0], len(position)))
     system.sort(key=lambda cp: _SYSTEM_ORDER.index(str(cp[1].get("type"))))
-    id_field = FieldInfo(code="$id", label="Record ID", type="__ID__", operators=_ops("__ID__", False), read_only=True)
+    id_field = FieldInfo(code="$id", label="Record ID", type="__ID__", read_only=True)
     return [field_info(c, p) for c, p in user] + [id_field] + [field_info(c, p) for c, p in system]
 
 
@@ -128,11 +159,15 @@ async def build_app_schema(state: ServerState, app_id: int) -> AppSchema:
             ViewInfo(name=v.name, type=v.type, filter=v.filter_cond or None, sort=v.sort or None)
             for v in results["views"].ordered()[:_MAX_VIEWS]
         ] or None
+    fields = schema_fields(properties, order)
+    operators, table_operators = _operator_maps(fields)
     return AppSchema(
         id=app.app_id,
         name=app.name,
         code=app.code or None,
-        fields=schema_fields(properties, order),
+        fields=fields,
+        operators=operators,
+        table_operators=table_operators or None,
         process=process,
         views=views,
     )

@@ -31,7 +31,7 @@ class FilterCondition(BaseModel):
     field: Annotated[str, Field(description="Field code, or $id.")]
     op: Annotated[
         Literal["=", "!=", ">", "<", ">=", "<=", "in", "not in", "like", "not like", "is empty", "is not empty"],
-        Field(description="Operator; get_app lists the ones each field allows."),
+        Field(description="Operator; get_app's `operators` lists those of each field type."),
     ] = "="
     value: Annotated[
         Scalar | list[Scalar] | None,

@@ -59,6 +59,10 @@ class LookupInfo(Out):
     copies: dict[str, str] | None = Field(None, description="this app's field <- source app's field")
 
 
+#: A field's default as a record would hold it; user and date defaults may be functions, e.g. "LOGINUSER()".
+DefaultValue = str | int | float | list[str]
+
+
 class FieldInfo(Out):
     code: str
     label: str
@@ -66,8 +70,7 @@ class FieldInfo(Out):
     required: bool | None = None
     unique: bool | None = None
     options: list[str] | None = None
-    default: Any = None
-    operators: list[str] | None = Field(None, description="query operators; absent: not searchable")
+    default: DefaultValue | None = Field(None, description='value when left out on add; e.g. "LOGINUSER()", "TODAY()"')
     read_only: bool | None = Field(None, description="computed by Kintone; not writable")
     lookup: LookupInfo | None = None
     related_app: int | None = Field(None, description="REFERENCE_TABLE: app whose records are shown")
@@ -97,6 +100,12 @@ class AppSchema(Out):
     name: str
     code: str | None = None
     fields: list[FieldInfo]
+    operators: dict[str, list[str]] = Field(
+        description="query operators by field type; a type not listed cannot be searched"
+    )
+    table_operators: dict[str, list[str]] | None = Field(
+        None, description="query operators by type for subtable columns (no = or !=: use in / not in)"
+    )
     process: ProcessInfo | None = Field(None, description="process management states and actions, when enabled")
     views: list[ViewInfo] | None = None
 

@@ -66,8 +66,8 @@ async def list_apps(
 
 
 async def get_app(ctx: Ctx, app: AppArg = None) -> Annotated[CallToolResult, AppSchema]:
-    """An app's schema: every field's code, label, type, whether it is required, its options, subtable columns and
-    lookup source, and the query operators it allows; process management states and actions; saved views.
+    """An app's schema: every field's code, label, type, whether it is required, its options, default, subtable
+    columns and lookup source; the query operators of each field type; process states and actions; saved views.
 
     Call it before querying or writing an app you have not seen: records, filters and queries use field codes,
     and choice fields only accept their listed options.
