@@ -136,3 +136,26 @@ def sandbox() -> Iterator[Sandbox]:
     sb = faulty_sandbox()
     yield sb
     sb.close()
+
+
+def mcp_server(
+    sandbox: Sandbox,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float = 10.0,
+    credentials: Credentials | None = None,
+    policy: Any = None,
+    **options: Any,
+) -> Any:
+    """The real MCP server over the real client, against ``sandbox`` in process."""
+    from kintone_mcp.server.app import build_server
+    from kintone_mcp.server.policy import Policy
+    from kintone_mcp.server.state import ServerOptions
+
+    creds = credentials or admin()
+
+    def client_factory() -> KintoneClient:
+        return client_for(sandbox, retry=retry, timeout=timeout, credentials=creds)
+
+    opts = ServerOptions(base_url=BASE, user_api=creds.user_api is not None, **options)
+    return build_server(policy=policy or Policy.build(default_app=DEALS), options=opts, client_factory=client_factory)
