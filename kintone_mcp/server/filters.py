@@ -8,13 +8,16 @@ field's type, recognise functions such as ``TODAY()``, and check the result agai
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Discriminator, Field, Tag
 
+from kintone_mcp.query import parse
 from kintone_mcp.query.ast import And, Condition, Expr, FieldRef, FuncCall, NumberLit, Op, Or, Query, StringLit, Value
-from kintone_mcp.query.operators import ALL_FUNCTIONS
+from kintone_mcp.query.errors import QuerySyntaxError, format_expected
+from kintone_mcp.query.operators import ALL_FUNCTIONS, allowed_functions
 from kintone_mcp.server.fieldinfo import Properties, field_type
 from kintone_mcp.server.query_check import QueryRejected, check
 
@@ -22,7 +25,11 @@ Scalar = str | int | float
 
 _NUMERIC_TYPES = frozenset({"NUMBER", "CALC", "RECORD_NUMBER", "__ID__", "__REVISION__"})
 _SYSTEM = {"$id": "__ID__", "$revision": "__REVISION__"}
-_FUNC_RE = re.compile(r"^\s*([A-Za-z_]+)\s*\(\s*(.*?)\s*\)\s*$")
+_FUNC_SHAPE = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*$", re.DOTALL)
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+#: How the date functions are spelt, for error messages.
+_DATE_EXAMPLES = "TODAY(), THIS_WEEK(), THIS_MONTH(), LAST_MONTH(), THIS_YEAR(), FROM_TODAY(-30, DAYS)"
 
 
 class FilterCondition(BaseModel):
@@ -35,15 +42,29 @@ class FilterCondition(BaseModel):
     ] = "="
     value: Annotated[
         Scalar | list[Scalar] | None,
-        Field(description='A value, a list for in/not in, none for is empty; functions as text, e.g. "TODAY()".'),
+        Field(
+            description='A value; a list for in/not in; none for is empty. Dates "YYYY-MM-DD" or TODAY(), '
+            "THIS_WEEK(), THIS_MONTH(), LAST_MONTH(), THIS_YEAR(), FROM_TODAY(-7, DAYS); users LOGINUSER(). "
+            "A table column matches a record when any row does."
+        ),
     ] = None
+
+
+def _kind(value: Any) -> str:
+    """Which of the two shapes an item is, so that a mistake is reported against that shape only."""
+    return "group" if isinstance(value, dict) and "conditions" in value else "condition"
 
 
 class Filter(BaseModel):
     """Conditions joined by and (match all) or or (match any); groups nest."""
 
     match: Literal["all", "any"] = "all"
-    conditions: list[FilterCondition | Filter] = Field(min_length=1)
+    conditions: list[
+        Annotated[
+            Annotated[FilterCondition, Tag("condition")] | Annotated[Filter, Tag("group")],
+            Discriminator(_kind),
+        ]
+    ] = Field(min_length=1)
 
 
 def compile_filter(flt: Filter, properties: Properties) -> Expr:
@@ -73,28 +94,49 @@ def _cond(c: FilterCondition, properties: Properties, problems: list[str]) -> Ex
     if op in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
         return Condition(ref, op, ())
     raw = c.value
+    where = f"{c.field} {op.value}"
     if op in (Op.IN, Op.NOT_IN):
         values = raw if isinstance(raw, list) else ([] if raw is None else [raw])
         if not values:
-            problems.append(f'{c.field} {op.value}: give a list of values, e.g. ["A", "B"]')
-        return Condition(ref, op, tuple(_value(v, ftype) for v in values))
+            problems.append(f'{where}: give a list of values, e.g. ["A", "B"]')
+        return Condition(ref, op, tuple(_value(v, ftype, where, problems) for v in values))
     if isinstance(raw, list):
         if len(raw) != 1:
-            problems.append(f"{c.field} {op.value}: takes one value, got a list (use in / not in for several)")
+            problems.append(f"{where}: takes one value, got a list (use in / not in for several)")
             return Condition(ref, op, (StringLit(""),))
         raw = raw[0]
     if raw is None:
-        problems.append(f"{c.field} {op.value}: needs a value (use is empty to match empty fields)")
+        problems.append(f"{where}: needs a value (use is empty to match empty fields)")
         return Condition(ref, op, (StringLit(""),))
-    return Condition(ref, op, (_value(raw, ftype),))
+    return Condition(ref, op, (_value(raw, ftype, where, problems),))
 
 
-def _value(raw: Scalar, ftype: str) -> Value:
+def _function(text: str, where: str, problems: list[str]) -> Value | None:
+    """A function value, parsed by the query parser so that its arguments are checked as in a query."""
+    try:
+        parsed = parse(f"f in ({text.strip()})").where
+    except QuerySyntaxError as exc:
+        problems.append(f"{where} {text.strip()}: {exc.detail or 'expected ' + format_expected(exc.expected)}")
+        return None
+    if isinstance(parsed, Condition) and len(parsed.values) == 1 and isinstance(parsed.values[0], FuncCall):
+        return parsed.values[0]
+    problems.append(f"{where} {text.strip()!r}: give one function per value, e.g. THIS_MONTH()")
+    return None
+
+
+def _value(raw: Scalar, ftype: str, where: str, problems: list[str]) -> Value:
+    functions = allowed_functions(ftype)
     if isinstance(raw, str):
-        m = _FUNC_RE.match(raw)
-        if m and m.group(1).upper() in ALL_FUNCTIONS:
-            args = tuple(a.strip().upper() for a in m.group(2).split(",") if a.strip())
-            return FuncCall(m.group(1).upper(), args)
+        m = _FUNC_SHAPE.match(raw)
+        # On a field that takes functions, anything shaped like a call is meant as one (THIS_QUARTER() included,
+        # which the parser then names as unknown); elsewhere only real function names are, so text such as
+        # "f(x)" can still be searched for.
+        if m and (m.group(1).upper() in ALL_FUNCTIONS or functions):
+            return _function(raw, where, problems) or StringLit(raw)
+        if ftype == "DATE" and raw.strip() and not _is_date(raw.strip()):
+            problems.append(f'{where}: {raw!r} is not a date; use "YYYY-MM-DD" or a function: {_DATE_EXAMPLES}')
+        elif ftype == "TIME" and raw.strip() and not _TIME_RE.match(raw.strip()):
+            problems.append(f'{where}: {raw!r} is not a time of day; use "HH:MM", e.g. "09:30"')
     if ftype in _NUMERIC_TYPES and not isinstance(raw, bool):
         try:
             number = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
@@ -118,3 +160,13 @@ def and_(*exprs: Expr | None) -> Expr | None:
     if not items:
         return None
     return items[0] if len(items) == 1 else And(tuple(items))
+
+
+def _is_date(text: str) -> bool:
+    if not _DATE_RE.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

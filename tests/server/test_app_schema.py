@@ -107,4 +107,3 @@ def _untyped_properties(node: Any, path: str) -> Any:
 async def test_every_output_schema_types_every_property(mcp: Client) -> None:
     for tool in (await mcp.list_tools()).tools:
         assert list(_untyped_properties(tool.output_schema, tool.name)) == [], tool.name
-
