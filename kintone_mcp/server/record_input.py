@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, Literal
 
 from kintone_mcp.server.fieldinfo import option_labels
@@ -231,6 +231,10 @@ class _Checker:
             return self.fail(where, f"{_short(value)} is not a number;", _describe(prop))
         if not d.is_finite():
             return self.fail(where, f"{_short(value)} is not a finite number;", _describe(prop))
+        if d and not -_MAX_EXPONENT <= d.adjusted() <= _MAX_EXPONENT:
+            # Written out, 1e999999 is a million digits: far beyond any Kintone number field, and beyond what
+            # is worth computing.
+            return self.fail(where, f"{_short(value)} has too many digits for a number field;", _describe(prop))
         lo, hi = _dec_or_none(prop.get("minValue")), _dec_or_none(prop.get("maxValue"))
         if (lo is not None and d < lo) or (hi is not None and d > hi):
             return self.fail(where, f"{text} is out of range;", _describe(prop))
@@ -419,6 +423,10 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
+#: Largest decimal exponent a number value may have, either way (10**100 or 10**-100).
+_MAX_EXPONENT = 100
+
+
 def _dec_or_none(value: Any) -> Decimal | None:
     try:
         return Decimal(str(value)) if value not in (None, "") else None
@@ -428,6 +436,8 @@ def _dec_or_none(value: Any) -> Decimal | None:
 
 def _canonical_decimal(d: Decimal) -> str:
     """Plain positional notation without exponent or trailing zeros: what Kintone stores."""
-    if d == d.to_integral_value():
-        return str(d.quantize(Decimal(1)))
-    return format(d.normalize(), "f")
+    # Enough precision for every digit the number check lets through (the default context stops at 28).
+    with localcontext(prec=2 * _MAX_EXPONENT + 2):
+        if d == d.to_integral_value():
+            return str(d.quantize(Decimal(1)))
+        return format(d.normalize(), "f")
