@@ -169,7 +169,7 @@ class CommentOut(Out):
     text: str
     by: str | None = None
     at: str | None = None
-    mentions: list[str] | None = None
+    mentions: list[str] | None = Field(None, description='user codes; "org:" / "group:" prefixed, as add_comment takes')
 
 
 class CommentsPage(Out):
@@ -193,7 +193,7 @@ class DownloadResult(Out):
 
 
 class UploadResult(Out):
-    file_key: str
+    name: str = Field(description="the file attached")
     id: int
     revision: int
     field: str

@@ -86,7 +86,8 @@ def to_kintone_record(
         checker.check_required_present(plain)
     if checker.problems:
         raise RecordInputError(checker.problems)
-    return ConvertedRecord(record=out, ignored=checker.ignored)
+    # A table column is reported once, not once per row.
+    return ConvertedRecord(record=out, ignored=list(dict.fromkeys(checker.ignored)))
 
 
 def field_suggestions(code: str, properties: Mapping[str, Mapping[str, Any]]) -> str:

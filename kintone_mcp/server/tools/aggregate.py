@@ -244,6 +244,8 @@ async def aggregate_records(
     acc: dict[tuple[Any, ...], _Acc] = {}
     overall = _Acc()
     scanned, total = 0, 0
+    #: whether a record fell into several groups of one group-by field (several users, checked options …)
+    several = False
     pages = _pages(state, app_id, base, sorted(needed))
     async with aclosing(pages):
         async for records, total in pages:
@@ -252,7 +254,9 @@ async def aggregate_records(
                 overall.add(wanted, values)
                 combos: list[tuple[Any, ...]] = [()]
                 for g in groups_by:
-                    combos = [(*c, k) for c in combos for k in _keys(record, g, fmt)]
+                    keys = _keys(record, g, fmt)
+                    several = several or len(keys) > 1
+                    combos = [(*c, k) for c in combos for k in keys]
                 for combo in combos:
                     acc.setdefault(combo, _Acc()).add(wanted, values)
             scanned += len(records)
@@ -277,11 +281,11 @@ async def aggregate_records(
     ]
     if any(g.type in _DATE_TYPES and g.type != "DATE" and g.bucket for g in groups_by):
         notes.append("Date-time periods are in UTC.")
-    if groups_by and any(
-        g.type in ("CHECK_BOX", "MULTI_SELECT", "USER_SELECT", "ORGANIZATION_SELECT", "GROUP_SELECT", "STATUS_ASSIGNEE")
-        for g in groups_by
-    ):
-        notes.append("A record with several values in a group-by field counts once in each of its groups.")
+    if several:
+        notes.append(
+            "Some records have several values in a group-by field and count once in each of their groups, so the "
+            "groups add up to more than `overall`."
+        )
     return ok(
         Aggregation(
             groups=groups,

@@ -148,7 +148,8 @@ async def upload_file(
         id=id,
         revision=revision if revision is not None else record.revision,
     )
-    return ok(UploadResult(file_key=key, id=id, revision=written.revision, field=field, files=len(existing) + 1))
+    # Not the upload key: Kintone gives the attached file a new key, which get_record shows.
+    return ok(UploadResult(name=source.name, id=id, revision=written.revision, field=field, files=len(existing) + 1))
 
 
 TOOLS: list[ToolSpec] = [

@@ -19,6 +19,8 @@ from kintone_mcp.server.tools.common import AppArg, Ctx, RecordIdArg, RevisionAr
 
 #: Comments can be 65,535 characters long; a page of ten must not flood the context.
 COMMENT_CHARS = 2000
+#: How a mention is written, in add_comment's argument and get_comments' answer alike.
+_MENTION_PREFIX = {"USER": "", "ORGANIZATION": "org:", "GROUP": "group:"}
 
 
 async def _status_of(state: ServerState, app_id: int, record_id: int) -> tuple[str | None, list[str]]:
@@ -92,7 +94,7 @@ async def get_comments(
                 text=text,
                 by=fmt.entity(c.creator.model_dump()) if c.creator else None,
                 at=c.created_at.isoformat().replace("+00:00", "Z") if c.created_at else None,
-                mentions=[m.code for m in c.mentions] or None,
+                mentions=[_MENTION_PREFIX.get(m.type, "") + m.code for m in c.mentions] or None,
             )
         )
     return ok(CommentsPage(comments=comments, older=page.older, newer=page.newer, names=fmt.names or None))
