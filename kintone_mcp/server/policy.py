@@ -150,10 +150,14 @@ class Policy:
         return app_id
 
 
+#: Larger numbers cannot be Kintone app ids (64-bit on Kintone's side).
+_MAX_APP_ID = 2**63 - 1
+
+
 def _as_app_id(value: str | int | None) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return value if value > 0 else None
+        return value if 0 < value <= _MAX_APP_ID else None
     text = value.strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    return int(text) if text.isdigit() and 0 < int(text) <= _MAX_APP_ID else None

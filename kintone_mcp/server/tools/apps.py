@@ -14,7 +14,7 @@ from kintone_mcp.server.models import AppBrief, AppList, AppSchema
 from kintone_mcp.server.registry import read
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
-from kintone_mcp.server.tools.common import AppArg, Ctx
+from kintone_mcp.server.tools.common import AppArg, Ctx, InRange, OffsetArg
 
 
 def brief(app: App) -> AppBrief:
@@ -39,10 +39,12 @@ async def _apps_from_configuration(state: ServerState, name: str | None) -> list
 async def list_apps(
     ctx: Ctx,
     name: Annotated[str | None, Field(description="Part of the app name (case-insensitive).")] = None,
-    ids: Annotated[list[int] | None, Field(max_length=100, description="Only these app ids.")] = None,
-    space_id: Annotated[int | None, Field(description="Only apps in this space.")] = None,
+    ids: Annotated[
+        list[Annotated[int, InRange]] | None, Field(max_length=100, description="Only these app ids.")
+    ] = None,
+    space_id: Annotated[int | None, Field(description="Only apps in this space."), InRange] = None,
     limit: Annotated[int, Field(ge=1, le=100)] = 50,
-    offset: Annotated[int, Field(ge=0)] = 0,
+    offset: OffsetArg = 0,
 ) -> Annotated[CallToolResult, AppList]:
     """List the Kintone apps this connection can use, with id, name and app code.
 

@@ -19,7 +19,7 @@ from kintone_mcp.server.record_input import ConvertedRecord, FieldProblem, Mode,
 from kintone_mcp.server.registry import write
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
-from kintone_mcp.server.tools.common import AppArg, Ctx, PlainRecord, RevisionArg
+from kintone_mcp.server.tools.common import AppArg, Ctx, InRange, PlainRecord, RevisionArg
 
 #: One bulkRequest transaction: 20 requests of 100 records.
 MAX_ATOMIC = 2000
@@ -36,9 +36,9 @@ class KeyRef(BaseModel):
 class RecordChange(BaseModel):
     """One record to update: by `id` or by `update_key`, with the fields to change."""
 
-    id: Annotated[int | None, Field(ge=1)] = None
+    id: Annotated[int | None, Field(ge=1), InRange] = None
     update_key: KeyRef | None = None
-    revision: Annotated[int | None, Field(ge=-1)] = None
+    revision: Annotated[int | None, Field(ge=-1), InRange] = None
     record: dict[str, Any]
 
 
@@ -117,7 +117,7 @@ async def add_records(
 async def update_record(
     ctx: Ctx,
     record: PlainRecord,
-    id: Annotated[int | None, Field(ge=1, description="Record id; or give update_key.")] = None,
+    id: Annotated[int | None, Field(ge=1, description="Record id; or give update_key."), InRange] = None,
     update_key: KeyRef | None = None,
     revision: RevisionArg = None,
     app: AppArg = None,
@@ -202,9 +202,10 @@ async def upsert_records(
 
 async def delete_records(
     ctx: Ctx,
-    ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=MAX_ATOMIC)],
+    ids: Annotated[list[Annotated[int, Field(ge=1), InRange]], Field(min_length=1, max_length=MAX_ATOMIC)],
     revisions: Annotated[
-        list[int] | None, Field(description="Expected $revision per id (-1 to skip); refuses changed records.")
+        list[Annotated[int, Field(ge=-1), InRange]] | None,
+        Field(description="Expected $revision per id (-1 to skip); refuses changed records."),
     ] = None,
     app: AppArg = None,
 ) -> Annotated[CallToolResult, DeleteResult]:

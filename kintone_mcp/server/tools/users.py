@@ -14,7 +14,7 @@ from kintone_mcp.server.models import DirectoryEntry, DirectoryPage
 from kintone_mcp.server.registry import read
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import state_of
-from kintone_mcp.server.tools.common import Ctx
+from kintone_mcp.server.tools.common import Ctx, OffsetArg
 
 #: The User API has no name search: a search scans at most this many entries, 100 per request.
 MAX_SCANNED = 5000
@@ -65,7 +65,7 @@ async def list_users(
     codes: Annotated[list[str] | None, Field(max_length=100, description="Exactly these codes.")] = None,
     member_of: Annotated[str | None, Field(description="Users only: members of this organization or group.")] = None,
     limit: Annotated[int, Field(ge=1, le=100)] = 30,
-    offset: Annotated[int, Field(ge=0)] = 0,
+    offset: OffsetArg = 0,
 ) -> Annotated[CallToolResult, DirectoryPage]:
     """Find users, organizations or groups and their codes.
 
