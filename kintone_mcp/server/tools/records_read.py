@@ -161,8 +161,9 @@ async def _read(
     offset = cont.offset
     if offset > MAX_OFFSET:
         raise ToolInputError(
-            f"Kintone cannot skip more than {MAX_OFFSET:,} records when sorting by {cont.order}. Narrow the query "
-            "(e.g. a date range), sort by $id (which pages without limit), or use aggregate_records for totals."
+            f"Kintone cannot skip more than {MAX_OFFSET:,} records (offset {offset:,}, sorted by "
+            f"{cont.order or '$id desc'}). Narrow the query (e.g. a date range, or a condition on $id), page with "
+            "`next` instead of an offset (sorted by $id it pages without limit), or use aggregate_records for totals."
         )
     fmt = RecordFormatter(properties, max_text_chars=cont.max_text_chars, max_rows=LIST_ROWS)
     got = _Read()
