@@ -15,7 +15,7 @@ from kintone_mcp.server.models import CommentAdded, CommentOut, CommentsPage, St
 from kintone_mcp.server.registry import read, write
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
-from kintone_mcp.server.tools.common import AppArg, Ctx, RecordIdArg, RevisionArg
+from kintone_mcp.server.tools.common import AppArg, Ctx, OffsetArg, RecordIdArg, RevisionArg
 
 #: Comments can be 65,535 characters long; a page of ten must not flood the context.
 COMMENT_CHARS = 2000
@@ -77,7 +77,7 @@ async def get_comments(
     id: RecordIdArg,
     app: AppArg = None,
     order: Literal["asc", "desc"] = "desc",
-    offset: Annotated[int, Field(ge=0)] = 0,
+    offset: OffsetArg = 0,
     limit: Annotated[int, Field(ge=1, le=10)] = 10,
 ) -> Annotated[CallToolResult, CommentsPage]:
     """A record's comments, newest first (up to 10 per call; raise `offset` while `older` is true)."""
