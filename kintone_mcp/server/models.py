@@ -133,6 +133,10 @@ class WriteResult(Out):
     id: int
     revision: int
     ignored_fields: list[str] | None = Field(None, description="read-only fields dropped from the input")
+    removed_rows: dict[str, list[Record]] | None = Field(
+        None, description="subtable rows deleted because the update left them out, as they were"
+    )
+    note: str | None = None
 
 
 class BulkItem(Out):

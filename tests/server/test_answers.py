@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
+import httpx
 import pytest
 from mcp import Client
 
 from kintone_mcp.sandbox import Sandbox
-from tests.server.conftest import ServerFactory, add_file_field
+from tests.server.conftest import BASE_URL, ServerFactory, add_file_field
 from tests.server.helpers import call_ok
 
 
@@ -37,9 +39,11 @@ async def test_upload_answer_names_the_file_not_a_spent_upload_key(
     make_server: ServerFactory, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     field = await add_file_field(sandbox, 3)
-    source = tmp_path / "trace.log"
+    folder = tmp_path / "files"
+    folder.mkdir()
+    source = folder / "trace.log"
     source.write_text("boom\n", encoding="utf-8")
-    async with Client(make_server(download_dir=tmp_path / "out")) as mcp:
+    async with Client(make_server(download_dir=folder)) as mcp:
         up = await call_ok(mcp, "upload_file", app=3, id=2, field=field, path=str(source))
         assert up["name"] == "trace.log" and "file_key" not in up
         attached = (await call_ok(mcp, "get_record", app=3, id=2))["record"][field]
@@ -54,3 +58,48 @@ async def test_several_values_note_only_when_a_record_really_counted_twice(mcp: 
     multi = await call_ok(mcp, "aggregate_records", app=3, group_by=["Assignee"], query='Status in ("Open")')
     assert sum(g["count"] for g in multi["groups"]) > multi["overall"]["count"]
     assert "several values" in multi["cut"]
+
+
+@pytest.mark.anyio
+async def test_rows_left_out_of_a_table_update_are_reported_with_their_values(mcp: Client) -> None:
+    rows = (await call_ok(mcp, "get_record", id=300))["record"]["line_items"]
+    assert len(rows) == 3
+    changed = {**rows[1], "quantity": 2}
+    # A model that sends only the row it changes deletes the others: the answer must say so, with what is gone.
+    done = await call_ok(mcp, "update_record", id=300, record={"line_items": [{"$id": changed["$id"], "quantity": 2}]})
+    assert done["removed_rows"] == {"line_items": [rows[0], rows[2]]}
+    assert f"$id {rows[0]['$id']}, {rows[2]['$id']}" in done["note"]
+    # Following the note restores them in one call.
+    restored = [{k: v for k, v in r.items() if k != "$id"} for r in done["removed_rows"]["line_items"]]
+    again = await call_ok(mcp, "update_record", id=300, record={"line_items": [{"$id": changed["$id"]}, *restored]})
+    assert "removed_rows" not in again
+    after = (await call_ok(mcp, "get_record", id=300))["record"]["line_items"]
+    assert sorted((r["product"], r["quantity"]) for r in after) == sorted(
+        (r["product"], r["quantity"]) for r in [rows[0], changed, rows[2]]
+    )
+
+
+async def _add_unique_text_field(sandbox: Sandbox, app: int, code: str) -> None:
+    auth = {"X-Cybozu-Authorization": base64.b64encode(b"Administrator:sandbox").decode()}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
+        prop = {"type": "SINGLE_LINE_TEXT", "code": code, "label": code, "unique": True}
+        body = {"app": app, "properties": {code: prop}}
+        (await http.post("/k/v1/preview/app/form/fields.json", json=body, headers=auth)).raise_for_status()
+        (
+            await http.post("/k/v1/preview/app/deploy.json", json={"apps": [{"app": app}]}, headers=auth)
+        ).raise_for_status()
+
+
+@pytest.mark.anyio
+async def test_table_update_by_key_reports_removed_rows_and_a_full_one_nothing(
+    make_server: ServerFactory, sandbox: Sandbox
+) -> None:
+    await _add_unique_text_field(sandbox, 2, "deal_ref")
+    async with Client(make_server()) as mcp:
+        await call_ok(mcp, "update_record", id=300, record={"deal_ref": "D-300"})
+        rows = (await call_ok(mcp, "get_record", id=300))["record"]["line_items"]
+        key = {"field": "deal_ref", "value": "D-300"}
+        full = await call_ok(mcp, "update_record", update_key=key, record={"line_items": rows})
+        assert "removed_rows" not in full and "note" not in full
+        part = await call_ok(mcp, "update_record", update_key=key, record={"line_items": rows[:1]})
+        assert part["removed_rows"] == {"line_items": rows[1:]}

@@ -11,6 +11,9 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from kintone_mcp.client.results import RecordUpdate, UpdateKey, WriteResult
+from kintone_mcp.query.ast import Condition, FieldRef, NumberLit, Op, StringLit
+from kintone_mcp.query.printer import to_text
+from kintone_mcp.server.compact import RecordFormatter
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.fieldinfo import Properties
 from kintone_mcp.server.models import BulkItem, BulkWriteResult, DeleteResult
@@ -86,6 +89,46 @@ def _atomic(state: ServerState) -> bool:
     return not state.client.refuses_cursor_and_bulk
 
 
+async def _rows_before(
+    state: ServerState, app_id: int, properties: Properties, tables: list[str], where: Condition
+) -> dict[str, list[dict[str, Any]]]:
+    """The current rows of the given tables, in plain form, to tell which rows an update is about to delete."""
+    page = await state.client.get_records(app_id, query=to_text(where) + " limit 1", fields=tables)
+    if not page.records:
+        return {}  # the update itself will say that the record does not exist
+    plain = RecordFormatter(properties).record({t: page.records[0].raw[t] for t in tables if t in page.records[0].raw})
+    return {t: rows for t, rows in plain.items() if isinstance(rows, list)}
+
+
+def _which(record_id: int | None, key: UpdateKey | None, properties: Properties) -> Condition:
+    if key is None:
+        return Condition(FieldRef("$id"), Op.EQ, (NumberLit(str(record_id)),))
+    numeric = (properties.get(key.field) or {}).get("type") == "NUMBER"
+    value = NumberLit(str(key.value)) if numeric else StringLit(str(key.value))
+    return Condition(FieldRef(key.field), Op.EQ, (value,))
+
+
+def _removed(before: dict[str, list[dict[str, Any]]], sent: dict[str, dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows that were on the record but are not in the update: Kintone deletes them."""
+    removed: dict[str, list[Any]] = {}
+    for table, rows in before.items():
+        kept = {str(row.get("id")) for row in sent[table]["value"] if row.get("id") is not None}
+        gone = [row for row in rows if str(row.get("$id")) not in kept]
+        if gone:
+            removed[table] = gone
+    return removed
+
+
+def _removed_note(removed: dict[str, list[Any]]) -> str:
+    parts = [
+        f"{t}: {len(rows)} row(s) ($id {', '.join(str(r.get('$id')) for r in rows)})" for t, rows in removed.items()
+    ]
+    return (
+        f"Rows left out of the update were deleted: {'; '.join(parts)}. If that was not meant, update again "
+        "with every row: the rows to keep with their $id, the deleted ones (from removed_rows) without $id."
+    )
+
+
 async def add_record(ctx: Ctx, record: PlainRecord, app: AppArg = None) -> Annotated[CallToolResult, WriteOut]:
     """Add one record. Give plain values by field code (see get_app); fields left out get their defaults.
 
@@ -124,8 +167,9 @@ async def update_record(
 ) -> Annotated[CallToolResult, WriteOut]:
     """Change fields of one record, named by `id` or by `update_key` (a unique field and its value).
 
-    Only the fields given change. A subtable given replaces all its rows: keep each existing row's "$id" to update
-    that row rather than recreate it. Pass `revision` (the record's $revision) to fail if someone changed it since.
+    Only the fields given change. A subtable given replaces all its rows: send every row to keep, each with its
+    "$id" (from get_record), and rows without "$id" are added; rows left out are deleted (the answer lists them
+    in removed_rows). Pass `revision` (the record's $revision) to fail if someone changed it since.
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
@@ -137,8 +181,21 @@ async def update_record(
         _check_key(update_key.field, properties)
         key = UpdateKey(update_key.field, update_key.value)
     converted = to_kintone_record(record, properties, mode="update")
+    tables = [c for c in converted.record if (properties.get(c) or {}).get("type") == "SUBTABLE"]
+    before: dict[str, list[dict[str, Any]]] = {}
+    if tables:
+        before = await _rows_before(state, app_id, properties, tables, _which(id, key, properties))
     written = await state.client.update_record(app_id, converted.record, id=id, update_key=key, revision=revision)
-    return ok(WriteOut(id=written.id, revision=written.revision, ignored_fields=converted.ignored or None))
+    removed = _removed(before, converted.record)
+    return ok(
+        WriteOut(
+            id=written.id,
+            revision=written.revision,
+            ignored_fields=converted.ignored or None,
+            removed_rows=removed or None,
+            note=_removed_note(removed) if removed else None,
+        )
+    )
 
 
 async def update_records(
