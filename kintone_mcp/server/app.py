@@ -4,8 +4,9 @@ are answered (one place), and the lifespan that owns the Kintone client.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -64,10 +65,41 @@ class KintoneMCPServer(MCPServer[ServerState]):
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
-            return _error_result(name, exc)
+            return _error_result(name, exc, arguments)
 
 
-def _error_result(name: str, exc: ToolError) -> CallToolResult:
+#: an argument string longer than this is not echoed back whole in an error
+_ECHO_LIMIT = 200
+#: an error text is cut past this many characters (a backstop: messages are meant to be short)
+MAX_ERROR_CHARS = 8000
+
+
+def _long_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if len(value) > _ECHO_LIMIT:
+            yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _long_strings(key)
+            yield from _long_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _long_strings(item)
+
+
+def shorten_echoes(text: str, arguments: Any) -> str:
+    """Error texts quote what was wrong; a 100,000-character argument quoted whole (sometimes twice, once by us
+    and once by Kintone) would flood the model's context. Quote its start and say how long it was."""
+    for value in sorted(set(_long_strings(arguments)), key=len, reverse=True):
+        short = f"{value[:40]}…[{len(value):,} characters]"
+        for form in (value, repr(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
+            text = text.replace(form, short)
+    if len(text) > MAX_ERROR_CHARS:
+        text = f"{text[:MAX_ERROR_CHARS]}… [cut: {len(text) - MAX_ERROR_CHARS:,} more characters]"
+    return text
+
+
+def _error_result(name: str, exc: ToolError, arguments: Any = None) -> CallToolResult:
     """One place for every failed call: anticipated failures explained, bugs logged and reported without internals.
 
     The SDK wraps what a tool raises in UnexpectedToolError (cause: the original); argument validation failures
@@ -88,7 +120,8 @@ def _error_result(name: str, exc: ToolError) -> CallToolResult:
             )
     else:
         text = (describe(name, cause) if cause is not None else None) or str(exc)
-    logger.info("tool %s refused: %s", name, text.splitlines()[0])
+    text = shorten_echoes(text, arguments)
+    logger.info("tool %s refused: %s", name, text.splitlines()[0][:500])
     return failure(text)
 
 

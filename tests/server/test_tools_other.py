@@ -67,7 +67,7 @@ async def test_upload_then_download_inline_and_to_the_folder(
     file_field = await add_file_field(sandbox, 1)
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    source = tmp_path / "quote.csv"
+    source = downloads / "quote.csv"  # only files in the download folder can be attached
     source.write_text("product,qty\nPen,3\n", encoding="utf-8")
     async with Client(make_server(download_dir=downloads)) as mcp:
         up = await call_ok(mcp, "upload_file", app=1, id=1, field=file_field, path=str(source))
@@ -84,9 +84,14 @@ async def test_upload_then_download_inline_and_to_the_folder(
         assert "is not a file field" in await call_error(
             mcp, "upload_file", app=1, id=1, field="company_name", path=str(source)
         )
-        hidden = tmp_path / ".secret"
+        hidden = downloads / ".secret"
         hidden.write_text("x")
         assert "hidden" in await call_error(mcp, "upload_file", app=1, id=1, field=file_field, path=str(hidden))
+        outside = tmp_path / "elsewhere.txt"
+        outside.write_text("x")
+        assert "outside the download folder" in await call_error(
+            mcp, "upload_file", app=1, id=1, field=file_field, path=str(outside)
+        )
 
 
 @pytest.mark.anyio

@@ -112,24 +112,49 @@ async def download_file(
     return ok(DownloadResult(path=path, name=name, size=size, content_type=content_type, text=text))
 
 
-async def _upload_path(raw: str) -> Path:
-    path = await anyio.Path(raw).expanduser()
-    if any(part.startswith(".") and part not in (".", "..") for part in path.parts):
-        raise ToolInputError(f"{raw!r} is inside a hidden folder or is a hidden file; refusing to upload it.")
-    if not await path.is_file():
-        raise ToolInputError(f"{raw!r} is not an existing file on the machine running this server.")
-    return Path(await path.resolve())
+async def _upload_path(raw: str, folder: Path | None) -> Path:
+    """The file to attach, which must lie inside the download folder: a model steered by text it read could
+    otherwise send any file this process can read (its own environment in /proc/self/environ, keys, the
+    configuration with its secrets) to Kintone, and read it back from there."""
+    if folder is None:
+        raise ToolInputError(
+            "Attaching files needs the download folder (KINTONE_DOWNLOAD_DIR or --download-dir), and none is "
+            "configured: only files inside it can be attached. Ask the user to configure it and put the file there."
+        )
+    if not raw.strip() or "\x00" in raw:
+        raise ToolInputError(f"{raw!r} is not a file name: give the name of a file in the download folder {folder}.")
+    try:
+        candidate = await anyio.Path(raw).expanduser()
+        if not candidate.is_absolute():
+            candidate = anyio.Path(folder) / candidate
+        # Resolving follows symbolic links, so a link inside the folder cannot point out of it.
+        resolved = Path(await candidate.resolve())
+        inside = resolved.is_relative_to(folder)
+        is_file = inside and await anyio.Path(resolved).is_file()
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ToolInputError(f"{raw!r} cannot be used as a path ({reason}).") from None
+    if not inside:
+        raise ToolInputError(
+            f"{raw!r} is outside the download folder {folder}; only files inside it can be attached. Ask the user "
+            "to copy the file there, then pass its name."
+        )
+    if any(part.startswith(".") for part in resolved.relative_to(folder).parts):
+        raise ToolInputError(f"{raw!r} is a hidden file or inside a hidden folder; refusing to attach it.")
+    if not is_file:
+        raise ToolInputError(f"{raw!r} is not a file in the download folder {folder}.")
+    return resolved
 
 
 async def upload_file(
     ctx: Ctx,
     id: RecordIdArg,
     field: Annotated[str, Field(description="Code of the record's FILE field.")],
-    path: Annotated[str, Field(description="Path of the local file to attach.")],
+    path: Annotated[str, Field(description="Name of a file in the download folder (or its path inside it).")],
     revision: RevisionArg = None,
     app: AppArg = None,
 ) -> Annotated[CallToolResult, UploadResult]:
-    """Attach a local file to a record's file field, keeping the files already there."""
+    """Attach a file from the download folder to a record's file field, keeping the files already there."""
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)
@@ -137,7 +162,7 @@ async def upload_file(
     if prop is None or prop.get("type") != "FILE":
         fields = [c for c, p in properties.items() if p.get("type") == "FILE"]
         raise ToolInputError(f"{field!r} is not a file field of app {app_id}; its file fields: {fields or 'none'}.")
-    source = await _upload_path(path)
+    source = await _upload_path(path, state.options.download_dir)
     content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     record = await state.client.get_record(app_id, id)
     existing = [{"fileKey": f["fileKey"]} for f in record.value(field) or []]
