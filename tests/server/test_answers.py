@@ -11,7 +11,7 @@ from mcp import Client
 
 from kintone_mcp.sandbox import Sandbox
 from tests.server.conftest import BASE_URL, ServerFactory, add_file_field
-from tests.server.helpers import call_ok
+from tests.server.helpers import call_error, call_ok
 
 
 @pytest.mark.anyio
@@ -103,3 +103,28 @@ async def test_table_update_by_key_reports_removed_rows_and_a_full_one_nothing(
         assert "removed_rows" not in full and "note" not in full
         part = await call_ok(mcp, "update_record", update_key=key, record={"line_items": rows[:1]})
         assert part["removed_rows"] == {"line_items": rows[1:]}
+
+
+@pytest.mark.anyio
+async def test_a_refused_action_leads_to_update_assignees_and_that_unblocks_it(mcp: Client) -> None:
+    # The demo's open tickets are assigned to suzuki and tanaka; this connection signs in as Administrator.
+    rid = (await call_ok(mcp, "get_records", app=3, query='Status in ("Open")', fields=["Assignee"], limit=1))[
+        "records"
+    ][0]["$id"]
+    text = await call_error(mcp, "update_status", app=3, id=rid, action="Start work")
+    assert "GAIA_NT01" in text and "update_assignees" in text and "request id" not in text
+    moved_to_me = await call_ok(mcp, "update_assignees", app=3, id=rid, assignees=["Administrator"])
+    assert moved_to_me["status"] == "Open" and moved_to_me["assignees"] == ["Administrator"]
+    started = await call_ok(mcp, "update_status", app=3, id=rid, action="Start work")
+    assert started["status"] == "In progress"
+    handed = await call_ok(mcp, "update_assignees", app=3, id=rid, assignees=["tanaka"], revision=started["revision"])
+    assert handed["assignees"] == ["tanaka"] and handed["revision"] == started["revision"] + 1
+
+
+@pytest.mark.anyio
+async def test_update_assignees_explains_names_and_apps_without_a_process(mcp: Client) -> None:
+    text = await call_error(mcp, "update_assignees", app=3, id=1, assignees=["Tanaka Ren"])
+    assert "user codes" in text and "list_users" in text
+    assert "does not use process management" in await call_error(
+        mcp, "update_assignees", app=2, id=1, assignees=["tanaka"]
+    )

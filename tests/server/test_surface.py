@@ -25,8 +25,9 @@ READ = {
     "list_users",
 }
 WRITE = {"add_record", "add_records", "update_record", "update_records", "upsert_records", "delete_records",
-         "update_status", "add_comment", "upload_file"}  # fmt: skip
-DESTRUCTIVE = {"update_record", "update_records", "upsert_records", "delete_records", "update_status"}
+         "update_status", "update_assignees", "add_comment", "upload_file"}  # fmt: skip
+DESTRUCTIVE = {"update_record", "update_records", "upsert_records", "delete_records", "update_status",
+               "update_assignees"}  # fmt: skip
 
 
 def _wire(tools: list[Any]) -> list[dict[str, Any]]:
@@ -86,6 +87,7 @@ async def test_app_lists_apply_to_every_tool(make_server: ServerFactory) -> None
             ("update_record", {"id": 1, "record": {}}),
             ("update_records", {"records": [{"id": 1, "record": {}}]}), ("delete_records", {"ids": [1]}),
             ("upsert_records", {"key_field": "x", "records": [{"x": 1}]}), ("update_status", {"id": 1, "action": "a"}),
+            ("update_assignees", {"id": 1, "assignees": ["sato"]}),
             ("get_comments", {"id": 1}), ("add_comment", {"id": 1, "text": "x"}),
             ("download_file", {"id": 1, "file_key": "k"}), ("upload_file", {"id": 1, "field": "f", "path": "/tmp/x"}),
         ]  # fmt: skip

@@ -19,6 +19,8 @@ from kintone_mcp.server.tools.common import AppArg, Ctx, OffsetArg, RecordIdArg,
 
 #: Comments can be 65,535 characters long; a page of ten must not flood the context.
 COMMENT_CHARS = 2000
+#: Kintone's code for "only an assignee may run this action".
+_ASSIGNEE_ONLY = "GAIA_NT01"
 #: How a mention is written, in add_comment's argument and get_comments' answer alike.
 _MENTION_PREFIX = {"USER": "", "ORGANIZATION": "org:", "GROUP": "group:"}
 
@@ -47,6 +49,7 @@ async def update_status(
 
     get_app lists the app's statuses and which actions lead from each. The answer gives the new status and
     assignees. If the action is not available from the record's current status, the error lists those that are.
+    When a status has assignees, only they may run its actions (see update_assignees).
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
@@ -58,18 +61,60 @@ async def update_status(
     return ok(StatusResult(id=id, revision=written.revision, status=status, assignees=assignees or None))
 
 
-async def _explain_status_error(state: ServerState, app_id: int, record_id: int, action: str, exc: Exception) -> str:
+async def _explain_status_error(
+    state: ServerState, app_id: int, record_id: int, action: str, exc: ValidationError
+) -> str:
     settings = await state.client.get_process_settings(app_id)
     if not settings.enable:
         return f"App {app_id} does not use process management, so records have no status to change."
     current, assignees = await _status_of(state, app_id, record_id)
     available = [a.name for a in settings.actions_from(current or "")]
-    text = f"Kintone refused the action {action!r} on record {record_id} (status {current!r}): {exc}."
+    said = (exc.message or str(exc)).rstrip(".") + (f" ({exc.code})" if exc.code else "")
+    text = f"Kintone refused the action {action!r} on record {record_id} (status {current!r}): {said}."
     if action not in available:
         return text + f" Actions available from {current!r}: {available or 'none (a final status)'}."
-    if assignees:
+    if exc.code == _ASSIGNEE_ONLY:
+        text += (
+            f" Only the assignees ({', '.join(assignees) or 'none'}) may run it. Ask one of them, or, if the user "
+            "agrees to take the record over, make this connection's user an assignee with update_assignees and "
+            "run the action again."
+        )
+    elif assignees:
         text += f" Current assignees: {', '.join(assignees)}."
     return text
+
+
+async def update_assignees(
+    ctx: Ctx,
+    id: RecordIdArg,
+    assignees: Annotated[
+        list[str], Field(max_length=100, description='User codes, e.g. ["tanaka"]; [] leaves nobody assigned.')
+    ],
+    revision: RevisionArg = None,
+    app: AppArg = None,
+) -> Annotated[CallToolResult, StatusResult]:
+    """Replace who a record's current status is assigned to (process management), e.g. to hand a ticket over.
+
+    The status stays; the answer gives it with the new assignees. Assignees are the only users who may run the
+    status's actions. Needs app management permission in Kintone.
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    try:
+        written = await state.client.update_assignees(app_id, id, assignees, revision=revision)
+    except ValidationError as exc:
+        settings = await state.client.get_process_settings(app_id)
+        if not settings.enable:
+            raise ToolInputError(
+                f"App {app_id} does not use process management, so records have no assignees to change."
+            ) from exc
+        said = (exc.message or str(exc)).rstrip(".") + (f" ({exc.code})" if exc.code else "")
+        raise ToolInputError(
+            f"Kintone refused the assignees: {said}. Assignees are user codes (login names), not display names; "
+            "list_users finds them."
+        ) from exc
+    status, now = await _status_of(state, app_id, id)
+    return ok(StatusResult(id=id, revision=written.revision, status=status, assignees=now or None))
 
 
 async def get_comments(
@@ -123,6 +168,7 @@ async def add_comment(
 
 TOOLS = [
     write(update_status, "Move a record through its process", idempotent=False, destructive=True),
+    write(update_assignees, "Reassign a record", idempotent=True, destructive=True),
     read(get_comments, "Read a record's comments"),
     write(add_comment, "Comment on a record", idempotent=False),
 ]
