@@ -170,3 +170,33 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_ENTITY_KIND = {
+    "USER_SELECT": "user", "CREATOR": "user", "MODIFIER": "user", "STATUS_ASSIGNEE": "user",
+    "ORGANIZATION_SELECT": "organization", "GROUP_SELECT": "group",
+}  # fmt: skip
+
+
+def empty_result_hint(where: Expr | None, properties: Properties) -> str | None:
+    """For a query that matched nothing: a user, organization or group condition given a literal value that may
+    be a display name, where Kintone matches codes only. A silent zero there reads as "none" to a model."""
+    found: list[str] = []
+
+    def walk(expr: Expr | None) -> None:
+        if isinstance(expr, And | Or):
+            for item in expr.items:
+                walk(item)
+        elif isinstance(expr, Condition):
+            ftype = (field_type(properties, expr.field.code) or ("", None))[0]
+            values = [v.value for v in expr.values if isinstance(v, StringLit) and v.value]
+            if ftype in _ENTITY_KIND and values:
+                found.append(f"{expr.field.code} ({_ENTITY_KIND[ftype]}) {', '.join(repr(v) for v in values[:5])}")
+
+    walk(where)
+    if not found:
+        return None
+    return (
+        f"Nothing matched. User, organization and group fields match codes, not display names: check "
+        f'{"; ".join(found)} (list_users finds codes, e.g. search="sato").'
+    )

@@ -128,3 +128,20 @@ async def test_update_assignees_explains_names_and_apps_without_a_process(mcp: C
     assert "does not use process management" in await call_error(
         mcp, "update_assignees", app=2, id=1, assignees=["tanaka"]
     )
+
+
+@pytest.mark.anyio
+async def test_nothing_matched_on_a_user_field_says_codes_not_names(mcp: Client) -> None:
+    by_name = {"conditions": [{"field": "owner", "op": "in", "value": ["Sato Haruto"]}]}
+    page = await call_ok(mcp, "get_records", filter=by_name, fields=["owner"])
+    assert page["total_count"] == 0
+    assert "match codes, not display names" in page["cut"] and "'Sato Haruto'" in page["cut"]
+    agg = await call_ok(mcp, "aggregate_records", group_by=["stage"], query='department in ("Sales")')
+    assert agg["total_count"] == 0 and "department (organization) 'Sales'" in agg["cut"]
+    # With the code the same question has an answer, and no hint; nor does a zero from a function.
+    by_code = await call_ok(
+        mcp, "get_records", filter={"conditions": [{"field": "owner", "value": ["sato"], "op": "in"}]}
+    )
+    assert by_code["total_count"] > 0 and "display names" not in (by_code.get("cut") or "")
+    mine = await call_ok(mcp, "get_records", query="owner in (LOGINUSER())")
+    assert mine["total_count"] == 0 and "cut" not in mine

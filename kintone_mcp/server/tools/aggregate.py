@@ -24,7 +24,7 @@ from kintone_mcp.query.printer import to_text
 from kintone_mcp.server.compact import RecordFormatter, plain_number
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.fieldinfo import Properties, field_type
-from kintone_mcp.server.filters import Filter, and_, compile_filter
+from kintone_mcp.server.filters import Filter, and_, compile_filter, empty_result_hint
 from kintone_mcp.server.models import Aggregation, Group
 from kintone_mcp.server.query_check import check
 from kintone_mcp.server.registry import read
@@ -281,6 +281,8 @@ async def aggregate_records(
     ]
     if any(g.type in _DATE_TYPES and g.type != "DATE" and g.bucket for g in groups_by):
         notes.append("Date-time periods are in UTC.")
+    if total == 0 and (hint := empty_result_hint(base.where, properties)):
+        notes.append(hint)
     if several:
         notes.append(
             "Some records have several values in a group-by field and count once in each of their groups, so the "

@@ -17,7 +17,7 @@ from kintone_mcp.server.compact import RecordFormatter
 from kintone_mcp.server.continuation import Continuation
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.fieldinfo import Properties, walk_fields
-from kintone_mcp.server.filters import Filter, and_, compile_filter
+from kintone_mcp.server.filters import Filter, and_, compile_filter, empty_result_hint
 from kintone_mcp.server.models import RecordOut, RecordsPage
 from kintone_mcp.server.query_check import check
 from kintone_mcp.server.record_input import field_suggestions
@@ -140,7 +140,10 @@ async def get_records(
             offset=parsed.offset or 0,
             seen=parsed.offset or 0,
         )
-    return ok(await _read(ctx, state, cont, properties, where, order, limit))
+    page = await _read(ctx, state, cont, properties, where, order, limit)
+    if page.total_count == 0 and (hint := empty_result_hint(where, properties)):
+        page.cut = f"{page.cut} {hint}" if page.cut else hint
+    return ok(page)
 
 
 async def _read(
