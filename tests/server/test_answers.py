@@ -145,3 +145,31 @@ async def test_nothing_matched_on_a_user_field_says_codes_not_names(mcp: Client)
     assert by_code["total_count"] > 0 and "display names" not in (by_code.get("cut") or "")
     mine = await call_ok(mcp, "get_records", query="owner in (LOGINUSER())")
     assert mine["total_count"] == 0 and "cut" not in mine
+
+
+@pytest.mark.anyio
+async def test_grouping_by_a_table_column_counts_rows(mcp: Client) -> None:
+    won = 'stage in ("Won")'
+    agg = await call_ok(
+        mcp, "aggregate_records", group_by=["product"], metrics=["sum(quantity)", "sum(subtotal)"], query=won
+    )
+    rows = [row for r in (await call_ok(mcp, "get_records", query=won, fields=["line_items"], limit=500))["records"]
+            for row in r["line_items"]]  # fmt: skip
+    expected: dict[str, list[int]] = {}
+    for row in rows:
+        got = expected.setdefault(row["product"], [0, 0, 0])
+        got[0] += 1
+        got[1] += row["quantity"]
+        got[2] += row["subtotal"]
+    assert {g["key"]["product"]: [g["count"], *g["values"].values()] for g in agg["groups"]} == expected
+    assert agg["overall"]["count"] == len(rows) > agg["records_scanned"]
+    assert "counts are its rows" in agg["cut"]
+    # A record-level metric would be counted once per row: refused, with the way out.
+    text = await call_error(mcp, "aggregate_records", group_by=["product"], metrics=["sum(amount)"])
+    assert "metrics must be columns of 'line_items'" in text and "separate call" in text
+
+
+@pytest.mark.anyio
+async def test_no_group_by_gives_overall_only(mcp: Client) -> None:
+    agg = await call_ok(mcp, "aggregate_records", metrics=["sum(amount)"], query='stage in ("Won")')
+    assert agg["groups"] == [] and agg["overall"]["count"] == agg["total_count"] > 0

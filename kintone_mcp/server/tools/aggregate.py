@@ -57,6 +57,8 @@ class _GroupBy:
     type: str
     bucket: str | None
     label: str
+    #: the table, for a column of one: then each row is counted rather than each record
+    table: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,16 +120,34 @@ def _parse_group_by(spec: str, properties: Properties) -> _GroupBy:
     if found is None:
         raise ToolInputError(f"group_by: unknown field {code!r} (get_app lists the field codes).")
     ftype, table = found
-    if table is not None or ftype not in _GROUPABLE:
+    if ftype not in _GROUPABLE:
         raise ToolInputError(
-            f"group_by: cannot group by {code!r} ({ftype}{' inside a table' if table else ''}); group by a choice, "
-            "text, number, date, status or user field."
+            f"group_by: cannot group by {code!r} ({ftype}); group by a choice, text, number, date, status or user "
+            "field."
         )
     if bucket is not None and (ftype not in _DATE_TYPES or bucket not in _BUCKETS):
         raise ToolInputError(
             f"group_by: {spec!r}: a period suffix ({', '.join(_BUCKETS)}) only applies to date and date-time fields."
         )
-    return _GroupBy(code, ftype, bucket, spec.strip())
+    return _GroupBy(code, ftype, bucket, spec.strip(), table)
+
+
+def _row_table(groups_by: list[_GroupBy], wanted: list[_Metric]) -> str | None:
+    """The table whose rows are counted when a group-by field is one of its columns; checks that every metric is
+    measured on those same rows (a record-level amount would be counted once per row)."""
+    tables = sorted({g.table for g in groups_by if g.table})
+    if not tables:
+        return None
+    if len(tables) > 1:
+        raise ToolInputError(f"group_by: columns of two tables ({', '.join(tables)}) cannot be grouped together.")
+    table = tables[0]
+    other = [m.label for m in wanted if m.code is not None and m.table != table]
+    if other:
+        raise ToolInputError(
+            f"metrics: grouping by a column of {table!r} counts its rows, so metrics must be columns of {table!r} "
+            f"too; {', '.join(other)} is not. Aggregate those in a separate call."
+        )
+    return table
 
 
 def _parse_metric(spec: str, properties: Properties) -> _Metric:
@@ -166,8 +186,8 @@ def _bucket(value: str, bucket: str | None) -> str:
     return day.isoformat()
 
 
-def _keys(record: Record, g: _GroupBy, fmt: RecordFormatter) -> list[Any]:
-    cell = record.raw.get(g.code)
+def _keys(cell: Any, g: _GroupBy, fmt: RecordFormatter) -> list[Any]:
+    """Group keys of one field value (several for a multi-valued field), in the plain form records use."""
     if not isinstance(cell, Mapping):
         return [None]
     plain = fmt.record({g.code: cell})[g.code]
@@ -185,6 +205,16 @@ def _metric_values(record: Record, m: _Metric) -> list[Any]:
         raw = [((row.get("value") or {}).get(m.code) or {}).get("value") for row in rows]
     else:
         raw = [(record.raw.get(m.code) or {}).get("value")]
+    return _measures(raw, m)
+
+
+def _row_metric_values(row: Mapping[str, Any], m: _Metric) -> list[Any]:
+    if m.code is None:
+        return []
+    return _measures([((row.get("value") or {}).get(m.code) or {}).get("value")], m)
+
+
+def _measures(raw: list[Any], m: _Metric) -> list[Any]:
     out: list[Any] = []
     for v in raw:
         if v in (None, ""):
@@ -228,18 +258,20 @@ async def aggregate_records(
     Use it instead of reading records to answer "how many", "how much" and "per who / per month" questions: it
     reads all matches (up to 100,000) and returns only the numbers. Group by choice, user, status, text or date
     fields (dates by year, quarter, month, week or day); sum and avg take number fields, including table columns
-    (summed over every row). Groups come largest first, or in time order when grouped by a date period.
+    (summed over every row). Grouping by a table column counts rows, e.g. sum(quantity) per product. Groups come
+    largest count first, or in time order when grouped by a date period.
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)
     groups_by = [_parse_group_by(g, properties) for g in group_by or []]
     wanted = [_parse_metric(m, properties) for m in metrics or []]
+    row_table = _row_table(groups_by, wanted)
     parsed = parse(query) if query else Query()
     where = and_(parsed.where, compile_filter(filter, properties) if filter else None)
     base = Query(where)
     check(base, properties)
-    needed = {"$id"} | {g.code for g in groups_by} | {m.table or m.code for m in wanted if m.code}
+    needed = {"$id"} | {g.table or g.code for g in groups_by} | {m.table or m.code for m in wanted if m.code}
     fmt = RecordFormatter(properties)
     acc: dict[tuple[Any, ...], _Acc] = {}
     overall = _Acc()
@@ -250,15 +282,24 @@ async def aggregate_records(
     async with aclosing(pages):
         async for records, total in pages:
             for record in records:
-                values = {m.label: _metric_values(record, m) for m in wanted}
-                overall.add(wanted, values)
-                combos: list[tuple[Any, ...]] = [()]
-                for g in groups_by:
-                    keys = _keys(record, g, fmt)
-                    several = several or len(keys) > 1
-                    combos = [(*c, k) for c in combos for k in keys]
-                for combo in combos:
-                    acc.setdefault(combo, _Acc()).add(wanted, values)
+                # The units counted: the record itself, or each row of the table grouped by.
+                units: list[tuple[Mapping[str, Any], dict[str, list[Any]]]]
+                if row_table is None:
+                    units = [(record.raw, {m.label: _metric_values(record, m) for m in wanted})]
+                else:
+                    rows = (record.raw.get(row_table) or {}).get("value") or []
+                    units = [
+                        (row.get("value") or {}, {m.label: _row_metric_values(row, m) for m in wanted}) for row in rows
+                    ]
+                for cells, values in units:
+                    overall.add(wanted, values)
+                    combos: list[tuple[Any, ...]] = [()]
+                    for g in groups_by:
+                        keys = _keys((cells if g.table else record.raw).get(g.code), g, fmt)
+                        several = several or len(keys) > 1
+                        combos = [(*c, k) for c in combos for k in keys]
+                    for combo in combos:
+                        acc.setdefault(combo, _Acc()).add(wanted, values)
             scanned += len(records)
             await ctx.report_progress(scanned, total, "aggregating")
             if scanned >= MAX_SCANNED:
@@ -278,11 +319,14 @@ async def aggregate_records(
     groups = [
         Group(key={g.label: k for g, k in zip(groups_by, combo, strict=True)}, count=a.count, values=a.result(wanted))
         for combo, a in ordered
+        if groups_by  # with nothing to group by, the one group would repeat `overall`
     ]
     if any(g.type in _DATE_TYPES and g.type != "DATE" and g.bucket for g in groups_by):
         notes.append("Date-time periods are in UTC.")
     if total == 0 and (hint := empty_result_hint(base.where, properties)):
         notes.append(hint)
+    if row_table is not None:
+        notes.append(f"Grouped by a column of {row_table!r}: counts are its rows, not records.")
     if several:
         notes.append(
             "Some records have several values in a group-by field and count once in each of their groups, so the "
