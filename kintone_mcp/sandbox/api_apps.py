@@ -77,13 +77,13 @@ def get_apps(ctx: RequestContext) -> dict[str, Any]:
 
 @router.route("GET", "app.json")
 def get_app(ctx: RequestContext) -> dict[str, Any]:
-    info = ctx.app(ctx.params.require_int("id"), "view")
+    info = ctx.app_param("view", "id")
     return app_json(ctx.conn, info)
 
 
 def _settings(ctx: RequestContext, *, preview: bool) -> tuple[dict[str, Any], int]:
     """The settings of the app named by ``app``: live ones need view rights, preview ones manage rights."""
-    info = ctx.app(ctx.params.require_int("app"), "manage" if preview else "view")
+    info = ctx.app_param("manage" if preview else "view")
     if preview:
         return info.preview, info.preview_revision
     return info.live, info.live_revision

@@ -46,7 +46,7 @@ def _created_at(moment: datetime) -> str:
 
 def _record(ctx: RequestContext) -> tuple[int, int]:
     """The (app, record) a comment request names, after the app, permission and record checks."""
-    app = ctx.app(ctx.params.require_int("app"), "view")
+    app = ctx.app_param("view")
     record_id = ctx.params.require_int("record")
     if load_record(ctx.conn, app.id, record_id) is None:
         raise record_not_found(app.id, record_id)
@@ -115,6 +115,7 @@ def _mentions(conn: sqlite3.Connection, raw: Any) -> list[dict[str, str]]:
                 error_code,
                 f"The {noun} (code: {code}) is not found, or cannot be mentioned: check {key}.code.",
                 errors={f"{key}.code": {"messages": [f"The {noun} code {code!r} does not exist."]}},
+                params={noun: code},
             )
         result.append({"code": code, "type": mention_type})
     return result
@@ -153,7 +154,10 @@ def delete_comment(ctx: RequestContext) -> dict[str, Any]:
     ).fetchone()
     if row is None:
         raise KintoneError(
-            400, "GAIA_RE02", f"The specified comment (ID: {comment_id}) was not found on record {record} of app {app}."
+            400,
+            "GAIA_RE02",
+            f"The specified comment (ID: {comment_id}) was not found on record {record} of app {app}.",
+            params={"id": comment_id},
         )
     if row["creator"] != ctx.login:
         raise KintoneError(

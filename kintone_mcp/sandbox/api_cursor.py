@@ -95,6 +95,7 @@ class CursorRegistry:
                     f"The number of open cursors has reached the limit ({limit}). Read your open cursors to the "
                     f"end or DELETE them, or wait until idle ones expire "
                     f"({int(self.timeout.total_seconds())} seconds after their last use).",
+                    params={"limit": limit},
                 )
             self._cursors[cursor.id] = cursor
 
@@ -150,7 +151,7 @@ def _owner(ctx: RequestContext) -> tuple[str, str]:
 def create_cursor(ctx: RequestContext) -> dict[str, str]:
     refuse_oauth(ctx, "The cursor API (records/cursor.json)")
     p = ctx.params
-    app = ctx.app(p.require_int("app"), "view")
+    app = ctx.app_param("view")
     size = p.get_int("size", required=False, minimum=1, maximum=MAX_SIZE, default=DEFAULT_SIZE)
     assert size is not None
     query = parse_query_param(p.get_str("query") or "")

@@ -84,6 +84,7 @@ def download_file(ctx: RequestContext) -> StreamingResponse:
             "GAIA_BL01",
             "The specified file was not found. Use the fileKey shown in the record's FILE field (an upload key "
             "cannot be downloaded); read the record again for a current key.",
+            params={"key": key},
         )
     if stored.app is not None:
         ctx.app(stored.app, "view")

@@ -26,7 +26,7 @@ from kintone_mcp.sandbox.recordwrite import (
     load_record,
     record_not_found,
 )
-from kintone_mcp.sandbox.responses import invalid
+from kintone_mcp.sandbox.responses import invalid, invalid_many
 from kintone_mcp.sandbox.routing import RequestContext, Router
 
 router = Router()
@@ -47,6 +47,7 @@ def check_record_revision(record: StoredRecord, expected: Any, key: str) -> None
             "GAIA_CO02",
             f"The revision is not the latest: record {record.id} is at revision {record.revision}, you sent "
             f"{number}. Read the record again, reapply your change, and retry.",
+            params={"id": record.id},
         )
 
 
@@ -55,7 +56,7 @@ def check_record_revision(record: StoredRecord, expected: Any, key: str) -> None
 
 @router.route("GET", "record.json")
 def get_record(ctx: RequestContext) -> dict[str, Any]:
-    app = ctx.app(ctx.params.require_int("app"), "view")
+    app = ctx.app_param("view")
     record_id = ctx.params.require_int("id")
     record = load_record(ctx.conn, app.id, record_id)
     if record is None:
@@ -100,7 +101,7 @@ def parse_query_param(text: str) -> Query:
 @router.route("GET", "records.json")
 def get_records(ctx: RequestContext) -> dict[str, Any]:
     p = ctx.params
-    app = ctx.app(p.require_int("app"), "view")
+    app = ctx.app_param("view")
     query = parse_query_param(p.get_str("query") or "")
     compiled = compile_query(query, app.properties, query_context(ctx, app))
     # An empty or absent ``fields`` means every field.
@@ -129,7 +130,7 @@ def get_records(ctx: RequestContext) -> dict[str, Any]:
 
 @router.route("POST", "record.json")
 def add_record(ctx: RequestContext) -> dict[str, str]:
-    app = ctx.app(ctx.params.require_int("app"), "add")
+    app = ctx.app_param("add")
     writer = RecordWriter(ctx, app)
     result = writer.add(ctx.params.raw("record") or {}, "record")
     writer.raise_if_errors()
@@ -138,8 +139,10 @@ def add_record(ctx: RequestContext) -> dict[str, str]:
 
 
 def _write_list(ctx: RequestContext, name: str, verb: str) -> list[Any]:
+    """The ``records`` of a bulk add or update: up to 100, and an empty list is a valid request that writes nothing,
+    as in Kintone."""
     items = ctx.params.raw(name)
-    if items is None or items == []:
+    if items is None:
         raise invalid(name, "Required field.")
     if not isinstance(items, list):
         raise invalid(name, "Specify a list.")
@@ -148,9 +151,22 @@ def _write_list(ctx: RequestContext, name: str, verb: str) -> list[Any]:
     return items
 
 
+def _ids_to_delete(ctx: RequestContext) -> list[int]:
+    # Kintone's own messages: both sentences for a missing or empty list, the range alone for too long a list.
+    span = f"Between 1 and {MAX_WRITE} records can be deleted at one time."
+    items = ctx.params.raw("ids")
+    if items is None or items == "" or items == []:
+        raise invalid_many({"ids": ["Required field.", span]})
+    if not isinstance(items, list):
+        items = [items]
+    if len(items) > MAX_WRITE:
+        raise invalid("ids", span)
+    return [to_int(v, f"ids[{i}]") for i, v in enumerate(items)]
+
+
 @router.route("POST", "records.json")
 def add_records(ctx: RequestContext) -> dict[str, list[str]]:
-    app = ctx.app(ctx.params.require_int("app"), "add")
+    app = ctx.app_param("add")
     items = _write_list(ctx, "records", "added")
     writer = RecordWriter(ctx, app)
     results = [writer.add(item, f"records[{i}]") for i, item in enumerate(items)]
@@ -201,12 +217,13 @@ def _key_not_found(app: AppInfo, key: tuple[str, str]) -> KintoneError:
         400,
         "GAIA_RE20",
         f'No record of app {app.id} has {key[0]} = "{key[1]}". Check the updateKey, or use upsert to add it.',
+        params={"field": key[0], "value": key[1]},
     )
 
 
 @router.route("PUT", "record.json")
 def update_record(ctx: RequestContext) -> dict[str, str]:
-    app = ctx.app(ctx.params.require_int("app"), "edit")
+    app = ctx.app_param("edit")
     record, key = _target(ctx, app, ctx.params.data, "")
     if record is None:
         assert key is not None
@@ -220,7 +237,7 @@ def update_record(ctx: RequestContext) -> dict[str, str]:
 
 @router.route("PUT", "records.json")
 def update_records(ctx: RequestContext) -> dict[str, Any]:
-    app = ctx.app(ctx.params.require_int("app"), "edit")
+    app = ctx.app_param("edit")
     upsert = ctx.params.get_bool("upsert")
     if upsert:
         ctx.check_permission(app, "add")
@@ -262,8 +279,8 @@ def update_records(ctx: RequestContext) -> dict[str, Any]:
 
 @router.route("DELETE", "records.json")
 def delete_records(ctx: RequestContext) -> dict[str, Any]:
-    app = ctx.app(ctx.params.require_int("app"), "delete")
-    ids = [to_int(v, f"ids[{i}]") for i, v in enumerate(_write_list(ctx, "ids", "deleted"))]
+    app = ctx.app_param("delete")
+    ids = _ids_to_delete(ctx)
     revisions = ctx.params.get_list("revisions")
     if revisions and len(revisions) != len(ids):
         raise invalid("revisions", "Give one revision per id (or -1 to skip the check), in the same order.")

@@ -36,7 +36,7 @@ def check_revision(ctx: RequestContext, current: int, key: str = "revision") -> 
 
 
 def _preview_app(ctx: RequestContext) -> AppInfo:
-    info = ctx.app(ctx.params.require_int("app"), "manage")
+    info = ctx.app_param("manage")
     check_revision(ctx, info.preview_revision)
     return info
 
@@ -64,7 +64,10 @@ def add_app(ctx: RequestContext) -> dict[str, str]:
             raise invalid("space", f"The space (ID: {space}) does not exist.")
         if row["is_guest"] and ctx.guest_space is None:
             raise KintoneError(
-                400, "GAIA_IL23", f"Space {space} is a guest space: create its apps through /k/guest/{space}/v1/."
+                400,
+                "GAIA_IL23",
+                f"Space {space} is a guest space: create its apps through /k/guest/{space}/v1/.",
+                params={"space": space},
             )
         if ctx.guest_space is not None and space != ctx.guest_space:
             raise KintoneError(403, "CB_NO02", f"No privilege to proceed: space {space} is not guest space "

@@ -47,6 +47,7 @@ def _unknown_user(login: str, key: str) -> KintoneError:
         400,
         "GAIA_IL26",
         f'The user "{login}" does not exist: check {key}; give login names (user codes) of existing users.',
+        params={"user": login},
     )
 
 
@@ -109,6 +110,7 @@ class StatusChanges:
                 "GAIA_IL03",
                 f'The action "{name}" cannot be performed on record {record.id}: its status is '
                 f'"{record.status}", whose actions are {choices}. Read the record again for its current status.',
+                params={"action": name},
             )
         if len(named) > 1:
             raise invalid(
@@ -124,6 +126,7 @@ class StatusChanges:
                 "GAIA_IL03",
                 f'The action "{name}" cannot be performed on record {record.id}: the record does not meet the '
                 f"action's condition ({condition}). Change the record so that it does, or use another action.",
+                params={"action": name},
             )
         return action
 
@@ -153,6 +156,7 @@ class StatusChanges:
             f'Only an assignee of record {record.id} can perform "{action["name"]}": the assignees are '
             f"{', '.join(record.assignees)}, and {who} is not one of them. Act as an assignee, or change the "
             "assignees first (record/assignees.json).",
+            params={"action": action["name"]},
         )
 
     def _next_assignees(self, record: StoredRecord, target: str, given: Any, prefix: str) -> list[str]:
@@ -207,14 +211,14 @@ class StatusChanges:
 @router.route("PUT", "record/status.json")
 def update_status(ctx: RequestContext) -> dict[str, str]:
     # Viewing the record is the permission Kintone documents; the assignee rule does the rest.
-    app = ctx.app(ctx.params.require_int("app"), "view")
+    app = ctx.app_param("view")
     _, revision = StatusChanges(ctx, app).act(ctx.params.data, "")
     return {"revision": str(revision)}
 
 
 @router.route("PUT", "records/status.json")
 def update_statuses(ctx: RequestContext) -> dict[str, Any]:
-    app = ctx.app(ctx.params.require_int("app"), "view")
+    app = ctx.app_param("view")
     items = ctx.params.raw("records")
     if items is None or items == []:
         raise invalid("records", "Required field.")
@@ -234,5 +238,5 @@ def update_statuses(ctx: RequestContext) -> dict[str, Any]:
 
 @router.route("PUT", "record/assignees.json")
 def update_assignees(ctx: RequestContext) -> dict[str, str]:
-    app = ctx.app(ctx.params.require_int("app"), "manage")
+    app = ctx.app_param("manage")
     return {"revision": str(StatusChanges(ctx, app).set_assignees(ctx.params.data))}

@@ -183,7 +183,10 @@ def _tokens(conn: sqlite3.Connection, header_values: list[str]) -> Principal:
         app = int(row["app"])
         if app in apps:
             raise KintoneError(
-                400, "GAIA_DA03", f"Two API tokens for the same app (app {app}) were sent: send one token per app."
+                400,
+                "GAIA_DA03",
+                f"Two API tokens for the same app (app {app}) were sent: send one token per app.",
+                params={"app": app},
             )
         apps[app] = frozenset(p for p in row["permissions"].split(",") if p in TOKEN_PERMISSIONS)
     return Principal(scheme="token", login=ADMIN_LOGIN, token_apps=apps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -9,6 +10,8 @@ class KintoneError(Exception):
     """Becomes ``{code, id, message, errors?}`` with ``status`` as the HTTP status.
 
     ``errors`` follows Kintone's shape, e.g. ``{"record.Title.value": {"messages": ["Required."]}}``.
+    ``params`` are the values the message names (``{"id": 5}``, ``{"field": "Title"}``): the English ``message``
+    already holds them, and ``messages.localize`` needs them to say the same in another language.
     """
 
     def __init__(
@@ -18,6 +21,7 @@ class KintoneError(Exception):
         message: str,
         errors: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
@@ -25,3 +29,4 @@ class KintoneError(Exception):
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        self.params: Mapping[str, object] = params or {}

@@ -5,12 +5,20 @@ per-user language setting, so the header alone decides. English is the default, 
 (often more specific than the table's) is kept as is. Japanese comes from the table below.
 
 Messages that name something (a field, an app id, a limit) have two forms: a generic one, and a detailed template with
-``{placeholders}`` used when the caller passes every value it needs in ``params``. A half-filled template would read
-worse than the generic sentence, so a template is only used when all its placeholders are given.
+``{placeholders}`` used when the caller passes every value it needs in ``params`` (``KintoneError.params``). A
+half-filled template would read worse than the generic sentence, so a template is only used when all its placeholders
+are given.
+
+Where Kintone's own Japanese is on record (measured answers of a real Kintone, kintone-api.md's sources), the table
+uses it, since that is what a client written against Kintone sees; the rest is written for this project.
+
+Per-field sentences inside ``errors`` (``localize_text``) are either fixed (``TEXTS_JA``) or carry a number or a value
+(``TEXT_PATTERNS_JA``: "Enter less than 6 characters." → "6文字より短くなければなりません。").
 """
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,21 +81,21 @@ MESSAGES: dict[str, Message] = {
     # Not found
     "GAIA_AP01": Message(
         "The app was not found. It may have been deleted.",
-        "指定されたアプリが見つかりません。削除された可能性があります。",
-        "The app (ID: {app}) was not found. It may have been deleted.",
-        "指定されたアプリ（ID: {app}）が見つかりません。削除された可能性があります。",
+        "指定したアプリが見つかりません。削除されている可能性があります。",
+        "The app (ID: {app}) not found. The app may have been deleted.",
+        "指定したアプリ（id: {app}）が見つかりません。削除されている可能性があります。",
     ),
     "GAIA_RE01": Message(
         "The specified record was not found.",
-        "指定されたレコードが見つかりません。",
-        "The specified record (ID: {id}) was not found.",
-        "指定されたレコード（ID: {id}）が見つかりません。",
+        "指定したレコードが見つかりません。",
+        "The specified record (ID: {id}) is not found.",
+        "指定したレコード（id: {id}）が見つかりません。",
     ),
     "GAIA_RE02": Message(
-        "The specified comment was not found.",
-        "指定されたコメントが見つかりません。",
-        "The specified comment (ID: {id}) was not found.",
-        "指定されたコメント（ID: {id}）が見つかりません。",
+        "The specified comment does not exist. The comment may have been deleted.",
+        "指定したコメントが存在しません。削除された可能性があります。",
+        "The specified comment (ID: {id}) does not exist. The comment may have been deleted.",
+        "指定したコメント（id: {id}）が存在しません。削除された可能性があります。",
     ),
     "GAIA_RE20": Message(
         "No record has the value given in updateKey.",
@@ -98,6 +106,8 @@ MESSAGES: dict[str, Message] = {
     "GAIA_BL01": Message(
         "The specified file was not found. Get the record again for a current file key.",
         "指定されたファイルが見つかりません。レコードを取得し直して、最新のファイルキーを使用してください。",
+        "The specified file (id: {key}) not found. Get the record again for a current file key.",
+        "指定したファイル（id: {key}）が見つかりません。レコードを取得し直して、最新のファイルキーを使用してください。",
     ),
     # Conflicts and app placement
     "GAIA_CO02": Message(
@@ -118,10 +128,16 @@ MESSAGES: dict[str, Message] = {
     "GAIA_QU01": Message(
         "The limit in the query must be 500 or less. Use offset or a cursor to read more records.",
         "クエリのlimitには500以下の値を指定してください。それ以上のレコードはoffsetまたはカーソルで取得してください。",
+        "The limit in the query must be 500 or less (it was {limit}). Use offset or a cursor to read more records.",
+        "クエリのlimitには500以下の値を指定してください（指定値: {limit}）。"
+        "それ以上のレコードはoffsetまたはカーソルで取得してください。",
     ),
     "GAIA_QU02": Message(
         "The offset in the query must be 10,000 or less. Page by $id or use a cursor instead.",
         "クエリのoffsetには10,000以下の値を指定してください。代わりに$idでの絞り込みかカーソルを使用してください。",
+        "The offset in the query must be 10,000 or less (it was {offset}). Page by $id or use a cursor instead.",
+        "クエリのoffsetには10,000以下の値を指定してください（指定値: {offset}）。"
+        "代わりに$idでの絞り込みかカーソルを使用してください。",
     ),
     "GAIA_IQ03": Message(
         "An operator in the query cannot be used with the type of its field.",
@@ -172,8 +188,10 @@ MESSAGES: dict[str, Message] = {
     "GAIA_LO04": Message(
         "The lookup value has no matching record in the source app.",
         "ルックアップの値に一致するレコードが参照先のアプリにありません。",
-        'The value of the lookup field "{field}" has no matching record in the source app.',
-        "ルックアップフィールド「{field}」の値に一致するレコードが参照先のアプリにありません。",
+        "A value {value} in the field {field} does not exist in the datasource app for lookup, or you do not have "
+        "permission to view the app or the field.",
+        "フィールド「{field}」の値「{value}」が、ルックアップの参照先のフィールドにないか、"
+        "またはアプリやフィールドの閲覧権限がありません。",
     ),
     "GAIA_IL26": Message(
         "A user in the request does not exist.",
@@ -195,8 +213,14 @@ MESSAGES: dict[str, Message] = {
     ),
     # Process management
     "GAIA_ST02": Message(
-        "Process management is not enabled for this app.",
-        "このアプリではプロセス管理が有効になっていません。",
+        "Your request failed. The process management feature has been disabled.",
+        "操作に失敗しました。プロセス管理機能が無効化されています。",
+    ),
+    "GAIA_SA01": Message(
+        "Specify the assignee.",
+        "作業者を指定してください。",
+        'Specify the assignee of the status "{status}" in "assignee".',
+        "ステータス「{status}」の作業者を「assignee」に指定してください。",
     ),
     "GAIA_IL03": Message(
         "The action cannot be performed from the record's current status.",
@@ -207,6 +231,8 @@ MESSAGES: dict[str, Message] = {
     "GAIA_NT01": Message(
         "Only an assignee of the current status can perform this action.",
         "このアクションを実行できるのは、現在のステータスの作業者だけです。",
+        'Only an assignee of the current status can perform the action "{action}".',
+        "アクション「{action}」を実行できるのは、現在のステータスの作業者だけです。",
     ),
     # Capacity and transient failures
     "GAIA_TM12": Message(
@@ -242,16 +268,39 @@ MESSAGES: dict[str, Message] = {
 #: Fixed sentences that appear inside ``errors`` (per-field messages) rather than as a top-level message.
 TEXTS_JA: dict[str, str] = {
     "Required.": "必須です。",
-    "Required field.": "必須項目です。",
-    "This value already exists in another record.": "この値はほかのレコードで使用されています。",
-    "Only numbers are allowed.": "数値のみ入力できます。",
+    "Required field.": "必須です。",
+    "This value already exists in another record.": "値がほかのレコードと重複しています。",
+    "Only numbers are allowed.": "数字でなければなりません。",
     "The query is invalid.": "クエリの記述が正しくありません。",
-    "A maximum of 100 records can be added at one time.": "一度に追加できるレコードは100件までです。",
+    "Enter an integer value.": "整数を入力してください。",
+    "must be greater than or equal to 1": "最小でも1以上です。",
     "An unexpected error occurred. Retry the request.": "予期しないエラーが発生しました。再実行してください。",
     "Only GET can be requested through X-HTTP-Method-Override, and only on a POST request.": (
         "X-HTTP-Method-Overrideで指定できるのはGETだけで、POSTリクエストでのみ使用できます。"
     ),
 }
+
+
+#: Per-field sentences that carry a number or a value, as (English pattern, Japanese template over its groups).
+TEXT_PATTERNS_JA: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), template)
+    for pattern, template in (
+        (r"Enter less than (?P<n>\d+) characters\.", "{n}文字より短くなければなりません。"),
+        (r"Enter more than (?P<n>-?\d+) characters\.", "{n}文字より長くなければなりません。"),
+        (r"The value must be (?P<n>\S+) or less\.", "{n}以下である必要があります。"),
+        (r"The value must be (?P<n>\S+) or more\.", "{n}以上である必要があります。"),
+        (r'The value, "(?P<v>.*)", is not in options\.', '"{v}"は選択肢にありません。'),
+        (r"A maximum of (?P<n>\d+) records can be added at one time\.", "一度に{n}件までのレコードを追加できます。"),
+        (r"A maximum of (?P<n>\d+) records can be updated at one time\.", "一度に{n}件までのレコードを更新できます。"),
+        (
+            r"Between 1 and (?P<n>\d+) records can be deleted at one time\.",
+            "一度に1件から{n}件までのレコードを削除できます。",
+        ),
+        (r"Enter a value greater than or equal to (?P<n>-?\d+)\.", "{n}以上の値を入力してください。"),
+        (r"Enter a value less than or equal to (?P<n>-?\d+)\.", "{n}以下の値を入力してください。"),
+        (r"Specify at most (?P<n>\d+) items\.", "{n}件まで指定できます。"),
+    )
+)
 
 
 def preferred_language(accept_language: str | None) -> str:
@@ -341,7 +390,15 @@ def localize(
 
 
 def localize_text(text: str, accept_language: str | None) -> str:
-    """Translates one of the fixed sentences used inside ``errors`` (e.g. "Required."); other text is returned as is."""
-    if preferred_language(accept_language) == "ja":
-        return TEXTS_JA.get(text, text)
+    """Translates a sentence used inside ``errors``: a fixed one ("Required.") or one of ``TEXT_PATTERNS_JA`` with its
+    number or value carried over. Other text (the sandbox's own detailed explanations) is returned as is."""
+    if preferred_language(accept_language) != "ja":
+        return text
+    fixed = TEXTS_JA.get(text)
+    if fixed is not None:
+        return fixed
+    for pattern, template in TEXT_PATTERNS_JA:
+        matched = pattern.fullmatch(text)
+        if matched:
+            return template.format_map(matched.groupdict())
     return text

@@ -98,8 +98,9 @@ class CompiledQuery:
 # Errors. Messages are Kintone-like English and always name the field; the core localises by code.
 
 
-def _query_error(code: str, message: str) -> KintoneError:
-    return KintoneError(400, code, message)
+def _query_error(code: str, message: str, **params: object) -> KintoneError:
+    # ``params`` name what the message names, so that the Japanese message can name it too.
+    return KintoneError(400, code, message, params=params)
 
 
 def _invalid_value(message: str) -> KintoneError:
@@ -403,15 +404,16 @@ class _Compiler:
                     "GAIA_IR02",
                     f'The field "{ref.code}" is invalid: the dot notation can only be used with related records '
                     f"fields, and {owner_code!r} is not one.",
+                    field=ref.code,
                 )
             related = self._related_compiler(owner)
             target = related.index.get(inner_code)
             if target is None or target.code.startswith("$") or target.table is not None:
-                raise _query_error("GAIA_IQ11", f"The specified field ({ref.code}) is not found.")
+                raise _query_error("GAIA_IQ11", f"The specified field ({ref.code}) is not found.", field=ref.code)
             return "related", owner.code, target
         target = self.index.get(ref.code)
         if target is None:
-            raise _query_error("GAIA_IQ11", f"The specified field ({ref.code}) is not found.")
+            raise _query_error("GAIA_IQ11", f"The specified field ({ref.code}) is not found.", field=ref.code)
         if target.table is not None:
             return "table", target.table, target
         return "top", target.code, target
@@ -426,16 +428,22 @@ class _Compiler:
                 "GAIA_IQ07",
                 f'The operator "{cond.op.value}" cannot be used with the field "{cond.field.code}" {where}. '
                 'Use "in" or "not in" instead.',
+                field=cond.field.code,
             )
         if not allowed:
             raise _query_error(
-                "GAIA_IQ03", f'The field "{cond.field.code}" ({target.type}) cannot be used in query conditions.'
+                "GAIA_IQ03",
+                f'The field "{cond.field.code}" ({target.type}) cannot be used in query conditions.',
+                field=cond.field.code,
+                operator=cond.op.value,
             )
         ops = ", ".join(op.value for op in Op if op in allowed)
         raise _query_error(
             "GAIA_IQ03",
             f'The operator "{cond.op.value}" cannot be used with the field "{cond.field.code}" ({target.type}). '
             f"Operators available for it: {ops}.",
+            field=cond.field.code,
+            operator=cond.op.value,
         )
 
     # -- subtables and related records -------------------------------------------------------------------------
@@ -568,7 +576,12 @@ class _Compiler:
             values = self._choice_values(cond, target) if t in _SCALAR_CHOICE_TYPES else self._text_values(cond, target)
             spans = [None if v == "" else _Span(v, v) for v in values]
             return self._compare(cond, key, spans, nullable=False), _needles(values) if positive else None
-        raise _query_error("GAIA_IQ03", f'The field "{cond.field.code}" ({t}) cannot be used in query conditions.')
+        raise _query_error(
+            "GAIA_IQ03",
+            f'The field "{cond.field.code}" ({t}) cannot be used in query conditions.',
+            field=cond.field.code,
+            operator=cond.op.value,
+        )
 
     def _compare(self, cond: Condition, key: str, spans: list[_Span | None], *, nullable: bool) -> _Sql:
         """``=``, ``!=``, ranges, ``in`` and ``not in`` over a scalar value. A None span stands for the empty value
@@ -645,13 +658,16 @@ class _Compiler:
     def _function(self, cond: Condition, target: _Field, value: FuncCall) -> None:
         """Rejects a function Kintone does not know or does not accept for this field type."""
         if value.name not in ALL_FUNCTIONS:
-            raise _query_error("GAIA_IL08", f"The query is invalid: there is no function {value.name}().")
+            raise _query_error(
+                "GAIA_IL08", f"The query is invalid: there is no function {value.name}().", function=value.name
+            )
         if value.name not in allowed_functions(target.type):
             usable = ", ".join(f"{name}()" for name in sorted(allowed_functions(target.type))) or "none"
             raise _query_error(
                 "GAIA_IL08",
                 f'The query is invalid: the function {value.name}() cannot be used with the field "{cond.field.code}" '
                 f"({target.type}). Functions available for it: {usable}.",
+                function=value.name,
             )
 
     def _text_values(self, cond: Condition, target: _Field) -> list[str]:
@@ -671,7 +687,9 @@ class _Compiler:
             if isinstance(value, FuncCall):
                 self._function(cond, target, value)
                 if value.args:
-                    raise _query_error("GAIA_IL08", f"The query is invalid: {value.name}() takes no arguments.")
+                    raise _query_error(
+                        "GAIA_IL08", f"The query is invalid: {value.name}() takes no arguments.", function=value.name
+                    )
                 if value.name == "LOGINUSER":
                     values.append(self.ctx.login)
                 elif self.ctx.primary_organization is not None:
@@ -686,6 +704,8 @@ class _Compiler:
                         "GAIA_IQ10",
                         f'The value "{label}" is not an option of the field "{cond.field.code}". '
                         'Specify one of its options, or "" to find records with nothing selected.',
+                        value=label,
+                        field=cond.field.code,
                     )
         return values
 
@@ -719,7 +739,7 @@ class _Compiler:
             self._function(cond, target, value)
             if value.name == "NOW":
                 if value.args:
-                    raise _query_error("GAIA_IL08", "The query is invalid: NOW() takes no arguments.")
+                    raise _query_error("GAIA_IL08", "The query is invalid: NOW() takes no arguments.", function="NOW")
                 # Stored times have minute precision, so "now" is the current minute.
                 now = _utc_text(self.ctx.now.replace(second=0, microsecond=0))
                 return _Span(now, now)
@@ -728,7 +748,7 @@ class _Compiler:
                     value.name, value.args, self.today, month_day_overflow=self.ctx.month_day_overflow
                 )
             except FunctionArgumentError as exc:
-                raise _query_error(exc.code, exc.message) from None
+                raise _query_error(exc.code, exc.message, function=value.name) from None
             return self._day_span(t, days)
         text = (value.value if isinstance(value, StringLit) else value.text).strip()
         if text == "":
@@ -779,17 +799,23 @@ class _Compiler:
                             "GAIA_IR02",
                             f'The field "{ref.code}" is invalid: the dot notation can only be used with related '
                             "records fields.",
+                            field=ref.code,
                         )
                     raise _query_error(
-                        "GAIA_IQ03", f'Records cannot be sorted by the related records field "{ref.code}".'
+                        "GAIA_IQ03",
+                        f'Records cannot be sorted by the related records field "{ref.code}".',
+                        field=ref.code,
+                        operator="order by",
                     )
-                raise _query_error("GAIA_IQ11", f"The specified field ({ref.code}) is not found.")
+                raise _query_error("GAIA_IQ11", f"The specified field ({ref.code}) is not found.", field=ref.code)
             if target.table is not None or target.type not in _SORTABLE_TYPES:
                 where = " inside the table " + repr(target.table) if target.table else ""
                 raise _query_error(
                     "GAIA_IQ03",
                     f'Records cannot be sorted by the field "{ref.code}" ({target.type}){where}. Sort by a number, '
                     "text, date, time, drop-down, radio button, record number, creator, modifier or status field.",
+                    field=ref.code,
+                    operator="order by",
                 )
             expr = value_sql(target.type, target.code, self.record)
             if target.type in ("DROP_DOWN", "RADIO_BUTTON") and self.ctx.option_sort == "index":
@@ -906,12 +932,15 @@ def compile_query(
     text, link, date, time and date-time). Raises KintoneError with Kintone's codes for every semantic error.
     """
     if query.limit is not None and query.limit > MAX_LIMIT:
-        raise _query_error("GAIA_QU01", f"Specify {MAX_LIMIT} or less for limit (got {query.limit}).")
+        raise _query_error(
+            "GAIA_QU01", f"Specify {MAX_LIMIT} or less for limit (got {query.limit}).", limit=query.limit
+        )
     if query.offset is not None and query.offset > MAX_OFFSET:
         raise _query_error(
             "GAIA_QU02",
             f"Specify {MAX_OFFSET:,} or less for offset (got {query.offset:,}). "
             "Use the cursor API or $id-based paging to read further.",
+            offset=query.offset,
         )
     for name, number in (("limit", query.limit), ("offset", query.offset)):
         if number is not None and number < 0:

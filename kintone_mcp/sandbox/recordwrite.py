@@ -4,8 +4,15 @@ fields, uniqueness, system fields and process-management state, then the SQL.
 Validation problems are collected (so one answer lists every bad field) under Kintone's error keys:
 ``<prefix>.<code>.value`` where ``prefix`` is the JSON path of the record object in the request (``record``,
 ``records[3]`` for POST records.json, ``records[3].record`` for PUT records.json), and
-``<prefix>.<table>.value[<row>].value.<inner>.value`` inside tables. Problems that Kintone reports with their own
-codes (unknown user codes, lookup misses, missing records, stale revisions) raise at once.
+``<prefix>.<table>.value[<row>].value.<inner>.value`` inside tables. Kintone's quirks in those keys are kept (measured
+on a real Kintone): a missing multi-value field is ``.values`` (check box, multi-select, file) or ``.values.value``
+(user, organization, group); a bad option of one is ``.values[<i>].value``; a top-level number that is not a number is
+``<prefix>[<code>].value`` and then counts as empty, so a required one also gets "Required." under the usual key.
+Problems that Kintone reports with their own codes (unknown user codes, lookup misses, missing records, stale
+revisions) raise at once.
+
+An update is validated as the merged record: a required field left empty by an earlier version of the form fails the
+next update of that record, whichever fields the update names.
 """
 
 from __future__ import annotations
@@ -29,7 +36,22 @@ from kintone_mcp.sandbox.routing import RequestContext
 
 REQUIRED = "Required."
 NOT_UNIQUE = "This value already exists in another record."
+NOT_A_NUMBER = "Only numbers are allowed."
 _SYSTEM_INPUT_TYPES = frozenset({"CREATOR", "MODIFIER", "CREATED_TIME", "UPDATED_TIME"})
+#: The last part of the error key of a missing value, by type (``value`` for the rest).
+_REQUIRED_SUFFIX = {
+    "CHECK_BOX": "values",
+    "MULTI_SELECT": "values",
+    "FILE": "values",
+    "USER_SELECT": "values.value",
+    "ORGANIZATION_SELECT": "values.value",
+    "GROUP_SELECT": "values.value",
+}
+
+
+def required_key(path: str, field_type: str) -> str:
+    """The error key of a missing value of a field at ``path`` (``record.Title``, ``records[2].Tags``…)."""
+    return f"{path}.{_REQUIRED_SUFFIX.get(field_type, 'value')}"
 
 
 @dataclass
@@ -68,7 +90,9 @@ def load_record(conn: sqlite3.Connection, app: int, record_id: int) -> StoredRec
 
 
 def record_not_found(app: int, record_id: int) -> KintoneError:
-    return KintoneError(404, "GAIA_RE01", f"The record (ID: {record_id}) is not found in app {app}.")
+    return KintoneError(
+        404, "GAIA_RE01", f"The record (ID: {record_id}) is not found in app {app}.", params={"id": record_id}
+    )
 
 
 def find_by_field(conn: sqlite3.Connection, app: AppInfo, code: str, value: str) -> StoredRecord | None:
@@ -115,6 +139,8 @@ class RecordWriter:
         self.now = ctx.sandbox.now_text()
         self._directory: directory.Names | None = None
         self._user: directory.UserInfo | None = None
+        # Kintone ignores values written to the fields a lookup copies into: only the lookup fills them.
+        self._copy_targets = _copy_targets(self.props)
 
     # -- helpers -------------------------------------------------------------------------------------------------
 
@@ -180,7 +206,7 @@ class RecordWriter:
                 continue
             if ftype not in fv.DATA_TYPES:
                 continue
-            if code in record and ftype != "CALC":
+            if code in record and ftype != "CALC" and code not in self._copy_targets:
                 provided.add(code)
                 value = self._unwrap(record[code], key)
                 if ftype == "SUBTABLE":
@@ -221,8 +247,11 @@ class RecordWriter:
         provided: set[str] = set()
         for code, raw_entry in record.items():
             prop = self.props.get(code)
-            # Unknown codes are ignored as Kintone does; system fields and CALC cannot be written by update.
+            # Unknown codes are ignored as Kintone does; system fields, CALC and the fields a lookup copies into
+            # cannot be written by update.
             if prop is None or prop["type"] not in fv.DATA_TYPES or prop["type"] == "CALC":
+                continue
+            if code in self._copy_targets:
                 continue
             key = f"{prefix}.{code}"
             provided.add(code)
@@ -233,7 +262,7 @@ class RecordWriter:
                 data[code] = self._value(prop, value, f"{key}.value", in_table=False)
         self._lookups(self.props, data, provided, prefix)
         self._compute(data)
-        self._check_required(data, prefix, codes=provided)
+        self._check_required(data, prefix, codes=None)
         self._check_unique(data, prefix, record_id=existing.id, codes=provided)
         if len(self.errors) > errors_before:
             return None
@@ -288,7 +317,10 @@ class RecordWriter:
                 if in_table:
                     # Observed quirk: a non-number inside a table is stored as empty rather than refused.
                     return ""
-                self._error(key, "Only numbers are allowed.")
+                # Observed quirk: this one error is keyed with brackets, record[code].value.
+                code = str(prop["code"])
+                path = key[: -len(f".{code}.value")] if key.endswith(f".{code}.value") else key
+                self._error(f"{path}[{code}].value", NOT_A_NUMBER)
                 return ""
             if number:
                 self._check_range(prop, Decimal(number), key)
@@ -368,6 +400,7 @@ class RecordWriter:
                 raise KintoneError(
                     400, code, f"The {noun} (code: {value}) is not found: check the code in {key}.",
                     errors={key: {"messages": [f"The {noun} code {value!r} does not exist."]}},
+                    params={noun: value},
                 )
             if value not in result:
                 result.append(value)
@@ -406,7 +439,9 @@ class RecordWriter:
         if ftype in ("CREATOR", "MODIFIER"):
             code = raw.get("code") if isinstance(raw, Mapping) else None
             if not isinstance(code, str) or code not in self.names.users:
-                raise KintoneError(400, "GAIA_IL26", f"The user (code: {code}) is not found: check {key}.value.")
+                raise KintoneError(
+                    400, "GAIA_IL26", f"The user (code: {code}) is not found: check {key}.value.", params={"user": code}
+                )
             return code
         parsed = fv.parse_datetime(raw)
         if parsed is None:
@@ -491,9 +526,10 @@ class RecordWriter:
             if not isinstance(values, Mapping):
                 self._error(f"{row_key}.value", "Specify the row's fields as an object keyed by field code.")
                 values = {}
+            copy_targets = _copy_targets(inner_props)
             for code, entry in values.items():
                 inner = inner_props.get(code)
-                if inner is None or inner["type"] == "CALC":
+                if inner is None or inner["type"] == "CALC" or code in copy_targets:
                     continue
                 inner_key = f"{row_key}.value.{code}"
                 row.value[code] = self._value(inner, self._unwrap(entry, inner_key), f"{inner_key}.value",
@@ -523,12 +559,13 @@ class RecordWriter:
             related = self._related_app(int(lookup["relatedApp"]["app"]))
             match = find_by_field(self.conn, related, lookup["relatedKeyField"], str(key_value))
             if match is None:
+                # Kintone answers a miss with no ``errors`` object, and in a bulk write names only the first miss.
                 raise KintoneError(
                     400,
                     "GAIA_LO04",
                     f'The lookup field "{code}" has no match: no record of app {related.id} has '
                     f'{lookup["relatedKeyField"]} = "{key_value}". Use an existing key, or clear the field.',
-                    errors={f"{prefix}.{code}.value": {"messages": [f'No record matches "{key_value}".']}},
+                    params={"field": code, "value": key_value},
                 )
             for mapping in mappings:
                 target = props.get(mapping["field"])
@@ -612,9 +649,11 @@ class RecordWriter:
                     for inner_code, inner in prop["fields"].items():
                         if inner.get("required") and inner["type"] != "CALC" and fv.is_empty(
                                 row["value"].get(inner_code)):
-                            self._error(f"{prefix}.{code}.value[{i}].value.{inner_code}.value", REQUIRED)
+                            inner_key = required_key(f"{prefix}.{code}.value[{i}].value.{inner_code}", inner["type"])
+                            if inner_key not in self.errors:
+                                self._error(inner_key, REQUIRED)
             elif ftype in fv.DATA_TYPES and ftype != "CALC" and prop.get("required") and fv.is_empty(data.get(code)):
-                key = f"{prefix}.{code}.value"
+                key = required_key(f"{prefix}.{code}", ftype)
                 if key not in self.errors:
                     self._error(key, REQUIRED)
 
@@ -672,6 +711,15 @@ class RecordWriter:
                 if user in self.names.users and user not in result:
                     result.append(user)
         return result
+
+
+def _copy_targets(props: Mapping[str, Any]) -> frozenset[str]:
+    """The codes that the lookups among ``props`` copy values into (``fieldMappings[].field``)."""
+    return frozenset(
+        str(mapping["field"])
+        for prop in props.values()
+        for mapping in (appdefs.lookup_of(prop) or {}).get("fieldMappings", [])
+    )
 
 
 class _Invalid:

@@ -30,7 +30,7 @@ def error_body(exc: KintoneError, accept_language: str | None) -> dict[str, Any]
     body: dict[str, Any] = {
         "code": exc.code,
         "id": new_error_id(),
-        "message": messages.localize(exc.code, exc.message, accept_language),
+        "message": messages.localize(exc.code, exc.message, accept_language, exc.params),
     }
     if exc.errors:
         body["errors"] = {

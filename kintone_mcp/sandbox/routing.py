@@ -6,7 +6,7 @@ An endpoint module owns a ``Router`` and declares its handlers on it::
 
     @router.route("GET", "record.json")
     def get_record(ctx: RequestContext) -> dict[str, Any]:
-        app = ctx.app(ctx.params.require_int("app"), "view")
+        app = ctx.app_param("view")
         ...
 
 Paths are written without the ``/k/v1/`` or ``/k/guest/{id}/v1/`` prefix (``preview/app.json`` for preview
@@ -31,6 +31,7 @@ from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.auth import Principal
 from kintone_mcp.sandbox.errors import KintoneError
 from kintone_mcp.sandbox.params import Params
+from kintone_mcp.sandbox.responses import invalid
 
 if TYPE_CHECKING:
     from kintone_mcp.sandbox.sandbox import Sandbox
@@ -119,11 +120,24 @@ class RequestContext:
     def login(self) -> str:
         return self.principal.login
 
+    def app_param(self, permission: Permission, name: str = "app") -> AppInfo:
+        """The app named by the request parameter ``name``, loaded and checked as ``app`` does. Kintone refuses an id
+        below 1 as invalid input rather than as an unknown app."""
+        app_id = self.params.require_int(name)
+        if app_id < 1:
+            raise invalid(name, "must be greater than or equal to 1")
+        return self.app(app_id, permission)
+
     def app(self, app_id: int, permission: Permission) -> AppInfo:
         """Load an app the caller may use with ``permission``, checking guest-space paths (§1) and tokens (§2)."""
         info = appstore.load_app(self.conn, app_id)
         if info is None:
-            raise KintoneError(404, "GAIA_AP01", f"The app (ID: {app_id}) is not found, or it has been deleted.")
+            raise KintoneError(
+                404,
+                "GAIA_AP01",
+                f"The app (ID: {app_id}) is not found, or it has been deleted.",
+                params={"app": app_id},
+            )
         self.check_space(info)
         self.check_permission(info, permission)
         return info
@@ -136,6 +150,7 @@ class RequestContext:
                 "GAIA_IL23",
                 f"The app (ID: {info.id}) is in guest space {app_guest_space}: "
                 f"call it through /k/guest/{app_guest_space}/v1/.",
+                params={"space": app_guest_space},
             )
         if self.guest_space is not None and app_guest_space != self.guest_space:
             raise KintoneError(

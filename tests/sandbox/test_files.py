@@ -366,7 +366,8 @@ async def test_a_required_file_field_needs_a_file(env: Env) -> None:
         env.http, "Required file", {"proof": {"type": "FILE", "code": "proof", "label": "Proof", "required": True}}
     )
     resp = await env.http.post("/k/v1/record.json", json={"app": app, "record": {"proof": {"value": []}}})
-    assert error_messages(resp) == {"record.proof.value": ["Required."]}
+    # A missing file is keyed ".values", as Kintone keys every multi-value field.
+    assert error_messages(resp) == {"record.proof.values": ["Required."]}
     key = await env.upload("proof.pdf", b"%PDF-1.4", "application/pdf")
     record_id = await env.add({"proof": {"value": [{"fileKey": key}]}}, app=app)
     [file] = (await env.record(record_id, app=app))["proof"]["value"]

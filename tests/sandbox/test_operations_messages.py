@@ -83,8 +83,9 @@ def test_english_uses_kintone_wording_where_known() -> None:
 
 
 def test_placeholders_fill_the_detailed_form() -> None:
-    assert localize("GAIA_RE01", "", "ja", {"id": 42}) == "指定されたレコード（ID: 42）が見つかりません。"
-    assert localize("GAIA_RE01", "", "en", {"id": 42}) == "The specified record (ID: 42) was not found."
+    # Kintone's own wording (measured on a real Kintone).
+    assert localize("GAIA_RE01", "", "ja", {"id": 42}) == "指定したレコード（id: 42）が見つかりません。"
+    assert localize("GAIA_RE01", "", "en", {"id": 42}) == "The specified record (ID: 42) is not found."
     assert localize("GAIA_IQ03", "", "ja", {"field": "Title", "operator": ">"}) == (
         "フィールド「Title」には演算子「>」を使用できません。"
     )
@@ -99,7 +100,7 @@ def test_incomplete_params_fall_back_to_the_generic_sentence() -> None:
     assert localize("GAIA_IQ03", "", "ja", {}) == generic
     # Extra parameters are harmless.
     assert localize("GAIA_AP01", "", "ja", {"app": 7, "unused": "x"}) == (
-        "指定されたアプリ（ID: 7）が見つかりません。削除された可能性があります。"
+        "指定したアプリ（id: 7）が見つかりません。削除されている可能性があります。"
     )
 
 

@@ -116,7 +116,7 @@ async def test_sandbox_errors_carry_limit_headers_and_localised_messages(client:
     response = await client.get("/k/v1/app.json", params={"id": 999}, headers={"Accept-Language": "ja"})
     assert response.status_code == 404
     assert response.json()["code"] == "GAIA_AP01"
-    assert response.json()["message"].startswith("指定されたアプリ")
+    assert response.json()["message"] == "指定したアプリ（id: 999）が見つかりません。削除されている可能性があります。"
     assert response.headers["x-concurrencylimit-limit"] == "2"
     unauthenticated = await client.get("/k/v1/app.json", params={"id": 1}, headers={"X-Cybozu-Authorization": ""})
     assert unauthenticated.status_code == 401

@@ -190,7 +190,7 @@ async def test_bulk_update_without_upsert_returns_ids_and_revisions(demo_api: Ap
     [
         ("POST", {"records": [{"title": {"value": "x"}}] * 101}, "A maximum of 100 records can be added at one time."),
         ("PUT", {"records": [{"id": 1, "record": {}}] * 101}, "A maximum of 100 records can be updated at one time."),
-        ("DELETE", {"ids": list(range(1, 102))}, "A maximum of 100 records can be deleted at one time."),
+        ("DELETE", {"ids": list(range(1, 102))}, "Between 1 and 100 records can be deleted at one time."),
     ],
 )
 async def test_write_limits(demo_api: Api, method: str, body: dict[str, Any], message: str) -> None:
@@ -220,7 +220,7 @@ async def test_bulk_add_is_all_or_nothing(demo_api: Api) -> None:
     )
     assert error_keys(resp) == {
         "records[1].title.value": ["Required."],
-        "records[2].amount.value": ["Only numbers are allowed."],
+        "records[2][amount].value": ["Only numbers are allowed."],
     }
     assert await _count(demo_api, 2) == 300
     # The failed request used no record ids.
@@ -499,5 +499,6 @@ async def test_record_number_without_app_code_is_the_id(demo_api: Api) -> None:
 async def test_missing_parameters(demo_api: Api) -> None:
     assert set(error_keys(await demo_api.post("record.json", {"record": {}}))) == {"app"}
     assert set(error_keys(await demo_api.put("record.json", {"app": 2, "record": {}}))) == {"id"}
-    assert set(error_keys(await demo_api.post("records.json", {"app": 2, "records": []}))) == {"records"}
+    assert set(error_keys(await demo_api.post("records.json", {"app": 2}))) == {"records"}
+    assert set(error_keys(await demo_api.put("records.json", {"app": 2}))) == {"records"}
     assert set(error_keys(await demo_api.delete("records.json", {"app": 2}))) == {"ids"}
