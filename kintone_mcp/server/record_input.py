@@ -177,8 +177,17 @@ class _Checker:
             cells: dict[str, Any] = {}
             for inner_code, inner_value in row.items():
                 if inner_code in _ROW_ID_KEYS:
-                    if inner_value not in (None, ""):
-                        out_row["id"] = str(inner_value)
+                    if inner_value in (None, ""):
+                        continue
+                    if isinstance(inner_value, bool) or not str(inner_value).strip().isdigit():
+                        # Kintone takes an unknown row id for a new row, and drops the row it was meant to keep.
+                        self.fail(
+                            f"{where}.{inner_code}",
+                            f"{_short(inner_value)} is not a row id;",
+                            'the row\'s "$id" as get_record shows it (a number), or no "$id" for a new row',
+                        )
+                        continue
+                    out_row["id"] = str(inner_value).strip()
                     continue
                 inner_prop = inner.get(inner_code)
                 if inner_prop is None:
