@@ -17,7 +17,17 @@ from dataclasses import asdict, dataclass
 
 from kintone_mcp.server.errors import ToolInputError
 
-_VERSION = 1
+_VERSION = 2
+#: Short keys: the token travels in every paged answer and comes back in every call for the next page.
+_KEYS = {
+    "app": "a", "where": "w", "order": "o", "fields": "f", "max_text_chars": "m",
+    "after_id": "i", "offset": "n", "seen": "s",
+}  # fmt: skip
+_NAMES = {short: name for name, short in _KEYS.items()}
+#: Left out of the token when they have these values.
+_OMITTED = {"where": "", "order": "", "fields": None, "after_id": None, "offset": 0, "seen": 0}
+#: Always in the field list (get_records adds them), so not worth carrying.
+_IDENTITY = ("$id", "$revision")
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,11 @@ class Continuation:
     seen: int = 0
 
     def encode(self) -> str:
-        data = {"v": _VERSION, **asdict(self)}
+        values = asdict(self)
+        if values["fields"] is not None:
+            values["fields"] = [f for f in values["fields"] if f not in _IDENTITY]
+        data = {"v": _VERSION}
+        data.update({_KEYS[k]: v for k, v in values.items() if k not in _OMITTED or v != _OMITTED[k]})
         raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -43,9 +57,12 @@ class Continuation:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             data = json.loads(raw)
-            if data.pop("v") != _VERSION:
+            if not isinstance(data, dict) or data.pop("v") != _VERSION:
                 raise ValueError("version")
-            return cls(**data)
+            values = {**_OMITTED, **{_NAMES[k]: v for k, v in data.items()}}
+            if values["fields"] is not None:
+                values["fields"] = [*_IDENTITY, *values["fields"]]
+            return cls(**values)
         except (ValueError, TypeError, KeyError, binascii.Error) as exc:
             raise ToolInputError(
                 "`next` is not a continuation token from get_records (copy it exactly as returned), "
