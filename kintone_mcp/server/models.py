@@ -54,7 +54,8 @@ class AppList(Out):
 
 
 class LookupInfo(Out):
-    app: int | None
+    # Optional like every nullable field: a result leaves None out, which a required property would not allow.
+    app: int | None = None
     key_field: str
     copies: dict[str, str] | None = Field(None, description="this app's field <- source app's field")
 

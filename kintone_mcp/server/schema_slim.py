@@ -7,7 +7,8 @@ schemas, ``anyOf: [X, {"type": "null"}]`` with ``default: null`` says "optional"
 already says it. Measured on a 20-tool server this cut tools/list by about a fifth (mcp-sdk-v2.md §6.3).
 
 Argument validation uses the pydantic model, never the advertised dict, so rewriting the dict is safe. Output
-schemas keep their ``anyOf`` with null: the SDK dumps ``None`` as ``null`` and clients validate against it.
+schemas lose the null alternative of optional properties only: the SDK would dump ``None`` as ``null`` and clients
+validate against the schema, but every result goes through ``results.dump``, which leaves ``None`` out instead.
 
 Only schema positions are walked, so a *property named* ``title`` survives while the ``title`` keyword goes.
 """
@@ -57,7 +58,30 @@ def _walk(node: Any, kind: Kind) -> Any:
             node[key] = _walk(node[key], kind)
     if kind == "input":
         _collapse_optional(node)
+    else:
+        _drop_null_of_optional_properties(node)
     return node
+
+
+def _drop_null_of_optional_properties(node: dict[str, Any]) -> None:
+    """Output: an optional property's ``{"type": "null"}`` alternative goes, as results never carry it (``results``
+    dumps with ``exclude_none``: no value is written as an absent property). A required one keeps it."""
+    props = node.get("properties")
+    if not isinstance(props, dict):
+        return
+    required = set(node.get("required") or ())
+    for name, sub in props.items():
+        if name in required or not isinstance(sub, dict):
+            continue
+        any_of = sub.get("anyOf")
+        if not isinstance(any_of, list) or _NULL not in any_of:
+            continue
+        rest = [s for s in any_of if s != _NULL]
+        del sub["anyOf"]
+        if len(rest) == 1 and not (set(rest[0]) & set(sub)):
+            sub.update(rest[0])
+        else:
+            sub["anyOf"] = rest
 
 
 def _collapse_optional(node: dict[str, Any]) -> None:

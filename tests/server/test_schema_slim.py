@@ -6,6 +6,8 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field, TypeAdapter
 
 from kintone_mcp.server.filters import Filter
+from kintone_mcp.server.models import Out as Out_
+from kintone_mcp.server.results import dump
 from kintone_mcp.server.schema_slim import compact_size, slim
 
 
@@ -39,9 +41,43 @@ def test_slim_keeps_meaning_and_drops_noise() -> None:
     assert list(Draft202012Validator(lean).iter_errors({"inner": {"no_title": 1}}))
 
 
-def test_output_schema_keeps_null_alternatives() -> None:
+def test_output_schema_drops_null_only_where_results_never_send_it() -> None:
     class Out(BaseModel):
         total: int | None = None
+        names: dict[str, str] | None = Field(None, description="d")
+        either: int | str | None = None
+        must: int | None
 
     lean = slim(TypeAdapter(Out).json_schema(), "output")
-    assert lean == {"type": "object", "properties": {"total": {"anyOf": [{"type": "integer"}, {"type": "null"}]}}}
+    assert lean is not None
+    props = lean["properties"]
+    assert props["total"] == {"type": "integer"}
+    assert props["names"] == {"type": "object", "additionalProperties": {"type": "string"}, "description": "d"}
+    assert props["either"] == {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+    assert props["must"] == {"anyOf": [{"type": "integer"}, {"type": "null"}]}  # required: left as it is
+    # What results send (None left out) validates; an explicit null on an optional property would not.
+    validator = Draft202012Validator(lean)
+    assert not list(validator.iter_errors(dump(_Wrapped(total=None, must=1))))
+    assert list(validator.iter_errors({"total": None, "must": 1}))
+    # Which is why no output model may have a required nullable field: its None would be left out (see below).
+    assert list(validator.iter_errors(dump(_Wrapped(must=None))))
+
+
+class _Wrapped(Out_):
+    total: int | None = None
+    names: dict[str, str] | None = None
+    either: int | str | None = None
+    must: int | None
+
+
+def test_no_output_model_has_a_required_nullable_field() -> None:
+    from kintone_mcp.server import models
+
+    offenders = [
+        f"{name}.{field}"
+        for name, cls in vars(models).items()
+        if isinstance(cls, type) and issubclass(cls, models.Out)
+        for field, info in cls.model_fields.items()
+        if info.is_required() and "None" in str(info.annotation)
+    ]
+    assert offenders == []
