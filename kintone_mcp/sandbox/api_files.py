@@ -25,6 +25,13 @@ router = Router()
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
+def decode_filename(name: str) -> str:
+    """The file name as the user's system spelled it. Browsers and httpx write a filename in a multipart part with the
+    HTML5 form rule: ``"`` as ``%22``, CR as ``%0D`` and LF as ``%0A``, nothing else escaped (not even ``%``), so
+    those three sequences are decoded and every other ``%`` is kept as written."""
+    return name.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
+
+
 def _close_uploads(params: dict[str, Any]) -> None:
     for value in params.values():
         if isinstance(value, UploadFile):
@@ -49,7 +56,7 @@ def upload_file(ctx: RequestContext) -> dict[str, str]:
                 "file",
                 'Required field. Send the file as multipart/form-data in a part named "file" that has a filename.',
             )
-        name = upload.filename or ""
+        name = decode_filename(upload.filename or "")
         if not name.strip():
             raise invalid("file", 'The "file" part has no filename: give it one (UTF-8 names are fine).')
         upload.file.seek(0, 2)
@@ -59,6 +66,7 @@ def upload_file(ctx: RequestContext) -> dict[str, str]:
         if size > config.max_file_size:
             raise uploads.too_large(config.max_file_size)
         filestore.purge_expired(ctx.conn, ctx.now, config.upload_retention)
+        filestore.purge_dropped(ctx.conn, ctx.sandbox.downloads)
         key = filestore.save_upload(
             ctx.conn, upload.file, size, name=name, content_type=_content_type(upload, name), now=ctx.now
         )
@@ -88,9 +96,9 @@ def download_file(ctx: RequestContext) -> StreamingResponse:
         )
     if stored.app is not None:
         ctx.app(stored.app, "view")
-    store = ctx.sandbox.store
     return StreamingResponse(
-        filestore.iter_bytes(store.conn, store.lock, stored),
+        # Registered now, while this request still holds the store's lock, so no write can delete it before it is sent.
+        ctx.sandbox.downloads.open(ctx.sandbox.store, stored),
         # Content-Type as a header, not media_type: Starlette would add a charset to text/* we cannot vouch for.
         headers={
             "Content-Type": stored.content_type,

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kintone_mcp.query import Query, QuerySyntaxError, parse
-from kintone_mcp.sandbox import appstore, directory
+from kintone_mcp.sandbox import appstore, directory, filestore
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.config import DEFAULT_TIMEZONE
 from kintone_mcp.sandbox.errors import KintoneError
@@ -133,7 +133,7 @@ def add_record(ctx: RequestContext) -> dict[str, str]:
     app = ctx.app_param("add")
     writer = RecordWriter(ctx, app)
     result = writer.add(ctx.params.raw("record") or {}, "record")
-    writer.raise_if_errors()
+    writer.finish()
     assert result is not None
     return {"id": str(result[0]), "revision": str(result[1])}
 
@@ -170,7 +170,7 @@ def add_records(ctx: RequestContext) -> dict[str, list[str]]:
     items = _write_list(ctx, "records", "added")
     writer = RecordWriter(ctx, app)
     results = [writer.add(item, f"records[{i}]") for i, item in enumerate(items)]
-    writer.raise_if_errors()
+    writer.finish()
     return {
         "ids": [str(r[0]) for r in results if r is not None],
         "revisions": [str(r[1]) for r in results if r is not None],
@@ -231,7 +231,7 @@ def update_record(ctx: RequestContext) -> dict[str, str]:
     check_record_revision(record, ctx.params.raw("revision"), "revision")
     writer = RecordWriter(ctx, app)
     revision = writer.update(record, ctx.params.raw("record"), "record")
-    writer.raise_if_errors()
+    writer.finish()
     return {"revision": str(revision)}
 
 
@@ -270,7 +270,7 @@ def update_records(ctx: RequestContext) -> dict[str, Any]:
             if upsert:
                 entry["operation"] = "UPDATE"
             results.append(entry)
-    writer.raise_if_errors()
+    writer.finish()
     return {"records": results}
 
 
@@ -284,6 +284,7 @@ def delete_records(ctx: RequestContext) -> dict[str, Any]:
     revisions = ctx.params.get_list("revisions")
     if revisions and len(revisions) != len(ids):
         raise invalid("revisions", "Give one revision per id (or -1 to skip the check), in the same order.")
+    files: set[str] = set()
     for i, record_id in enumerate(ids):
         record = load_record(ctx.conn, app.id, record_id)
         if record is None:
@@ -291,4 +292,7 @@ def delete_records(ctx: RequestContext) -> dict[str, Any]:
         if revisions:
             check_record_revision(record, revisions[i], f"revisions[{i}]")
         ctx.conn.execute("DELETE FROM records WHERE app = ? AND id = ?", (app.id, record_id))
+        files |= filestore.file_keys(record.data)
+    # A deleted record's files go with it (comments go by a trigger).
+    filestore.release(ctx.conn, app.id, files, ctx.sandbox.downloads)
     return {}

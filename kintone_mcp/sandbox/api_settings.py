@@ -10,7 +10,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from kintone_mcp.sandbox import appdefs, appstore
+from kintone_mcp.sandbox import appdefs, appstore, filestore
 from kintone_mcp.sandbox.appdefs import SYSTEM_TYPES, JsonDict
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.errors import KintoneError
@@ -275,7 +275,9 @@ def deploy(ctx: RequestContext) -> dict[str, Any]:
                 )
         targets.append(info)
     for info in targets:
-        appstore.deploy(ctx.conn, info, revert=revert, modifier=ctx.login, now=ctx.sandbox.now_text())
+        dropped = appstore.deploy(ctx.conn, info, revert=revert, modifier=ctx.login, now=ctx.sandbox.now_text())
+        # The files of a deleted FILE field (or table) go with the field's data.
+        filestore.release(ctx.conn, info.id, dropped, ctx.sandbox.downloads)
     return {}
 
 

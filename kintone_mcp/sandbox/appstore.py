@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from kintone_mcp.sandbox import appdefs
+from kintone_mcp.sandbox import appdefs, filestore
 from kintone_mcp.sandbox.appdefs import JsonDict
 from kintone_mcp.sandbox.querysql import index_statements
 
@@ -162,19 +162,28 @@ def drop_indexes(conn: sqlite3.Connection, app_id: int, codes: list[str], props:
         conn.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
-def deploy(conn: sqlite3.Connection, app: AppInfo, *, revert: bool, modifier: str, now: str) -> None:
-    """Make preview settings live (or throw them away with ``revert``), adapting stored records to the new form."""
+def deploy(conn: sqlite3.Connection, app: AppInfo, *, revert: bool, modifier: str, now: str) -> set[str]:
+    """Make preview settings live (or throw them away with ``revert``), adapting stored records to the new form.
+
+    Returns the file keys the removed fields held, for the caller to release (``filestore.release``)."""
     if revert:
         conn.execute(
             "UPDATE apps SET preview = live, preview_revision = live_revision, deploy_status = 'CANCEL' WHERE id = ?",
             (app.id,),
         )
-        return
+        return set()
     new = app.preview
     old_props = app.live["properties"]
     removed = [c for c in old_props if c not in new["properties"]]
     drop_indexes(conn, app.id, removed, old_props)
+    dropped_files: set[str] = set()
     for code in removed:
+        if old_props[code].get("type") in ("FILE", "SUBTABLE"):
+            for row in conn.execute(
+                "SELECT json_extract(data, ?) FROM records WHERE app = ? AND json_extract(data, ?) IS NOT NULL",
+                (f'$."{code}"', app.id, f'$."{code}"'),
+            ):
+                dropped_files |= filestore.file_keys(json.loads(row[0]))
         # Data of a deleted field disappears in Kintone; without this a field re-created under the same code
         # would resurrect old values.
         conn.execute(
@@ -199,3 +208,4 @@ def deploy(conn: sqlite3.Connection, app: AppInfo, *, revert: bool, modifier: st
     deployed = load_app(conn, app.id)
     assert deployed is not None
     create_indexes(conn, deployed)
+    return dropped_files

@@ -15,6 +15,14 @@ it whole when it is inserted).
 
 Unattached uploads are discarded once older than ``SandboxConfig.upload_retention`` on the sandbox clock: when another
 upload arrives, and always when someone tries to attach one.
+
+A file a record no longer holds (an update replaced or cleared it, or the record was deleted) is deleted with that
+write (``release``), unless another record of the app still names its key (a download key may be sent back in any
+record of its app). A file being downloaded at that moment is only marked ``dropped``: it can no longer be
+downloaded or attached, and goes when its last download ends (``Downloads``), so a download in flight is never cut
+short. Real Kintone keeps earlier versions of a record's files in the record's change history; the sandbox has no
+history, so a replaced file's download key stops working at once (kintone-api.md §4.5 tells clients to read fresh keys
+from the record anyway).
 """
 
 from __future__ import annotations
@@ -23,13 +31,19 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from kintone_mcp.sandbox.store import Store
 
 UPLOAD = "upload"
 DOWNLOAD = "download"
+#: A file no record holds any more, kept only until the downloads still reading it end.
+DROPPED = "dropped"
 CHUNK = 256 * 1024
 
 
@@ -98,6 +112,8 @@ def attach(
     ).fetchone()
     if row is None:
         return None
+    if row["kind"] == DROPPED:
+        return None
     if row["kind"] == UPLOAD:
         if row["created_at"] < stamp(now - retention):
             conn.execute("DELETE FROM stored_files WHERE id = ?", (row["id"],))
@@ -130,14 +146,121 @@ def find_download(conn: sqlite3.Connection, key: str) -> StoredFile | None:
     )
 
 
-def iter_bytes(conn: sqlite3.Connection, lock: threading.RLock, file: StoredFile) -> Iterator[bytes]:
-    """The file's bytes a chunk at a time. Each chunk takes the store's lock only while it is read, so a slow client
-    does not hold up other requests; attached files are never deleted, so every chunk is still there."""
-    seq = 0
-    while True:
-        with lock:
-            row = conn.execute("SELECT data FROM file_chunks WHERE file = ? AND seq = ?", (file.id, seq)).fetchone()
+def file_keys(value: Any) -> set[str]:
+    """Every file key in a record's stored ``data`` (FILE fields, at the top and inside table rows)."""
+    keys: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            key = item.get("fileKey")
+            if isinstance(key, str):
+                keys.add(key)
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return keys
+
+
+class Downloads:
+    """The files being streamed to clients right now, so that ``release`` never deletes one mid-download.
+
+    A download registers while its handler still holds the store's lock (no write can slip in between finding the
+    file and starting to send it) and unregisters when its stream ends, is closed, or is garbage-collected unstarted.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._active: Counter[int] = Counter()
+
+    def is_active(self, file_id: int) -> bool:
+        with self._lock:
+            return self._active[file_id] > 0
+
+    def open(self, store: Store, file: StoredFile) -> FileStream:
+        with self._lock:
+            self._active[file.id] += 1
+        return FileStream(store, self, file)
+
+    def _close(self, store: Store, file_id: int, *, purge: bool) -> None:
+        with self._lock:
+            self._active[file_id] -= 1
+            if self._active[file_id] > 0:
+                return
+            del self._active[file_id]
+        if purge:
+            with store.transaction() as conn:
+                conn.execute("DELETE FROM stored_files WHERE id = ? AND kind = ?", (file_id, DROPPED))
+
+
+class FileStream:
+    """One download's bytes a chunk at a time. Each chunk takes the store's lock only while it is read, so a slow client
+    does not hold up other requests; the file cannot be deleted until the stream is closed."""
+
+    def __init__(self, store: Store, downloads: Downloads, file: StoredFile) -> None:
+        self._store = store
+        self._downloads = downloads
+        self._file = file
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = False
+        try:
+            seq = 0
+            while True:
+                with self._store.lock:
+                    row = self._store.conn.execute(
+                        "SELECT data FROM file_chunks WHERE file = ? AND seq = ?", (self._file.id, seq)
+                    ).fetchone()
+                if row is None:
+                    sent = True
+                    return
+                seq += 1
+                yield bytes(row["data"])
+        finally:
+            # A stream abandoned half-way may be finalised by the garbage collector, in any thread: only a stream
+            # that ran to its end deletes a dropped file itself.
+            self._finish(purge=sent)
+
+    def _finish(self, *, purge: bool) -> None:
+        if not self._closed:
+            self._closed = True
+            self._downloads._close(self._store, self._file.id, purge=purge)
+
+    def __del__(self) -> None:
+        # A response that was never sent never iterates its stream: undo the count only (no database work from a
+        # garbage collector); the next ``release`` or upload deletes the file if it was dropped meanwhile.
+        self._finish(purge=False)
+
+
+def release(conn: sqlite3.Connection, app: int, keys: Iterable[str], downloads: Downloads) -> int:
+    """Delete the download files ``keys`` of ``app`` that no record of the app holds any more (call it after the write
+    that let go of them, inside its transaction); returns how many went or were marked for going."""
+    released = 0
+    for key in sorted(set(keys)):
+        row = conn.execute(
+            "SELECT id FROM stored_files WHERE key = ? AND kind = ? AND app = ?", (key, DOWNLOAD, app)
+        ).fetchone()
         if row is None:
-            return
-        seq += 1
-        yield bytes(row["data"])
+            continue
+        # Keys are long random strings, so finding one in a record's JSON means that record holds the file.
+        if conn.execute(
+            "SELECT 1 FROM records WHERE app = ? AND instr(data, ?) > 0 LIMIT 1", (app, key)
+        ).fetchone() is not None:
+            continue
+        if downloads.is_active(int(row["id"])):
+            conn.execute("UPDATE stored_files SET kind = ? WHERE id = ?", (DROPPED, row["id"]))
+        else:
+            conn.execute("DELETE FROM stored_files WHERE id = ?", (row["id"],))
+        released += 1
+    purge_dropped(conn, downloads)
+    return released
+
+
+def purge_dropped(conn: sqlite3.Connection, downloads: Downloads) -> int:
+    """Delete dropped files no download is reading any more (one whose stream was never sent, say)."""
+    ids = [int(r["id"]) for r in conn.execute("SELECT id FROM stored_files WHERE kind = ?", (DROPPED,))]
+    gone = [i for i in ids if not downloads.is_active(i)]
+    conn.executemany("DELETE FROM stored_files WHERE id = ?", [(i,) for i in gone])
+    return len(gone)

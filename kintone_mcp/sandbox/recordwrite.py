@@ -128,7 +128,7 @@ class _Row:
 
 class RecordWriter:
     """Validates and writes records of one app for one request; collect errors across a bulk write, then call
-    ``raise_if_errors`` before answering (the request's transaction rolls back on any raise)."""
+    ``finish`` before answering (the request's transaction rolls back on any raise)."""
 
     def __init__(self, ctx: RequestContext, app: AppInfo) -> None:
         self.ctx = ctx
@@ -141,15 +141,21 @@ class RecordWriter:
         self._user: directory.UserInfo | None = None
         # Kintone ignores values written to the fields a lookup copies into: only the lookup fills them.
         self._copy_targets = _copy_targets(self.props)
+        self._dropped_files: set[str] = set()
 
     # -- helpers -------------------------------------------------------------------------------------------------
 
     def _error(self, key: str, message: str) -> None:
         self.errors.setdefault(key, []).append(message)
 
-    def raise_if_errors(self) -> None:
+    def finish(self) -> None:
+        """Answer the collected validation errors, or else let go of the files the request's updates dropped (once
+        every record is written, so that a file moved to another record of the request is kept)."""
         if self.errors:
             raise invalid_many(self.errors)
+        if self._dropped_files:
+            filestore.release(self.conn, self.app.id, self._dropped_files, self.ctx.sandbox.downloads)
+            self._dropped_files.clear()
 
     @property
     def names(self) -> directory.Names:
@@ -271,6 +277,7 @@ class RecordWriter:
             "UPDATE records SET revision = ?, modifier = ?, updated_at = ?, data = ? WHERE app = ? AND id = ?",
             (revision, self.ctx.login, self.now, json.dumps(data, ensure_ascii=False), self.app.id, existing.id),
         )
+        self._dropped_files |= filestore.file_keys(existing.data) - filestore.file_keys(data)
         return revision
 
     # -- request shape -------------------------------------------------------------------------------------------

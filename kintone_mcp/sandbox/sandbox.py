@@ -22,6 +22,7 @@ from kintone_mcp.sandbox import (
     api_oauth,
     auth,
     directory,
+    filestore,
     oauthscopes,
     oauthstore,
     operations,
@@ -76,6 +77,8 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None, *, routers: Iterable[Router] | None = None) -> None:
         self.config = config or SandboxConfig()
         self.store = Store(self.config.db_path)
+        #: Files being downloaded right now (a record write that lets go of one leaves it until the download ends).
+        self.downloads = filestore.Downloads()
         self.router = Router()
         self.router.include(default_routers() if routers is None else routers)
         self._bootstrap()
@@ -106,6 +109,8 @@ class Sandbox:
         #: Whether this start created the database (False when --db named an existing file).
         self.fresh = fresh
         with self.store.transaction() as conn:
+            # Files dropped while a download was still reading them, left over from the last run of this database.
+            filestore.purge_dropped(conn, self.downloads)
             if fresh:
                 self.store.set_meta(conn, "initialized", now)
                 directory.upsert_user(conn, ADMIN_LOGIN, DEFAULT_PASSWORD, name="Administrator", now=now)

@@ -101,15 +101,8 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     permissions TEXT NOT NULL,
     demo INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS files (
-    key TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    created_at TEXT NOT NULL
-);
+-- The first file table, unused since stored_files / file_chunks: gone from databases that still have it.
+DROP TABLE IF EXISTS files;
 CREATE TABLE IF NOT EXISTS records (
     app INTEGER NOT NULL,
     id INTEGER NOT NULL,
