@@ -27,6 +27,7 @@ from the record anyway).
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 import threading
@@ -237,17 +238,17 @@ class FileStream:
 def release(conn: sqlite3.Connection, app: int, keys: Iterable[str], downloads: Downloads) -> int:
     """Delete the download files ``keys`` of ``app`` that no record of the app holds any more (call it after the write
     that let go of them, inside its transaction); returns how many went or were marked for going."""
-    released = 0
+    rows = []
     for key in sorted(set(keys)):
         row = conn.execute(
-            "SELECT id FROM stored_files WHERE key = ? AND kind = ? AND app = ?", (key, DOWNLOAD, app)
+            "SELECT id, key FROM stored_files WHERE key = ? AND kind = ? AND app = ?", (key, DOWNLOAD, app)
         ).fetchone()
-        if row is None:
-            continue
-        # Keys are long random strings, so finding one in a record's JSON means that record holds the file.
-        if conn.execute(
-            "SELECT 1 FROM records WHERE app = ? AND instr(data, ?) > 0 LIMIT 1", (app, key)
-        ).fetchone() is not None:
+        if row is not None:
+            rows.append(row)
+    held = _still_held(conn, app, [str(r["key"]) for r in rows])
+    released = 0
+    for row in rows:
+        if row["key"] in held:
             continue
         if downloads.is_active(int(row["id"])):
             conn.execute("UPDATE stored_files SET kind = ? WHERE id = ?", (DROPPED, row["id"]))
@@ -256,6 +257,21 @@ def release(conn: sqlite3.Connection, app: int, keys: Iterable[str], downloads: 
         released += 1
     purge_dropped(conn, downloads)
     return released
+
+
+_HELD_BATCH = 100
+
+
+def _still_held(conn: sqlite3.Connection, app: int, keys: list[str]) -> set[str]:
+    """Those of ``keys`` that some record of ``app`` holds in a FILE field. One scan per batch of keys: the text
+    search narrows the records down, ``file_keys`` decides."""
+    held: set[str] = set()
+    for start in range(0, len(keys), _HELD_BATCH):
+        batch = keys[start : start + _HELD_BATCH]
+        found = " OR ".join("instr(data, ?) > 0" for _ in batch)
+        for row in conn.execute(f"SELECT data FROM records WHERE app = ? AND ({found})", (app, *batch)):
+            held |= file_keys(json.loads(row["data"])) & set(batch)
+    return held
 
 
 def purge_dropped(conn: sqlite3.Connection, downloads: Downloads) -> int:
