@@ -206,7 +206,7 @@ async def update_records(
     """Update up to 2,000 records in one transaction: all changes are written or none is.
 
     Each item names its record by `id` or `update_key`, optionally with `revision`, and gives the `record` fields
-    to change (as in update_record).
+    to change (as in update_record: a table given replaces all its rows, and rows left out are deleted).
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
