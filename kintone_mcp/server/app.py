@@ -44,6 +44,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._listed: list[MCPTool] | None = None
+        #: tools the settings leave out -> why, so that a call to one is answered with the reason, not "unknown"
+        self.withheld: dict[str, str] = {}
 
     async def list_tools(self) -> list[MCPTool]:
         # The tool set is fixed at start-up, so the slimmed list is computed once, on first demand.
@@ -62,6 +64,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[ServerState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        if name in self.withheld:
+            return failure(self.withheld[name])
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -125,6 +129,20 @@ def _error_result(name: str, exc: ToolError, arguments: Any = None) -> CallToolR
     return failure(text)
 
 
+def _withheld_reason(spec: ToolSpec, policy: Policy, *, user_api: bool) -> str:
+    if spec.writes and policy.read_only:
+        return (
+            f"{spec.name} is not offered: this server is read-only, so nothing in Kintone can be changed through "
+            "it. Tell the user."
+        )
+    if spec.needs_user_api and not user_api:
+        return (
+            f"{spec.name} is not offered: it needs password authentication or a User API token, which this "
+            "connection lacks. Codes in records still work as values, and answers give their names."
+        )
+    return f"{spec.name} is turned off by this server's tool settings (KINTONE_TOOLS / KINTONE_DISABLE_TOOLS)."
+
+
 def enabled_tools(specs: Sequence[ToolSpec], policy: Policy, *, user_api: bool) -> list[ToolSpec]:
     policy.check_tool_names([s.name for s in specs])
     return [s for s in specs if policy.tool_enabled(s.name, writes=s.writes) and (user_api or not s.needs_user_api)]
@@ -163,7 +181,12 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
     )
-    for spec in enabled_tools(ALL_TOOLS if specs is None else specs, policy, user_api=options.user_api):
+    every = ALL_TOOLS if specs is None else specs
+    enabled = enabled_tools(every, policy, user_api=options.user_api)
+    server.withheld = {
+        s.name: _withheld_reason(s, policy, user_api=options.user_api) for s in every if s not in enabled
+    }
+    for spec in enabled:
         server.add_tool(
             spec.fn,
             name=spec.name,

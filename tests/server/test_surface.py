@@ -73,7 +73,20 @@ async def test_read_only_lists_no_write_tool(make_server: ServerFactory) -> None
     async with Client(make_server(Policy.build(read_only=True, default_app=2))) as mcp:
         names = {t.name for t in (await mcp.list_tools()).tools}
         assert names == READ | {"download_file"}
-        assert "Unknown tool" in (await mcp.call_tool("add_record", {"record": {"title": "x"}})).content[0].text  # type: ignore[union-attr]
+        # A model that calls a write tool anyway learns why it is missing, rather than "unknown tool".
+        assert "this server is read-only" in await call_error(mcp, "add_record", record={"title": "x"})
+        assert "Unknown tool: nosuch" in await call_error(mcp, "nosuch")
+
+
+@pytest.mark.anyio
+async def test_tools_left_out_by_settings_say_why(make_server: ServerFactory, sandbox: Any) -> None:
+    from tests.server.conftest import token_credentials
+
+    policy = Policy.build(default_app=2, disabled_tools=["delete_records"])
+    async with Client(make_server(policy, credentials=token_credentials(sandbox))) as mcp:
+        assert "KINTONE_DISABLE_TOOLS" in await call_error(mcp, "delete_records", ids=[1])
+        assert "User API token" in await call_error(mcp, "list_users")
+        assert (await call_ok(mcp, "get_records", limit=1))["returned"] == 1
 
 
 @pytest.mark.anyio
