@@ -11,6 +11,7 @@ from typing import Any
 from kintone_mcp.sandbox import appstore
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.directory import load_names
+from kintone_mcp.sandbox.errors import KintoneError
 from kintone_mcp.sandbox.params import to_int
 from kintone_mcp.sandbox.responses import invalid
 from kintone_mcp.sandbox.routing import RequestContext, Router
@@ -102,6 +103,14 @@ def _register_settings_getters() -> None:
 
         def views(ctx: RequestContext, preview: bool = preview) -> dict[str, Any]:
             settings, revision = _settings(ctx, preview=preview)
+            if ctx.principal.uses_token and any(v.get("type") == "CUSTOM" for v in settings["views"].values()):
+                # kintone-api.md §2.2: an app with a custom (HTML) view does not give its views to API tokens.
+                raise KintoneError(
+                    403,
+                    "GAIA_NO01",
+                    "Using this API token, you cannot run the specified API: the app has a custom view, and the "
+                    "views of such an app are given to password (or OAuth) callers only.",
+                )
             return {"views": settings["views"], "revision": str(revision)}
 
         def status(ctx: RequestContext, preview: bool = preview) -> dict[str, Any]:

@@ -110,6 +110,7 @@ def bulk_request(ctx: RequestContext) -> dict[str, Any]:
             guest_space=sub.guest_space,
             now=ctx.now,
             accept_language=ctx.accept_language,
+            base_url=ctx.base_url,
         )
         try:
             with ctx.sandbox.store.transaction():

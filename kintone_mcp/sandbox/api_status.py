@@ -7,7 +7,11 @@ process management off → GAIA_ST02, action not available from the current stat
 assignee → GAIA_NT01, unknown user → GAIA_IL26, stale revision → 409 GAIA_CO02. The rules themselves live in
 ``processflow``.
 
-A missing or non-candidate ``assignee`` is answered with CB_VA01 on ``assignee`` (Kintone's code is not documented).
+A missing ``assignee`` where the next state's assignee is chosen from candidates (type ONE) is GAIA_SA01, as measured
+on a real Kintone. Kintone's documentation makes ``assignee`` required whenever there is any candidate; the sandbox asks
+for it only when there are several unless ``SandboxConfig.status_assignee_required`` is on, since clients written
+against earlier versions of the sandbox leave it out. A non-candidate ``assignee`` is CB_VA01 on ``assignee``
+(Kintone's code is not documented).
 """
 
 from __future__ import annotations
@@ -167,11 +171,14 @@ class StatusChanges:
             return candidates
         key = f"{prefix}assignee"
         if given is None or given == "":
-            if len(candidates) > 1:
-                raise invalid(
-                    key,
-                    f'Required field: choose the next assignee of status "{target}" from '
-                    f"{', '.join(candidates)}.",
+            required = 1 if self.ctx.sandbox.config.status_assignee_required else 2
+            if len(candidates) >= required:
+                raise KintoneError(
+                    400,
+                    "GAIA_SA01",
+                    f'Specify the assignee: the status "{target}" takes one of {", ".join(candidates)}; name the '
+                    f"one in {key}.",
+                    params={"status": target},
                 )
             return candidates
         if not isinstance(given, str):

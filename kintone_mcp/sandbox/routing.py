@@ -115,6 +115,8 @@ class RequestContext:
     guest_space: int | None
     now: datetime
     accept_language: str | None = None
+    #: The scheme, host and port the request came to, ending in "/" (``http://127.0.0.1:8787/``).
+    base_url: str = ""
 
     @property
     def login(self) -> str:

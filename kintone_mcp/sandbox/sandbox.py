@@ -58,6 +58,7 @@ def default_routers() -> list[Router]:
     from kintone_mcp.sandbox import (
         api_apps,
         api_bulk,
+        api_catalog,
         api_comments,
         api_cursor,
         api_files,
@@ -68,7 +69,8 @@ def default_routers() -> list[Router]:
     )
 
     return [api_apps.router, api_settings.router, api_records.router, api_users.router,
-            api_files.router, api_cursor.router, api_status.router, api_comments.router, api_bulk.router]
+            api_files.router, api_cursor.router, api_status.router, api_comments.router, api_bulk.router,
+            api_catalog.router]
 
 
 class Sandbox:
@@ -247,7 +249,10 @@ class Sandbox:
             params = await _read_params(request, self.config.max_file_size)
             endpoint = self.router.resolve(api, request.method, path)
             result = await anyio.to_thread.run_sync(
-                partial(self._execute, endpoint, request.method, path, request.headers, params, guest_space, api)
+                partial(
+                    self._execute, endpoint, request.method, path, request.headers, params, guest_space, api,
+                    str(request.base_url),
+                )
             )
         except KintoneError as exc:
             return error_response(exc, accept_language)
@@ -269,6 +274,7 @@ class Sandbox:
         params: dict[str, Any],
         guest_space: int | None,
         api: Api = "kintone",
+        base_url: str = "",
     ) -> Any:
         auth.check_basic_gate(headers, self.config.basic_auth)
         if endpoint is None or endpoint.auth:
@@ -302,6 +308,7 @@ class Sandbox:
                 guest_space=guest_space,
                 now=self.now(),
                 accept_language=headers.get("accept-language"),
+                base_url=base_url,
             )
             return endpoint.handler(ctx)
 

@@ -1,0 +1,114 @@
+"""Smaller facts of kintone-api.md a client can run into: the apis.json catalogue, views refused to API tokens when
+an app has a custom view, and the assignee a status action must name."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sandbox_api import Api, assert_error, client_for, password_headers, token_headers
+
+from kintone_mcp.sandbox import Sandbox, SandboxConfig
+
+pytestmark = pytest.mark.anyio
+
+TICKETS = 3
+
+
+async def test_apis_json_lists_the_apis_without_credentials(demo_sandbox: Sandbox) -> None:
+    transport = httpx.ASGITransport(app=demo_sandbox.asgi_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://kintone.test:8787") as anonymous:
+        resp = await anonymous.get("/k/v1/apis.json")
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert body["baseUrl"] == "http://kintone.test:8787/k/v1/"
+        apis = body["apis"]
+        assert apis["records/get"] == {"link": "apis/records/get.json"}
+        expected = {
+            "record/post",
+            "records/put",
+            "records/delete",
+            "records/cursor/post",
+            "bulkRequest/post",
+            "file/post",
+            "record/comments/get",
+            "preview/app/deploy/post",
+            "app/form/fields/get",
+        }
+        assert expected <= set(apis)
+        # The catalogue does not list itself, nor the cybozu.com User API (/v1/).
+        assert "apis/get" not in apis and "users/get" not in apis
+        guest = (await anonymous.get("/k/guest/2/v1/apis.json")).json()
+        assert guest["baseUrl"] == "http://kintone.test:8787/k/guest/2/v1/" and guest["apis"] == apis
+
+
+async def test_apis_json_is_still_behind_the_basic_gate() -> None:
+    sb = Sandbox(SandboxConfig(demo=False, basic_auth=("gate", "secret")))
+    async with client_for(sb) as client:
+        assert_error(await client.get("/k/v1/apis.json"), 401, "CB_AU01")
+        basic = {"Authorization": "Basic " + base64.b64encode(b"gate:secret").decode()}
+        assert (await client.get("/k/v1/apis.json", headers=basic)).status_code == 200
+    sb.close()
+
+
+async def test_views_of_an_app_with_a_custom_view_are_refused_to_tokens(demo_api: Api, demo_sandbox: Sandbox) -> None:
+    token = demo_api.as_(token_headers(demo_sandbox.demo_tokens[2]))
+    assert "Pipeline" in (await token.ok("GET", "app/views.json", params={"app": 2}))["views"]
+    views = {
+        "Pipeline": {"type": "LIST", "index": 0, "fields": ["title"]},
+        "Board": {"type": "CUSTOM", "index": 1, "html": "<div id='board'></div>"},
+    }
+    await demo_api.ok("PUT", "preview/app/views.json", {"app": 2, "views": views})
+    await demo_api.ok("POST", "preview/app/deploy.json", {"apps": [{"app": 2}]})
+    assert_error(await token.get("app/views.json", {"app": 2}), 403, "GAIA_NO01")
+    assert set((await demo_api.ok("GET", "app/views.json", params={"app": 2}))["views"]) == {"Pipeline", "Board"}
+    # Other settings stay open to the token.
+    assert (await token.ok("GET", "app/form/fields.json", params={"app": 2}))["properties"]
+
+
+@pytest.fixture
+async def strict() -> AsyncIterator[Api]:
+    sb = Sandbox(SandboxConfig(demo=True, demo_records=5, status_assignee_required=True))
+    async with client_for(sb) as client:
+        yield Api(client)
+    sb.close()
+
+
+async def _ticket_for(api: Api, assignee: str) -> int:
+    record = {"subject": {"value": "Jammed"}, "assigned_to": {"value": [{"code": assignee}]}}
+    return int(
+        (await api.as_(password_headers("sato")).ok("POST", "record.json", {"app": TICKETS, "record": record}))["id"]
+    )
+
+
+async def test_a_single_candidate_must_still_be_named_when_kintone_rules_apply(strict: Api) -> None:
+    suzuki = strict.as_(password_headers("suzuki"))
+    record_id = await _ticket_for(strict, "tanaka")
+    action = {"app": TICKETS, "id": record_id, "action": "Start work"}
+    body = assert_error(await suzuki.put("record/status.json", action), 400, "GAIA_SA01")
+    assert "tanaka" in body["message"]
+    ja = await suzuki.put("record/status.json", action, headers={"Accept-Language": "ja"})
+    assert (
+        assert_error(ja, 400, "GAIA_SA01")["message"]
+        == "ステータス「In progress」の作業者を「assignee」に指定してください。"
+    )
+    assert await suzuki.ok("PUT", "record/status.json", {**action, "assignee": "tanaka"}) == {"revision": "3"}
+    # A state with no candidate at all needs no assignee (Resolved -> Closed has nobody to pick).
+    tanaka = strict.as_(password_headers("tanaka"))
+    await tanaka.ok(
+        "PUT", "record/status.json", {"app": TICKETS, "id": record_id, "action": "Resolve", "assignee": "sato"}
+    )
+    sato = strict.as_(password_headers("sato"))
+    assert await sato.ok("PUT", "record/status.json", {"app": TICKETS, "id": record_id, "action": "Close"}) == {
+        "revision": "7"
+    }
+
+
+async def test_by_default_a_single_candidate_is_taken(demo_api: Api) -> None:
+    record_id = await _ticket_for(demo_api, "tanaka")
+    suzuki = demo_api.as_(password_headers("suzuki"))
+    await suzuki.ok("PUT", "record/status.json", {"app": TICKETS, "id": record_id, "action": "Start work"})
+    record = (await demo_api.ok("GET", "record.json", params={"app": TICKETS, "id": record_id}))["record"]
+    assert [a["code"] for a in record["Assignee"]["value"]] == ["tanaka"]
