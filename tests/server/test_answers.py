@@ -191,3 +191,21 @@ def test_continuation_tokens_are_short_and_exact() -> None:
     old = b64.urlsafe_b64encode(json.dumps({"v": 1, "app": 2}).encode()).decode()
     with pytest.raises(ToolInputError, match="Run the query again without `next`"):
         Continuation.decode(old)
+
+
+@pytest.mark.anyio
+async def test_a_lookup_key_without_a_match_says_where_keys_are(mcp: Client) -> None:
+    # The user names the customer; the model puts the name where the key goes.
+    text = await call_error(mcp, "add_record", app=3, record={"subject": "x", "priority": "High",
+                                                            "customer_code": "Yama Works 12"})  # fmt: skip
+    assert "GAIA_LO04" in text
+    assert "get_records app=1, e.g. a filter on company_name" in text
+    # Following it: the key is found by the name, and the same call then works.
+    page = await call_ok(mcp, "get_records", app=1, query='company_name = "Yama Works 12"', fields=["customer_code"])
+    key = page["records"][0]["customer_code"]
+    done = await call_ok(mcp, "add_record", app=3, record={"subject": "x", "priority": "High", "customer_code": key})
+    assert (await call_ok(mcp, "get_record", app=3, id=done["id"]))["record"]["customer_name"] == "Yama Works 12"
+    bulk = await call_error(
+        mcp, "add_records", app=3, records=[{"subject": "y", "priority": "Low", "customer_code": "?"}]
+    )
+    assert "get_records app=1" in bulk

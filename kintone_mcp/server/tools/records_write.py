@@ -4,17 +4,19 @@ batch behind."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from kintone_mcp.client.errors import ValidationError
 from kintone_mcp.client.results import RecordUpdate, UpdateKey, WriteResult
 from kintone_mcp.query.ast import Condition, FieldRef, NumberLit, Op, StringLit
 from kintone_mcp.query.printer import to_text
 from kintone_mcp.server.compact import RecordFormatter
-from kintone_mcp.server.errors import ToolInputError
+from kintone_mcp.server.errors import ToolInputError, describe_kintone_error
 from kintone_mcp.server.fieldinfo import Properties
 from kintone_mcp.server.models import BulkItem, BulkWriteResult, DeleteResult
 from kintone_mcp.server.models import WriteResult as WriteOut
@@ -27,6 +29,8 @@ from kintone_mcp.server.tools.common import AppArg, Ctx, InRange, PlainRecord, R
 #: One bulkRequest transaction: 20 requests of 100 records.
 MAX_ATOMIC = 2000
 _KEY_TYPES = frozenset({"SINGLE_LINE_TEXT", "NUMBER"})
+#: Kintone's code for a lookup key that matches no record of the source app.
+_LOOKUP_NO_MATCH = "GAIA_LO04"
 
 
 class KeyRef(BaseModel):
@@ -89,6 +93,31 @@ def _atomic(state: ServerState) -> bool:
     return not state.client.refuses_cursor_and_bulk
 
 
+@contextmanager
+def _lookup_hints(properties: Properties, records: Sequence[Mapping[str, Any]]) -> Iterator[None]:
+    """A lookup key with no match is refused by Kintone with the key alone; add where the keys are and how to
+    find one, from the field's lookup settings."""
+    try:
+        yield
+    except ValidationError as exc:
+        given = {code for r in records for code in r}
+        hints = []
+        for code in sorted(given):
+            lookup = (properties.get(code) or {}).get("lookup")
+            if exc.code != _LOOKUP_NO_MATCH or not isinstance(lookup, Mapping):
+                continue
+            source = (lookup.get("relatedApp") or {}).get("app")
+            key = lookup.get("relatedKeyField")
+            shown = [str(m.get("relatedField")) for m in lookup.get("fieldMappings") or []]
+            by = f", e.g. a filter on {shown[0]}" if shown else ""
+            hints.append(
+                f"{code} takes a {key} of app {source}: find it with get_records app={source}{by}, or leave {code} out."
+            )
+        if not hints:
+            raise
+        raise ToolInputError(describe_kintone_error(exc).split("\n")[0] + "\n" + "\n".join(hints)) from exc
+
+
 async def _rows_before(
     state: ServerState, app_id: int, properties: Properties, tables: list[str], where: Condition
 ) -> dict[str, list[dict[str, Any]]]:
@@ -136,8 +165,10 @@ async def add_record(ctx: Ctx, record: PlainRecord, app: AppArg = None) -> Annot
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
-    converted = to_kintone_record(record, await state.fields(app_id), mode="add")
-    written = await state.client.add_record(app_id, converted.record)
+    properties = await state.fields(app_id)
+    converted = to_kintone_record(record, properties, mode="add")
+    with _lookup_hints(properties, [record]):
+        written = await state.client.add_record(app_id, converted.record)
     return ok(WriteOut(id=written.id, revision=written.revision, ignored_fields=converted.ignored or None))
 
 
@@ -152,8 +183,10 @@ async def add_records(
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
-    converted = _convert_many(records, await state.fields(app_id), "add")
-    result = await state.client.add_records(app_id, [c.record for c in converted], all_or_nothing=_atomic(state))
+    properties = await state.fields(app_id)
+    converted = _convert_many(records, properties, "add")
+    with _lookup_hints(properties, records):
+        result = await state.client.add_records(app_id, [c.record for c in converted], all_or_nothing=_atomic(state))
     return ok(_bulk(result, _ignored(converted)))
 
 
@@ -185,7 +218,8 @@ async def update_record(
     before: dict[str, list[dict[str, Any]]] = {}
     if tables:
         before = await _rows_before(state, app_id, properties, tables, _which(id, key, properties))
-    written = await state.client.update_record(app_id, converted.record, id=id, update_key=key, revision=revision)
+    with _lookup_hints(properties, [record]):
+        written = await state.client.update_record(app_id, converted.record, id=id, update_key=key, revision=revision)
     removed = _removed(before, converted.record)
     return ok(
         WriteOut(
@@ -226,7 +260,8 @@ async def update_records(
         )
         for change, conv in zip(records, converted, strict=True)
     ]
-    result = await state.client.update_records(app_id, updates, all_or_nothing=_atomic(state))
+    with _lookup_hints(properties, [c.record for c in records]):
+        result = await state.client.update_records(app_id, updates, all_or_nothing=_atomic(state))
     return ok(_bulk(result, _ignored(converted)))
 
 
@@ -253,7 +288,8 @@ async def upsert_records(
     for plain, conv in zip(records, converted, strict=True):
         body = {k: v for k, v in conv.record.items() if k != key_field}
         updates.append(RecordUpdate(record=body, update_key=UpdateKey(key_field, str(plain[key_field]))))
-    result = await state.client.upsert_records(app_id, updates, all_or_nothing=_atomic(state))
+    with _lookup_hints(properties, records):
+        result = await state.client.upsert_records(app_id, updates, all_or_nothing=_atomic(state))
     return ok(_bulk(result, _ignored(converted)))
 
 
