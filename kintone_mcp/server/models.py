@@ -119,7 +119,9 @@ class RecordsPage(Out):
     returned: int
     total_count: int | None = Field(None, description="records matching the query")
     next: str | None = Field(None, description="continuation token: pass as `next` to get the following records")
-    cut: str | None = Field(None, description="what was left out and why")
+    cut: str | None = Field(
+        None, description="what was left out and why; why nothing matched, when it may be a mistake"
+    )
     names: dict[str, str] | None = Field(None, description="display names of user/org/group codes in records")
     query: str = Field(description="the Kintone query that ran")
 
