@@ -973,4 +973,6 @@ def build_client(
         timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
         retry_policy=BackoffRetry(retries=settings.retries, total_timeout=settings.total_timeout),
         max_concurrency=settings.max_concurrency,
+        # Half of Kintone's 10 per domain: other integrations and browsers' exports need some too.
+        max_open_cursors=5,
     )

@@ -30,7 +30,8 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
     :class:`~kintone_mcp.client.retry.BackoffRetry` is what ``build_client`` configures). ``timeout`` bounds one
     request (float: seconds from sending to the last byte of the answer; an ``httpx.Timeout`` sets connect / read
     / write / pool apart, its read value bounding the whole answer). ``max_concurrency`` caps the requests this
-    client has in flight at once, all callers together (Kintone allows 100 per domain, shared by every client).
+    client has in flight at once, all callers together (Kintone allows 100 per domain, shared by every client);
+    ``max_open_cursors`` the cursors it holds open at once (Kintone allows 10 per domain; default: no own limit).
     """
 
     def __init__(
@@ -44,6 +45,7 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
         timeout: float | httpx.Timeout = 60.0,
         retry_policy: RetryPolicy | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_open_cursors: int | None = None,
     ) -> None:
         self._conn = Connection(
             base_url,
@@ -54,6 +56,7 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
             timeout=timeout,
             retry_policy=retry_policy,
             max_concurrency=max_concurrency,
+            max_open_cursors=max_open_cursors,
         )
         self._related_apps = {}
 

@@ -106,6 +106,7 @@ class Connection:
         timeout: float | httpx.Timeout = 60.0,
         retry_policy: RetryPolicy | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_open_cursors: int | None = None,
     ) -> None:
         url = httpx.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
@@ -125,6 +126,8 @@ class Connection:
         # Shared by every caller of this client; lowered to the domain's own limit when Kintone announces a smaller
         # one (X-ConcurrencyLimit-Limit), never raised above max_concurrency.
         self._slots = anyio.CapacityLimiter(max_concurrency)
+        #: cursors this client may hold open at once (None: as many as Kintone allows; see :mod:`.cursor`)
+        self.cursor_slots = anyio.CapacityLimiter(max_open_cursors) if max_open_cursors else None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,

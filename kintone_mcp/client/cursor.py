@@ -12,6 +12,10 @@ ordered by ``$id`` (or not at all: the cursor is then opened with Kintone's defa
 out), a lost page is recovered by opening a new cursor for the records after the last one received
 (``$id < last``), so nothing is skipped or repeated. Any other order cannot be resumed that way, and the iteration
 fails with the cause. Opening and deleting a cursor are safe to repeat (an extra cursor only expires).
+
+A client built with ``max_open_cursors`` keeps at most that many of its cursors open at once: a further iteration
+waits for one to finish rather than being refused by Kintone (GAIA_TM12, 10 per domain). It is off by default,
+because a caller holding several iterations open in one task would wait on itself.
 """
 
 from __future__ import annotations
@@ -108,6 +112,24 @@ class CursorMixin:
                 async for records, total in keyset:
                     yield CursorPage(records, total)
             return
+        # Kintone allows 10 open cursors per domain and refuses the 11th (GAIA_TM12); a client configured with a
+        # cursor limit waits for one of its own to finish instead.
+        slots = self._conn.cursor_slots
+        token = object()
+        if slots is not None:
+            await slots.acquire_on_behalf_of(token)
+        try:
+            pages = self._cursor_pages(app, query, fields, page_size)
+            async with aclosing(pages):
+                async for page in pages:
+                    yield page
+        finally:
+            if slots is not None:
+                slots.release_on_behalf_of(token)
+
+    async def _cursor_pages(
+        self, app: int, query: str, fields: Sequence[str] | None, page_size: int
+    ) -> AsyncGenerator[CursorPage, None]:
         resumable = _Resumable.of(query, fields)
         if resumable is not None:
             query, fields = resumable.text(None), resumable.fields

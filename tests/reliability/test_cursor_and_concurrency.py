@@ -6,10 +6,20 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from kintone_mcp.client import NetworkError, ServerError
+from kintone_mcp.client import KintoneClient, NetworkError, RateLimitError, ServerError
 from kintone_mcp.sandbox import Sandbox
 from kintone_mcp.sandbox.faults import FaultRule
-from tests.reliability.conftest import CUSTOMERS, DEALS, client_for, fast_retries, faults, faulty_sandbox, wire_for
+from tests.reliability.conftest import (
+    BASE,
+    CUSTOMERS,
+    DEALS,
+    admin,
+    client_for,
+    fast_retries,
+    faults,
+    faulty_sandbox,
+    wire_for,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -112,3 +122,28 @@ async def test_a_download_holds_its_slot_until_read(sandbox: Sandbox) -> None:
         async with client._conn.stream(request, "rest"):
             assert client._conn.concurrency == (1, 2)
         assert client._conn.concurrency == (0, 2)
+
+
+async def test_a_cursor_limit_makes_concurrent_exports_wait_instead_of_failing() -> None:
+    # Kintone refuses an 11th open cursor (GAIA_TM12). Twenty exports at once fail without a limit of our own...
+    sandbox = faulty_sandbox(FaultRule("latency", ms=(5, 5), paths=(CURSOR,)))
+    errors: list[BaseException] = []
+
+    async def export(client: KintoneClient) -> None:
+        try:
+            assert len([r async for r in client.iter_records(CUSTOMERS, page_size=30)]) == 120
+        except RateLimitError as exc:
+            errors.append(exc)
+
+    async with client_for(sandbox, max_concurrency=20) as client, anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(export, client)
+    assert errors and all(getattr(e, "code", "") == "GAIA_TM12" for e in errors)
+    # ...and all succeed when the client keeps to 5 of its own.
+    errors.clear()
+    limited = KintoneClient(BASE, credentials=admin(), transport=wire_for(sandbox), max_open_cursors=5)
+    async with limited, anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(export, limited)
+    assert not errors and sandbox.open_cursor_count() == 0
+    sandbox.close()
