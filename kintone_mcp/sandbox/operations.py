@@ -77,6 +77,9 @@ class OperationsConfig:
     faults: list[FaultRule] = field(default_factory=list)
     #: Seed of the fault dice; None picks one at random (shown by ``GET /_sandbox/faults`` so a run can be replayed).
     seed: int | None = None
+    #: Longest path and query string served, in bytes (Kintone: "roughly 8 KB", kintone-api.md §1); a longer request
+    #: line is answered 414 before it reaches the app, as a front-end server would. None: no limit.
+    max_url_length: int | None = 8192
     #: Serve ``/_sandbox/*`` admin endpoints only to loopback clients. They take no credentials: the sandbox binds
     #: 127.0.0.1 by default, and a fault switch must stay usable by a test that has no Kintone login.
     admin_loopback_only: bool = True
@@ -139,6 +142,10 @@ class OperationsMiddleware:
             # Other sandbox-only endpoints belong to the app, but like these they bypass limits and faults.
             await self.app(scope, receive, send)
             return
+        limit = self.config.max_url_length
+        if limit is not None and _target_length(scope) > limit:
+            await self._url_too_long(receive, send, limit)
+            return
         language = _header(scope, b"accept-language")
         if not self.concurrency.try_acquire():
             await self._too_many_requests(receive, send, language)
@@ -147,6 +154,17 @@ class OperationsMiddleware:
             await self._serve(scope, receive, send, language)
         finally:
             self.concurrency.release()
+
+    async def _url_too_long(self, receive: Receive, send: Send, limit: int) -> None:
+        # Kintone's application never sees such a request: the answer is the front end's page, not Kintone JSON.
+        await _drain(receive)
+        title = "414 Request-URI Too Long"
+        text = (
+            f"The request URL is longer than {limit:,} bytes. Send long GET parameters as a POST with "
+            "X-HTTP-Method-Override: GET and the parameters in a JSON body."
+        )
+        page = f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body>"
+        await _send_bytes(send, 414, (page + "</html>").encode(), "text/html; charset=utf-8", [])
 
     # -- concurrency limit ---------------------------------------------------------------------------------------------
 
@@ -386,6 +404,13 @@ class _CapturedResponse:
             self.headers = list(message.get("headers", ()))
         elif message["type"] == "http.response.body":
             self.body += message.get("body", b"")
+
+
+def _target_length(scope: Scope) -> int:
+    """Bytes of the request target: the path as sent, and the query string."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    query: bytes = scope.get("query_string", b"")
+    return len(raw) + (len(query) + 1 if query else 0)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -112,3 +112,30 @@ async def test_by_default_a_single_candidate_is_taken(demo_api: Api) -> None:
     await suzuki.ok("PUT", "record/status.json", {"app": TICKETS, "id": record_id, "action": "Start work"})
     record = (await demo_api.ok("GET", "record.json", params={"app": TICKETS, "id": record_id}))["record"]
     assert [a["code"] for a in record["Assignee"]["value"]] == ["tanaka"]
+
+
+async def test_a_url_over_8_kb_is_refused_before_kintone_sees_it(demo_api: Api) -> None:
+    ids = ", ".join(str(i) for i in range(1, 1800))
+    query = f"$id in ({ids}) order by $id asc limit 500"
+    resp = await demo_api.get("records.json", {"app": 1, "query": query})
+    assert resp.status_code == 414
+    assert resp.headers["content-type"].startswith("text/html") and "X-HTTP-Method-Override" in resp.text
+    # The same request as a POST with the override and a JSON body is fine, as on Kintone.
+    overridden = await demo_api.post(
+        "records.json", {"app": 1, "query": query}, headers={"X-HTTP-Method-Override": "GET"}
+    )
+    assert overridden.status_code == 200 and len(overridden.json()["records"]) == 120
+    # A shorter one is served.
+    short = "$id in (" + ", ".join(str(i) for i in range(1, 600)) + ")"
+    assert (await demo_api.get("records.json", {"app": 1, "query": short})).status_code == 200
+
+
+async def test_the_url_limit_can_be_lifted() -> None:
+    from kintone_mcp.sandbox.operations import OperationsConfig
+
+    sb = Sandbox(SandboxConfig(demo=True, demo_records=5, operations=OperationsConfig(max_url_length=None)))
+    async with client_for(sb) as client:
+        query = "$id in (" + ", ".join(str(i) for i in range(1, 1800)) + ")"
+        resp = await Api(client).get("records.json", {"app": 1, "query": query})
+        assert resp.status_code == 200
+    sb.close()
