@@ -23,6 +23,7 @@ from kintone_mcp.sandbox import (
     auth,
     directory,
     filestore,
+    messages,
     oauthscopes,
     oauthstore,
     operations,
@@ -244,23 +245,23 @@ class Sandbox:
         return await self._dispatch(request, "user", request.path_params["path"], None)
 
     async def _dispatch(self, request: Request, api: Api, path: str, guest_space: int | None) -> Response:
-        accept_language = request.headers.get("accept-language")
+        language = _Language(request.headers.get("accept-language"))
         try:
             params = await _read_params(request, self.config.max_file_size)
             endpoint = self.router.resolve(api, request.method, path)
             result = await anyio.to_thread.run_sync(
                 partial(
                     self._execute, endpoint, request.method, path, request.headers, params, guest_space, api,
-                    str(request.base_url),
+                    str(request.base_url), language,
                 )
             )
         except KintoneError as exc:
-            return error_response(exc, accept_language)
+            return error_response(exc, language.accept_language)
         except Exception:
             logger.exception("unexpected error in %s %s", request.method, request.url.path)
             return error_response(
                 KintoneError(500, "CB_IL02", "Unexpected error in the sandbox; see its log for details."),
-                accept_language,
+                language.accept_language,
             )
         # Downloads (file.json) answer with the file itself, not JSON.
         return result if isinstance(result, Response) else json_response(result)
@@ -275,6 +276,7 @@ class Sandbox:
         guest_space: int | None,
         api: Api = "kintone",
         base_url: str = "",
+        language: _Language | None = None,
     ) -> Any:
         auth.check_basic_gate(headers, self.config.basic_auth)
         if endpoint is None or endpoint.auth:
@@ -285,6 +287,10 @@ class Sandbox:
                 )
         else:
             principal = auth.Principal(scheme="password", login="")
+        language = language or _Language(headers.get("accept-language"))
+        if principal.scheme in ("password", "oauth") and principal.login:
+            with self.store.reading() as conn:
+                language.choose_for(conn, principal.login)
         if endpoint is None:
             allowed = self.router.methods(api, path)
             hint = f" It supports {', '.join(allowed)}." if allowed else ""
@@ -307,10 +313,24 @@ class Sandbox:
                 params=Params(params),
                 guest_space=guest_space,
                 now=self.now(),
-                accept_language=headers.get("accept-language"),
+                accept_language=language.accept_language,
                 base_url=base_url,
             )
             return endpoint.handler(ctx)
+
+
+class _Language:
+    """The language of a request's messages: the user's language setting when it names one, else the
+    ``Accept-Language`` header (kintone-api.md §7.1). Carried as an Accept-Language value, which is what the message
+    functions read; a language setting of "auto" (the default: follow the browser) leaves the header in charge."""
+
+    def __init__(self, header: str | None) -> None:
+        self.accept_language = header
+
+    def choose_for(self, conn: sqlite3.Connection, login: str) -> None:
+        row = conn.execute("SELECT locale FROM users WHERE code = ?", (login,)).fetchone()
+        if row is not None and row["locale"] in messages.SUPPORTED_LANGUAGES:
+            self.accept_language = str(row["locale"])
 
 
 def _check_guest_path(conn: sqlite3.Connection, space: int) -> None:

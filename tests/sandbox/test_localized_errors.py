@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sandbox_api import Api, assert_error, create_app, token_headers
+from sandbox_api import Api, assert_error, create_app, password_headers, token_headers
 
 from kintone_mcp.sandbox import Sandbox
 
@@ -185,3 +185,21 @@ async def test_a_failed_bulk_request_answers_in_japanese(demo_api: Api) -> None:
     assert resp.status_code == 404
     results = resp.json()["results"]
     assert results[0] == {} and results[1]["message"] == "指定したレコード（id: 9999）が見つかりません。"
+
+
+async def test_a_users_language_setting_beats_accept_language(demo_api: Api, demo_sandbox: Sandbox) -> None:
+    await demo_api.ok("PUT", "/v1/users.json", {"users": [{"code": "sato", "locale": "ja"}]})
+    sato = demo_api.as_(password_headers("sato"))
+    for headers in ({}, {"Accept-Language": "en"}):
+        body = assert_error(await sato.get("record.json", {"app": 2, "id": 4242}, headers=headers), 404, "GAIA_RE01")
+        assert body["message"] == "指定したレコード（id: 4242）が見つかりません。"
+    # "auto", the default, follows the header; and tokens follow the header too.
+    await demo_api.ok("PUT", "/v1/users.json", {"users": [{"code": "sato", "locale": "auto"}]})
+    english = assert_error(await sato.get("record.json", {"app": 2, "id": 4242}), 404, "GAIA_RE01")
+    assert "4242" in english["message"] and english["message"].isascii()
+    await demo_api.ok("PUT", "/v1/users.json", {"users": [{"code": "Administrator", "locale": "ja"}]})
+    token = demo_api.as_(token_headers(demo_sandbox.demo_tokens[2]))
+    assert assert_error(await token.get("record.json", {"app": 2, "id": 4242}), 404, "GAIA_RE01")["message"].isascii()
+    # Before the caller is known (no or wrong credentials) only the header can decide.
+    anonymous = await demo_api.as_({}).get("record.json", {"app": 2, "id": 1}, headers=JA)
+    assert assert_error(anonymous, 401, "CB_AU01")["message"] == "ログインしてください。"
