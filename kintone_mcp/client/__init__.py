@@ -64,7 +64,18 @@ Errors (:mod:`.errors`)
     ``ValidationError``, ``ConflictError``, ``RateLimitError``, ``ServerError``; and ``BulkWriteError``
     (``result``, ``error``, ``failed_record_index``). ``str()`` is actionable and never holds a secret.
 
-Retries: ``KintoneClient(retry_policy=...)`` takes a :class:`RetryPolicy` (default: never retry).
+    ``OutcomeUnknownError`` > ``WriteOutcomeUnknownError`` (``operation``, ``check``, ``cause``): a write that may
+    or may not have been applied; read back before sending it again.
+
+Retries and limits (:mod:`.retry`)
+    ``KintoneClient(retry_policy=BackoffRetry(retries=3, total_timeout=120))`` retries transient failures (429,
+    502/503/504, 520, the lock codes, no or a cut answer) with exponential backoff and jitter, honouring
+    ``Retry-After``, within a deadline for the whole call. Reads and revision-guarded writes are retried; any other
+    write only when it provably never reached Kintone (refused connection, 429 GAIA_TO04), else
+    ``WriteOutcomeUnknownError``. A lost cursor page is recovered from the last ``$id`` received. The default policy
+    is :class:`NoRetry`; ``build_client`` configures :class:`BackoffRetry` from the settings. ``max_concurrency``
+    (default 10) caps requests in flight across all callers and follows a lower ``X-ConcurrencyLimit-Limit``;
+    ``max_open_cursors`` caps open cursors; ``timeout`` bounds each request from sending to the last byte.
 """
 
 from kintone_mcp.client.client import KintoneClient
