@@ -87,21 +87,8 @@ def system_properties(*, process_enabled: bool) -> JsonDict:
 
 
 def default_process() -> JsonDict:
-    """The process Kintone proposes for a new app: present but disabled."""
-    return normalize_process(
-        {
-            "enable": False,
-            "states": {
-                "Not started": {"name": "Not started", "index": "0"},
-                "In progress": {"name": "In progress", "index": "1"},
-                "Completed": {"name": "Completed", "index": "2"},
-            },
-            "actions": [
-                {"name": "Start", "from": "Not started", "to": "In progress"},
-                {"name": "Complete", "from": "In progress", "to": "Completed"},
-            ],
-        }
-    )
+    """A new app's process management: off, and never set up, which Kintone reports as null states and actions."""
+    return {"enable": False, "states": None, "actions": None}
 
 
 def new_app_settings(name: str, description: str = "") -> JsonDict:

@@ -139,3 +139,17 @@ async def test_the_url_limit_can_be_lifted() -> None:
         resp = await Api(client).get("records.json", {"app": 1, "query": query})
         assert resp.status_code == 200
     sb.close()
+
+
+async def test_a_new_apps_process_management_was_never_set_up(demo_api: Api) -> None:
+    created = await demo_api.ok("POST", "preview/app.json", {"name": "Fresh"})
+    app = int(created["app"])
+    await demo_api.ok("POST", "preview/app/deploy.json", {"apps": [{"app": app}]})
+    for path in ("app/status.json", "preview/app/status.json"):
+        status = await demo_api.ok("GET", path, params={"app": app})
+        assert status == {"enable": False, "states": None, "actions": None, "revision": "1"}
+    # The demo apps without a process read the same way.
+    customers = await demo_api.ok("GET", "app/status.json", params={"app": 1})
+    assert (customers["states"], customers["actions"]) == (None, None)
+    refused = await demo_api.put("preview/app/status.json", {"app": app, "enable": True})
+    assert "states" in assert_error(refused, 400, "CB_VA01")["errors"]
