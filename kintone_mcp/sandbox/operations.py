@@ -331,6 +331,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def add_operations_arguments(parser: argparse.ArgumentParser) -> None:
     """The operational options of ``kintone-mcp sandbox``; pair with ``operations_config_from_args``."""
     group = parser.add_argument_group("operations (limits and fault injection)")
@@ -340,6 +350,14 @@ def add_operations_arguments(parser: argparse.ArgumentParser) -> None:
         default=OperationsConfig.concurrency_limit,
         metavar="N",
         help="in-flight requests allowed before answering 429 GAIA_TO04, as Kintone does (default: %(default)s)",
+    )
+    group.add_argument(
+        "--max-url-length",
+        type=_non_negative_int,
+        default=OperationsConfig.max_url_length,
+        metavar="BYTES",
+        help="longest path and query string served; longer is 414, as Kintone's ~8 KB limit (default: %(default)s; "
+        "0 lifts it)",
     )
     group.add_argument(
         "--fault",
@@ -363,7 +381,12 @@ def add_operations_arguments(parser: argparse.ArgumentParser) -> None:
 def operations_config_from_args(args: argparse.Namespace) -> OperationsConfig:
     if args.concurrency_limit < 1:
         raise SystemExit(f"--concurrency-limit must be 1 or more, got {args.concurrency_limit}")
-    return OperationsConfig(concurrency_limit=args.concurrency_limit, faults=list(args.fault), seed=args.fault_seed)
+    return OperationsConfig(
+        concurrency_limit=args.concurrency_limit,
+        faults=list(args.fault),
+        seed=args.fault_seed,
+        max_url_length=args.max_url_length or None,
+    )
 
 
 def _parse_fault_update(body: bytes) -> tuple[list[FaultRule], int | None]:

@@ -26,6 +26,7 @@ def test_defaults() -> None:
     config = build_config(args)
     assert config.users == [] and config.api_tokens == [] and config.basic_auth is None
     assert config.operations.concurrency_limit == 100 and config.operations.faults == []
+    assert config.operations.max_url_length == 8192
 
 
 def test_all_options() -> None:
@@ -51,6 +52,8 @@ def test_all_options() -> None:
         "latency:rate=1,ms=5",
         "--concurrency-limit",
         "7",
+        "--max-url-length",
+        "0",
     )
     assert config.demo is False and config.db_path == "x.db" and config.demo_records == 5
     assert [(u.login, u.password) for u in config.users] == [("alice", "pw:with:colons"), ("bob", "pw2")]
@@ -61,6 +64,8 @@ def test_all_options() -> None:
     assert config.basic_auth == ("gate", "secret")
     assert [f.kind for f in config.operations.faults] == ["error", "latency"]
     assert config.operations.concurrency_limit == 7
+    assert config.operations.max_url_length is None  # 0 lifts the limit
+    assert _config("--max-url-length", "4096").operations.max_url_length == 4096
 
 
 @pytest.mark.parametrize(
@@ -72,6 +77,7 @@ def test_all_options() -> None:
         ["--basic-auth", "onlyuser"],
         ["--fault", "explode:rate=1"],
         ["--concurrency-limit", "0"],
+        ["--max-url-length", "-1"],
         ["--port", "70000"],
         ["--demo", "--empty"],
     ],
