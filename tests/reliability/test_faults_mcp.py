@@ -115,6 +115,7 @@ async def test_every_read_succeeds_and_equals_the_fault_free_answer(
     snapshot = faults(sandbox).faults.snapshot()
     matched = max(rule["matched"] for rule in snapshot["rules"])
     assert snapshot["injected"] >= 0.15 * matched, snapshot  # the faults really were there, about a fifth
+    print(json.dumps({"requests": matched, "faults_injected": snapshot["injected"], "calls": 5 * len(READS)}))
     assert matched > 200
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     # A cursor whose creation answer was lost cannot be deleted (its id never arrived); it expires when idle.
