@@ -40,7 +40,8 @@ class ToolInputError(ValueError):
     """The call's arguments cannot work (as the tool explains); raised by tools, shown to the model verbatim."""
 
 
-_RECORD_KEY = re.compile(r"^(?:records\[(\d+)\]\.)?record\.([^.]+)\.(?:value|values)")
+#: ``record.Title.value``, ``records[2].record.Title.value`` and Kintone's bracket form ``record[Title].value``
+_RECORD_KEY = re.compile(r"^(?:records\[(\d+)\]\.)?record(?:\.([^.\[\]]+)|\[([^\]]+)\])\.(?:value|values)")
 
 _NEXT_STEP: dict[type[ApiError], str] = {
     AuthenticationError: "The server's Kintone credentials were refused; retrying will not help. Tell the user to run "
@@ -83,11 +84,11 @@ def describe_unknown_outcome(exc: WriteOutcomeUnknownError) -> str:
 
 def _field_hint(exc: ValidationError) -> str:
     if not exc.field_errors:
-        return "Check the arguments against get_app's field list."
+        return "Check the call's arguments; get_app lists the app's fields and what each accepts."
     lines = []
     for key, messages in sorted(exc.field_errors.items()):
         m = _RECORD_KEY.match(key)
-        where = (f"record {int(m.group(1)) + 1}: " if m.group(1) else "") + m.group(2) if m else key
+        where = (f"record {int(m.group(1)) + 1}: " if m.group(1) else "") + (m.group(2) or m.group(3)) if m else key
         lines.append(f"- {where}: {' '.join(messages)}")
     return "Kintone rejected these fields:\n" + "\n".join(lines)
 
@@ -106,9 +107,20 @@ def describe_kintone_error(exc: KintoneError) -> str:
     if isinstance(exc, ValidationError):
         return f"{exc.summary} ({exc.code or exc.status}): {exc.message}\n{_field_hint(exc)}"
     if isinstance(exc, ApiError):
-        step = next((text for cls, text in _NEXT_STEP.items() if isinstance(exc, cls)), "")
-        return f"{exc} {step}".strip()
+        step = next((text for cls, text in _NEXT_STEP.items() if isinstance(exc, cls)), None)
+        # With a next step of our own, the client's generic hint would say the same thing a second time.
+        return str(exc) if step is None else f"{_kintone_said(exc)} {step}"
     return str(exc)
+
+
+def _kintone_said(exc: ApiError) -> str:
+    """What Kintone answered, without the client's generic advice."""
+    text = f"{exc.summary} (HTTP {exc.status}{f' {exc.code}' if exc.code else ''})"
+    if exc.message:
+        text += f": {exc.message}"
+    if exc.request_id:
+        text += f" (Kintone request id {exc.request_id})"
+    return text
 
 
 def describe_arguments_error(tool: str, exc: pydantic.ValidationError) -> str:
