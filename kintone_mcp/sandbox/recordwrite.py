@@ -224,7 +224,7 @@ class RecordWriter:
                 if ftype not in ("CALC", "SUBTABLE") and appdefs.lookup_of(prop) and not fv.is_empty(data[code]):
                     provided.add(code)
         self._lookups(self.props, data, provided, prefix)
-        self._compute(data)
+        self._compute(data, {"CREATED_TIME": created_at, "UPDATED_TIME": updated_at})
         self._check_required(data, prefix, codes=None)
         self._check_unique(data, prefix, record_id=None, codes=None)
         if len(self.errors) > errors_before:
@@ -267,7 +267,7 @@ class RecordWriter:
             else:
                 data[code] = self._value(prop, value, f"{key}.value", in_table=False)
         self._lookups(self.props, data, provided, prefix)
-        self._compute(data)
+        self._compute(data, {"CREATED_TIME": existing.created_at, "UPDATED_TIME": self.now})
         self._check_required(data, prefix, codes=None)
         self._check_unique(data, prefix, record_id=existing.id, codes=provided)
         if len(self.errors) > errors_before:
@@ -592,16 +592,20 @@ class RecordWriter:
 
     # -- calculated fields ---------------------------------------------------------------------------------------
 
-    def _compute(self, data: dict[str, Any]) -> None:
+    def _compute(self, data: dict[str, Any], times: Mapping[str, str]) -> None:
+        """Fill every CALC field, in tables first (a row sees its own fields and the record's), then at the top.
+        ``times`` holds the record's CREATED_TIME / UPDATED_TIME, which formulas may read."""
         tables = {c: p for c, p in self.props.items() if p["type"] == "SUBTABLE"}
-        top_numeric = {c for c, p in self.props.items() if p["type"] in fv.NUMBER_TYPES}
+        system = {c: times[p["type"]] for c, p in self.props.items() if p["type"] in times}
 
-        def number(text: Any) -> Decimal:
-            return Decimal(text) if isinstance(text, str) and text else Decimal(0)
+        def top_value(code: str) -> Decimal | None:
+            prop = self.props.get(code)
+            if prop is None:
+                return None
+            return calc.formula_value(prop, system[code] if code in system else data.get(code))
 
         for table_code, table in tables.items():
             inner_props: dict[str, Any] = table["fields"]
-            inner_numeric = {c for c, p in inner_props.items() if p["type"] in fv.NUMBER_TYPES}
             calcs = [(c, p) for c, p in inner_props.items() if p["type"] == "CALC"]
             if not calcs:
                 continue
@@ -609,18 +613,14 @@ class RecordWriter:
                 row_values = row["value"]
 
                 def lookup(
-                    code: str, row_values: dict[str, Any] = row_values, inner_numeric: set[str] = inner_numeric
+                    code: str, row_values: dict[str, Any] = row_values, inner_props: dict[str, Any] = inner_props
                 ) -> Decimal | None:
-                    if code in inner_numeric:
-                        return number(row_values.get(code))
-                    if code in top_numeric:
-                        return number(data.get(code))
-                    return None
+                    inner = inner_props.get(code)
+                    return calc.formula_value(inner, row_values.get(code)) if inner is not None else top_value(code)
 
                 for _ in range(len(calcs)):
                     for code, p in calcs:
                         row_values[code] = calc.evaluate(p.get("expression", ""), lookup, lambda c: None,
-                                                         display_scale=str(p.get("displayScale") or ""),
                                                          fmt=str(p.get("format") or "NUMBER"))
 
         def column(code: str) -> list[Decimal] | None:
@@ -629,19 +629,15 @@ class RecordWriter:
                 if inner is not None:
                     if inner["type"] not in fv.NUMBER_TYPES:
                         return None
-                    return [number(r["value"].get(code)) for r in data.get(table_code) or []]
-            if code in top_numeric:
-                return [number(data.get(code))]
-            return None
-
-        def top_lookup(code: str) -> Decimal | None:
-            return number(data.get(code)) if code in top_numeric else None
+                    values = [calc.formula_value(inner, r["value"].get(code)) for r in data.get(table_code) or []]
+                    return [v if v is not None else Decimal(0) for v in values]
+            value = top_value(code)
+            return None if value is None else [value]
 
         calcs = [(c, p) for c, p in self.props.items() if p["type"] == "CALC"]
         for _ in range(len(calcs)):
             for code, p in calcs:
-                data[code] = calc.evaluate(p.get("expression", ""), top_lookup, column,
-                                           display_scale=str(p.get("displayScale") or ""),
+                data[code] = calc.evaluate(p.get("expression", ""), top_value, column,
                                            fmt=str(p.get("format") or "NUMBER"))
 
     # -- constraints ---------------------------------------------------------------------------------------------
