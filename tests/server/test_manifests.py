@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,15 @@ from jsonschema import Draft7Validator
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
 SUBSET = Path(__file__).parent / "schemas" / "registry-server.subset.schema.json"
-SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
+
+
+def _secret_settings() -> set[str]:
+    """Environment names of the settings the configuration treats as secrets (file-able secrets, and values held as
+    SecretStr such as a proxy URL, which may carry credentials)."""
+    from kintone_mcp.config import SECRET_FIELDS, Settings, env_name
+
+    held = {name for name, f in Settings.model_fields.items() if "SecretStr" in str(f.annotation)}
+    return {env_name(name) for name in SECRET_FIELDS | held}
 
 
 def _load(path: Path) -> Any:
@@ -62,7 +72,7 @@ def test_mcpb_manifest_has_a_user_setting_for_every_environment_variable() -> No
     for name, value in env.items():
         key = re.fullmatch(r"\$\{user_config\.(\w+)\}", value)
         assert key is not None
-        secret = any(w in name for w in SECRET_WORDS)
+        secret = name in _secret_settings()
         assert bool(user_config[key.group(1)].get("sensitive")) == secret, name
 
 
@@ -71,13 +81,24 @@ def test_bundle_arguments_are_ones_the_cli_accepts() -> None:
 
     args = _load(MANIFESTS / "manifest.json")["server"]["mcp_config"]["args"]
     words = args[args.index("kintone-mcp") + 1 :]
-    parsed = build_parser("serve").parse_args([w.replace("${user_config.download_dir}", "/tmp/x") for w in words])
-    assert str(parsed.download_dir) == "/tmp/x"
+    parsed = build_parser("serve").parse_args(words)
+    assert parsed.transport == "stdio"
+
+
+#: Settings a bundle has no use for: they configure the HTTP transport, and a bundle runs the server on stdio.
+NOT_FOR_A_BUNDLE = {"KINTONE_MCP_HTTP_TOKEN", "KINTONE_MCP_HTTP_MAX_BODY"}
+
+
+def test_the_bundle_lets_the_user_set_every_setting() -> None:
+    from kintone_mcp.config import Settings, env_name
+
+    env = set(_load(MANIFESTS / "manifest.json")["server"]["mcp_config"]["env"])
+    assert {env_name(f) for f in Settings.model_fields} - NOT_FOR_A_BUNDLE == env
 
 
 def test_registry_marks_every_secret() -> None:
     for var in _load(MANIFESTS / "server.json")["packages"][0]["environmentVariables"]:
-        assert bool(var.get("isSecret")) == any(w in var["name"] for w in SECRET_WORDS), var["name"]
+        assert bool(var.get("isSecret")) == (var["name"] in _secret_settings()), var["name"]
 
 
 @pytest.mark.parametrize("name", ["claude_desktop.json", "claude_code.mcp.json", "vscode.mcp.json", "cursor.mcp.json"])
@@ -103,3 +124,18 @@ def test_every_variable_the_manifests_set_is_a_real_setting() -> None:
     env = set(_load(MANIFESTS / "manifest.json")["server"]["mcp_config"]["env"])
     registry = {e["name"] for e in _load(MANIFESTS / "server.json")["packages"][0]["environmentVariables"]}
     assert env - known == set() and registry - known == set()
+
+
+def test_the_mcpb_validator_accepts_the_bundle_manifest() -> None:
+    """The official validator (@anthropic-ai/mcpb, pinned in tests/js/package.json), not only our reading of it."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    cli = ROOT / "tests" / "js" / "node_modules" / "@anthropic-ai" / "mcpb" / "dist" / "cli" / "cli.js"
+    if not cli.is_file():
+        pytest.fail("tests/js/node_modules is missing: run `npm ci --prefix tests/js` (README's test command does)")
+    proc = subprocess.run(
+        [node, str(cli), "validate", str(MANIFESTS / "manifest.json")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and "validation passes" in proc.stdout, proc.stdout + proc.stderr
