@@ -139,3 +139,35 @@ def test_the_mcpb_validator_accepts_the_bundle_manifest() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert proc.returncode == 0 and "validation passes" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_the_version_is_written_once_and_every_manifest_repeats_it() -> None:
+    """kintone_mcp/__init__.py holds the version (no importlib.metadata at start-up); the build reads it from there,
+    and the manifests, the User-Agent and --version must say the same."""
+    import sys
+    import tomllib
+
+    from kintone_mcp import __version__
+    from kintone_mcp.client.connection import USER_AGENT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["hatch"]["version"]["path"] == "kintone_mcp/__init__.py"
+    server = _load(MANIFESTS / "server.json")
+    bundle = _load(MANIFESTS / "manifest.json")
+    stated = [bundle["version"], server["version"], *(p["version"] for p in server["packages"])]
+    assert stated == [__version__] * len(stated)
+    assert USER_AGENT.removeprefix("kintone-mcp/") == __version__
+    shown = subprocess.run(
+        [sys.executable, "-m", "kintone_mcp", "--version"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert shown.stdout.strip() == f"kintone-mcp {__version__}"
+
+
+def test_the_build_reads_the_version_from_the_package() -> None:
+    core = pytest.importorskip("hatchling.metadata.core")
+    from hatchling.plugin.manager import PluginManager
+
+    from kintone_mcp import __version__
+
+    assert core.ProjectMetadata(str(ROOT), PluginManager()).version == __version__
