@@ -89,7 +89,7 @@ class SandboxConfig:
     #: Posting a comment increases the record's revision by one. Unconfirmed in Kintone, hence off by default.
     comment_bumps_revision: bool = False
     #: A status action into a state whose assignee is chosen (type ONE) needs ``assignee`` even when there is only one
-    #: candidate, as Kintone documents (GAIA_SA01 without it). Off: one candidate is taken without asking.
-    status_assignee_required: bool = False
+    #: candidate, as Kintone documents (GAIA_SA01 without it; the default). Off: one candidate is taken without asking.
+    status_assignee_required: bool = True
     #: The OAuth 2.0 authorization server: registered clients, token lifetimes, rotation (``oauthconfig``).
     oauth: OAuthConfig = field(default_factory=OAuthConfig)

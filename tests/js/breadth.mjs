@@ -151,7 +151,13 @@ await step("process management: assignees, actions, revision +2, wrong action re
   const set = await admin.record.updateRecordAssignees({ app: tickets, id, assignees: ["suzuki"] });
   assert.equal(set.revision, String(Number(record.$revision.value) + 1));
   const suzuki = new KintoneRestAPIClient({ baseUrl, auth: auth("suzuki") });
-  const started = await suzuki.record.updateRecordStatus({ app: tickets, id, action: "Start work", revision: set.revision });
+  const started = await suzuki.record.updateRecordStatus({
+    app: tickets,
+    id,
+    action: "Start work",
+    assignee: "tanaka",
+    revision: set.revision,
+  });
   assert.equal(started.revision, String(Number(set.revision) + 2));
   ({ record } = await admin.record.getRecord({ app: tickets, id }));
   assert.equal(record.Status.value, "In progress");
@@ -161,7 +167,10 @@ await step("process management: assignees, actions, revision +2, wrong action re
     (e) => e instanceof KintoneRestAPIError && e.status === 400,
   );
   const tanaka = new KintoneRestAPIClient({ baseUrl, auth: auth("tanaka") });
-  const res = await tanaka.record.updateRecordsStatus({ app: tickets, records: [{ id, action: "Resolve" }] });
+  const res = await tanaka.record.updateRecordsStatus({
+    app: tickets,
+    records: [{ id, action: "Resolve", assignee: "Administrator" }],
+  });
   assert.equal(res.records[0].id, String(id));
   const resolved = await admin.record.getRecords({ app: tickets, query: `Status = "Resolved" and $id = ${id}` });
   assert.equal(resolved.records.length, 1);

@@ -209,3 +209,22 @@ async def test_a_lookup_key_without_a_match_says_where_keys_are(mcp: Client) -> 
         mcp, "add_records", app=3, records=[{"subject": "y", "priority": "Low", "customer_code": "?"}]
     )
     assert "get_records app=1" in bulk
+
+
+@pytest.mark.anyio
+async def test_update_status_names_a_lone_next_assignee_and_asks_when_there_are_several(
+    mcp: Client, sandbox: Sandbox
+) -> None:
+    # Kintone (and the sandbox, by default) wants the next status's assignee named even when only one user can be
+    # it; "In progress" is assigned to whoever the ticket's assigned_to field holds.
+    assert sandbox.config.status_assignee_required
+    lone = await call_ok(mcp, "add_record", app=3, record={"subject": "Lone", "assigned_to": ["tanaka"]})
+    several = await call_ok(mcp, "add_record", app=3, record={"subject": "Two", "assigned_to": ["tanaka", "sato"]})
+    for rid in (lone["id"], several["id"]):
+        await call_ok(mcp, "update_assignees", app=3, id=rid, assignees=["Administrator"])
+    started = await call_ok(mcp, "update_status", app=3, id=lone["id"], action="Start work")
+    assert started["status"] == "In progress" and started["assignees"] == ["tanaka"]
+    text = await call_error(mcp, "update_status", app=3, id=several["id"], action="Start work")
+    assert "GAIA_SA01" in text
+    picked = await call_ok(mcp, "update_status", app=3, id=several["id"], action="Start work", assignee="sato")
+    assert picked["assignees"] == ["sato"]

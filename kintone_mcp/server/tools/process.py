@@ -8,7 +8,6 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from kintone_mcp.client.errors import ValidationError
-from kintone_mcp.client.models.comments import Mention
 from kintone_mcp.server.compact import RecordFormatter
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.models import CommentAdded, CommentOut, CommentsPage, StatusResult
@@ -21,6 +20,8 @@ from kintone_mcp.server.tools.common import AppArg, Ctx, OffsetArg, RecordIdArg,
 COMMENT_CHARS = 2000
 #: Kintone's code for "only an assignee may run this action".
 _ASSIGNEE_ONLY = "GAIA_NT01"
+#: Kintone's code for "name the next status's assignee" (documented even when there is a single candidate).
+_NAME_ASSIGNEE = "GAIA_SA01"
 #: How a mention is written, in add_comment's argument and get_comments' answer alike.
 _MENTION_PREFIX = {"USER": "", "ORGANIZATION": "org:", "GROUP": "group:"}
 
@@ -54,11 +55,47 @@ async def update_status(
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     try:
-        written = await state.client.update_status(app_id, id, action, assignee=assignee, revision=revision)
+        try:
+            written = await state.client.update_status(app_id, id, action, assignee=assignee, revision=revision)
+        except ValidationError as exc:
+            # Kintone wants the next status's assignee named even when only one user can be it: name that user
+            # rather than make the model look them up (the refused call changed nothing, so sending again is safe).
+            lone = await _lone_candidate(state, app_id, id, action) if exc.code == _NAME_ASSIGNEE else None
+            if assignee is not None or lone is None:
+                raise
+            written = await state.client.update_status(app_id, id, action, assignee=lone, revision=revision)
     except ValidationError as exc:
         raise ToolInputError(await _explain_status_error(state, app_id, id, action, exc)) from exc
     status, assignees = await _status_of(state, app_id, id)
     return ok(StatusResult(id=id, revision=written.revision, status=status, assignees=assignees or None))
+
+
+async def _lone_candidate(state: ServerState, app_id: int, record_id: int, action: str) -> str | None:
+    """The one user the action's next status can be assigned to, where that can be told from the app's settings and
+    the record (users named in the status, the record's creator, a user field); None when there are several, or
+    when groups or organizations are involved (their members are not known here)."""
+    settings = await state.client.get_process_settings(app_id)
+    record = await state.client.get_record(app_id, record_id)
+    cells = record.raw
+    current = next((c.get("value") for c in cells.values() if c.get("type") == "STATUS"), None)
+    step = next((a for a in settings.actions_from(current or "") if a.name == action), None)
+    target = (settings.states or {}).get(step.to) if step is not None else None
+    if target is None or target.assignee is None or target.assignee.type != "ONE":
+        return None
+    candidates: set[str] = set()
+    for item in target.assignee.entities:
+        entity = item.entity
+        if entity.type == "USER" and entity.code:
+            candidates.add(entity.code)
+        elif entity.type == "CREATOR":
+            creator = next((c.get("value") for c in cells.values() if c.get("type") == "CREATOR"), None)
+            if isinstance(creator, dict) and creator.get("code"):
+                candidates.add(str(creator["code"]))
+        elif entity.type == "FIELD_ENTITY" and entity.code in cells and cells[entity.code].get("type") == "USER_SELECT":
+            candidates.update(str(u["code"]) for u in cells[entity.code].get("value") or [] if u.get("code"))
+        else:
+            return None
+    return next(iter(candidates)) if len(candidates) == 1 else None
 
 
 async def _explain_status_error(
@@ -156,6 +193,8 @@ async def add_comment(
     app: AppArg = None,
 ) -> Annotated[CallToolResult, CommentAdded]:
     """Post a comment on a record, optionally mentioning users, organizations or groups (they get notified)."""
+    from kintone_mcp.client.models.comments import Mention
+
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     parsed = []
