@@ -41,13 +41,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 if TYPE_CHECKING:
+    import httpx
+
     from kintone_mcp.client import KintoneClient
 
 logger = logging.getLogger("kintone_mcp.config")
@@ -917,6 +918,8 @@ def build_client(
     ``transport`` replaces the network (tests). ``oauth`` is the OAuth strategy (from the token store of
     ``kintone-mcp auth login``), required when ``auth_type`` is ``oauth``.
     """
+    import httpx  # imported here: the server starts without it and builds the client at the first call
+
     from kintone_mcp.auth import (
         ApiToken,
         ApiTokenAuth,

@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat, pkcs12
 
 
 class TlsConfigurationError(Exception):
@@ -44,6 +43,9 @@ def ssl_context(
 
 def load_pfx(context: ssl.SSLContext, path: Path, password: str | None) -> None:
     """Adds the certificate and key of a PKCS#12 file to ``context``."""
+    # Imported here: only a connection with a client certificate needs it, and it is slow to import.
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat, pkcs12
+
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -78,43 +78,120 @@ Retries and limits (:mod:`.retry`)
     ``max_open_cursors`` caps open cursors; ``timeout`` bounds each request from sending to the last byte.
 """
 
-from kintone_mcp.client.client import KintoneClient
-from kintone_mcp.client.connection import DEFAULT_MAX_CONCURRENCY, MAX_GET_URL_LENGTH, USER_AGENT
-from kintone_mcp.client.cursor import CursorPage
-from kintone_mcp.client.errors import (
-    ApiError,
-    AuthenticationError,
-    BulkWriteError,
-    ConflictError,
-    CredentialsError,
-    CredentialsMissingError,
-    KintoneError,
-    NetworkError,
-    NotFoundError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
-    ValidationError,
-    WriteOutcomeUnknownError,
-)
-from kintone_mcp.client.files import FileDownload
-from kintone_mcp.client.models.apps import App, FormLayout, ProcessSettings, View, Views
-from kintone_mcp.client.models.comments import Comment, CommentsPage, Mention
-from kintone_mcp.client.models.directory import Group, Organization, OrganizationTitle, User, UserTitle
-from kintone_mcp.client.models.fields import FieldProperty, FormFields
-from kintone_mcp.client.models.record import Record
-from kintone_mcp.client.models.values import FieldValue
-from kintone_mcp.client.results import (
-    RecordsPage,
-    RecordUpdate,
-    StatusChange,
-    Transaction,
-    UpdateKey,
-    WriteResult,
-    WrittenRecord,
-)
-from kintone_mcp.client.retry import BackoffRetry, Delivery, Failure, NoRetry, RetryPolicy
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kintone_mcp.client.client import KintoneClient
+    from kintone_mcp.client.connection import DEFAULT_MAX_CONCURRENCY, MAX_GET_URL_LENGTH, USER_AGENT
+    from kintone_mcp.client.cursor import CursorPage
+    from kintone_mcp.client.errors import (
+        ApiError,
+        AuthenticationError,
+        BulkWriteError,
+        ConflictError,
+        CredentialsError,
+        CredentialsMissingError,
+        KintoneError,
+        NetworkError,
+        NotFoundError,
+        OutcomeUnknownError,
+        PermissionDeniedError,
+        RateLimitError,
+        ServerError,
+        ValidationError,
+        WriteOutcomeUnknownError,
+    )
+    from kintone_mcp.client.files import FileDownload
+    from kintone_mcp.client.models.apps import App, FormLayout, ProcessSettings, View, Views
+    from kintone_mcp.client.models.comments import Comment, CommentsPage, Mention
+    from kintone_mcp.client.models.directory import Group, Organization, OrganizationTitle, User, UserTitle
+    from kintone_mcp.client.models.fields import FieldProperty, FormFields
+    from kintone_mcp.client.models.record import Record
+    from kintone_mcp.client.models.values import FieldValue
+    from kintone_mcp.client.results import (
+        RecordsPage,
+        RecordUpdate,
+        StatusChange,
+        Transaction,
+        UpdateKey,
+        WriteResult,
+        WrittenRecord,
+    )
+    from kintone_mcp.client.retry import BackoffRetry, Delivery, Failure, NoRetry, RetryPolicy
+
+#: public name -> the module defining it. Loaded on first access (PEP 562), so that importing one light module of
+#: the package (``kintone_mcp.client.errors``, as the server does at start-up) does not load the client and all of
+#: its pydantic models with it.
+_EXPORTS: dict[str, str] = {
+    "KintoneClient": "kintone_mcp.client.client",
+    "DEFAULT_MAX_CONCURRENCY": "kintone_mcp.client.connection",
+    "MAX_GET_URL_LENGTH": "kintone_mcp.client.connection",
+    "USER_AGENT": "kintone_mcp.client.connection",
+    "CursorPage": "kintone_mcp.client.cursor",
+    "ApiError": "kintone_mcp.client.errors",
+    "AuthenticationError": "kintone_mcp.client.errors",
+    "BulkWriteError": "kintone_mcp.client.errors",
+    "ConflictError": "kintone_mcp.client.errors",
+    "CredentialsError": "kintone_mcp.client.errors",
+    "CredentialsMissingError": "kintone_mcp.client.errors",
+    "KintoneError": "kintone_mcp.client.errors",
+    "NetworkError": "kintone_mcp.client.errors",
+    "NotFoundError": "kintone_mcp.client.errors",
+    "OutcomeUnknownError": "kintone_mcp.client.errors",
+    "PermissionDeniedError": "kintone_mcp.client.errors",
+    "RateLimitError": "kintone_mcp.client.errors",
+    "ServerError": "kintone_mcp.client.errors",
+    "ValidationError": "kintone_mcp.client.errors",
+    "WriteOutcomeUnknownError": "kintone_mcp.client.errors",
+    "FileDownload": "kintone_mcp.client.files",
+    "App": "kintone_mcp.client.models.apps",
+    "FormLayout": "kintone_mcp.client.models.apps",
+    "ProcessSettings": "kintone_mcp.client.models.apps",
+    "View": "kintone_mcp.client.models.apps",
+    "Views": "kintone_mcp.client.models.apps",
+    "Comment": "kintone_mcp.client.models.comments",
+    "CommentsPage": "kintone_mcp.client.models.comments",
+    "Mention": "kintone_mcp.client.models.comments",
+    "Group": "kintone_mcp.client.models.directory",
+    "Organization": "kintone_mcp.client.models.directory",
+    "OrganizationTitle": "kintone_mcp.client.models.directory",
+    "User": "kintone_mcp.client.models.directory",
+    "UserTitle": "kintone_mcp.client.models.directory",
+    "FieldProperty": "kintone_mcp.client.models.fields",
+    "FormFields": "kintone_mcp.client.models.fields",
+    "Record": "kintone_mcp.client.models.record",
+    "FieldValue": "kintone_mcp.client.models.values",
+    "RecordsPage": "kintone_mcp.client.results",
+    "RecordUpdate": "kintone_mcp.client.results",
+    "StatusChange": "kintone_mcp.client.results",
+    "Transaction": "kintone_mcp.client.results",
+    "UpdateKey": "kintone_mcp.client.results",
+    "WriteResult": "kintone_mcp.client.results",
+    "WrittenRecord": "kintone_mcp.client.results",
+    "BackoffRetry": "kintone_mcp.client.retry",
+    "Delivery": "kintone_mcp.client.retry",
+    "Failure": "kintone_mcp.client.retry",
+    "NoRetry": "kintone_mcp.client.retry",
+    "RetryPolicy": "kintone_mcp.client.retry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        # Not a name of ours: let `from kintone_mcp.client import <submodule>` fall back to importing it.
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from kintone_mcp.client.models.record import Record
+if TYPE_CHECKING:
+    from kintone_mcp.client.models.record import Record
 
 
 @dataclass(frozen=True, slots=True)

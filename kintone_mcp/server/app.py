@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from mcp.server.mcpserver import Context, MCPServer
@@ -17,14 +17,15 @@ from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
 
 from kintone_mcp import __version__
-from kintone_mcp.client import KintoneClient
-from kintone_mcp.redaction import redact_logs
 from kintone_mcp.server.errors import describe
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.registry import ToolSpec
 from kintone_mcp.server.results import failure
 from kintone_mcp.server.schema_slim import slim
 from kintone_mcp.server.state import ServerOptions, ServerState
+
+if TYPE_CHECKING:
+    from kintone_mcp.client import KintoneClient
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,8 @@ def build_server(
     client_factory: Callable[[], KintoneClient],
     specs: Sequence[ToolSpec] | None = None,
 ) -> KintoneMCPServer:
-    """The server, with the tools the policy allows. ``client_factory`` runs in the lifespan and must not do I/O.
+    """The server, with the tools the policy allows. ``client_factory`` runs at the first tool call of a lifespan
+    that needs the client (once per lifespan) and must not do I/O.
 
     Raises PolicyConfigError for a tool list naming an unknown tool.
     """
@@ -164,14 +166,12 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:
-        client = client_factory()
-        # Whatever is logged while the server runs (a library's debug output, a crash's traceback) has the
-        # connection's secrets masked, whichever handler writes it.
-        with redact_logs(client.redactor):
-            try:
-                yield ServerState(client=client, policy=policy, options=options)
-            finally:
-                await client.aclose()
+        # No client yet: the state builds it on the first tool call that needs it (see ServerState.client).
+        state = ServerState(client_factory=client_factory, policy=policy, options=options)
+        try:
+            yield state
+        finally:
+            await state.aclose()
 
     server = KintoneMCPServer(
         "kintone-mcp",

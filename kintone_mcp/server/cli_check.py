@@ -40,12 +40,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _check(settings: Settings) -> ConnectionReport:
-    from kintone_mcp.config import build_client
-    from kintone_mcp.server.diagnose import diagnose
+    from kintone_mcp.config import ConfigurationError, build_client
+    from kintone_mcp.server.diagnose import diagnose, unusable_configuration
     from kintone_mcp.server.launch import options_from_settings, policy_from_settings
 
-    client = build_client(settings)
+    options, policy = options_from_settings(settings), policy_from_settings(settings)
     try:
-        return await diagnose(client, options_from_settings(settings), policy_from_settings(settings))
+        client = build_client(settings)
+    except ConfigurationError as exc:
+        return unusable_configuration(options, policy, exc.problems)
+    try:
+        return await diagnose(client, options, policy)
     finally:
         await client.aclose()

@@ -9,11 +9,11 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import anyio
 
-from kintone_mcp.client import KintoneClient
 from kintone_mcp.client.errors import (
     ApiError,
     AuthenticationError,
@@ -23,10 +23,13 @@ from kintone_mcp.client.errors import (
     OAuthLoginRequiredError,
     PermissionDeniedError,
 )
-from kintone_mcp.client.models.apps import App
 from kintone_mcp.server.models import AppBrief, CheckStep, ConnectionReport
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
+
+if TYPE_CHECKING:
+    from kintone_mcp.client import KintoneClient
+    from kintone_mcp.client.models.apps import App
 
 #: Apps whose record permission is probed (each probe is one request).
 PERMISSION_PROBES = 5
@@ -61,6 +64,27 @@ class _Report:
 
     def failed(self, step: str) -> bool:
         return any(s.step == step and s.status == "failed" for s in self.steps)
+
+
+def unusable_configuration(options: ServerOptions, policy: Policy, problems: list[str]) -> ConnectionReport:
+    """The report when no client can be built from the configuration (a client certificate or CA bundle that
+    cannot be used): nothing was sent, and each problem names the setting that fixes it."""
+    r = _Report()
+    r.fail(
+        "configuration",
+        f"{options.base_url}; the connection cannot be set up: {' '.join(problems)}",
+        "Correct the settings named here, then restart the server (or run `kintone-mcp check` again).",
+    )
+    for step in _CRITICAL[1:]:
+        r.skip(step, "not tried: an earlier step failed")
+    r.ok("policy", _describe_policy(policy))
+    return ConnectionReport(
+        verdict="failed",
+        summary="Not connected: fix the first failed step and check again.",
+        base_url=options.base_url,
+        auth=options.auth_type,
+        steps=r.steps,
+    )
 
 
 async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy) -> ConnectionReport:

@@ -28,6 +28,7 @@ from kintone_mcp.client.errors import (
     ValidationError,
     WriteOutcomeUnknownError,
 )
+from kintone_mcp.config import ConfigurationError
 from kintone_mcp.query.errors import QuerySyntaxError
 from kintone_mcp.server.policy import AppNotAllowedError
 from kintone_mcp.server.query_check import QueryRejected
@@ -137,6 +138,9 @@ def describe(tool: str, exc: BaseException) -> str | None:
     """Model-facing text for an anticipated failure, or None for a bug (logged by the caller)."""
     if isinstance(exc, KintoneError):
         return describe_kintone_error(exc)
+    if isinstance(exc, ConfigurationError):
+        # The client is built at the first call, so a client certificate or CA bundle that cannot be used is met here.
+        return f"{exc}\nThis needs a change to the server's configuration by the user; do not retry."
     if isinstance(exc, RecordInputError | QueryRejected | AppNotAllowedError | ToolInputError):
         return str(exc)
     if isinstance(exc, QuerySyntaxError):

@@ -8,13 +8,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import httpx
-
 from kintone_mcp.server.app import KintoneMCPServer, build_server
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
 
 if TYPE_CHECKING:
+    import httpx
+
     from kintone_mcp.client import KintoneClient
     from kintone_mcp.config import Settings
 
@@ -58,15 +58,15 @@ def server_from_settings(
     download_dir: Path | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> KintoneMCPServer:
-    """The server for a configuration. Builds one client now, so that a configuration the client cannot use fails
-    before anything is served (building does no I/O); later lifespans (one per in-memory test connection) get
-    fresh clients."""
-    from kintone_mcp.config import build_client
-
-    first: list[KintoneClient] = [build_client(settings, transport=transport)]
+    """The server for a configuration. The client is built at the first tool call, not here: importing it and
+    building its TLS context would delay every start (mcp-sdk-v2.md §6.4). A client certificate or CA bundle
+    that cannot be used is therefore reported to that call, and by test_connection, as a configuration problem;
+    everything ``load_settings`` checks has failed before this point."""
 
     def client_factory() -> KintoneClient:
-        return first.pop() if first else build_client(settings, transport=transport)
+        from kintone_mcp.config import build_client
+
+        return build_client(settings, transport=transport)
 
     return build_server(
         policy=policy_from_settings(settings),

@@ -1,16 +1,20 @@
 """What every tool call shares: the one client, the policy, server options, and a short-lived cache of app schemas.
 
-The lifespan builds this once (no network: the client connects on first use), and tools reach it through their
-``Context``.
+The lifespan builds this once and tools reach it through their ``Context``. The client itself is built on first
+use, not in the lifespan: the lifespan runs before ``initialize`` is answered, and importing the client (its
+pydantic models) and building its TLS context would make every host wait for tools it may never call.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kintone_mcp.redaction import LogRedaction, redact_logs
 from kintone_mcp.server.fieldinfo import Properties
 from kintone_mcp.server.policy import Policy
 
@@ -56,10 +60,50 @@ class SchemaCache:
 
 @dataclass
 class ServerState:
-    client: KintoneClient
+    #: builds the client on first use; does no I/O (the client connects when it first sends)
+    client_factory: Callable[[], KintoneClient]
     policy: Policy
     options: ServerOptions
     schemas: SchemaCache = field(default_factory=SchemaCache)
+    _client: KintoneClient | None = field(default=None, init=False, repr=False)
+    _redaction: LogRedaction | None = field(default=None, init=False, repr=False)
+    _closed: bool = field(default=False, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def client(self) -> KintoneClient:
+        """The one client of this lifespan, built on first use; every caller gets the same one.
+
+        Built synchronously: on the event loop, two first calls cannot interleave between the check and the
+        assignment, and the lock covers callers on worker threads. A factory that fails (a client certificate
+        that cannot be opened) raises to this call, and the next call tries again.
+        """
+        client = self._client
+        if client is not None:
+            return client
+        with self._lock:
+            if self._client is None:
+                if self._closed:
+                    raise RuntimeError("the Kintone client was asked for after the server closed it")
+                built = self.client_factory()
+                # Whatever is logged from now on (a library's debug output, a crash's traceback) has the
+                # connection's secrets masked, whichever handler writes it. Nothing was sent before this point.
+                self._redaction = redact_logs(built.redactor)
+                self._client = built
+            return self._client
+
+    async def aclose(self) -> None:
+        """Closes the client if one was built, and stops masking its secrets in the logs."""
+        with self._lock:
+            self._closed = True
+            client, self._client = self._client, None
+            redaction, self._redaction = self._redaction, None
+        try:
+            if client is not None:
+                await client.aclose()
+        finally:
+            if redaction is not None:
+                redaction.close()
 
     async def fields(self, app: int, *, fresh: bool = False) -> Properties:
         """The app's field properties in Kintone's JSON form, from the cache when recent."""

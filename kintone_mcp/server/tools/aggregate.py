@@ -12,12 +12,11 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from kintone_mcp.client.models.record import Record
 from kintone_mcp.query import parse
 from kintone_mcp.query.ast import Query
 from kintone_mcp.query.printer import to_text
@@ -31,6 +30,9 @@ from kintone_mcp.server.registry import read
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.common import AppArg, Ctx
+
+if TYPE_CHECKING:
+    from kintone_mcp.client.models.record import Record
 
 #: Records one aggregation may read; past it the answer says how far it got.
 MAX_SCANNED = 100_000

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.types import CallToolResult
 from pydantic import Field
 
 from kintone_mcp.client.errors import CredentialsMissingError, NotFoundError, PermissionDeniedError
-from kintone_mcp.client.models.apps import App
 from kintone_mcp.server.app_schema import build_app_schema
 from kintone_mcp.server.models import AppBrief, AppList, AppSchema
 from kintone_mcp.server.registry import read
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.common import AppArg, Ctx, InRange, OffsetArg
+
+if TYPE_CHECKING:
+    from kintone_mcp.client.models.apps import App
 
 
 def brief(app: App) -> AppBrief:

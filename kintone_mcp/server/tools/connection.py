@@ -6,7 +6,8 @@ from typing import Annotated
 
 from mcp.types import CallToolResult
 
-from kintone_mcp.server.diagnose import diagnose
+from kintone_mcp.config import ConfigurationError
+from kintone_mcp.server.diagnose import diagnose, unusable_configuration
 from kintone_mcp.server.models import ConnectionReport
 from kintone_mcp.server.registry import read
 from kintone_mcp.server.results import ok
@@ -22,7 +23,11 @@ async def test_connection(ctx: Ctx) -> Annotated[CallToolResult, ConnectionRepor
     setup works. Each failed step carries the fix to tell the user; there is nothing to retry.
     """
     state = state_of(ctx)
-    return ok(await diagnose(state.client, state.options, state.policy))
+    try:
+        client = state.client
+    except ConfigurationError as exc:
+        return ok(unusable_configuration(state.options, state.policy, exc.problems))
+    return ok(await diagnose(client, state.options, state.policy))
 
 
 TOOLS = [read(test_connection, "Check the Kintone connection")]

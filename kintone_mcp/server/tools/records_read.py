@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from contextlib import aclosing
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from kintone_mcp.client.models.record import Record
 from kintone_mcp.query import parse
 from kintone_mcp.query.ast import Condition, Expr, FieldRef, NumberLit, Op, OrderKey, Query
 from kintone_mcp.query.printer import to_text
@@ -26,6 +25,9 @@ from kintone_mcp.server.results import ok
 from kintone_mcp.server.schema_slim import compact_size
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.common import AppArg, Ctx, RecordIdArg
+
+if TYPE_CHECKING:
+    from kintone_mcp.client.models.record import Record
 
 #: Most records one call returns, however they are read.
 MAX_LIMIT = 1000

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from kintone_mcp.client import KintoneClient
 from kintone_mcp.client.errors import ApiError
 from kintone_mcp.server.models import DirectoryEntry, DirectoryPage
 from kintone_mcp.server.registry import read
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.common import Ctx, OffsetArg
+
+if TYPE_CHECKING:
+    from kintone_mcp.client import KintoneClient
 
 #: The User API has no name search: a search scans at most this many entries, 100 per request.
 MAX_SCANNED = 5000
