@@ -848,12 +848,14 @@ def _option_rank(target: _Field, expr: str) -> str:
 # functions) leaves as they are inside a string: a text made only of these appears verbatim in the stored document.
 _VERBATIM_IN_JSON = frozenset(string.ascii_letters + string.digits + " -_.,:;!?@#$%*()+=~'[]{}|^")
 _MAX_NEEDLES = 8
+#: Longer needles are not worth a prefilter, and SQLite refuses LIKE patterns over 50,000 bytes outright.
+_MAX_NEEDLE_CHARS = 1000
 
 
 def _needles(values: Sequence[str]) -> list[str] | None:
     """The values as prefilter needles, or None when any of them could be written differently in JSON (or is empty,
     which every record "contains")."""
-    if not values or len(values) > _MAX_NEEDLES:
+    if not values or len(values) > _MAX_NEEDLES or any(len(value) > _MAX_NEEDLE_CHARS for value in values):
         return None
     if any(not value or not _VERBATIM_IN_JSON.issuperset(value) for value in values):
         return None

@@ -163,3 +163,14 @@ async def test_a_new_apps_process_management_was_never_set_up(demo_api: Api) -> 
     assert (customers["states"], customers["actions"]) == (None, None)
     refused = await demo_api.put("preview/app/status.json", {"app": app, "enable": True})
     assert "states" in assert_error(refused, 400, "CB_VA01")["errors"]
+
+
+async def test_a_very_long_text_value_in_a_query_is_answered(demo_api: Api) -> None:
+    # 60,000 characters: past SQLite's LIKE pattern limit, which the raw-JSON prefilter must not run into.
+    long = "x" * 60_000
+    for query in (f'company_name = "{long}"', f'company_name like "{long}"', f'company_name in ("{long}", "y")'):
+        resp = await demo_api.post(
+            "records.json", {"app": 1, "query": query, "totalCount": True}, headers={"X-HTTP-Method-Override": "GET"}
+        )
+        assert resp.status_code == 200, resp.text[:300]
+        assert resp.json()["totalCount"] == "0"
