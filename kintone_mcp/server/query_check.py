@@ -17,7 +17,9 @@ class QueryRejected(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         body = problems[0] if len(problems) == 1 else "\n- " + "\n- ".join(problems)
-        super().__init__(f"The query was not sent: {body}\n(get_app lists the fields and the query operators of each field type.)")
+        super().__init__(
+            f"The query was not sent: {body}\n(get_app lists the fields and the query operators of each field type.)"
+        )
 
 
 def check(query: Query, properties: Properties) -> None:

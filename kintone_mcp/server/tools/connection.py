@@ -7,7 +7,6 @@ from typing import Annotated
 from mcp.types import CallToolResult
 
 from kintone_mcp.config import ConfigurationError
-from kintone_mcp.server.diagnose import diagnose, unusable_configuration
 from kintone_mcp.server.models import ConnectionReport
 from kintone_mcp.server.registry import read
 from kintone_mcp.server.results import ok
@@ -22,6 +21,9 @@ async def test_connection(ctx: Ctx) -> Annotated[CallToolResult, ConnectionRepor
     Use it when calls fail with authentication, permission or network errors, or when the user asks whether the
     setup works. Each failed step carries the fix to tell the user; there is nothing to retry.
     """
+    # Imported here: it is only needed when the tool runs, and the server imports this module before it starts.
+    from kintone_mcp.server.diagnose import diagnose, unusable_configuration
+
     state = state_of(ctx)
     try:
         client = state.client
