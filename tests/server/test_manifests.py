@@ -165,7 +165,7 @@ def test_the_version_is_written_once_and_every_manifest_repeats_it() -> None:
 
 
 def test_the_build_reads_the_version_from_the_package() -> None:
-    core = pytest.importorskip("hatchling.metadata.core")
+    from hatchling.metadata import core
     from hatchling.plugin.manager import PluginManager
 
     from kintone_mcp import __version__
