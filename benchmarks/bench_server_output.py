@@ -11,7 +11,6 @@ travels (both together plus the envelope). Ratios are against the raw Kintone JS
 from __future__ import annotations
 
 import argparse
-import json
 
 import anyio
 from bench_server_common import sandbox, server_for
@@ -19,10 +18,7 @@ from mcp import Client
 
 from kintone_mcp.auth import Credentials, PasswordAuth
 from kintone_mcp.client import KintoneClient
-
-
-def _size(obj: object) -> int:
-    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())
+from kintone_mcp.server.results import compact_size as _size
 
 
 async def main(n: int) -> None:

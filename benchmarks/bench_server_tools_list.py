@@ -9,7 +9,6 @@ is 35 KB. Sizes are the compact JSON of the ``result`` object, as it travels.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import anyio
@@ -17,12 +16,9 @@ from bench_server_common import sandbox, server_for
 from mcp import Client
 
 from kintone_mcp.server.app import KintoneMCPServer
+from kintone_mcp.server.results import compact_size as _size
 
 BUDGET = 35_000
-
-
-def _size(obj: Any) -> int:
-    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 async def _tools(server: KintoneMCPServer) -> list[dict[str, Any]]:

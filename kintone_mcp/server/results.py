@@ -25,6 +25,11 @@ def compact_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+def compact_size(data: Any) -> int:
+    """Bytes of ``data`` as compact UTF-8 JSON: how it travels on the wire."""
+    return len(compact_json(data).encode())
+
+
 def ok(model: Out) -> CallToolResult:
     data = dump(model)
     return CallToolResult(content=[TextContent(type="text", text=compact_json(data))], structured_content=data)

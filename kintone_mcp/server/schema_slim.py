@@ -16,7 +16,6 @@ Only schema positions are walked, so a *property named* ``title`` survives while
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any, Literal
 
 Kind = Literal["input", "output"]
@@ -155,8 +154,3 @@ def _replace_ref(node: Any, ref: str, body: dict[str, Any]) -> bool:
     if isinstance(node, list):
         return any(_replace_ref(v, ref, body) for v in node)
     return False
-
-
-def compact_size(obj: Any) -> int:
-    """Bytes of ``obj`` as compact UTF-8 JSON: how it travels on the wire."""
-    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())

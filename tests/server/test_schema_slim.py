@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from kintone_mcp.server.filters import Filter
 from kintone_mcp.server.models import Out as Out_
-from kintone_mcp.server.results import dump
-from kintone_mcp.server.schema_slim import compact_size, slim
+from kintone_mcp.server.results import compact_size, dump
+from kintone_mcp.server.schema_slim import slim
 
 
 class Inner(BaseModel):

@@ -21,8 +21,7 @@ from kintone_mcp.server.models import RecordOut, RecordsPage
 from kintone_mcp.server.query_check import check
 from kintone_mcp.server.record_input import field_suggestions
 from kintone_mcp.server.registry import read
-from kintone_mcp.server.results import ok
-from kintone_mcp.server.schema_slim import compact_size
+from kintone_mcp.server.results import compact_size, ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.common import AppArg, Ctx, RecordIdArg
 
