@@ -12,7 +12,8 @@ import argparse
 import logging
 import os
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -135,24 +136,17 @@ def _announce(url: str) -> None:
     sys.stderr.write(f"kintone-mcp: MCP endpoint {url}\n")
 
 
-class _sandbox_settings:
+@contextmanager
+def _sandbox_settings(flags: dict[str, Any]) -> Iterator[Any]:
     """Start the demo sandbox on a free loopback port and configure the server for it (password auth as the
     sandbox's administrator). The environment's connection settings are deliberately not used: only the
     command line's safety flags and the server's own settings (HTTP token, download folder, timeouts) apply."""
+    from kintone_mcp.config import load_settings
+    from kintone_mcp.sandbox import Sandbox, SandboxConfig
+    from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD
+    from kintone_mcp.sandbox.testing import serve_in_thread
 
-    def __init__(self, flags: dict[str, Any]) -> None:
-        self.flags = flags
-        self._serving: Any = None
-
-    def __enter__(self) -> Any:
-        from kintone_mcp.config import load_settings
-        from kintone_mcp.sandbox import Sandbox, SandboxConfig
-        from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD
-        from kintone_mcp.sandbox.testing import serve_in_thread
-
-        sandbox = Sandbox(SandboxConfig(demo=True))
-        self._serving = serve_in_thread(sandbox)
-        base_url = self._serving.__enter__()
+    with serve_in_thread(Sandbox(SandboxConfig(demo=True))) as base_url:
         sys.stderr.write(
             f"kintone-mcp: sandbox with demo data at {base_url} (login {ADMIN_LOGIN} / password {DEFAULT_PASSWORD}; "
             "apps: 1 Customers, 2 Deals, 3 Support tickets)\n"
@@ -162,11 +156,7 @@ class _sandbox_settings:
             "username": ADMIN_LOGIN,
             "password": DEFAULT_PASSWORD,
             "app_aliases": {"customers": 1, "deals": 2, "tickets": 3},
-            **self.flags,
+            **flags,
         }
         cli.setdefault("app_id", "deals")
-        return load_settings(cli, env={k: v for k, v in os.environ.items() if k in _SERVER_SETTINGS})
-
-    def __exit__(self, *exc: object) -> None:
-        if self._serving is not None:
-            self._serving.__exit__(None, None, None)
+        yield load_settings(cli, env={k: v for k, v in os.environ.items() if k in _SERVER_SETTINGS})
