@@ -46,10 +46,12 @@ def load_details(conn: sqlite3.Connection, kind: Kind, codes: Iterable[str]) -> 
     return found
 
 
-def save_details(conn: sqlite3.Connection, kind: Kind, code: str, data: Mapping[str, Any]) -> None:
-    kept = {k: v for k, v in data.items() if v is not None and v != "" and v != []}
+def update_details(conn: sqlite3.Connection, kind: Kind, code: str, changes: Mapping[str, Any]) -> None:
+    """Set ``changes`` over the stored details of ``code``; None, "" and [] clear a key."""
+    current = load_details(conn, kind, [code]).get(code, {})
+    kept = {k: v for k, v in {**current, **changes}.items() if v is not None and v != "" and v != []}
     if not kept:
-        conn.execute("DELETE FROM directory_details WHERE kind = ? AND code = ?", (kind, code))
+        delete_details(conn, kind, code)
         return
     conn.execute(
         "INSERT INTO directory_details(kind, code, data) VALUES (?, ?, ?)"

@@ -328,8 +328,7 @@ def apply_users(conn: sqlite3.Connection, changes: Sequence[UserChange], *, new:
         if cols.get("primary_org"):
             directory.add_org_member(conn, cols["primary_org"], change.code)
         if change.details:
-            current = directoryjson.load_details(conn, "user", [change.code]).get(change.code, {})
-            directoryjson.save_details(conn, "user", change.code, {**current, **change.details})
+            directoryjson.update_details(conn, "user", change.code, change.details)
         if not new:
             conn.execute("UPDATE users SET mtime = ? WHERE code = ?", (now, change.code))
 
@@ -453,8 +452,7 @@ def apply_organizations(conn: sqlite3.Connection, changes: Sequence[OrgChange], 
             if change.parent_given:
                 conn.execute("UPDATE organizations SET parent_code = ? WHERE code = ?", (change.parent, change.code))
         if change.details:
-            current = directoryjson.load_details(conn, "organization", [change.code]).get(change.code, {})
-            directoryjson.save_details(conn, "organization", change.code, {**current, **change.details})
+            directoryjson.update_details(conn, "organization", change.code, change.details)
 
 
 def validate_organization_deletion(conn: sqlite3.Connection, codes: Sequence[str]) -> None:
@@ -530,8 +528,7 @@ def apply_groups(conn: sqlite3.Connection, changes: Sequence[GroupChange], *, ne
         elif change.name is not None:
             conn.execute("UPDATE groups SET name = ? WHERE code = ?", (change.name, change.code))
         if change.details:
-            current = directoryjson.load_details(conn, "group", [change.code]).get(change.code, {})
-            directoryjson.save_details(conn, "group", change.code, {**current, **change.details})
+            directoryjson.update_details(conn, "group", change.code, change.details)
 
 
 def validate_group_deletion(conn: sqlite3.Connection, codes: Sequence[str]) -> None:
