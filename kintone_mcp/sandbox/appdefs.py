@@ -189,16 +189,6 @@ def all_codes(properties: Mapping[str, Any]) -> set[str]:
     return codes
 
 
-def inner_to_table(properties: Mapping[str, Any]) -> dict[str, str]:
-    """Map each table-inner field code to the code of its table."""
-    result: dict[str, str] = {}
-    for code, prop in properties.items():
-        if prop.get("type") == "SUBTABLE":
-            for inner in prop.get("fields", {}):
-                result[inner] = code
-    return result
-
-
 def build_layout(properties: Mapping[str, Any]) -> list[JsonDict]:
     """One row per field in definition order, as a freshly built Kintone form looks."""
     layout: list[JsonDict] = []

@@ -113,7 +113,3 @@ def load_names(conn: sqlite3.Connection) -> Names:
 
 def user_groups(conn: sqlite3.Connection, login: str) -> set[str]:
     return {r[0] for r in conn.execute("SELECT group_code FROM group_users WHERE user_code = ?", (login,))}
-
-
-def user_organizations(conn: sqlite3.Connection, login: str) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT org_code FROM org_users WHERE user_code = ?", (login,))}
