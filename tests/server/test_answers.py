@@ -170,6 +170,17 @@ async def test_grouping_by_a_table_column_counts_rows(mcp: Client) -> None:
 
 
 @pytest.mark.anyio
+async def test_a_table_column_metric_sums_every_row_of_each_record(mcp: Client) -> None:
+    won = 'stage in ("Won")'
+    agg = await call_ok(mcp, "aggregate_records", group_by=["stage"], metrics=["sum(quantity)"], query=won)
+    records = (await call_ok(mcp, "get_records", query=won, fields=["line_items"], limit=500))["records"]
+    total = sum(row["quantity"] for r in records for row in r["line_items"])
+    assert agg["overall"] == {"key": {}, "count": len(records), "values": {"sum(quantity)": total}}
+    assert [(g["key"], g["count"]) for g in agg["groups"]] == [({"stage": "Won"}, len(records))]
+    assert "cut" not in agg or "counts are its rows" not in agg["cut"]
+
+
+@pytest.mark.anyio
 async def test_no_group_by_gives_overall_only(mcp: Client) -> None:
     agg = await call_ok(mcp, "aggregate_records", metrics=["sum(amount)"], query='stage in ("Won")')
     assert agg["groups"] == [] and agg["overall"]["count"] == agg["total_count"] > 0

@@ -204,10 +204,8 @@ def _metric_values(record: Record, m: _Metric) -> list[Any]:
         return []
     if m.table is not None:
         rows = (record.raw.get(m.table) or {}).get("value") or []
-        raw = [((row.get("value") or {}).get(m.code) or {}).get("value") for row in rows]
-    else:
-        raw = [(record.raw.get(m.code) or {}).get("value")]
-    return _measures(raw, m)
+        return [v for row in rows for v in _row_metric_values(row, m)]
+    return _measures([(record.raw.get(m.code) or {}).get("value")], m)
 
 
 def _row_metric_values(row: Mapping[str, Any], m: _Metric) -> list[Any]:
