@@ -26,6 +26,11 @@ _NAME_ASSIGNEE = "GAIA_SA01"
 _MENTION_PREFIX = {"USER": "", "ORGANIZATION": "org:", "GROUP": "group:"}
 
 
+def _said(exc: ValidationError) -> str:
+    """Kintone's message and code, to quote inside a sentence of ours."""
+    return (exc.message or str(exc)).rstrip(".") + (f" ({exc.code})" if exc.code else "")
+
+
 async def _status_of(state: ServerState, app_id: int, record_id: int) -> tuple[str | None, list[str]]:
     record = await state.client.get_record(app_id, record_id)
     fmt = RecordFormatter()
@@ -106,8 +111,7 @@ async def _explain_status_error(
         return f"App {app_id} does not use process management, so records have no status to change."
     current, assignees = await _status_of(state, app_id, record_id)
     available = [a.name for a in settings.actions_from(current or "")]
-    said = (exc.message or str(exc)).rstrip(".") + (f" ({exc.code})" if exc.code else "")
-    text = f"Kintone refused the action {action!r} on record {record_id} (status {current!r}): {said}."
+    text = f"Kintone refused the action {action!r} on record {record_id} (status {current!r}): {_said(exc)}."
     if action not in available:
         return text + f" Actions available from {current!r}: {available or 'none (a final status)'}."
     if exc.code == _ASSIGNEE_ONLY:
@@ -145,9 +149,8 @@ async def update_assignees(
             raise ToolInputError(
                 f"App {app_id} does not use process management, so records have no assignees to change."
             ) from exc
-        said = (exc.message or str(exc)).rstrip(".") + (f" ({exc.code})" if exc.code else "")
         raise ToolInputError(
-            f"Kintone refused the assignees: {said}. Assignees are user codes (login names), not display names; "
+            f"Kintone refused the assignees: {_said(exc)}. Assignees are user codes (login names), not display names; "
             "list_users finds them."
         ) from exc
     status, now = await _status_of(state, app_id, id)
@@ -199,8 +202,8 @@ async def add_comment(
     app_id = state.policy.resolve_app(app)
     parsed = []
     for m in mentions or []:
-        kind, _, code = m.partition(":") if m.startswith(("org:", "group:")) else ("user", "", m)
-        parsed.append(Mention(code=code, type={"user": "USER", "org": "ORGANIZATION", "group": "GROUP"}[kind]))
+        kind = next((k for k, prefix in _MENTION_PREFIX.items() if prefix and m.startswith(prefix)), "USER")
+        parsed.append(Mention(code=m.removeprefix(_MENTION_PREFIX[kind]), type=kind))
     comment_id = await state.client.add_comment(app_id, id, text, mentions=parsed)
     return ok(CommentAdded(id=comment_id))
 
