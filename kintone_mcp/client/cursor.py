@@ -20,7 +20,6 @@ because a caller holding several iterations open in one task would wait on itsel
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import AsyncGenerator, Sequence
@@ -33,9 +32,10 @@ import anyio
 from kintone_mcp.client import oauth_fallback
 from kintone_mcp.client.connection import Connection
 from kintone_mcp.client.errors import KintoneError, OutcomeUnknownError
+from kintone_mcp.client.keyset import after_id, fields_with_id, id_ordered, last_id_of
 from kintone_mcp.client.models.record import Record
 from kintone_mcp.client.retry import Delivery, Failure
-from kintone_mcp.query import And, Condition, FieldRef, NumberLit, Op, OrderKey, Query, parse, to_text
+from kintone_mcp.query import Query, parse, to_text
 from kintone_mcp.query.errors import QuerySyntaxError
 
 logger = logging.getLogger("kintone_mcp.client")
@@ -69,24 +69,13 @@ class _Resumable:
             parsed = parse(query) if query.strip() else Query()
         except QuerySyntaxError:
             return None  # Kintone will say what is wrong with it
-        if parsed.limit is not None or parsed.offset is not None:
+        ordered = id_ordered(parsed)
+        if ordered is None:
             return None
-        order = parsed.order_by or (OrderKey(FieldRef("$id"), descending=True),)
-        if len(order) != 1 or order[0].field.code != "$id":
-            return None
-        wanted = list(fields) if fields else None
-        drop_id = wanted is not None and "$id" not in wanted
-        if wanted is not None and drop_id:
-            wanted.append("$id")
-        return cls(dataclasses.replace(parsed, order_by=order), wanted, drop_id)
+        return cls(ordered, *fields_with_id(fields))
 
     def text(self, after: int | None) -> str:
-        if after is None:
-            return to_text(self.query)
-        descending = self.query.order_by[0].descending
-        next_ids = Condition(FieldRef("$id"), Op.LT if descending else Op.GT, (NumberLit(str(after)),))
-        where = next_ids if self.query.where is None else And((self.query.where, next_ids))
-        return to_text(dataclasses.replace(self.query, where=where))
+        return to_text(after_id(self.query, after))
 
 
 class CursorMixin:
@@ -167,11 +156,8 @@ class CursorMixin:
                 # Kintone drops the cursor itself once it has sent the last page.
                 exhausted = not page.get("next")
                 raw: list[dict[str, Any]] = page["records"]
-                if raw and resumable is not None:
-                    last_id = int(raw[-1]["$id"]["value"])
-                    if resumable.drop_id:
-                        for record in raw:
-                            record.pop("$id", None)
+                if resumable is not None:
+                    last_id = last_id_of(raw, resumable.drop_id) or last_id
                 yield CursorPage([Record(r) for r in raw], total)
         finally:
             if not exhausted and cursor_id is not None:

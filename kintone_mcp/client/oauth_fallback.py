@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from kintone_mcp.client.connection import Connection
+from kintone_mcp.client.keyset import after_id, fields_with_id, id_ordered, last_id_of
 from kintone_mcp.client.models.record import Record
-from kintone_mcp.query import And, Condition, FieldRef, NumberLit, Op, OrderKey, Query, parse, to_text
+from kintone_mcp.query import Query, parse, to_text
 
 #: Kintone's largest records.json page
 MAX_PAGE = 500
@@ -53,34 +55,24 @@ async def keyset_pages(
     if parsed.limit is not None or parsed.offset is not None:
         raise ValueError("a query read page by page cannot have limit or offset: remove them")
     size = max(1, min(page_size, MAX_PAGE))
-    wanted = list(fields) if fields else None
-    drop_id = wanted is not None and "$id" not in wanted
-    if wanted is not None and drop_id:
-        wanted.append("$id")
-    order = parsed.order_by
-    by_id = not order or (len(order) == 1 and order[0].field.code == "$id")
-    # Without an order by Kintone sorts by $id descending, and so must the pages.
-    descending = not order or order[0].descending
+    wanted, drop_id = fields_with_id(fields)
+    by_id = id_ordered(parsed)
     last: int | None = None
     offset = 0
     total = 0
-    first = True
     while True:
-        if by_id:
-            where = parsed.where
-            if last is not None:
-                after = Condition(FieldRef("$id"), Op.LT if descending else Op.GT, (NumberLit(str(last)),))
-                where = after if where is None else And((where, after))
-            text = to_text(Query(where=where, order_by=(OrderKey(FieldRef("$id"), descending),), limit=size))
+        first = offset == 0
+        if by_id is not None:
+            text = to_text(dataclasses.replace(after_id(by_id, last), limit=size))
         else:
             if offset > MAX_OFFSET:
                 raise ValueError(
                     f"Without the cursor API (refused to OAuth) a query ordered by "
-                    f"{', '.join(k.field.code for k in order)} can be read only up to {MAX_OFFSET + size} records, and "
-                    f"it matches {total}. Drop the order by (records then come in $id order, with no limit) or "
-                    "narrow the conditions."
+                    f"{', '.join(k.field.code for k in parsed.order_by)} can be read only up to {MAX_OFFSET + size} "
+                    f"records, and it matches {total}. Drop the order by (records then come in $id order, with no "
+                    "limit) or narrow the conditions."
                 )
-            text = to_text(Query(where=parsed.where, order_by=order, limit=size, offset=offset or None))
+            text = to_text(dataclasses.replace(parsed, limit=size, offset=offset or None))
         params: dict[str, Any] = {"app": app, "query": text, "fields": wanted}
         if first:
             params["totalCount"] = True
@@ -88,13 +80,8 @@ async def keyset_pages(
         raw: list[dict[str, Any]] = data["records"]
         if first:
             total = int(data.get("totalCount") or 0)
-            first = False
-        if raw and by_id:
-            last = int(raw[-1]["$id"]["value"])
+        last = last_id_of(raw, drop_id)
         offset += len(raw)
-        if drop_id:
-            for record in raw:
-                record.pop("$id", None)
         yield [Record(r) for r in raw], total
         if len(raw) < size:
             return
