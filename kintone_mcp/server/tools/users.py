@@ -17,6 +17,7 @@ from kintone_mcp.server.tools.common import Ctx, OffsetArg
 
 if TYPE_CHECKING:
     from kintone_mcp.client import KintoneClient
+    from kintone_mcp.client.models.directory import User
 
 #: The User API has no name search: a search scans at most this many entries, 100 per request.
 MAX_SCANNED = 5000
@@ -26,12 +27,13 @@ Kind = Literal["users", "organizations", "groups"]
 Fetch = Callable[[int, int], Awaitable[list[DirectoryEntry]]]
 
 
+def _person(user: User) -> DirectoryEntry:
+    return DirectoryEntry(code=user.code, name=user.name, email=user.email or None, valid=user.valid)
+
+
 def _fetcher(client: KintoneClient, kind: Kind, codes: list[str] | None, member_of: str | None) -> Fetch:
     async def users(offset: int, size: int) -> list[DirectoryEntry]:
-        return [
-            DirectoryEntry(code=u.code, name=u.name, email=u.email or None, valid=u.valid)
-            for u in await client.list_users(codes=codes, offset=offset, size=size)
-        ]
+        return [_person(u) for u in await client.list_users(codes=codes, offset=offset, size=size)]
 
     async def members(offset: int, size: int) -> list[DirectoryEntry]:
         assert member_of is not None
@@ -41,7 +43,7 @@ def _fetcher(client: KintoneClient, kind: Kind, codes: list[str] | None, member_
         except ApiError:
             # Not an organization code: try it as a group.
             people = await client.get_group_users(member_of, offset=offset, size=size)
-        return [DirectoryEntry(code=u.code, name=u.name, email=u.email or None, valid=u.valid) for u in people]
+        return [_person(u) for u in people]
 
     async def organizations(offset: int, size: int) -> list[DirectoryEntry]:
         return [
