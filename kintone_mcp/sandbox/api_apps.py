@@ -11,9 +11,8 @@ from typing import Any
 from kintone_mcp.sandbox import appstore
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.directory import load_names
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.params import to_int
-from kintone_mcp.sandbox.responses import invalid
 from kintone_mcp.sandbox.routing import RequestContext, Router
 
 router = Router()

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.nooauth import refuse_oauth
 from kintone_mcp.sandbox.params import Params
-from kintone_mcp.sandbox.responses import PreparedError, error_body, invalid
+from kintone_mcp.sandbox.responses import PreparedError, error_body
 from kintone_mcp.sandbox.routing import Endpoint, RequestContext, Router
 
 router = Router()

@@ -19,9 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kintone_mcp.sandbox import directory
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.recordwrite import load_record, record_not_found
-from kintone_mcp.sandbox.responses import invalid
 from kintone_mcp.sandbox.routing import RequestContext, Router
 
 router = Router()

@@ -26,12 +26,11 @@ from weakref import WeakKeyDictionary
 from kintone_mcp.sandbox import directory
 from kintone_mcp.sandbox.api_records import parse_query_param, query_context
 from kintone_mcp.sandbox.config import SandboxConfig
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.nooauth import refuse_oauth
 from kintone_mcp.sandbox.querysql import compile_query
 from kintone_mcp.sandbox.recordread import render_record
 from kintone_mcp.sandbox.recordwrite import from_row
-from kintone_mcp.sandbox.responses import invalid
 from kintone_mcp.sandbox.routing import RequestContext, Router
 
 if TYPE_CHECKING:

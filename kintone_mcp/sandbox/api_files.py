@@ -16,8 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
 from kintone_mcp.sandbox import filestore, uploads
-from kintone_mcp.sandbox.errors import KintoneError
-from kintone_mcp.sandbox.responses import invalid
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.routing import RequestContext, Router
 
 router = Router()

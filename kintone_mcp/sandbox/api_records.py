@@ -14,7 +14,7 @@ from kintone_mcp.query import Query, QuerySyntaxError, parse
 from kintone_mcp.sandbox import appstore, directory, filestore
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.config import DEFAULT_TIMEZONE
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid, invalid_many
 from kintone_mcp.sandbox.params import to_int
 from kintone_mcp.sandbox.querysql import QueryContext, compile_query
 from kintone_mcp.sandbox.recordread import render_record
@@ -26,7 +26,6 @@ from kintone_mcp.sandbox.recordwrite import (
     load_record,
     record_not_found,
 )
-from kintone_mcp.sandbox.responses import invalid, invalid_many
 from kintone_mcp.sandbox.routing import RequestContext, Router
 
 router = Router()
@@ -93,9 +92,7 @@ def parse_query_param(text: str) -> Query:
     try:
         return parse(text)
     except QuerySyntaxError as exc:
-        raise KintoneError(
-            400, "CB_VA01", "Missing or invalid input.", {"query": {"messages": ["The query is invalid."]}}
-        ) from exc
+        raise invalid("query", "The query is invalid.") from exc
 
 
 @router.route("GET", "records.json")

@@ -13,9 +13,8 @@ from typing import Any
 from kintone_mcp.sandbox import appdefs, appstore, filestore
 from kintone_mcp.sandbox.appdefs import SYSTEM_TYPES, JsonDict
 from kintone_mcp.sandbox.appstore import AppInfo
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.params import to_int
-from kintone_mcp.sandbox.responses import invalid
 from kintone_mcp.sandbox.routing import RequestContext, Router
 
 router = Router()

@@ -23,11 +23,10 @@ from kintone_mcp.query import QuerySyntaxError, parse
 from kintone_mcp.sandbox import processflow
 from kintone_mcp.sandbox.api_records import check_record_revision, query_context
 from kintone_mcp.sandbox.appstore import AppInfo
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.params import to_int
 from kintone_mcp.sandbox.querysql import compile_query
 from kintone_mcp.sandbox.recordwrite import StoredRecord, load_record, record_not_found
-from kintone_mcp.sandbox.responses import invalid
 from kintone_mcp.sandbox.routing import RequestContext, Router
 
 router = Router()

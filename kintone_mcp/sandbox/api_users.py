@@ -19,9 +19,8 @@ from typing import Any
 
 from kintone_mcp.sandbox import directory, directoryjson, directorywrite
 from kintone_mcp.sandbox.config import ADMIN_LOGIN, ADMINISTRATORS_GROUP, USER_API_SCOPES
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.params import to_int
-from kintone_mcp.sandbox.responses import invalid
 from kintone_mcp.sandbox.routing import Handler, RequestContext, Router
 
 router = Router()

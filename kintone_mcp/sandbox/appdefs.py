@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kintone_mcp.query.operators import SUBTABLE_INNER_TYPES
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import invalid
 
 JsonDict = dict[str, Any]
 
@@ -102,13 +102,9 @@ def new_app_settings(name: str, description: str = "") -> JsonDict:
     }
 
 
-def _bad(key: str, message: str) -> KintoneError:
-    return KintoneError(400, "CB_VA01", "Missing or invalid input.", {key: {"messages": [message]}})
-
-
 def normalize_options(raw: Any, key: str) -> JsonDict:
     if not isinstance(raw, Mapping):
-        raise _bad(key, "Options must be an object keyed by option label.")
+        raise invalid(key, "Options must be an object keyed by option label.")
     options: JsonDict = {}
     for i, (label, spec) in enumerate(raw.items()):
         index = spec.get("index", i) if isinstance(spec, Mapping) else i
@@ -119,16 +115,16 @@ def normalize_options(raw: Any, key: str) -> JsonDict:
 def normalize_property(code: str, raw: Mapping[str, Any], *, key: str, inner: bool = False) -> JsonDict:
     """Validate one field definition sent to the preview APIs and fill in the attributes Kintone reports."""
     if not isinstance(raw, Mapping):
-        raise _bad(key, "A field definition must be an object.")
+        raise invalid(key, "A field definition must be an object.")
     ftype = raw.get("type")
     if ftype not in USER_TYPES:
-        raise _bad(f"{key}.type", f"Unknown or unsupported field type: {ftype!r}.")
+        raise invalid(f"{key}.type", f"Unknown or unsupported field type: {ftype!r}.")
     if inner and ftype not in SUBTABLE_INNER_TYPES:
-        raise _bad(f"{key}.type", f"A {ftype} field cannot be placed inside a table.")
+        raise invalid(f"{key}.type", f"A {ftype} field cannot be placed inside a table.")
     if "code" in raw and raw["code"] != code:
-        raise _bad(f"{key}.code", "The field code must equal the key it is sent under.")
+        raise invalid(f"{key}.code", "The field code must equal the key it is sent under.")
     if not _CODE_RE.match(code):
-        raise _bad(
+        raise invalid(
             f"{key}.code",
             "Field codes are 1-128 characters of letters, digits and '_', and cannot start with a digit.",
         )
@@ -149,7 +145,7 @@ def normalize_property(code: str, raw: Mapping[str, Any], *, key: str, inner: bo
     if ftype == "SUBTABLE":
         fields = raw.get("fields")
         if not isinstance(fields, Mapping) or not fields:
-            raise _bad(f"{key}.fields", "A table needs at least one field in 'fields'.")
+            raise invalid(f"{key}.fields", "A table needs at least one field in 'fields'.")
         prop["fields"] = {
             str(c): normalize_property(str(c), p, key=f"{key}.fields.{c}", inner=True) for c, p in fields.items()
         }
@@ -160,12 +156,12 @@ def normalize_property(code: str, raw: Mapping[str, Any], *, key: str, inner: bo
 
 def _normalize_lookup(raw: Any, key: str) -> JsonDict:
     if not isinstance(raw, Mapping) or not isinstance(raw.get("relatedApp"), Mapping):
-        raise _bad(f"{key}.relatedApp", "A lookup needs relatedApp {app}.")
+        raise invalid(f"{key}.relatedApp", "A lookup needs relatedApp {app}.")
     related = raw["relatedApp"]
     if not str(related.get("app", "")).isdigit():
-        raise _bad(f"{key}.relatedApp.app", "relatedApp.app must be an app id.")
+        raise invalid(f"{key}.relatedApp.app", "relatedApp.app must be an app id.")
     if not raw.get("relatedKeyField"):
-        raise _bad(f"{key}.relatedKeyField", "Required field.")
+        raise invalid(f"{key}.relatedKeyField", "Required field.")
     return {
         "relatedApp": {"app": str(related["app"]), "code": str(related.get("code", ""))},
         "relatedKeyField": str(raw["relatedKeyField"]),
@@ -225,13 +221,13 @@ def normalize_process(raw: Mapping[str, Any]) -> JsonDict:
     states: JsonDict | None = None
     if states_raw is not None:
         if not isinstance(states_raw, Mapping):
-            raise _bad("states", "states must be an object keyed by state name.")
+            raise invalid("states", "states must be an object keyed by state name.")
         states = {}
         for i, (name, spec) in enumerate(states_raw.items()):
             spec = spec if isinstance(spec, Mapping) else {}
             assignee = spec.get("assignee") or {"type": "ONE", "entities": []}
             if assignee.get("type", "ONE") not in _ASSIGNEE_TYPES:
-                raise _bad(f"states.{name}.assignee.type", "Assignee type must be ONE, ALL or ANY.")
+                raise invalid(f"states.{name}.assignee.type", "Assignee type must be ONE, ALL or ANY.")
             states[str(name)] = {
                 "name": str(name),
                 "index": str(spec.get("index", i)),
@@ -251,14 +247,14 @@ def normalize_process(raw: Mapping[str, Any]) -> JsonDict:
     actions: list[JsonDict] | None = None
     if actions_raw is not None:
         if not isinstance(actions_raw, list):
-            raise _bad("actions", "actions must be a list.")
+            raise invalid("actions", "actions must be a list.")
         actions = []
         for i, spec in enumerate(actions_raw):
             if not isinstance(spec, Mapping) or not spec.get("name"):
-                raise _bad(f"actions[{i}].name", "Required field.")
+                raise invalid(f"actions[{i}].name", "Required field.")
             for end in ("from", "to"):
                 if states is not None and spec.get(end) not in states:
-                    raise _bad(f"actions[{i}].{end}", f"The state {spec.get(end)!r} does not exist.")
+                    raise invalid(f"actions[{i}].{end}", f"The state {spec.get(end)!r} does not exist.")
             action: JsonDict = {
                 "name": str(spec["name"]),
                 "from": str(spec.get("from")),
@@ -270,7 +266,7 @@ def normalize_process(raw: Mapping[str, Any]) -> JsonDict:
                 action["executableUser"] = copy.deepcopy(spec["executableUser"])
             actions.append(action)
     if enable and not states:
-        raise _bad("states", "Process management needs at least one state to be enabled.")
+        raise invalid("states", "Process management needs at least one state to be enabled.")
     return {"enable": enable, "states": states, "actions": actions}
 
 

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kintone_mcp.sandbox import directory, directoryjson
 from kintone_mcp.sandbox.config import ADMIN_LOGIN, ADMINISTRATORS_GROUP, DEFAULT_TIMEZONE
-from kintone_mcp.sandbox.responses import invalid_many
+from kintone_mcp.sandbox.errors import invalid_many
 
 MAX_ENTRIES = 100
 MAX_MEMBERS = 1000

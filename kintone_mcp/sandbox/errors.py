@@ -1,4 +1,5 @@
-"""The one exception the sandbox raises to answer with a Kintone error body."""
+"""The one exception the sandbox raises to answer with a Kintone error body, and the CB_VA01 validation errors built
+from it (here, beside it, so that modules without HTTP dependencies can raise them too)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,14 @@ class KintoneError(Exception):
         self.errors = errors
         self.headers = headers or {}
         self.params: Mapping[str, object] = params or {}
+
+
+def invalid(key: str, message: str) -> KintoneError:
+    """A CB_VA01 validation error about one request parameter or record field."""
+    return KintoneError(400, "CB_VA01", "Missing or invalid input.", {key: {"messages": [message]}})
+
+
+def invalid_many(errors: dict[str, list[str]]) -> KintoneError:
+    return KintoneError(
+        400, "CB_VA01", "Missing or invalid input.", {k: {"messages": v} for k, v in errors.items()}
+    )

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kintone_mcp.sandbox.responses import invalid
+from kintone_mcp.sandbox.errors import invalid
 
 _INDEXED = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<index>\d*)\]$")
 _INT = re.compile(r"^-?\d+$")

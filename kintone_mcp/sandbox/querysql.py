@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 from kintone_mcp.query import QuerySyntaxError, parse
 from kintone_mcp.query.ast import And, Condition, Expr, FieldRef, FuncCall, Op, Or, Query, StringLit, Value
 from kintone_mcp.query.operators import ALL_FUNCTIONS, allowed_functions, allowed_operators
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.querydates import (
     DaySpan,
     FunctionArgumentError,
@@ -105,7 +105,7 @@ def _query_error(code: str, message: str, **params: object) -> KintoneError:
 
 def _invalid_value(message: str) -> KintoneError:
     # Kintone reports malformed input as CB_VA01 with the detail under errors.query, like a syntax error.
-    return KintoneError(400, "CB_VA01", "Missing or invalid input.", errors={"query": {"messages": [message]}})
+    return invalid("query", message)
 
 
 # ----------------------------------------------------------------------------------------------------------------

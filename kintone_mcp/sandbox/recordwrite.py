@@ -29,9 +29,8 @@ from kintone_mcp.sandbox import appdefs, appstore, calc, directory, filestore
 from kintone_mcp.sandbox import fieldvalues as fv
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_TIMEZONE
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid_many
 from kintone_mcp.sandbox.querysql import value_sql
-from kintone_mcp.sandbox.responses import invalid_many
 from kintone_mcp.sandbox.routing import RequestContext
 
 REQUIRED = "Required."

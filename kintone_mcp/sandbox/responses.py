@@ -55,14 +55,3 @@ def error_response(exc: KintoneError, accept_language: str | None) -> Response:
     headers = {"X-Cybozu-Error": exc.code, **exc.headers}
     body = exc.body if isinstance(exc, PreparedError) else error_body(exc, accept_language)
     return json_response(body, exc.status, headers)
-
-
-def invalid(key: str, message: str) -> KintoneError:
-    """A CB_VA01 validation error about one request parameter or record field."""
-    return KintoneError(400, "CB_VA01", "Missing or invalid input.", {key: {"messages": [message]}})
-
-
-def invalid_many(errors: dict[str, list[str]]) -> KintoneError:
-    return KintoneError(
-        400, "CB_VA01", "Missing or invalid input.", {k: {"messages": v} for k, v in errors.items()}
-    )

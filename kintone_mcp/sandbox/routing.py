@@ -29,9 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from kintone_mcp.sandbox import appstore
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.auth import Principal
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.params import Params
-from kintone_mcp.sandbox.responses import invalid
 
 if TYPE_CHECKING:
     from kintone_mcp.sandbox.sandbox import Sandbox

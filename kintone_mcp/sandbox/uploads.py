@@ -15,8 +15,7 @@ from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
-from kintone_mcp.sandbox.errors import KintoneError
-from kintone_mcp.sandbox.responses import invalid
+from kintone_mcp.sandbox.errors import KintoneError, invalid
 
 #: Room for the multipart envelope (boundaries, part headers, small fields) on top of the file itself.
 ENVELOPE_ALLOWANCE = 64 * 1024
