@@ -8,10 +8,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from kintone_mcp.sandbox import appstore
+from kintone_mcp.sandbox import appdefs, appstore
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.directory import load_names
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import KintoneError
 from kintone_mcp.sandbox.params import to_int
 from kintone_mcp.sandbox.routing import RequestContext, Router
 
@@ -48,8 +48,8 @@ def get_apps(ctx: RequestContext) -> dict[str, Any]:
     codes = [str(v) for v in p.get_list("codes", max_items=MAX_APPS)]
     space_ids = [to_int(v, f"spaceIds[{i}]") for i, v in enumerate(p.get_list("spaceIds", max_items=MAX_APPS))]
     name = p.get_str("name")
-    if name is not None and len(name) > 64:
-        raise invalid("name", "Enter less than 65 characters.")
+    if name is not None:
+        appdefs.check_app_name(name)
     limit = p.get_int("limit", required=False, minimum=1, maximum=MAX_APPS, default=MAX_APPS)
     offset = p.get_int("offset", required=False, minimum=0, maximum=2147483647, default=0)
     assert limit is not None and offset is not None

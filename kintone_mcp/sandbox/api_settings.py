@@ -51,8 +51,7 @@ def add_app(ctx: RequestContext) -> dict[str, str]:
     p = ctx.params
     name = p.get_str("name", required=True)
     assert name is not None
-    if len(name) > 64:
-        raise invalid("name", "Enter less than 65 characters.")
+    appdefs.check_app_name(name)
     space = p.get_int("space", required=False)
     if space is None and ctx.guest_space is not None:
         space = ctx.guest_space
@@ -214,8 +213,7 @@ def update_general(ctx: RequestContext) -> dict[str, str]:
     preview = copy.deepcopy(info.preview)
     name = ctx.params.get_str("name")
     if name:
-        if len(name) > 64:
-            raise invalid("name", "Enter less than 65 characters.")
+        appdefs.check_app_name(name)
         preview["name"] = name
     description = ctx.params.get_str("description")
     if description is not None:

@@ -91,6 +91,15 @@ def default_process() -> JsonDict:
     return {"enable": False, "states": None, "actions": None}
 
 
+#: The longest app name Kintone takes (in apps.json's ``name`` filter too).
+MAX_APP_NAME = 64
+
+
+def check_app_name(name: str, key: str = "name") -> None:
+    if len(name) > MAX_APP_NAME:
+        raise invalid(key, f"Enter less than {MAX_APP_NAME + 1} characters.")
+
+
 def new_app_settings(name: str, description: str = "") -> JsonDict:
     return {
         "name": name,

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from kintone_mcp.sandbox import appstore
 from kintone_mcp.sandbox.appstore import AppInfo
 from kintone_mcp.sandbox.auth import Principal
+from kintone_mcp.sandbox.config import ADMIN_LOGIN
 from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.params import Params
 
@@ -181,4 +182,4 @@ class RequestContext:
     @property
     def is_admin(self) -> bool:
         """The Administrator user (or a token, which acts as Administrator) manages every app."""
-        return self.principal.login == "Administrator"
+        return self.principal.login == ADMIN_LOGIN
