@@ -251,7 +251,7 @@ def _read_secret_file(path: str, name: str, base: Path | None) -> str | _Problem
         return _Problem(f"{name} points at {target}, which is not UTF-8 text.")
 
 
-def _with_secret_files(values: dict[str, Any], *, where: str, name_of: Any, base: Path | None) -> dict[str, Any]:
+def _with_secret_files(values: dict[str, Any], *, where: str, base: Path | None) -> dict[str, Any]:
     """Replaces ``<secret>_file`` keys by the secret they point at, refusing both forms at once."""
     out = dict(values)
     for field in SECRET_FIELDS:
@@ -259,12 +259,13 @@ def _with_secret_files(values: dict[str, Any], *, where: str, name_of: Any, base
         if file_key not in out:
             continue
         path = out.pop(file_key)
+        name = env_name(field)
         if field in out:
-            out[field] = _Problem(f"{name_of(field)} and {name_of(field)}_FILE are both set{where}: keep one.")
+            out[field] = _Problem(f"{name} and {name}_FILE are both set{where}: keep one.")
         elif not isinstance(path, (str, os.PathLike)) or not str(path):
-            out[field] = _Problem(f"{name_of(field)}_FILE must be a path{where}.")
+            out[field] = _Problem(f"{name}_FILE must be a path{where}.")
         else:
-            out[field] = _read_secret_file(str(path), f"{name_of(field)}_FILE", base)
+            out[field] = _read_secret_file(str(path), f"{name}_FILE", base)
     return out
 
 
@@ -288,7 +289,7 @@ def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
         pairs = [item.partition("=") for item in _items(aliases)]
         if all(sep and name.strip() for name, sep, _ in pairs):
             values["app_aliases"] = {name.strip(): app.strip() for name, _, app in pairs}
-    return _with_secret_files(values, where=" in the environment", name_of=env_name, base=None)
+    return _with_secret_files(values, where=" in the environment", base=None)
 
 
 def _toml_layer(path: Path, connection: str | None, problems: list[str]) -> dict[str, Any]:
@@ -337,7 +338,7 @@ def _toml_layer(path: Path, connection: str | None, problems: list[str]) -> dict
             target = Path(table[key]).expanduser()
             table[key] = str(target if target.is_absolute() else base / target)
     where = f" in {path} [connections.{chosen}]"
-    return _with_secret_files(table, where=where, name_of=env_name, base=base)
+    return _with_secret_files(table, where=where, base=base)
 
 
 # --- resolution -----------------------------------------------------------------------------------------------
@@ -856,7 +857,7 @@ def load_settings(
     environment: Mapping[str, str] = os.environ if env is None else env
     cli = {k: v for k, v in (cli_overrides or {}).items() if v is not None}
     problems: list[str] = []
-    cli = _with_secret_files(cli, where=" on the command line", name_of=env_name, base=None)
+    cli = _with_secret_files(cli, where=" on the command line", base=None)
     env_values = _env_layer(environment)
     config_path = cli.get("config") or env_values.get("config")
     connection = cli.get("connection") or env_values.get("connection")
