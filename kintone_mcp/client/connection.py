@@ -295,7 +295,7 @@ class Connection:
                 remaining = max(0.0, deadline - time.monotonic())
                 budget = remaining if budget is None else min(budget, remaining)
             outcome = await self._attempt(
-                request, auth, stream=stream, decode=decode, hold_slot=hold_slot, budget=budget
+                request, method, auth, stream=stream, decode=decode, hold_slot=hold_slot, budget=budget
             )
             if not isinstance(outcome, Failure):
                 return outcome
@@ -329,6 +329,7 @@ class Connection:
     async def _attempt(
         self,
         request: httpx.Request,
+        method: str,
         auth: httpx.Auth,
         *,
         stream: bool,
@@ -337,7 +338,6 @@ class Connection:
         budget: float | None,
     ) -> tuple[httpx.Response, Any] | Failure:
         """One copy of the request: the answer, or what went wrong as a :class:`Failure`."""
-        method = request.headers.get("X-HTTP-Method-Override", request.method)
         path = request.url.path
         token = object()
         if hold_slot:
@@ -376,7 +376,9 @@ class Connection:
                     return Failure(error, delivery, transient)
                 self._observe_limits(response.headers)
                 if response.status_code >= 300:
-                    return failure_of_answer(await self._error_of(request, response, stream=stream), response.headers)
+                    return failure_of_answer(
+                        await self._error_of(request, method, response, stream=stream), response.headers
+                    )
                 if not decode:
                     return response, None
                 try:
@@ -448,13 +450,14 @@ class Connection:
         """(requests in flight now, the current limit)."""
         return self._slots.borrowed_tokens, int(self._slots.total_tokens)
 
-    async def _error_of(self, request: httpx.Request, response: httpx.Response, *, stream: bool) -> ApiError:
+    async def _error_of(
+        self, request: httpx.Request, method: str, response: httpx.Response, *, stream: bool
+    ) -> ApiError:
         try:
             content = await response.aread()
         finally:
             if stream:
                 await response.aclose()
-        method = request.headers.get("X-HTTP-Method-Override", request.method)
         if 300 <= response.status_code < 400:
             return ServerError(
                 status=response.status_code,
