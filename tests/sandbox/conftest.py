@@ -19,3 +19,10 @@ def demo_sandbox() -> Iterator[Sandbox]:
 async def demo_api(demo_sandbox: Sandbox) -> AsyncIterator[Api]:
     async with client_for(demo_sandbox) as client:
         yield Api(client)
+
+
+@pytest.fixture
+async def api(sandbox: Sandbox) -> AsyncIterator[Api]:
+    """A client of the test module's own ``sandbox`` fixture."""
+    async with client_for(sandbox) as client:
+        yield Api(client)

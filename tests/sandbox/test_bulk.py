@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -29,12 +29,6 @@ def sandbox() -> Iterator[Sandbox]:
     sb = Sandbox(SandboxConfig(demo=True, demo_records=10))
     yield sb
     sb.close()
-
-
-@pytest.fixture
-async def api(sandbox: Sandbox) -> AsyncIterator[Api]:
-    async with client_for(sandbox) as client:
-        yield Api(client)
 
 
 def req(method: str, endpoint: str, payload: Any, prefix: str = "/k/v1/") -> dict[str, Any]:

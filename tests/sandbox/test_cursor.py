@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,12 +54,6 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
     sb = make_sandbox(clock)
     yield sb
     sb.close()
-
-
-@pytest.fixture
-async def api(sandbox: Sandbox) -> AsyncIterator[Api]:
-    async with client_for(sandbox) as client:
-        yield Api(client)
 
 
 async def open_cursor(api: Api, app: int = CUSTOMERS, **body: Any) -> tuple[str, int]:

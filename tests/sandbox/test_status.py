@@ -5,11 +5,11 @@ work" -> In progress (the assigned_to field) -> "Resolve" -> Resolved (the creat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sandbox_api import Api, assert_error, client_for, create_app, error_keys, password_headers, token_headers
+from sandbox_api import Api, assert_error, create_app, error_keys, password_headers, token_headers
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
 
@@ -25,12 +25,6 @@ def sandbox() -> Iterator[Sandbox]:
     sb = Sandbox(SandboxConfig(demo=True, demo_records=10, status_assignee_required=False))
     yield sb
     sb.close()
-
-
-@pytest.fixture
-async def api(sandbox: Sandbox) -> AsyncIterator[Api]:
-    async with client_for(sandbox) as client:
-        yield Api(client)
 
 
 def user(api: Api, login: str) -> Api:

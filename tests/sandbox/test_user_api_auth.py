@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,12 +61,6 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
     )
     yield sb
     sb.close()
-
-
-@pytest.fixture
-async def api(sandbox: Sandbox) -> AsyncIterator[Api]:
-    async with client_for(sandbox) as client:
-        yield Api(client)
 
 
 NEW_USER = {"users": [{"code": "newbie", "password": "pw", "name": "New Bie"}]}
