@@ -26,7 +26,12 @@ from kintone_mcp.sandbox.config import (
     UserSpec,
 )
 from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig, parse_client_spec
-from kintone_mcp.sandbox.operations import add_operations_arguments, operations_config_from_args
+from kintone_mcp.sandbox.operations import (
+    add_operations_arguments,
+    non_negative_int,
+    operations_config_from_args,
+    positive_int,
+)
 
 if TYPE_CHECKING:
     from kintone_mcp.sandbox.sandbox import Sandbox
@@ -89,28 +94,8 @@ def _basic(text: str) -> tuple[str, str]:
     return user, password
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
 def _port(text: str) -> int:
-    value = _count(text)
+    value = non_negative_int(text)
     if value > 65535:
         raise argparse.ArgumentTypeError("must be 0-65535 (0 picks a free port)")
     return value
@@ -124,7 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     seed.add_argument("--demo", dest="demo", action="store_true", default=True,
                       help="seed demo users and the Customers / Deals / Support tickets apps (default)")
     seed.add_argument("--empty", dest="demo", action="store_false", help="start with only the Administrator user")
-    parser.add_argument("--demo-records", type=_count, default=300, metavar="N",
+    parser.add_argument("--demo-records", type=non_negative_int, default=300, metavar="N",
                         help="number of records in the Deals demo app (default: 300; try 100000 for benchmarks)")
     parser.add_argument("--seed", type=int, default=SandboxConfig.seed, help="seed of the demo data generator")
     parser.add_argument("--user", type=_user, action="append", default=[], metavar="LOGIN:PASSWORD",
@@ -141,7 +126,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="ID:SECRET:REDIRECT_URI",
                         help="register an OAuth client (authorization code grant at /oauth2/authorization and "
                              "/oauth2/token); repeatable. With --demo a demo client is registered and printed")
-    parser.add_argument("--oauth-token-lifetime", type=_positive, default=3600, metavar="SECONDS",
+    parser.add_argument("--oauth-token-lifetime", type=positive_int, default=3600, metavar="SECONDS",
                         help="lifetime of OAuth access tokens (default: 3600)")
     parser.add_argument("--oauth-refresh-rotation", choices=["reuse", "rotate", "omit"], default="reuse",
                         help="what a refresh answers: the same refresh token (reuse, default), a new one that "

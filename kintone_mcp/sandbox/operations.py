@@ -321,24 +321,24 @@ def wrap(app: ASGIApp, config: OperationsConfig) -> OperationsMiddleware:
     return OperationsMiddleware(app, config)
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {value}")
     return value
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+def positive_int(text: str) -> int:
+    """An argparse ``type``: a whole number of 1 or more."""
+    return _whole_number(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse ``type``: a whole number of 0 or more."""
+    return _whole_number(text, 0)
 
 
 def add_operations_arguments(parser: argparse.ArgumentParser) -> None:
@@ -346,14 +346,14 @@ def add_operations_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("operations (limits and fault injection)")
     group.add_argument(
         "--concurrency-limit",
-        type=_positive_int,
+        type=positive_int,
         default=OperationsConfig.concurrency_limit,
         metavar="N",
         help="in-flight requests allowed before answering 429 GAIA_TO04, as Kintone does (default: %(default)s)",
     )
     group.add_argument(
         "--max-url-length",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=OperationsConfig.max_url_length,
         metavar="BYTES",
         help="longest path and query string served; longer is 414, as Kintone's ~8 KB limit (default: %(default)s; "
