@@ -27,8 +27,6 @@ from kintone_mcp.auth.oauth_tokens import OAuthTokens
 logger = logging.getLogger("kintone_mcp.auth")
 
 KEYRING_SERVICE = "kintone-mcp"
-#: the ``KINTONE_OAUTH_TOKEN_STORE`` values that are not a directory
-STORE_KINDS = ("auto", "keyring", "file")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 
 

@@ -18,11 +18,8 @@ from kintone_mcp.client.connection import Connection
 from kintone_mcp.client.keyset import after_id, fields_with_id, id_ordered, last_id_of
 from kintone_mcp.client.models.record import Record
 from kintone_mcp.query import Query, parse, to_text
-
-#: Kintone's largest records.json page
-MAX_PAGE = 500
-#: Kintone refuses offsets beyond this
-MAX_OFFSET = 10_000
+from kintone_mcp.query.check import MAX_LIMIT as MAX_PAGE  # Kintone's largest records.json page
+from kintone_mcp.query.check import MAX_OFFSET  # Kintone refuses offsets beyond this
 
 
 def refuses_cursor_and_bulk(conn: Connection) -> bool:
