@@ -33,10 +33,6 @@ class BasicGateAuth(httpx.Auth):
         request.headers["Authorization"] = self._header
         yield from self.inner.auth_flow(request)
 
-    def wants_related_apps(self, app: int) -> bool:
-        wants = getattr(self.inner, "wants_related_apps", None)
-        return bool(wants(app)) if callable(wants) else False
-
     def secret_values(self) -> Sequence[str]:
         inner = tuple(self.inner.secret_values()) if isinstance(self.inner, KintoneAuth) else ()
         return (self._password, self._header.removeprefix("Basic "), *inner)
