@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 Kind = Literal["user", "organization", "group"]
@@ -64,7 +64,26 @@ def delete_details(conn: sqlite3.Connection, kind: Kind, code: str) -> None:
     conn.execute("DELETE FROM directory_details WHERE kind = ? AND code = ?", (kind, code))
 
 
+def _listing(
+    conn: sqlite3.Connection,
+    select: str,
+    alias: str,
+    kind: Kind,
+    to_json: Callable[[sqlite3.Row, Mapping[str, Any]], dict[str, Any]],
+    where: str,
+    params: Sequence[Any],
+    offset: int,
+    size: int | None,
+) -> list[dict[str, Any]]:
+    """The rows of ``select`` matching ``where``, ordered by id (a page of them with ``size``), with their details."""
+    limit = "" if size is None else f" LIMIT {int(size)} OFFSET {int(offset)}"
+    rows = conn.execute(f"{select} WHERE {where} ORDER BY {alias}.id{limit}", tuple(params)).fetchall()
+    details = load_details(conn, kind, (r["code"] for r in rows))
+    return [to_json(r, details.get(r["code"], {})) for r in rows]
+
+
 # -- users ----------------------------------------------------------------------------------------------------------
+
 
 _USER_SELECT = (
     "SELECT u.id, u.code, u.name, u.timezone, u.locale, u.primary_org, u.email, u.valid, u.ctime, u.mtime,"
@@ -107,10 +126,7 @@ def users(
     size: int | None = None,
 ) -> list[dict[str, Any]]:
     """Users matching ``where`` (over alias ``u``), ordered by id, as User objects."""
-    limit = "" if size is None else f" LIMIT {int(size)} OFFSET {int(offset)}"
-    rows = conn.execute(f"{_USER_SELECT} WHERE {where} ORDER BY u.id{limit}", tuple(params)).fetchall()
-    details = load_details(conn, "user", (r["code"] for r in rows))
-    return [user_json(r, details.get(r["code"], {})) for r in rows]
+    return _listing(conn, _USER_SELECT, "u", "user", user_json, where, params, offset, size)
 
 
 # -- organizations and groups ---------------------------------------------------------------------------------------
@@ -137,13 +153,8 @@ def organizations(
     size: int | None = None,
 ) -> list[dict[str, Any]]:
     """Organizations matching ``where`` (over alias ``o``), ordered by id."""
-    limit = "" if size is None else f" LIMIT {int(size)} OFFSET {int(offset)}"
-    rows = conn.execute(
-        f"SELECT o.id, o.code, o.name, o.parent_code FROM organizations o WHERE {where} ORDER BY o.id{limit}",
-        tuple(params),
-    ).fetchall()
-    details = load_details(conn, "organization", (r["code"] for r in rows))
-    return [organization_json(r, details.get(r["code"], {})) for r in rows]
+    select = "SELECT o.id, o.code, o.name, o.parent_code FROM organizations o"
+    return _listing(conn, select, "o", "organization", organization_json, where, params, offset, size)
 
 
 def group_json(row: sqlite3.Row, details: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,9 +175,5 @@ def groups(
     size: int | None = None,
 ) -> list[dict[str, Any]]:
     """Groups matching ``where`` (over alias ``g``), ordered by id."""
-    limit = "" if size is None else f" LIMIT {int(size)} OFFSET {int(offset)}"
-    rows = conn.execute(
-        f"SELECT g.id, g.code, g.name FROM groups g WHERE {where} ORDER BY g.id{limit}", tuple(params)
-    ).fetchall()
-    details = load_details(conn, "group", (r["code"] for r in rows))
-    return [group_json(r, details.get(r["code"], {})) for r in rows]
+    select = "SELECT g.id, g.code, g.name FROM groups g"
+    return _listing(conn, select, "g", "group", group_json, where, params, offset, size)
