@@ -11,9 +11,10 @@ import argparse
 import base64
 import socket
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from kintone_mcp.sandbox import demo
 from kintone_mcp.sandbox.api_oauth import banner_lines as oauth_banner
 from kintone_mcp.sandbox.config import (
     ADMIN_LOGIN,
@@ -112,6 +113,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo-records", type=non_negative_int, default=300, metavar="N",
                         help="number of records in the Deals demo app (default: 300; try 100000 for benchmarks)")
     parser.add_argument("--seed", type=int, default=SandboxConfig.seed, help="seed of the demo data generator")
+    parser.add_argument("--demo-start", type=_demo_start, default=None, metavar="YYYY-MM-DD",
+                        help="first day of the demo data (default: the Monday a year before today, so the data is "
+                             "current; give a date for data that is the same on every day)")
     parser.add_argument("--user", type=_user, action="append", default=[], metavar="LOGIN:PASSWORD",
                         help="add a user (or reset its password); repeatable")
     parser.add_argument("--api-token", type=_token, action="append", default=[], metavar="APP_ID:TOKEN[:PERMS]",
@@ -136,12 +140,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_operations_arguments(parser)
 
 
+def _demo_start(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
 def build_config(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(
         db_path=args.db,
         demo=args.demo,
         demo_records=args.demo_records,
         seed=args.seed,
+        demo_start=args.demo_start or demo.recent_start(date.today()),
         users=list(args.user),
         api_tokens=list(args.api_token),
         user_api_tokens=list(args.user_api_token),

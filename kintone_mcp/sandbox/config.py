@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from kintone_mcp.sandbox.oauthconfig import OAuthConfig
@@ -65,6 +65,9 @@ class SandboxConfig:
     demo_records: int = 300
     #: Seed of the demo data generator: the same seed gives the same records.
     seed: int = 20240401
+    #: First day of the demo data; None keeps the fixed start (2025-01-06), so runs on any day give the same data.
+    #: The command line passes a start a year back from today instead, so questions about "this month" find records.
+    demo_start: date | None = None
     users: list[UserSpec] = field(default_factory=list)
     api_tokens: list[ApiTokenSpec] = field(default_factory=list)
     #: User API tokens; with ``demo`` and none given, one read-scope token is minted (``Sandbox.demo_user_api_token``).

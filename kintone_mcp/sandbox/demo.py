@@ -36,8 +36,22 @@ USERS: tuple[tuple[str, str, str], ...] = (
 ORGANIZATIONS = (("sales", "Sales"), ("support", "Customer Support"), ("engineering", "Engineering"))
 GROUPS = (("managers", "Managers", ["sato", "takahashi"]), ("everyone", "Everyone", None))
 
-# Demo timestamps start here (a fixed date keeps the data identical across runs and days).
+# Demo timestamps start here unless SandboxConfig.demo_start says otherwise (a fixed date keeps the data identical
+# across runs and days, which tests rely on; the command line starts the data a year back from today instead).
 EPOCH = datetime(2025, 1, 6, 0, 0, tzinfo=UTC)
+
+
+def epoch_of(sandbox: Sandbox) -> datetime:
+    """Where this sandbox's demo timestamps start: ``demo_start`` at midnight UTC, else ``EPOCH``."""
+    start = sandbox.config.demo_start
+    return EPOCH if start is None else datetime(start.year, start.month, start.day, tzinfo=UTC)
+
+
+def recent_start(today: date) -> date:
+    """A demo start that makes the data current: the Monday a year before ``today``, so deals were created over the
+    past year (closing up to four months ahead) and "this month" questions find records."""
+    year_ago = today - timedelta(days=365)
+    return year_ago - timedelta(days=year_ago.weekday())
 
 _COMPANIES = (
     "Aoba", "Hikari", "Midori", "Sakura", "Fuji", "Kaze", "Umi", "Sora", "Yama", "Kawa", "Hoshi", "Tsuki",
@@ -213,7 +227,7 @@ def _install_app(
 def seed(sandbox: Sandbox, conn: sqlite3.Connection) -> None:
     """Fill a fresh database with the demo directory, apps, tokens and records."""
     rng = random.Random(sandbox.config.seed)
-    now = EPOCH.strftime("%Y-%m-%dT%H:%M:00Z")
+    now = epoch_of(sandbox).strftime("%Y-%m-%dT%H:%M:00Z")
     for code, name in ORGANIZATIONS:
         directory.add_organization(conn, code, name)
     for login, name, org in USERS:
@@ -276,6 +290,7 @@ def _insert(conn: sqlite3.Connection, app: int, rows: list[tuple[Any, ...]]) -> 
 
 def _seed_customers(sandbox: Sandbox, conn: sqlite3.Connection, rng: random.Random, count: int) -> list[
         tuple[str, str]]:
+    epoch = epoch_of(sandbox)
     rows = []
     customers = []
     sales = [u for u, _, org in USERS if org == "sales"]
@@ -283,7 +298,7 @@ def _seed_customers(sandbox: Sandbox, conn: sqlite3.Connection, rng: random.Rand
         code = f"C-{i:04d}"
         name = f"{rng.choice(_COMPANIES)} {rng.choice(_SUFFIXES)} {i}"
         customers.append((code, name))
-        created = EPOCH + timedelta(minutes=i * 37)
+        created = epoch + timedelta(minutes=i * 37)
         data = {
             "customer_code": code,
             "company_name": name,
@@ -307,6 +322,7 @@ def _seed_customers(sandbox: Sandbox, conn: sqlite3.Connection, rng: random.Rand
 
 def _seed_deals(sandbox: Sandbox, conn: sqlite3.Connection, rng: random.Random, customers: list[tuple[str, str]],
                 count: int) -> None:
+    epoch = epoch_of(sandbox)
     owners = [u for u, _, _ in USERS]
     orgs = {u: org for u, _, org in USERS}
     first_row = sandbox.store.reserve_counter(conn, "subtable_row", count * 3 + 1)
@@ -326,7 +342,7 @@ def _seed_deals(sandbox: Sandbox, conn: sqlite3.Connection, rng: random.Random, 
             items.append({"id": str(row_id), "value": {"product": product, "quantity": str(qty),
                                                         "unit_price": str(price), "subtotal": str(subtotal)}})
             row_id += 1
-        created = EPOCH + timedelta(minutes=(i * span_minutes) // max(count, 1))
+        created = epoch + timedelta(minutes=(i * span_minutes) // max(count, 1))
         stage = _STAGES[rng.randrange(len(_STAGES))]
         data = {
             "title": f"{rng.choice(('Renewal', 'Expansion', 'New', 'Pilot', 'Upgrade'))} - {name}",
@@ -353,6 +369,7 @@ def _seed_deals(sandbox: Sandbox, conn: sqlite3.Connection, rng: random.Random, 
 
 def _seed_tickets(sandbox: Sandbox, conn: sqlite3.Connection, rng: random.Random, customers: list[tuple[str, str]],
                   count: int) -> None:
+    epoch = epoch_of(sandbox)
     agents = ["suzuki", "tanaka"]
     reporters = [u for u, _, _ in USERS]
     rows = []
@@ -363,7 +380,7 @@ def _seed_tickets(sandbox: Sandbox, conn: sqlite3.Connection, rng: random.Random
         creator = rng.choice(reporters)
         agent = rng.choice(agents)
         state = rng.choices(states, weights=(3, 3, 2, 4))[0]
-        created = EPOCH + timedelta(hours=i * 11)
+        created = epoch + timedelta(hours=i * 11)
         assignees = {"Open": agents, "In progress": [agent], "Resolved": [creator], "Closed": []}[state]
         data = {
             "subject": rng.choice(_TICKET_SUBJECTS),

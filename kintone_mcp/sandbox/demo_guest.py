@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from kintone_mcp.sandbox import appstore
 from kintone_mcp.sandbox.appdefs import JsonDict
 from kintone_mcp.sandbox.config import ADMIN_LOGIN
-from kintone_mcp.sandbox.demo import EPOCH, _field, _insert, _install_app, _options, _stamp, _views
+from kintone_mcp.sandbox.demo import _field, _insert, _install_app, _options, _stamp, _views, epoch_of
 
 if TYPE_CHECKING:
     from kintone_mcp.sandbox.sandbox import Sandbox
@@ -48,7 +48,8 @@ def seed_partner_app(sandbox: Sandbox, conn: sqlite3.Connection) -> None:
         "SELECT id, default_thread FROM spaces WHERE name = ? AND is_guest = 1", (PARTNER_SPACE_NAME,)
     ).fetchone()
     assert row is not None, "demo.seed creates the guest space before its app"
-    now = _stamp(EPOCH)
+    epoch = epoch_of(sandbox)
+    now = _stamp(epoch)
     _install_app(
         conn, app_id=PARTNER, code="PARTNER", name="Partner requests",
         description="Requests from partner companies (guest space).", fields=partner_fields(), process=None,
@@ -61,7 +62,7 @@ def seed_partner_app(sandbox: Sandbox, conn: sqlite3.Connection) -> None:
     rng = random.Random(sandbox.config.seed + PARTNER)
     rows = []
     for i in range(1, RECORDS + 1):
-        created = EPOCH + timedelta(days=i * 3, hours=rng.randint(0, 8))
+        created = epoch + timedelta(days=i * 3, hours=rng.randint(0, 8))
         data = {
             "subject": rng.choice(_SUBJECTS),
             "partner": rng.choice(_PARTNERS),

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +145,12 @@ def _sandbox_settings(flags: dict[str, Any]) -> Iterator[Any]:
     from kintone_mcp.config import load_settings
     from kintone_mcp.sandbox import Sandbox, SandboxConfig
     from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD
+    from kintone_mcp.sandbox.demo import recent_start
     from kintone_mcp.sandbox.testing import serve_in_thread
 
-    with serve_in_thread(Sandbox(SandboxConfig(demo=True))) as base_url:
+    # Demo data over the past year, so that "which deals closed this month?" has an answer.
+    sandbox = Sandbox(SandboxConfig(demo=True, demo_start=recent_start(date.today())))
+    with serve_in_thread(sandbox) as base_url:
         sys.stderr.write(
             f"kintone-mcp: sandbox with demo data at {base_url} (login {ADMIN_LOGIN} / password {DEFAULT_PASSWORD}; "
             "apps: 1 Customers, 2 Deals, 3 Support tickets)\n"

@@ -6,6 +6,7 @@ import base64
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from kintone_mcp.cli import build_parser
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
 from kintone_mcp.sandbox.cli import build_config
+from kintone_mcp.sandbox.demo import recent_start
 
 
 def _config(*argv: str) -> SandboxConfig:
@@ -27,6 +29,9 @@ def test_defaults() -> None:
     assert config.users == [] and config.api_tokens == [] and config.basic_auth is None
     assert config.operations.concurrency_limit == 100 and config.operations.faults == []
     assert config.operations.max_url_length == 8192
+    # Demo data over the past year, so "this month" questions have answers; --demo-start pins it.
+    assert config.demo_start == recent_start(date.today())
+    assert _config("--demo-start", "2025-01-06").demo_start == date(2025, 1, 6)
 
 
 def test_all_options() -> None:

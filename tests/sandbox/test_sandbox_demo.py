@@ -73,3 +73,26 @@ async def test_demo_records_scale_and_stay_consistent() -> None:
             "GET", "records.json", params={"app": 1, "query": f'customer_code = "{deal["customer_code"]["value"]}"'}
         )
         assert customer["records"][0]["company_name"]["value"] == deal["customer_name"]["value"]
+
+
+def test_demo_start_moves_every_date_and_keeps_everything_else() -> None:
+    from datetime import date, datetime
+
+    from kintone_mcp.sandbox.demo import recent_start
+
+    fixed = Sandbox(SandboxConfig(demo=True))
+    moved = Sandbox(SandboxConfig(demo=True, demo_start=date(2030, 3, 4)))
+    with fixed.store.reading() as a, moved.store.reading() as b:
+        first_fixed = a.execute("SELECT MIN(created_at) FROM records WHERE app = 2").fetchone()[0]
+        first_moved = b.execute("SELECT MIN(created_at) FROM records WHERE app = 2").fetchone()[0]
+        titles = [r[0] for r in a.execute("SELECT json_extract(data, '$.title') FROM records WHERE app = 2")]
+        moved_titles = [r[0] for r in b.execute("SELECT json_extract(data, '$.title') FROM records WHERE app = 2")]
+        closes = [r[0] for r in b.execute("SELECT json_extract(data, '$.close_date') FROM records WHERE app = 2")]
+    shift = date(2030, 3, 4) - date(2025, 1, 6)
+    parse = datetime.fromisoformat
+    assert parse(first_moved) - parse(first_fixed) == shift
+    assert titles == moved_titles
+    assert min(closes) > "2030-03-04"
+    # The command line's default: the Monday a year back, so deals run up to today.
+    start = recent_start(date(2026, 11, 28))
+    assert start == date(2025, 11, 24) and start.weekday() == 0

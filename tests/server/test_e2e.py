@@ -61,6 +61,9 @@ async def test_serve_sandbox_needs_no_setup_and_honours_read_only() -> None:
         apps = await call_ok(mcp, "list_apps")
         assert [a["name"] for a in apps["apps"]][:3] == ["Customers", "Deals", "Support tickets"]
         assert (await call_ok(mcp, "get_records", app="tickets", limit=1))["returned"] == 1
+        # The demo's dates follow today, so the question users ask first has an answer.
+        closing = await call_ok(mcp, "get_records", app="deals", query="close_date = THIS_MONTH()", limit=1)
+        assert closing["total_count"] > 0
 
 
 def _free_port() -> int:
