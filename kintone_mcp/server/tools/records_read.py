@@ -11,6 +11,8 @@ from pydantic import Field
 
 from kintone_mcp.query import parse
 from kintone_mcp.query.ast import Condition, Expr, FieldRef, NumberLit, Op, OrderKey, Query
+from kintone_mcp.query.check import MAX_LIMIT as KINTONE_MAX_LIMIT
+from kintone_mcp.query.check import MAX_OFFSET
 from kintone_mcp.query.printer import to_text
 from kintone_mcp.server.compact import RecordFormatter
 from kintone_mcp.server.continuation import Continuation
@@ -31,11 +33,9 @@ if TYPE_CHECKING:
 #: Most records one call returns, however they are read.
 MAX_LIMIT = 1000
 #: Kintone's page size limit for records.json and the cursor.
-PAGE_SIZE = 500
+PAGE_SIZE = KINTONE_MAX_LIMIT
 #: Bound on the compact JSON of the records in one answer (about 15k tokens): a page stops early past it.
 CHAR_BUDGET = 60_000
-#: Kintone refuses offsets beyond this.
-MAX_OFFSET = 10_000
 DEFAULT_TEXT_CHARS = 1000
 RECORD_TEXT_CHARS = 20_000
 #: Subtable rows shown per record: in a list of records, and for one record in full.
