@@ -1,5 +1,5 @@
 import sys
 
-from kintone_mcp.cli import main
+from kintone_mcp.commands.main import main
 
 sys.exit(main())

@@ -1,6 +1,6 @@
 """The MCP server: tools (``tools/``, one module per group), the compact record format (``compact``,
-``record_input``), the safety policy (``policy``), lean schemas (``schema_slim``), the server object (``app``),
-transports (``launch``, ``http``) and the ``serve`` / ``check`` commands (``cli_serve``, ``cli_check``).
+``record_input``), the safety policy (``policy``), lean schemas (``schema_slim``), the server object (``app``) and
+transports (``launch``, ``http``). The ``serve`` and ``check`` commands that start it live in ``kintone_mcp.commands``.
 
 Nothing is imported here, so that ``kintone-mcp`` loads only what the chosen command needs.
 """

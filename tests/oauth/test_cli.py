@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from kintone_mcp.auth.token_store import FileTokenStore
-from kintone_mcp.cli import main
+from kintone_mcp.commands.main import main
 from kintone_mcp.config import build_client, load_settings
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
 from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig

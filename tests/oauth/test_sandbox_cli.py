@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from kintone_mcp.cli import build_parser
+from kintone_mcp.commands.main import build_parser
+from kintone_mcp.commands.sandbox import banner, build_config
 from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.cli import banner, build_config
 from kintone_mcp.sandbox.oauthconfig import DEFAULT_REDIRECT_URI, DEMO_CLIENT_ID, OAuthClientSpec
 from kintone_mcp.sandbox.oauthstore import find_client
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kintone_mcp.cli import build_parser
+from kintone_mcp.commands.main import build_parser
+from kintone_mcp.commands.sandbox import build_config
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.cli import build_config
 from kintone_mcp.sandbox.demo import recent_start
 
 

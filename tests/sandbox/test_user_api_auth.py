@@ -13,9 +13,9 @@ import httpx
 import pytest
 from sandbox_api import Api, assert_error, client_for, password_headers, token_headers
 
-from kintone_mcp.cli import build_parser
+from kintone_mcp.commands.main import build_parser
+from kintone_mcp.commands.sandbox import banner, build_config
 from kintone_mcp.sandbox import Sandbox, SandboxConfig, UserApiTokenSpec
-from kintone_mcp.sandbox.cli import banner, build_config
 from kintone_mcp.sandbox.testing import serve_in_thread
 
 pytestmark = pytest.mark.anyio

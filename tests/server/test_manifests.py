@@ -77,7 +77,7 @@ def test_mcpb_manifest_has_a_user_setting_for_every_environment_variable() -> No
 
 
 def test_bundle_arguments_are_ones_the_cli_accepts() -> None:
-    from kintone_mcp.cli import build_parser
+    from kintone_mcp.commands.main import build_parser
 
     args = _load(MANIFESTS / "manifest.json")["server"]["mcp_config"]["args"]
     words = args[args.index("kintone-mcp") + 1 :]

@@ -106,7 +106,7 @@ def _modules_loaded_by_a_real_start(tmp_path: Path, *, call_a_tool: bool) -> set
 
 def test_a_real_start_imports_nothing_heavy_before_tools_list(tmp_path: Path) -> None:
     loaded = _modules_loaded_by_a_real_start(tmp_path, call_a_tool=False)
-    assert {"kintone_mcp.server.launch", "kintone_mcp.server.cli_serve"} <= loaded
+    assert {"kintone_mcp.server.launch", "kintone_mcp.commands.serve"} <= loaded
     sneaked = {name: why for name, why in NOT_AT_START.items() if name in loaded}
     assert sneaked == {}, f"imported before tools/list was answered: {sneaked}"
 
@@ -235,7 +235,7 @@ def test_check_reports_an_unusable_client_certificate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`kintone-mcp check` builds the client at once; a certificate it cannot open is a failed step, exit 1."""
-    from kintone_mcp.cli import main
+    from kintone_mcp.commands.main import main
 
     for name in [k for k in os.environ if k.startswith("KINTONE_") or k == "HTTPS_PROXY"]:
         monkeypatch.delenv(name)

@@ -1,6 +1,6 @@
 """The ``kintone-mcp`` command.
 
-Each sub-command lives with the layer it drives and registers its own options through ``add_arguments``;
+Each sub-command is a module of this package and registers its own options through ``add_arguments``;
 this module only dispatches. Imports are lazy so that ``kintone-mcp`` (stdio server) pays only for what it runs.
 """
 
@@ -15,10 +15,13 @@ from kintone_mcp import __version__
 
 #: sub-command -> (module holding ``add_arguments(parser)`` and ``run(args) -> int``, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("kintone_mcp.server.cli_serve", "run the MCP server (the default command): stdio, or --transport http"),
-    "check": ("kintone_mcp.server.cli_check", "check the configured Kintone connection; exit 0 when it works"),
-    "sandbox": ("kintone_mcp.sandbox.cli", "run the Kintone-compatible sandbox server in the foreground"),
-    "auth": ("kintone_mcp.auth.cli", "sign in with OAuth 2.0 (login), show the sign-in (status), forget it (logout)"),
+    "serve": ("kintone_mcp.commands.serve", "run the MCP server (the default command): stdio, or --transport http"),
+    "check": ("kintone_mcp.commands.check", "check the configured Kintone connection; exit 0 when it works"),
+    "sandbox": ("kintone_mcp.commands.sandbox", "run the Kintone-compatible sandbox server in the foreground"),
+    "auth": (
+        "kintone_mcp.commands.auth",
+        "sign in with OAuth 2.0 (login), show the sign-in (status), forget it (logout)",
+    ),
 }
 
 
