@@ -29,7 +29,6 @@ Relative paths in the file are relative to the file's directory.
 from __future__ import annotations
 
 import contextvars
-import ipaddress
 import logging
 import os
 import re
@@ -45,6 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from kintone_mcp.loopback import is_loopback
 
 if TYPE_CHECKING:
     import httpx
@@ -366,16 +367,6 @@ def user_config_dir(env: Mapping[str, str] | None = None) -> Path:
         # The XDG spec says a relative value is invalid and must be ignored.
         base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".config"
     return base / "kintone-mcp"
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _items(value: Any) -> list[Any]:

@@ -23,6 +23,7 @@ import anyio.abc
 from kintone_mcp.auth.oauth import GrantRefused, OAuthSession, new_code_verifier, new_state
 from kintone_mcp.auth.oauth_tokens import OAuthTokens, expires_in
 from kintone_mcp.auth.token_store import TokenStore
+from kintone_mcp.loopback import is_loopback
 
 logger = logging.getLogger("kintone_mcp.auth")
 
@@ -50,7 +51,7 @@ def begin(session: OAuthSession) -> PendingLogin:
 
 def is_loopback_http(redirect_uri: str) -> bool:
     parts = urlsplit(redirect_uri)
-    return parts.scheme == "http" and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1") and bool(parts.port)
+    return parts.scheme == "http" and is_loopback(parts.hostname or "") and bool(parts.port)
 
 
 def code_from_redirect(url: str, *, state: str) -> str:

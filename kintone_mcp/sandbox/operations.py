@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
 import logging
 import secrets
@@ -37,6 +36,7 @@ import anyio
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kintone_mcp.loopback import is_loopback
 from kintone_mcp.sandbox import messages
 from kintone_mcp.sandbox.faults import (
     NO_FAULT,
@@ -455,12 +455,8 @@ def _is_loopback(client: Any) -> bool:
     if client is None:
         return True  # no peer address: an in-process call
     host = str(client[0])
-    if host in ("localhost", "testclient"):  # names Starlette's in-process TestClient and friends use
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    # "testclient" is the peer name Starlette's in-process TestClient gives.
+    return host == "testclient" or is_loopback(host)
 
 
 def _server_transport(send: Send) -> asyncio.BaseTransport | None:

@@ -14,7 +14,6 @@ dropped on a stateless JSON-only connection (mcp-sdk-v2.md §1.3).
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import logging
 from collections.abc import Sequence
@@ -22,28 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kintone_mcp.loopback import is_loopback
+
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
 logger = logging.getLogger(__name__)
 
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 #: largest request body accepted by default, in bytes
 DEFAULT_MAX_BODY = 1024 * 1024
 
 
 class TransportConfigError(ValueError):
     """The HTTP transport settings are unsafe or inconsistent; raised before anything listens."""
-
-
-def is_loopback(host: str) -> bool:
-    name = host.strip().strip("[]").lower()
-    if name in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class BearerTokenMiddleware:
