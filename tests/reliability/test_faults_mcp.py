@@ -95,6 +95,7 @@ def sandbox() -> Any:
     sb.close()
 
 
+@pytest.mark.slow
 async def test_every_read_succeeds_and_equals_the_fault_free_answer(
     sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -161,6 +162,7 @@ class Model:
         raise AssertionError(f"{tool} did not get through in 12 tries: {self.texts[-3:]}")
 
 
+@pytest.mark.slow
 async def test_writes_create_no_duplicate_and_lose_nothing(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     server = mcp_server(sandbox, retry=fast_retries(10), timeout=TIMEOUT)

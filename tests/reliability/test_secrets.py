@@ -386,6 +386,7 @@ def _pfx(path: Path, password: str) -> Path:
 
 
 @pytest.mark.socket
+@pytest.mark.slow
 def test_check_and_auth_status(served_gate: str, tmp_path: Path, leaks: Leaks) -> None:
     pfx = _pfx(tmp_path / "client.pfx", PFX_PASSWORD)
     good = _env(
