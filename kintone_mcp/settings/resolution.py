@@ -49,7 +49,6 @@ _TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
-
 def app_id_of(ref: object, aliases: Mapping[str, int]) -> int | None:
     """The app a configured reference means: a positive whole number is an id, anything else an alias; None when
     it is neither."""
