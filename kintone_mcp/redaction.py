@@ -8,7 +8,7 @@ What is scrubbed is each configured secret *value*, in every form it takes in te
 repr-escaped and percent-encoded, plus the header values the authentication strategies derive from them (the base64
 of ``login:password``, ``Basic ...``), which they report as secrets of their own. Nothing is scrubbed word by word:
 a secret shorter than :data:`MIN_SECRET_LENGTH` is left alone, because masking every "sandbox" or "admin" in a
-message garbles ordinary text while protecting a value that is guessable anyway. ``config.load_settings`` warns
+message garbles ordinary text while protecting a value that is guessable anyway. ``settings.load_settings`` warns
 about such short secrets instead (they are a configuration problem).
 
 ``redact_logs`` applies a redactor to every log record created in the process, whichever logger and handler, for as

@@ -1,6 +1,6 @@
 """Typed async Kintone client (httpx + pydantic).
 
-Build one from the launch configuration (``kintone_mcp.config.build_client(load_settings())``) or directly::
+Build one from the launch configuration (``kintone_mcp.connect.build_client(load_settings())``) or directly::
 
     from kintone_mcp.auth import ApiToken, ApiTokenAuth, Credentials, PasswordAuth
     from kintone_mcp.client import KintoneClient

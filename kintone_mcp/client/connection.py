@@ -134,7 +134,7 @@ class Connection:
             mounts=dict(mounts) if mounts else None,
             headers={"User-Agent": USER_AGENT},
             timeout=timeout,
-            trust_env=False,  # config.py is the only reader of the environment (HTTPS_PROXY etc.)
+            trust_env=False,  # kintone_mcp.settings is the only reader of the environment (HTTPS_PROXY etc.)
             follow_redirects=False,
         )
 

@@ -19,11 +19,11 @@ import anyio.to_thread
 
 from kintone_mcp.auth.oauth_errors import login_command
 from kintone_mcp.auth.oauth_login import DEFAULT_TIMEOUT, LoginError, login
-from kintone_mcp.auth.oauth_settings import connection_name, oauth_session_for, token_store_for
 from kintone_mcp.auth.token_store import TokenStore, TokenStoreError
+from kintone_mcp.connect import oauth_session_for, token_store_for
 
 if TYPE_CHECKING:
-    from kintone_mcp.config import Settings
+    from kintone_mcp.settings import Settings
 
 
 def _out(text: str) -> None:
@@ -68,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kintone_mcp.config import ConfigurationError, load_settings
+    from kintone_mcp.settings import ConfigurationError, load_settings
 
     try:
         settings = load_settings({"connection": args.connection})
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     except TokenStoreError as exc:
         _err(f"kintone-mcp auth: {exc}")
         return 2
-    name = connection_name(settings)
+    name = settings.connection
     key = name or "default"
     label = name or "default (unnamed)"
     try:

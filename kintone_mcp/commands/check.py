@@ -10,8 +10,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kintone_mcp.config import Settings
     from kintone_mcp.server.models import ConnectionReport
+    from kintone_mcp.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kintone_mcp.config import ConfigurationError, load_settings
+    from kintone_mcp.settings import ConfigurationError, load_settings
 
     overrides = {k: getattr(args, k) for k in ("config", "connection") if getattr(args, k, None)}
     try:
@@ -40,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _check(settings: Settings) -> ConnectionReport:
-    from kintone_mcp.config import ConfigurationError, build_client
+    from kintone_mcp.connect import build_client
     from kintone_mcp.server.diagnose import diagnose, unusable_configuration
     from kintone_mcp.server.launch import options_from_settings, policy_from_settings
+    from kintone_mcp.settings import ConfigurationError
 
     options, policy = options_from_settings(settings), policy_from_settings(settings)
     try:

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-#: command-line flags that are launch settings (config.py field names)
+#: command-line flags that are launch settings (Settings field names)
 _SETTING_FLAGS = ("config", "connection", "app_id", "allow_apps", "deny_apps", "tools", "disable_tools")
 #: settings of the server itself rather than of the Kintone connection: --sandbox takes them from the environment
 _SERVER_SETTINGS = (
@@ -79,7 +79,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _read_token(path: Path | None) -> str | None:
-    from kintone_mcp.config import MIN_HTTP_TOKEN_LENGTH
+    from kintone_mcp.settings import MIN_HTTP_TOKEN_LENGTH
 
     if path is None:
         return None
@@ -93,10 +93,10 @@ def _read_token(path: Path | None) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
-    from kintone_mcp.config import ConfigurationError, load_settings
     from kintone_mcp.redaction import SecretRedactor, redact_logs
     from kintone_mcp.server.http import TransportConfigError
     from kintone_mcp.server.policy import PolicyConfigError
+    from kintone_mcp.settings import ConfigurationError, load_settings
 
     with ExitStack() as stack:
         try:
@@ -142,11 +142,11 @@ def _sandbox_settings(flags: dict[str, Any]) -> Iterator[Any]:
     """Start the demo sandbox on a free loopback port and configure the server for it (password auth as the
     sandbox's administrator). The environment's connection settings are deliberately not used: only the
     command line's safety flags and the server's own settings (HTTP token, download folder, timeouts) apply."""
-    from kintone_mcp.config import load_settings
     from kintone_mcp.sandbox import Sandbox, SandboxConfig
     from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD
     from kintone_mcp.sandbox.demo import recent_start
     from kintone_mcp.sandbox.testing import serve_in_thread
+    from kintone_mcp.settings import load_settings
 
     # Demo data over the past year, so that "which deals closed this month?" has an answer.
     sandbox = Sandbox(SandboxConfig(demo=True, demo_start=recent_start(date.today())))

@@ -28,11 +28,11 @@ from kintone_mcp.client.errors import (
     ValidationError,
     WriteOutcomeUnknownError,
 )
-from kintone_mcp.config import ConfigurationError
 from kintone_mcp.query.errors import QuerySyntaxError
 from kintone_mcp.server.policy import AppNotAllowedError
 from kintone_mcp.server.query_check import QueryRejected
 from kintone_mcp.server.record_input import RecordInputError
+from kintone_mcp.settings import ConfigurationError
 
 logger = logging.getLogger(__name__)
 

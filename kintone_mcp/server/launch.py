@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
     from kintone_mcp.client import KintoneClient
-    from kintone_mcp.config import Settings
+    from kintone_mcp.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def server_from_settings(
     everything ``load_settings`` checks has failed before this point."""
 
     def client_factory() -> KintoneClient:
-        from kintone_mcp.config import build_client
+        from kintone_mcp.connect import build_client
 
         return build_client(settings, transport=transport)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from kintone_mcp.settings import app_id_of
+
 
 class PolicyConfigError(ValueError):
     """The safety configuration itself is wrong; raised at start-up."""
@@ -47,7 +49,8 @@ class Policy:
         aliases: Mapping[str, str | int] | None = None,
         default_app: str | int | None = None,
     ) -> Policy:
-        """Build from configuration values, where apps may be given as ids or aliases. Raises PolicyConfigError."""
+        """Build from configuration values, where apps may be given as ids or aliases (resolved as the settings
+        resolve them: :func:`kintone_mcp.settings.app_id_of`). Raises PolicyConfigError."""
         alias_ids: dict[str, int] = {}
         for name, target in (aliases or {}).items():
             app_id = _as_app_id(target)
@@ -60,9 +63,7 @@ class Policy:
         def ids(values: Iterable[str | int], what: str) -> frozenset[int]:
             out: set[int] = set()
             for v in values:
-                app_id = _as_app_id(v)
-                if app_id is None:
-                    app_id = alias_ids.get(str(v).strip())
+                app_id = _in_range(app_id_of(v, alias_ids))
                 if app_id is None:
                     raise PolicyConfigError(
                         f"{what} lists {v!r}, which is neither an app id nor a configured alias"
@@ -73,9 +74,7 @@ class Policy:
 
         default_id: int | None = None
         if default_app not in (None, ""):
-            default_id = _as_app_id(default_app) if default_app is not None else None
-            if default_id is None:
-                default_id = alias_ids.get(str(default_app))
+            default_id = _in_range(app_id_of(default_app, alias_ids))
             if default_id is None:
                 raise PolicyConfigError(f"default app {default_app!r} is neither an app id nor a configured alias")
         return cls(
@@ -152,6 +151,10 @@ class Policy:
 
 #: Larger numbers cannot be Kintone app ids (64-bit on Kintone's side).
 _MAX_APP_ID = 2**63 - 1
+
+
+def _in_range(app_id: int | None) -> int | None:
+    return app_id if app_id is not None and app_id <= _MAX_APP_ID else None
 
 
 def _as_app_id(value: str | int | None) -> int | None:

@@ -18,7 +18,7 @@ from kintone_mcp.auth.token_store import (
     open_token_store,
     usable_keyring,
 )
-from kintone_mcp.config import user_config_dir
+from kintone_mcp.settings import user_config_dir
 
 TOKENS = OAuthTokens(
     access_token="CANARY-access-1234567890",

@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 
 from kintone_mcp.auth import Credentials, PasswordAuth
-from kintone_mcp.config import load_settings
 from kintone_mcp.redaction import MASK, SecretRedactor, redact_logs
+from kintone_mcp.settings import load_settings
 
 SECRET = 'p@ss w0rd/"quoted"\\and ü'
 
@@ -66,11 +66,11 @@ def test_log_records_are_masked_whatever_the_logger_and_handler(caplog: pytest.L
 
 def test_short_secrets_are_warned_about_by_name(caplog: pytest.LogCaptureFixture) -> None:
     env = {"KINTONE_BASE_URL": "https://example.cybozu.com", "KINTONE_USERNAME": "sato", "KINTONE_PASSWORD": "hunter2"}
-    with caplog.at_level(logging.WARNING, logger="kintone_mcp.config"):
+    with caplog.at_level(logging.WARNING, logger="kintone_mcp.settings"):
         load_settings(env=env)
     assert "KINTONE_PASSWORD is shorter than 8 characters" in caplog.text and "hunter2" not in caplog.text
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="kintone_mcp.config"):
+    with caplog.at_level(logging.WARNING, logger="kintone_mcp.settings"):
         load_settings(env={**env, "KINTONE_BASE_URL": "http://127.0.0.1:8787"})  # a local sandbox: no warning
         load_settings(env={**env, "KINTONE_PASSWORD": "long-enough-password"})
     assert "shorter than" not in caplog.text

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from kintone_mcp.client import BackoffRetry
-from kintone_mcp.config import ConfigurationError, Settings, build_client, load_settings
+from kintone_mcp.connect import build_client
 from kintone_mcp.server.launch import http_token, options_from_settings
+from kintone_mcp.settings import ConfigurationError, Settings, load_settings
 
 BASE = {"KINTONE_BASE_URL": "https://example.cybozu.com", "KINTONE_API_TOKEN": "2:tokentokentoken"}
 TOKEN = "a-long-random-http-token-0123456789"

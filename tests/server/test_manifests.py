@@ -21,7 +21,7 @@ SUBSET = Path(__file__).parent / "schemas" / "registry-server.subset.schema.json
 def _secret_settings() -> set[str]:
     """Environment names of the settings the configuration treats as secrets (file-able secrets, and values held as
     SecretStr such as a proxy URL, which may carry credentials)."""
-    from kintone_mcp.config import SECRET_FIELDS, Settings, env_name
+    from kintone_mcp.settings import SECRET_FIELDS, Settings, env_name
 
     held = {name for name, f in Settings.model_fields.items() if "SecretStr" in str(f.annotation)}
     return {env_name(name) for name in SECRET_FIELDS | held}
@@ -90,7 +90,7 @@ NOT_FOR_A_BUNDLE = {"KINTONE_MCP_HTTP_TOKEN", "KINTONE_MCP_HTTP_MAX_BODY"}
 
 
 def test_the_bundle_lets_the_user_set_every_setting() -> None:
-    from kintone_mcp.config import Settings, env_name
+    from kintone_mcp.settings import Settings, env_name
 
     env = set(_load(MANIFESTS / "manifest.json")["server"]["mcp_config"]["env"])
     assert {env_name(f) for f in Settings.model_fields} - NOT_FOR_A_BUNDLE == env
@@ -118,7 +118,7 @@ def test_the_vendored_schema_checks_package_arguments() -> None:
 
 
 def test_every_variable_the_manifests_set_is_a_real_setting() -> None:
-    from kintone_mcp.config import Settings, env_name
+    from kintone_mcp.settings import Settings, env_name
 
     known = {env_name(f) for f in Settings.model_fields}
     env = set(_load(MANIFESTS / "manifest.json")["server"]["mcp_config"]["env"])

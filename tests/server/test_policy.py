@@ -3,6 +3,9 @@ from __future__ import annotations
 import pytest
 
 from kintone_mcp.server.policy import AppNotAllowedError, Policy, PolicyConfigError
+from kintone_mcp.settings import load_settings
+
+PASSWORD = {"KINTONE_BASE_URL": "https://example.cybozu.com", "KINTONE_USERNAME": "sato", "KINTONE_PASSWORD": "pw"}
 
 
 def test_app_resolution_by_id_alias_and_default() -> None:
@@ -46,3 +49,11 @@ def test_configuration_mistakes_fail_at_start() -> None:
         Policy.build(deny_apps=["deals"])
     with pytest.raises(PolicyConfigError, match="numeric app id"):
         Policy.build(aliases={"deals": "DEALS"})
+
+
+def test_configured_app_references_resolve_as_the_settings_resolve_them() -> None:
+    refs: list[str | int] = ["2", " deals ", 3]
+    settings = load_settings({"allow_apps": refs, "app_id": " deals "}, {**PASSWORD, "KINTONE_APP_ALIASES": "deals=2"})
+    p = Policy.build(allow_apps=refs, aliases={"deals": 2}, default_app=" deals ")
+    assert p.allow_apps == frozenset(settings.allow_apps or ()) == {2, 3}
+    assert p.default_app == settings.app_id == 2

@@ -197,8 +197,8 @@ def test_a_state_whose_client_was_never_built_closes_without_building_one() -> N
 
 @pytest.mark.anyio
 async def test_an_unusable_client_certificate_is_reported_by_the_first_call_not_at_start(tmp_path: Path) -> None:
-    from kintone_mcp.config import load_settings
     from kintone_mcp.server.launch import server_from_settings
+    from kintone_mcp.settings import load_settings
 
     pfx = tmp_path / "client.pfx"
     pfx.write_bytes(b"this is not a PKCS#12 file")

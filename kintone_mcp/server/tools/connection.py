@@ -6,12 +6,12 @@ from typing import Annotated
 
 from mcp.types import CallToolResult
 
-from kintone_mcp.config import ConfigurationError
 from kintone_mcp.server.models import ConnectionReport
 from kintone_mcp.server.registry import read
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.common import Ctx
+from kintone_mcp.settings import ConfigurationError
 
 
 async def test_connection(ctx: Ctx) -> Annotated[CallToolResult, ConnectionReport]:

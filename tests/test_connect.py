@@ -28,8 +28,9 @@ from kintone_mcp.auth import ApiTokenAuth, BasicGateAuth, PasswordAuth, UserApiT
 from kintone_mcp.auth.oauth import OAuthAuth
 from kintone_mcp.client import CredentialsMissingError, NetworkError
 from kintone_mcp.client.errors import OAuthLoginRequiredError
-from kintone_mcp.config import ConfigurationError, build_client, load_settings
+from kintone_mcp.connect import build_client
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
+from kintone_mcp.settings import ConfigurationError, load_settings
 
 pytestmark = pytest.mark.anyio
 

@@ -1,171 +1,14 @@
-"""The launch configuration: precedence of flags, environment and TOML connections, inference and every error."""
+"""Resolving the settings: inference of the authentication type, and every problem reported with its fix."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from kintone_mcp.config import ConfigurationError, Settings, load_settings
-
-BASE = {"KINTONE_BASE_URL": "https://example.cybozu.com"}
-PASSWORD = {**BASE, "KINTONE_USERNAME": "sato", "KINTONE_PASSWORD": "pw-canary-1f2e"}
-
-
-def problems_of(cli: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> list[str]:
-    with pytest.raises(ConfigurationError) as info:
-        load_settings(cli, env or {})
-    return info.value.problems
-
-
-def write(tmp_path: Path, text: str, name: str = "kintone.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-# --- values and precedence -----------------------------------------------------------------------------------
-
-
-def test_environment_values() -> None:
-    s = load_settings(
-        env={
-            **PASSWORD,
-            "KINTONE_APP_ID": "2",
-            "KINTONE_GUEST_SPACE_ID": "5",
-            "KINTONE_READ_ONLY": "yes",
-            "KINTONE_ALLOW_APPS": "1, 2",
-            "KINTONE_DENY_APPS": "3",
-            "KINTONE_DISABLE_TOOLS": "delete_records,add_record",
-            "KINTONE_OAUTH_SCOPES": "k:app_record:read k:app_settings:read",
-        }
-    )
-    assert s.base_url == "https://example.cybozu.com"
-    assert (s.auth_type, s.username) == ("password", "sato")
-    assert isinstance(s.password, SecretStr) and s.password.get_secret_value() == "pw-canary-1f2e"
-    assert (s.app_id, s.guest_space_id, s.read_only) == (2, 5, True)
-    assert (s.allow_apps, s.deny_apps) == ((1, 2), (3,))
-    assert s.disable_tools == ("delete_records", "add_record") and s.tools is None
-    assert s.oauth_scopes == ("k:app_record:read", "k:app_settings:read")
-    assert "pw-canary-1f2e" not in repr(s)
-
-
-def test_subdomain_and_domain_build_the_url() -> None:
-    s = load_settings(env={"KINTONE_SUBDOMAIN": "Acme", "KINTONE_DOMAIN": "kintone.com", "KINTONE_API_TOKEN": "t1"})
-    assert s.base_url == "https://acme.kintone.com"
-    assert load_settings(env={"KINTONE_SUBDOMAIN": "acme", "KINTONE_API_TOKEN": "t"}).base_url == (
-        "https://acme.cybozu.com"
-    )
-
-
-def test_client_certificate_moves_to_the_secure_access_host(tmp_path: Path) -> None:
-    pfx = write(tmp_path, "not really a pfx", "cert.pfx")
-    s = load_settings(env={"KINTONE_SUBDOMAIN": "acme", "KINTONE_API_TOKEN": "t", "KINTONE_PFX_FILE_PATH": str(pfx)})
-    assert s.base_url == "https://acme.s.cybozu.com"
-
-
-@pytest.mark.parametrize(
-    ("layers", "expected_app"),
-    [
-        ({"toml": 1}, 1),
-        ({"toml": 1, "env": 2}, 2),
-        ({"toml": 1, "env": 2, "cli": 3}, 3),
-        ({"toml": 1, "cli": 3}, 3),
-        ({"env": 2, "cli": 3}, 3),
-    ],
-)
-def test_flags_beat_environment_beat_file(tmp_path: Path, layers: dict[str, int], expected_app: int) -> None:
-    env = dict(PASSWORD)
-    if "toml" in layers:
-        env["KINTONE_CONFIG"] = str(write(tmp_path, f"[connections.main]\napp_id = {layers['toml']}\n"))
-    if "env" in layers:
-        env["KINTONE_APP_ID"] = str(layers["env"])
-    cli = {"app_id": layers["cli"]} if "cli" in layers else None
-    assert load_settings(cli, env).app_id == expected_app
-
-
-def test_toml_connection_with_aliases_and_secret_file(tmp_path: Path) -> None:
-    (tmp_path / "secrets").mkdir()
-    (tmp_path / "secrets" / "token").write_text("2:tokdeals\n", encoding="utf-8")
-    path = write(
-        tmp_path,
-        """
-default_connection = "prod"
-
-[connections.prod]
-subdomain = "acme"
-api_token_file = "secrets/token"
-app_id = "deals"
-allow_apps = ["deals", 1]
-
-[connections.prod.app_aliases]
-deals = 2
-customers = 1
-
-[connections.staging]
-base_url = "http://127.0.0.1:8787"
-username = "Administrator"
-password = "sandbox"
-""",
-    )
-    s = load_settings(env={"KINTONE_CONFIG": str(path)})
-    assert (s.base_url, s.auth_type, s.app_id, s.allow_apps) == ("https://acme.cybozu.com", "api_token", 2, (2, 1))
-    assert [(t.app, t.token.get_secret_value()) for t in s.api_token] == [(2, "tokdeals")]
-    assert s.app_aliases == {"deals": 2, "customers": 1}
-    assert s.resolve_app("customers") == 1 and s.resolve_app("7") == 7
-    staging = load_settings(env={"KINTONE_CONFIG": str(path), "KINTONE_CONNECTION": "staging"})
-    assert (staging.base_url, staging.auth_type) == ("http://127.0.0.1:8787", "password")
-    by_flag = load_settings({"connection": "staging"}, {"KINTONE_CONFIG": str(path)})
-    assert by_flag.base_url == "http://127.0.0.1:8787"
-
-
-def test_app_aliases_from_the_environment_merge_over_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "[connections.a]\napp_aliases = { deals = 2, customers = 1 }\n")
-    s = load_settings(env={**PASSWORD, "KINTONE_CONFIG": str(path), "KINTONE_APP_ALIASES": "deals=5,tickets=3"})
-    assert s.app_aliases == {"deals": 5, "customers": 1, "tickets": 3}
-
-
-def test_secret_files_from_the_environment(tmp_path: Path) -> None:
-    (tmp_path / "pw").write_text("from-file-pw\n", encoding="utf-8")
-    (tmp_path / "ut").write_text("cy.s.api1.a.b.c", encoding="utf-8")
-    s = load_settings(
-        env={
-            **BASE,
-            "KINTONE_USERNAME": "sato",
-            "KINTONE_PASSWORD_FILE": str(tmp_path / "pw"),
-            "KINTONE_USER_API_TOKEN_FILE": str(tmp_path / "ut"),
-        }
-    )
-    assert s.password is not None and s.password.get_secret_value() == "from-file-pw"
-    assert s.user_api_token is not None and s.user_api_token.get_secret_value() == "cy.s.api1.a.b.c"
-
-
-def test_empty_environment_variables_count_as_unset() -> None:
-    s = load_settings(env={**PASSWORD, "KINTONE_API_TOKEN": "", "KINTONE_APP_ID": "  "})
-    assert s.auth_type == "password" and s.app_id is None
-
-
-def test_os_environ_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in PASSWORD.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("KINTONE_APP_ID", "3")
-    assert load_settings().app_id == 3
-
-
-def test_settings_are_frozen() -> None:
-    s = load_settings(env=PASSWORD)
-    with pytest.raises(Exception, match="frozen"):
-        s.app_id = 5  # type: ignore[misc]
-
-
-def test_settings_alone_read_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KINTONE_APP_ID", "9")
-    s = Settings(base_url="http://localhost:1", api_token="t")  # type: ignore[arg-type]
-    assert s.app_id is None and s.auth_type == "api_token"
-
+from kintone_mcp.settings import ConfigurationError, app_id_of, load_settings
+from tests.settings.helpers import BASE, PASSWORD, problems_of
 
 # --- authentication type -------------------------------------------------------------------------------------
 
@@ -213,10 +56,10 @@ def test_auth_type_is_inferred_from_the_only_kind_present(
 
 
 def test_password_wins_over_tokens_with_a_notice(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="kintone_mcp.config")
+    caplog.set_level(logging.INFO, logger="kintone_mcp.settings")
     s = load_settings(env={**PASSWORD, "KINTONE_API_TOKEN": "tok-canary-9"})
     assert s.auth_type == "password"
-    notices = [r for r in caplog.records if r.name == "kintone_mcp.config"]
+    notices = [r for r in caplog.records if r.name == "kintone_mcp.settings"]
     assert len(notices) == 1 and "\n" not in notices[0].getMessage()
     assert "KINTONE_AUTH_TYPE=api_token" in notices[0].getMessage()
     assert "tok-canary-9" not in notices[0].getMessage()
@@ -333,27 +176,12 @@ def test_problems_never_echo_secrets(tmp_path: Path) -> None:
         assert "canary" not in text
 
 
-# --- TOML problems -------------------------------------------------------------------------------------------
-
-TOML_CASES = [
-    ("several connections", "[connections.a]\n[connections.b]\n", {}, "KINTONE_CONNECTION"),
-    ("unknown connection", "[connections.a]\n", {"KINTONE_CONNECTION": "b"}, "defines only: a"),
-    ("unknown key", "[connections.a]\nbase_ulr = 'x'\n", {}, "base_ulr"),
-    ("no connections", "title = 'x'\n", {}, "[connections.NAME]"),
-    ("not toml", "[connections.a\n", {}, "not valid TOML"),
-    ("bad value", "[connections.a]\napp_id = 'zzz'\n", {}, "KINTONE_APP_ID"),
+APP_REFERENCES: list[tuple[object, int | None]] = [
+    *[(2, 2), ("2", 2), (" 7 ", 7), ("deals", 5), (" deals ", 5)],
+    *[("Deals", None), (0, None), ("-1", None), (True, None)],
 ]
 
 
-@pytest.mark.parametrize(("text", "env", "fragment"), [c[1:] for c in TOML_CASES], ids=[c[0] for c in TOML_CASES])
-def test_toml_problems(tmp_path: Path, text: str, env: dict[str, str], fragment: str) -> None:
-    path = write(tmp_path, text)
-    problems = problems_of(env={**PASSWORD, "KINTONE_CONFIG": str(path), **env})
-    assert any(fragment in p for p in problems), problems
-
-
-def test_cli_overrides_also_take_secret_files(tmp_path: Path) -> None:
-    (tmp_path / "pw").write_text("cli-pw", encoding="utf-8")
-    s = load_settings({"password_file": str(tmp_path / "pw"), "username": "u"}, BASE)
-    assert s.password is not None and s.password.get_secret_value() == "cli-pw"
-    assert any("Unknown setting" in p for p in problems_of({"app": 3}, PASSWORD))
+@pytest.mark.parametrize(("ref", "expected"), APP_REFERENCES)
+def test_an_app_reference_is_an_id_or_an_alias(ref: object, expected: int | None) -> None:
+    assert app_id_of(ref, {"deals": 5}) == expected
