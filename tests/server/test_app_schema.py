@@ -11,7 +11,7 @@ from mcp import Client
 
 from kintone_mcp.query.ast import Op
 from kintone_mcp.query.operators import allowed_operators
-from kintone_mcp.server.app_schema import field_info, schema_fields
+from kintone_mcp.server.tools.app_info.app_schema import field_info, schema_fields
 from tests.server.helpers import call_ok
 from tests.server.props import PROPS
 

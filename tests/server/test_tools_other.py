@@ -167,9 +167,9 @@ async def test_connection_report_for_tokens_that_do_not_name_their_app(
 async def test_connection_report_when_nothing_answers() -> None:
     from kintone_mcp.auth import Credentials, PasswordAuth
     from kintone_mcp.client import KintoneClient
-    from kintone_mcp.server.diagnose import diagnose, render_text
     from kintone_mcp.server.policy import Policy
     from kintone_mcp.server.state import ServerOptions
+    from kintone_mcp.server.tools.connection.diagnose import diagnose, render_text
 
     # Port 9 on loopback: a real connection attempt that nobody accepts.
     async with KintoneClient("http://127.0.0.1:9", credentials=Credentials(rest=PasswordAuth("a", "b"))) as client:

@@ -9,22 +9,15 @@ from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import anyio
+from pydantic import Field
 
 from kintone_mcp.client.errors import ApiError
 from kintone_mcp.query.ast import Op
 from kintone_mcp.query.operators import allowed_operators
 from kintone_mcp.server.compact import plain_number
 from kintone_mcp.server.fieldinfo import Properties, option_labels
-from kintone_mcp.server.models import (
-    AppSchema,
-    DefaultValue,
-    FieldInfo,
-    LookupInfo,
-    ProcessAction,
-    ProcessInfo,
-    ViewInfo,
-)
 from kintone_mcp.server.record_input import READ_ONLY_TYPES
+from kintone_mcp.server.results import Out
 from kintone_mcp.server.state import ServerState
 
 logger = logging.getLogger(__name__)
@@ -33,6 +26,67 @@ logger = logging.getLogger(__name__)
 _SKIP = frozenset({"GROUP", "LABEL", "SPACER", "HR"})
 _SYSTEM_ORDER = ("RECORD_NUMBER", "STATUS", "STATUS_ASSIGNEE", "CREATOR", "CREATED_TIME", "MODIFIER", "UPDATED_TIME")
 _MAX_VIEWS = 20
+
+
+class LookupInfo(Out):
+    # Optional like every nullable field: a result leaves None out, which a required property would not allow.
+    app: int | None = None
+    key_field: str
+    copies: dict[str, str] | None = Field(None, description="this app's field <- source app's field")
+
+
+#: A field's default as a record would hold it; user and date defaults may be functions, e.g. "LOGINUSER()".
+DefaultValue = str | int | float | list[str]
+
+
+class FieldInfo(Out):
+    code: str
+    label: str
+    type: str
+    required: bool | None = None
+    unique: bool | None = None
+    options: list[str] | None = None
+    default: DefaultValue | None = Field(None, description='value when left out on add; e.g. "LOGINUSER()", "TODAY()"')
+    read_only: bool | None = Field(None, description="computed by Kintone; not writable")
+    lookup: LookupInfo | None = None
+    related_app: int | None = Field(None, description="REFERENCE_TABLE: app whose records are shown")
+    fields: list[FieldInfo] | None = Field(None, description="SUBTABLE columns")
+
+
+class ProcessAction(Out):
+    name: str
+    from_status: str
+    to_status: str
+
+
+class ProcessInfo(Out):
+    states: list[str]
+    actions: list[ProcessAction]
+
+
+class ViewInfo(Out):
+    name: str
+    type: str
+    filter: str | None = None
+    sort: str | None = None
+
+
+class AppSchema(Out):
+    id: int
+    name: str
+    code: str | None = None
+    fields: list[FieldInfo]
+    operators: dict[str, list[str]] = Field(
+        description="query operators by field type; a type not listed cannot be searched"
+    )
+    table_operators: dict[str, list[str]] | None = Field(
+        None, description="query operators by type for subtable columns (no = or !=: use in / not in)"
+    )
+    process: ProcessInfo | None = Field(None, description="process management states and actions, when enabled")
+    views: list[ViewInfo] | None = None
+
+
+FieldInfo.model_rebuild()
 
 
 def _ops(field_type: str, in_subtable: bool) -> list[str]:

@@ -1,7 +1,8 @@
-"""The tool registration pattern: each tool module lists its tools as ``ToolSpec`` beside their handlers.
+"""The tool registration pattern: each tool module ends with its ``SPEC``, a ``ToolSpec`` beside the handler.
 
-A spec says what a tool does to the world (read / write / destroy), and the server derives both the MCP annotations
-and the policy decisions (read-only mode, tool lists) from that one statement, so they cannot drift apart.
+A spec says what a tool does to the world (read / write / destroy), and the server derives the MCP annotations, the
+policy decisions (read-only mode, tool lists) and the Kind column of the README's tool table from that one
+statement, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ ToolFn = Callable[..., Awaitable[CallToolResult]]
 class ToolSpec:
     fn: ToolFn
     title: str
+    #: One line for people, in the README's tool table (not sent to models: they read the handler's docstring).
+    summary: str
     #: Changes data in Kintone: hidden in read-only mode.
     writes: bool = False
     #: May destroy data (delete records, replace values).
@@ -39,6 +42,15 @@ class ToolSpec:
     def description(self) -> str:
         return inspect.cleandoc(self.fn.__doc__ or "")
 
+    @property
+    def kind(self) -> str:
+        """What the tool does to the world, in the words of the README's tool table."""
+        if self.local_write:
+            return "writes a local file"
+        if self.writes:
+            return "write, destructive" if self.destructive else "write"
+        return "read"
+
     def annotations(self) -> ToolAnnotations:
         read_only = not self.writes and not self.local_write
         return ToolAnnotations(
@@ -50,9 +62,13 @@ class ToolSpec:
         )
 
 
-def read(fn: ToolFn, title: str, **kw: Any) -> ToolSpec:
-    return ToolSpec(fn=fn, title=title, **kw)
+def read(fn: ToolFn, title: str, *, summary: str, **kw: Any) -> ToolSpec:
+    return ToolSpec(fn=fn, title=title, summary=summary, **kw)
 
 
-def write(fn: ToolFn, title: str, *, idempotent: bool, destructive: bool = False, **kw: Any) -> ToolSpec:
-    return ToolSpec(fn=fn, title=title, writes=True, idempotent=idempotent, destructive=destructive, **kw)
+def write(
+    fn: ToolFn, title: str, *, summary: str, idempotent: bool, destructive: bool = False, **kw: Any
+) -> ToolSpec:
+    return ToolSpec(
+        fn=fn, title=title, summary=summary, writes=True, idempotent=idempotent, destructive=destructive, **kw
+    )

@@ -1,4 +1,4 @@
-"""Finding apps and learning their schema."""
+"""The ``list_apps`` tool: the apps this connection can use, with id, name and app code."""
 
 from __future__ import annotations
 
@@ -8,19 +8,20 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from kintone_mcp.client.errors import CredentialsMissingError, NotFoundError, PermissionDeniedError
-from kintone_mcp.server.app_schema import build_app_schema
-from kintone_mcp.server.models import AppBrief, AppList, AppSchema
-from kintone_mcp.server.registry import read
-from kintone_mcp.server.results import ok
+from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import ServerState, state_of
-from kintone_mcp.server.tools.common import AppArg, Ctx, InRange, OffsetArg
+from kintone_mcp.server.tools.arguments import Ctx, InRange, OffsetArg
+from kintone_mcp.server.tools.outputs import AppBrief, app_brief
+from kintone_mcp.server.tools.spec import ToolSpec, read
 
 if TYPE_CHECKING:
     from kintone_mcp.client.models.apps import App
 
 
-def brief(app: App) -> AppBrief:
-    return AppBrief(id=app.app_id, name=app.name, code=app.code or None, space_id=app.space_id)
+class AppList(Out):
+    apps: list[AppBrief]
+    next_offset: int | None = Field(None, description="pass as offset for more")
+    note: str | None = None
 
 
 async def _apps_from_configuration(state: ServerState, name: str | None) -> list[App]:
@@ -65,22 +66,12 @@ async def list_apps(
             "API tokens cannot list apps; these are the apps named in the configuration. Give tokens as "
             "APP_ID:TOKEN to list every token's app."
         )
-    visible = [brief(a) for a in apps if state.policy.app_allowed(a.app_id)]
+    visible = [app_brief(a) for a in apps if state.policy.app_allowed(a.app_id)]
     return ok(AppList(apps=visible, next_offset=offset + limit if len(apps) == limit else None, note=note))
 
 
-async def get_app(ctx: Ctx, app: AppArg = None) -> Annotated[CallToolResult, AppSchema]:
-    """An app's schema: every field's code, label, type, whether it is required, its options, default, subtable
-    columns and lookup source; the query operators of each field type; process states and actions; saved views.
-
-    Call it before querying or writing an app you have not seen: records, filters and queries use field codes,
-    and choice fields only accept their listed options.
-    """
-    state = state_of(ctx)
-    return ok(await build_app_schema(state, state.policy.resolve_app(app)))
-
-
-TOOLS = [
-    read(list_apps, "List apps"),
-    read(get_app, "Get an app's fields and settings"),
-]
+SPEC: ToolSpec = read(
+    list_apps,
+    "List apps",
+    summary="Apps this connection can use (name filter, ids, space, paging); with API tokens, the tokens' apps",
+)

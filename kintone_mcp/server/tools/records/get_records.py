@@ -1,4 +1,4 @@
-"""Reading records: a query or a structured filter, bounded pages, continuation, and one record in full."""
+"""The ``get_records`` tool: records by a query or a structured filter, in bounded pages with continuation."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ from kintone_mcp.server.continuation import Continuation
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.fieldinfo import Properties, walk_fields
 from kintone_mcp.server.filters import Filter, and_, compile_filter, empty_result_hint
-from kintone_mcp.server.models import RecordOut, RecordsPage
 from kintone_mcp.server.query_check import check
 from kintone_mcp.server.record_input import field_suggestions
-from kintone_mcp.server.registry import read
-from kintone_mcp.server.results import compact_size, ok
+from kintone_mcp.server.results import Out, compact_size, ok
 from kintone_mcp.server.state import ServerState, state_of
-from kintone_mcp.server.tools.common import AppArg, Ctx, RecordIdArg
+from kintone_mcp.server.tools.arguments import AppArg, Ctx
+from kintone_mcp.server.tools.outputs import CompactRecord
+from kintone_mcp.server.tools.records.get_record import RECORD_ROWS, RECORD_TEXT_CHARS
+from kintone_mcp.server.tools.spec import ToolSpec, read
 
 if TYPE_CHECKING:
     from kintone_mcp.client.models.record import Record
@@ -37,11 +38,21 @@ PAGE_SIZE = KINTONE_MAX_LIMIT
 #: Bound on the compact JSON of the records in one answer (about 15k tokens): a page stops early past it.
 CHAR_BUDGET = 60_000
 DEFAULT_TEXT_CHARS = 1000
-RECORD_TEXT_CHARS = 20_000
-#: Subtable rows shown per record: in a list of records, and for one record in full.
+#: Subtable rows shown per record in a list of records (get_record shows up to RECORD_ROWS).
 LIST_ROWS = 50
-RECORD_ROWS = 1000
 _ID = FieldRef("$id")
+
+
+class RecordList(Out):
+    records: list[CompactRecord]
+    returned: int
+    total_count: int | None = Field(None, description="records matching the query")
+    next: str | None = Field(None, description="continuation token: pass as `next` to get the following records")
+    cut: str | None = Field(
+        None, description="what was left out and why; why nothing matched, when it may be a mistake"
+    )
+    names: dict[str, str] | None = Field(None, description="display names of user/org/group codes in records")
+    query: str = Field(description="the Kintone query that ran")
 
 
 def check_fields(fields: list[str], properties: Properties) -> list[str]:
@@ -105,7 +116,7 @@ async def get_records(
     max_text_chars: Annotated[int, Field(ge=50, le=RECORD_TEXT_CHARS, description="Cut long text beyond this.")] = (
         DEFAULT_TEXT_CHARS
     ),
-) -> Annotated[CallToolResult, RecordsPage]:
+) -> Annotated[CallToolResult, RecordList]:
     """Read records of an app, newest first unless ordered otherwise.
 
     Select with a structured `filter` (preferred: we escape values and check operators per field), e.g.
@@ -155,7 +166,7 @@ async def _read(
     where: Expr | None,
     order: tuple[OrderKey, ...],
     limit: int,
-) -> RecordsPage:
+) -> RecordList:
     keyset = all(k.field.code == "$id" for k in order)
     descending = not order or order[0].descending
     full_order = order or (OrderKey(_ID, descending=True),)
@@ -217,7 +228,7 @@ async def _read(
 
 def _page(
     cont: Continuation, got: _Read, fmt: RecordFormatter, matches: int, limit: int, keyset: bool, query: str
-) -> RecordsPage:
+) -> RecordList:
     """``matches`` counts the records of this call's query: under keyset paging that query starts after the last
     record already returned (``after_id``), under offset paging it is the whole query."""
     returned = len(got.records)
@@ -253,7 +264,7 @@ def _page(
         )
     if got.warning:
         notes.append(f"Kintone warned: {got.warning}")
-    return RecordsPage(
+    return RecordList(
         records=got.records,
         returned=returned,
         total_count=total,
@@ -264,26 +275,11 @@ def _page(
     )
 
 
-async def get_record(
-    ctx: Ctx,
-    id: RecordIdArg,
-    app: AppArg = None,
-    max_text_chars: Annotated[int, Field(ge=50, le=100_000)] = RECORD_TEXT_CHARS,
-) -> Annotated[CallToolResult, RecordOut]:
-    """One record with every field, including subtable rows (each with its row "$id") and file keys."""
-    state = state_of(ctx)
-    app_id = state.policy.resolve_app(app)
-    properties = await state.fields(app_id)
-    record = await state.client.get_record(app_id, id)
-    fmt = RecordFormatter(properties, max_text_chars=max_text_chars, max_rows=RECORD_ROWS)
-    plain = fmt.record(record.raw)
-    notes = [f"{c.field} shortened ({c.full_length:,} chars)" for c in fmt.cuts]
-    notes += [f"{c.field} shows {RECORD_ROWS:,} of {c.rows:,} rows" for c in fmt.row_cuts]
-    cut = "; ".join(notes) + "." if notes else None
-    return ok(RecordOut(record=plain, names=fmt.names or None, cut=cut))
-
-
-TOOLS = [
-    read(get_records, "Read records"),
-    read(get_record, "Read one record"),
-]
+SPEC: ToolSpec = read(
+    get_records,
+    "Read records",
+    summary=(
+        "Records by structured `filter` (we escape values) or raw `query`, `fields`, `order_by`, `limit` "
+        "(default 20); bounded answers with `total_count`, a `cut` notice and a `next` token"
+    ),
+)

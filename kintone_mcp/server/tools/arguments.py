@@ -13,9 +13,10 @@ Ctx = Context[ServerState, Any]
 
 #: Kintone keeps ids and revisions as 64-bit integers and offsets as 32-bit ones; a larger number cannot name
 #: anything, and Kintone (or the sandbox) would fail on it rather than say so. Checked without a schema `maximum`,
-#: which would only lengthen every tool description.
+#: which would only lengthen every tool description. (How far a query may skip is Kintone's own, smaller bound:
+#: ``kintone_mcp.query.check.MAX_OFFSET``.)
 MAX_ID = 2**63 - 1
-MAX_OFFSET = 2**31 - 1
+MAX_INT32 = 2**31 - 1
 
 
 def _id_in_range(value: int | None) -> int | None:
@@ -25,8 +26,8 @@ def _id_in_range(value: int | None) -> int | None:
 
 
 def _offset_in_range(value: int) -> int:
-    if value > MAX_OFFSET:
-        raise ValueError(f"offset {value} is larger than Kintone accepts ({MAX_OFFSET})")
+    if value > MAX_INT32:
+        raise ValueError(f"offset {value} is larger than Kintone accepts ({MAX_INT32})")
     return value
 
 

@@ -23,9 +23,10 @@ from kintone_mcp.client.errors import (
     OAuthLoginRequiredError,
     PermissionDeniedError,
 )
-from kintone_mcp.server.models import AppBrief, CheckStep, ConnectionReport
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
+from kintone_mcp.server.tools.connection.test_connection import CheckStep, ConnectionReport
+from kintone_mcp.server.tools.outputs import app_brief
 
 if TYPE_CHECKING:
     from kintone_mcp.client import KintoneClient
@@ -209,7 +210,7 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
         base_url=client.base_url,
         auth=auth,
         steps=r.steps,
-        apps=[AppBrief(id=a.app_id, name=a.name, code=a.code or None, space_id=a.space_id) for a in apps or []] or None,
+        apps=[app_brief(a) for a in apps or []] or None,
     )
 
 

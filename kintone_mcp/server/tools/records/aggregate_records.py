@@ -24,12 +24,11 @@ from kintone_mcp.server.compact import RecordFormatter, plain_number
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.fieldinfo import Properties, field_type
 from kintone_mcp.server.filters import Filter, and_, compile_filter, empty_result_hint
-from kintone_mcp.server.models import Aggregation, Group
 from kintone_mcp.server.query_check import check
-from kintone_mcp.server.registry import read
-from kintone_mcp.server.results import ok
+from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import ServerState, state_of
-from kintone_mcp.server.tools.common import AppArg, Ctx
+from kintone_mcp.server.tools.arguments import AppArg, Ctx
+from kintone_mcp.server.tools.spec import ToolSpec, read
 
 if TYPE_CHECKING:
     from kintone_mcp.client.models.record import Record
@@ -51,6 +50,23 @@ _GROUPABLE = frozenset(
 _DATE_TYPES = frozenset({"DATE", "DATETIME", "CREATED_TIME", "UPDATED_TIME"})
 _NUMERIC = frozenset({"NUMBER", "CALC"})
 _BUCKETS = ("year", "quarter", "month", "week", "day")
+
+
+class Aggregation(Out):
+    class Group(Out):
+        # Nested rather than module-level: the client has a `Group` (a user group), and pydantic names a schema's
+        # `$defs` entry after the class's own name, so the advertised outputSchema still says "Group".
+        key: dict[str, Any] = Field(description="group-by field -> value")
+        count: int
+        values: dict[str, Any] | None = Field(None, description="'op(field)' -> result")
+
+    groups: list[Group]
+    overall: Group = Field(description="the metrics over every record scanned")
+    records_scanned: int
+    total_count: int | None = None
+    cut: str | None = None
+    names: dict[str, str] | None = Field(None, description="display names of user/org/group codes in keys")
+    query: str
 
 
 @dataclass(frozen=True)
@@ -317,7 +333,9 @@ async def aggregate_records(
         notes.append(f"{len(rest)} smaller groups ({sum(a.count for _, a in rest):,} records) are not listed.")
         ordered = ordered[:MAX_GROUPS]
     groups = [
-        Group(key={g.label: k for g, k in zip(groups_by, combo, strict=True)}, count=a.count, values=a.result(wanted))
+        Aggregation.Group(
+            key={g.label: k for g, k in zip(groups_by, combo, strict=True)}, count=a.count, values=a.result(wanted)
+        )
         for combo, a in ordered
         if groups_by  # with nothing to group by, the one group would repeat `overall`
     ]
@@ -335,7 +353,7 @@ async def aggregate_records(
     return ok(
         Aggregation(
             groups=groups,
-            overall=Group(key={}, count=overall.count, values=overall.result(wanted)),
+            overall=Aggregation.Group(key={}, count=overall.count, values=overall.result(wanted)),
             records_scanned=scanned,
             total_count=total,
             cut=" ".join(notes) or None,
@@ -345,4 +363,12 @@ async def aggregate_records(
     )
 
 
-TOOLS = [read(aggregate_records, "Count, sum and average records by group")]
+SPEC: ToolSpec = read(
+    aggregate_records,
+    "Count, sum and average records by group",
+    summary=(
+        "count / sum / avg / min / max over every matching record, grouped by up to two fields (dates by "
+        "year, quarter, month, week, day; a subtable column counts its rows, e.g. quantity per product), "
+        "streamed through the cursor"
+    ),
+)

@@ -1,4 +1,4 @@
-"""Users, organizations and groups from the cybozu.com User API, so that user fields get valid codes."""
+"""The ``list_users`` tool: users, organizations and groups found by name, code or membership, for their codes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from kintone_mcp.client.errors import ApiError
-from kintone_mcp.server.models import DirectoryEntry, DirectoryPage
-from kintone_mcp.server.registry import read
-from kintone_mcp.server.results import ok
+from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
-from kintone_mcp.server.tools.common import Ctx, OffsetArg
+from kintone_mcp.server.tools.arguments import Ctx, OffsetArg
+from kintone_mcp.server.tools.spec import ToolSpec, read
 
 if TYPE_CHECKING:
     from kintone_mcp.client import KintoneClient
@@ -22,8 +21,22 @@ if TYPE_CHECKING:
 #: The User API has no name search: a search scans at most this many entries, 100 per request.
 MAX_SCANNED = 5000
 _PAGE = 100
-
 Kind = Literal["users", "organizations", "groups"]
+
+
+class DirectoryEntry(Out):
+    code: str
+    name: str
+    email: str | None = None
+    valid: bool | None = None
+
+
+class DirectoryPage(Out):
+    kind: Literal["users", "organizations", "groups"]
+    entries: list[DirectoryEntry]
+    next_offset: int | None = None
+
+
 Fetch = Callable[[int, int], Awaitable[list[DirectoryEntry]]]
 
 
@@ -97,4 +110,12 @@ async def list_users(
     )
 
 
-TOOLS = [read(list_users, "Find users, organizations and groups", needs_user_api=True)]
+SPEC: ToolSpec = read(
+    list_users,
+    "Find users, organizations and groups",
+    summary=(
+        "Find user, organization and group codes (search, members of an organization or group); offered only "
+        "with password auth or a User API token"
+    ),
+    needs_user_api=True,
+)
