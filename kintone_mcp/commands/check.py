@@ -10,7 +10,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kintone_mcp.server.models import ConnectionReport
+    from kintone_mcp.server.tools.connection.test_connection import ConnectionReport
     from kintone_mcp.settings import Settings
 
 
@@ -31,8 +31,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     import anyio
 
-    from kintone_mcp.server.diagnose import render_text
     from kintone_mcp.server.results import compact_json, dump
+    from kintone_mcp.server.tools.connection.diagnose import render_text
 
     report = anyio.run(_check, settings)
     sys.stdout.write((compact_json(dump(report)) if args.json else render_text(report)) + "\n")
@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _check(settings: Settings) -> ConnectionReport:
     from kintone_mcp.connect import build_client
-    from kintone_mcp.server.diagnose import diagnose, unusable_configuration
     from kintone_mcp.server.launch import options_from_settings, policy_from_settings
+    from kintone_mcp.server.tools.connection.diagnose import diagnose, unusable_configuration
     from kintone_mcp.settings import ConfigurationError
 
     options, policy = options_from_settings(settings), policy_from_settings(settings)

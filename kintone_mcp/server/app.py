@@ -19,13 +19,15 @@ from mcp.types import Tool as MCPTool
 from kintone_mcp import __version__
 from kintone_mcp.server.errors import describe
 from kintone_mcp.server.policy import Policy
-from kintone_mcp.server.registry import ToolSpec
 from kintone_mcp.server.results import failure
 from kintone_mcp.server.schema_slim import slim
 from kintone_mcp.server.state import ServerOptions, ServerState
 
 if TYPE_CHECKING:
     from kintone_mcp.client import KintoneClient
+
+    # Only named in annotations: importing the tools package loads every tool, which build_server does when called.
+    from kintone_mcp.server.tools.spec import ToolSpec
 
 logger = logging.getLogger(__name__)
 

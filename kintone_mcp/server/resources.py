@@ -6,9 +6,9 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 
-from kintone_mcp.server.app_schema import build_app_schema
 from kintone_mcp.server.results import compact_json, dump
 from kintone_mcp.server.state import ServerState, state_of
+from kintone_mcp.server.tools.app_info.app_schema import build_app_schema
 
 
 def register_resources(server: MCPServer[ServerState]) -> None:

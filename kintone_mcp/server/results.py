@@ -1,4 +1,5 @@
-"""How a tool answers: structured content dumped through its output model, and the same data as compact JSON text.
+"""How a tool answers: structured content dumped through its output model (a subclass of ``Out``), and the same data
+as compact JSON text.
 
 MCP asks a tool that returns structured content to also return it serialised in a text block, for clients that do
 not read ``structuredContent``. The SDK's default text is indented JSON; ours is compact, which matters for record
@@ -12,8 +13,15 @@ import json
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
 
-from kintone_mcp.server.models import Out
+
+class Out(BaseModel):
+    """Base of every output model: each becomes its tool's outputSchema, and every result is dumped through one.
+
+    Fields a model rarely needs are optional and left out when empty (``dump`` drops ``None``), so a typical answer
+    carries only what happened.
+    """
 
 
 def dump(model: Out) -> dict[str, Any]:

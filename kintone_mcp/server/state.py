@@ -54,9 +54,6 @@ class SchemaCache:
     def put(self, app: int, properties: dict[str, Any]) -> None:
         self._entries[app] = (time.monotonic(), properties)
 
-    def forget(self, app: int) -> None:
-        self._entries.pop(app, None)
-
 
 @dataclass
 class ServerState:

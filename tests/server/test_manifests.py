@@ -60,6 +60,15 @@ def test_the_vendored_schema_rejects_what_the_registry_rejects(path: tuple[Any, 
     assert _registry_errors(doc)
 
 
+def test_manifest_lists_exactly_the_tools() -> None:
+    """The bundle's tool list is the registry's: the same names in the same order, each described."""
+    from kintone_mcp.server.tools import ALL_TOOLS
+
+    tools = _load(MANIFESTS / "manifest.json")["tools"]
+    assert [t["name"] for t in tools] == [s.name for s in ALL_TOOLS]
+    assert [t["name"] for t in tools if not str(t.get("description") or "").strip()] == []
+
+
 def test_mcpb_manifest_has_a_user_setting_for_every_environment_variable() -> None:
     manifest = _load(MANIFESTS / "manifest.json")
     env: dict[str, str] = manifest["server"]["mcp_config"]["env"]

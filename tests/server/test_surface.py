@@ -10,7 +10,6 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from kintone_mcp.server.policy import Policy, PolicyConfigError
-from kintone_mcp.server.tools import ALL_TOOLS
 from tests.server.conftest import ServerFactory
 from tests.server.helpers import call_error, call_ok
 
@@ -142,13 +141,6 @@ async def test_app_schema_resource(mcp: Client) -> None:
     content = (await mcp.read_resource("kintone://app/2/schema")).contents[0]
     data = json.loads(content.text)  # type: ignore[union-attr]
     assert data["id"] == 2 and any(f["code"] == "stage" for f in data["fields"])
-
-
-def test_manifest_lists_exactly_the_tools() -> None:
-    from pathlib import Path
-
-    manifest = json.loads((Path(__file__).parents[2] / "manifests" / "manifest.json").read_text(encoding="utf-8"))
-    assert [t["name"] for t in manifest["tools"]] == [s.name for s in ALL_TOOLS]
 
 
 @pytest.mark.anyio

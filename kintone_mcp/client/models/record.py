@@ -61,10 +61,6 @@ class Record(Mapping[str, dict[str, Any]]):
         item = self.raw.get(code)
         return item.get("value", default) if isinstance(item, dict) else default
 
-    def type_of(self, code: str) -> str | None:
-        item = self.raw.get(code)
-        return item.get("type") if isinstance(item, dict) else None
-
     def field(self, code: str) -> FieldValue:
         """The field's typed value model; raises ``KeyError`` for a code the record does not hold."""
         return FIELD_VALUE.validate_python(self.raw[code])

@@ -1,17 +1,69 @@
-"""Every tool, in the order they are listed. Each module keeps its tools' schemas and handlers side by side."""
+"""Every tool, in the order they are listed (``ALL_TOOLS``), one module per tool, grouped by family.
+
+Layout: ``<family>/<tool>.py`` holds one tool whole: its handler (whose docstring is the description models read),
+its arguments (annotated parameters; argument types several tools share are in ``arguments``), its output model,
+and at the end its ``SPEC`` (``spec.ToolSpec``: title, a one-line summary for the README, what it does to the
+world). Output models that several tools answer with are in ``outputs``; helpers one family's tools share are in a
+module of that family whose name starts with ``_`` (``records/_writing.py``); a family may also hold the logic a tool
+shares with a resource or a command (``app_info/app_schema.py``, ``connection/diagnose.py``).
+
+Families: ``connection``, ``app_info`` (finding apps and reading their schema; tools that change apps will be a
+family of their own), ``records``, ``process``, ``comments``, ``files``, ``users``.
+
+Adding a tool:
+
+1. Write ``<family>/<tool>.py`` after the pattern of its neighbours, ending with ``SPEC = read(...)`` or
+   ``write(...)``.
+2. Add ``<tool>.SPEC`` to ``ALL_TOOLS`` below, where it belongs in the list.
+3. Test it in ``tests/server/tools/<family>/test_<tool>.py``.
+4. Add it to ``manifests/manifest.json`` and regenerate the README's tool table
+   (``python -m tests.server.tool_table --write``); tests check both against ``ALL_TOOLS``.
+
+No module imported here may import the Kintone client or httpx at import time: the server imports this package
+before its first ``tools/list``, and a tool loads what it needs when it runs (``tests/server/test_startup.py``).
+"""
 
 from __future__ import annotations
 
-from kintone_mcp.server.registry import ToolSpec
-from kintone_mcp.server.tools import aggregate, apps, connection, files, process, records_read, records_write, users
+from kintone_mcp.server.tools.app_info import get_app, list_apps
+from kintone_mcp.server.tools.comments import add_comment, get_comments
+from kintone_mcp.server.tools.connection import test_connection
+from kintone_mcp.server.tools.files import download_file, upload_file
+from kintone_mcp.server.tools.process import update_assignees, update_status
+from kintone_mcp.server.tools.records import (
+    add_record,
+    add_records,
+    aggregate_records,
+    delete_records,
+    get_record,
+    get_records,
+    update_record,
+    update_records,
+    upsert_records,
+)
+from kintone_mcp.server.tools.spec import ToolSpec
+from kintone_mcp.server.tools.users import list_users
+
+__all__ = ["ALL_TOOLS"]
 
 ALL_TOOLS: list[ToolSpec] = [
-    *connection.TOOLS,
-    *apps.TOOLS,
-    *records_read.TOOLS,
-    *aggregate.TOOLS,
-    *records_write.TOOLS,
-    *process.TOOLS,
-    *files.TOOLS,
-    *users.TOOLS,
+    test_connection.SPEC,
+    list_apps.SPEC,
+    get_app.SPEC,
+    get_records.SPEC,
+    get_record.SPEC,
+    aggregate_records.SPEC,
+    add_record.SPEC,
+    add_records.SPEC,
+    update_record.SPEC,
+    update_records.SPEC,
+    upsert_records.SPEC,
+    delete_records.SPEC,
+    update_status.SPEC,
+    update_assignees.SPEC,
+    get_comments.SPEC,
+    add_comment.SPEC,
+    download_file.SPEC,
+    upload_file.SPEC,
+    list_users.SPEC,
 ]

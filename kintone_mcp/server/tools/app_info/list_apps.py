@@ -1,0 +1,77 @@
+"""The ``list_apps`` tool: the apps this connection can use, with id, name and app code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from kintone_mcp.client.errors import CredentialsMissingError, NotFoundError, PermissionDeniedError
+from kintone_mcp.server.results import Out, ok
+from kintone_mcp.server.state import ServerState, state_of
+from kintone_mcp.server.tools.arguments import Ctx, InRange, OffsetArg
+from kintone_mcp.server.tools.outputs import AppBrief, app_brief
+from kintone_mcp.server.tools.spec import ToolSpec, read
+
+if TYPE_CHECKING:
+    from kintone_mcp.client.models.apps import App
+
+
+class AppList(Out):
+    apps: list[AppBrief]
+    next_offset: int | None = Field(None, description="pass as offset for more")
+    note: str | None = None
+
+
+async def _apps_from_configuration(state: ServerState, name: str | None) -> list[App]:
+    """Apps named by the configuration (default app, aliases, allow list), for tokens that do not say their app."""
+    policy = state.policy
+    ids = {*(policy.aliases.values()), *(policy.allow_apps or ())}
+    if policy.default_app is not None:
+        ids.add(policy.default_app)
+    apps = []
+    for app_id in sorted(ids):
+        try:
+            apps.append(await state.client.get_app(app_id))
+        except (NotFoundError, PermissionDeniedError):
+            continue
+    return [a for a in apps if not name or name.casefold() in a.name.casefold()]
+
+
+async def list_apps(
+    ctx: Ctx,
+    name: Annotated[str | None, Field(description="Part of the app name (case-insensitive).")] = None,
+    ids: Annotated[
+        list[Annotated[int, InRange]] | None, Field(max_length=100, description="Only these app ids.")
+    ] = None,
+    space_id: Annotated[int | None, Field(description="Only apps in this space."), InRange] = None,
+    limit: Annotated[int, Field(ge=1, le=100)] = 50,
+    offset: OffsetArg = 0,
+) -> Annotated[CallToolResult, AppList]:
+    """List the Kintone apps this connection can use, with id, name and app code.
+
+    Use it to find the app id for a name ("the deals app"), then call get_app for its fields. With API tokens,
+    which Kintone does not let list apps, it lists the apps the configured tokens belong to.
+    """
+    state = state_of(ctx)
+    note = None
+    try:
+        apps = await state.client.list_apps(
+            ids=ids, name=name, space_ids=[space_id] if space_id else None, limit=limit, offset=offset
+        )
+    except CredentialsMissingError:
+        apps = (await _apps_from_configuration(state, name))[offset : offset + limit]
+        note = (
+            "API tokens cannot list apps; these are the apps named in the configuration. Give tokens as "
+            "APP_ID:TOKEN to list every token's app."
+        )
+    visible = [app_brief(a) for a in apps if state.policy.app_allowed(a.app_id)]
+    return ok(AppList(apps=visible, next_offset=offset + limit if len(apps) == limit else None, note=note))
+
+
+SPEC: ToolSpec = read(
+    list_apps,
+    "List apps",
+    summary="Apps this connection can use (name filter, ids, space, paging); with API tokens, the tokens' apps",
+)

@@ -1,0 +1,1 @@
+"""The conversation on a record: ``get_comments`` and ``add_comment``."""

@@ -1,0 +1,115 @@
+"""The ``update_status`` tool: a process management action run on a record; a refusal is explained with the actions
+and assignees that would work.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from kintone_mcp.client.errors import ValidationError
+from kintone_mcp.server.errors import ToolInputError
+from kintone_mcp.server.results import ok
+from kintone_mcp.server.state import ServerState, state_of
+from kintone_mcp.server.tools.arguments import AppArg, Ctx, RecordIdArg, RevisionArg
+from kintone_mcp.server.tools.outputs import StatusResult
+from kintone_mcp.server.tools.process._status import said, status_of
+from kintone_mcp.server.tools.spec import ToolSpec, write
+
+#: Kintone's code for "only an assignee may run this action".
+_ASSIGNEE_ONLY = "GAIA_NT01"
+#: Kintone's code for "name the next status's assignee" (documented even when there is a single candidate).
+_NAME_ASSIGNEE = "GAIA_SA01"
+
+
+async def update_status(
+    ctx: Ctx,
+    id: RecordIdArg,
+    action: Annotated[str, Field(description='Action name as get_app lists it, e.g. "Start".')],
+    assignee: Annotated[str | None, Field(description="User code, when the next status needs one assignee.")] = None,
+    revision: RevisionArg = None,
+    app: AppArg = None,
+) -> Annotated[CallToolResult, StatusResult]:
+    """Run a process management action on a record, moving it to the action's next status.
+
+    get_app lists the app's statuses and which actions lead from each. The answer gives the new status and
+    assignees. If the action is not available from the record's current status, the error lists those that are.
+    When a status has assignees, only they may run its actions (see update_assignees).
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    try:
+        try:
+            written = await state.client.update_status(app_id, id, action, assignee=assignee, revision=revision)
+        except ValidationError as exc:
+            # Kintone wants the next status's assignee named even when only one user can be it: name that user
+            # rather than make the model look them up (the refused call changed nothing, so sending again is safe).
+            lone = await _lone_candidate(state, app_id, id, action) if exc.code == _NAME_ASSIGNEE else None
+            if assignee is not None or lone is None:
+                raise
+            written = await state.client.update_status(app_id, id, action, assignee=lone, revision=revision)
+    except ValidationError as exc:
+        raise ToolInputError(await _explain_status_error(state, app_id, id, action, exc)) from exc
+    status, assignees = await status_of(state, app_id, id)
+    return ok(StatusResult(id=id, revision=written.revision, status=status, assignees=assignees or None))
+
+
+async def _lone_candidate(state: ServerState, app_id: int, record_id: int, action: str) -> str | None:
+    """The one user the action's next status can be assigned to, where that can be told from the app's settings and
+    the record (users named in the status, the record's creator, a user field); None when there are several, or
+    when groups or organizations are involved (their members are not known here)."""
+    settings = await state.client.get_process_settings(app_id)
+    record = await state.client.get_record(app_id, record_id)
+    cells = record.raw
+    current = next((c.get("value") for c in cells.values() if c.get("type") == "STATUS"), None)
+    step = next((a for a in settings.actions_from(current or "") if a.name == action), None)
+    target = (settings.states or {}).get(step.to) if step is not None else None
+    if target is None or target.assignee is None or target.assignee.type != "ONE":
+        return None
+    candidates: set[str] = set()
+    for item in target.assignee.entities:
+        entity = item.entity
+        if entity.type == "USER" and entity.code:
+            candidates.add(entity.code)
+        elif entity.type == "CREATOR":
+            creator = next((c.get("value") for c in cells.values() if c.get("type") == "CREATOR"), None)
+            if isinstance(creator, dict) and creator.get("code"):
+                candidates.add(str(creator["code"]))
+        elif entity.type == "FIELD_ENTITY" and entity.code in cells and cells[entity.code].get("type") == "USER_SELECT":
+            candidates.update(str(u["code"]) for u in cells[entity.code].get("value") or [] if u.get("code"))
+        else:
+            return None
+    return next(iter(candidates)) if len(candidates) == 1 else None
+
+
+async def _explain_status_error(
+    state: ServerState, app_id: int, record_id: int, action: str, exc: ValidationError
+) -> str:
+    settings = await state.client.get_process_settings(app_id)
+    if not settings.enable:
+        return f"App {app_id} does not use process management, so records have no status to change."
+    current, assignees = await status_of(state, app_id, record_id)
+    available = [a.name for a in settings.actions_from(current or "")]
+    text = f"Kintone refused the action {action!r} on record {record_id} (status {current!r}): {said(exc)}."
+    if action not in available:
+        return text + f" Actions available from {current!r}: {available or 'none (a final status)'}."
+    if exc.code == _ASSIGNEE_ONLY:
+        text += (
+            f" Only the assignees ({', '.join(assignees) or 'none'}) may run it. Ask one of them, or, if the user "
+            "agrees to take the record over, make this connection's user an assignee with update_assignees and "
+            "run the action again."
+        )
+    elif assignees:
+        text += f" Current assignees: {', '.join(assignees)}."
+    return text
+
+
+SPEC: ToolSpec = write(
+    update_status,
+    "Move a record through its process",
+    summary="Run a process management action (with assignee); the answer gives the new status",
+    idempotent=False,
+    destructive=True,
+)

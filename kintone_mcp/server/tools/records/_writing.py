@@ -1,0 +1,102 @@
+"""What the record-writing tools share: every record is checked against the app's schema before anything is sent,
+and writes of many records are one transaction (up to 2,000 records through bulkRequest), so a failure never leaves
+half a batch behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from kintone_mcp.client.errors import ValidationError
+from kintone_mcp.client.results import WriteResult
+from kintone_mcp.server.errors import ToolInputError, describe_kintone_error
+from kintone_mcp.server.fieldinfo import Properties
+from kintone_mcp.server.record_input import ConvertedRecord, FieldProblem, Mode, RecordInputError, to_kintone_record
+from kintone_mcp.server.state import ServerState
+from kintone_mcp.server.tools.outputs import BulkItem, BulkWriteResult
+
+#: One bulkRequest transaction: 20 requests of 100 records.
+MAX_ATOMIC = 2000
+_KEY_TYPES = frozenset({"SINGLE_LINE_TEXT", "NUMBER"})
+#: Kintone's code for a lookup key that matches no record of the source app.
+_LOOKUP_NO_MATCH = "GAIA_LO04"
+
+
+class KeyRef(BaseModel):
+    """A record named by a unique field instead of its id."""
+
+    field: Annotated[str, Field(description="Code of a unique SINGLE_LINE_TEXT or NUMBER field.")]
+    value: str | int
+
+
+def convert_many(records: Sequence[dict[str, Any]], properties: Properties, mode: Mode) -> list[ConvertedRecord]:
+    out: list[ConvertedRecord] = []
+    problems: list[FieldProblem] = []
+    for i, plain in enumerate(records):
+        try:
+            out.append(to_kintone_record(plain, properties, mode=mode))
+        except RecordInputError as exc:
+            problems += [FieldProblem(f"records[{i}].{p.field}", p.problem, p.accepted) for p in exc.problems]
+    if problems:
+        raise RecordInputError(problems, many=True)
+    return out
+
+
+def ignored_fields(converted: Sequence[ConvertedRecord]) -> list[str] | None:
+    return sorted({f for c in converted for f in c.ignored}) or None
+
+
+def check_key(key_field: str, properties: Properties) -> None:
+    prop = properties.get(key_field)
+    if prop is None or prop.get("type") not in _KEY_TYPES or not prop.get("unique"):
+        usable = [c for c, p in properties.items() if p.get("type") in _KEY_TYPES and p.get("unique")]
+        raise ToolInputError(
+            f"{key_field!r} cannot identify records: a key must be a SINGLE_LINE_TEXT or NUMBER field with "
+            f"'prohibit duplicate values' on. Usable keys in this app: {usable or 'none (use record ids)'}."
+        )
+
+
+def bulk_result(result: WriteResult, ignored: list[str] | None) -> BulkWriteResult:
+    items = [BulkItem(id=r.id, revision=r.revision, operation=r.operation) for r in result.records]
+    return BulkWriteResult(
+        count=len(items),
+        records=items,
+        atomic=result.atomicity_note is None,
+        note=result.atomicity_note,
+        ignored_fields=ignored,
+    )
+
+
+def all_or_nothing(state: ServerState) -> bool:
+    """Ask for one all-or-nothing transaction, except where Kintone cannot give one above 100 records: under
+    OAuth it refuses bulkRequest, and the client then writes calls of 100 and the result's `note` says so."""
+    return not state.client.refuses_cursor_and_bulk
+
+
+@contextmanager
+def lookup_hints(properties: Properties, records: Sequence[Mapping[str, Any]]) -> Iterator[None]:
+    """A lookup key with no match is refused by Kintone with the key alone; add where the keys are and how to
+    find one, from the field's lookup settings."""
+    try:
+        yield
+    except ValidationError as exc:
+        given = {code for r in records for code in r}
+        hints = []
+        for code in sorted(given):
+            lookup = (properties.get(code) or {}).get("lookup")
+            if exc.code != _LOOKUP_NO_MATCH or not isinstance(lookup, Mapping):
+                continue
+            source = (lookup.get("relatedApp") or {}).get("app")
+            key = lookup.get("relatedKeyField")
+            shown = [str(m.get("relatedField")) for m in lookup.get("fieldMappings") or []]
+            by = f", e.g. a filter on {shown[0]}" if shown else ""
+            hints.append(
+                f"{code} takes a {key} of app {source}: find it with get_records app={source}{by}, or leave {code} out."
+            )
+        if not hints:
+            raise
+        raise ToolInputError(describe_kintone_error(exc).split("\n")[0] + "\n" + "\n".join(hints)) from exc

@@ -1,0 +1,55 @@
+"""The ``delete_records`` tool: records deleted by id, all or none."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from kintone_mcp.server.errors import ToolInputError
+from kintone_mcp.server.results import Out, ok
+from kintone_mcp.server.state import state_of
+from kintone_mcp.server.tools.arguments import AppArg, Ctx, InRange
+from kintone_mcp.server.tools.records._writing import (
+    MAX_ATOMIC,
+    all_or_nothing,
+)
+from kintone_mcp.server.tools.spec import ToolSpec, write
+
+
+class DeleteResult(Out):
+    deleted: list[int]
+    note: str | None = Field(None, description="why the delete was not one transaction (OAuth: calls of 100)")
+
+
+async def delete_records(
+    ctx: Ctx,
+    ids: Annotated[list[Annotated[int, Field(ge=1), InRange]], Field(min_length=1, max_length=MAX_ATOMIC)],
+    revisions: Annotated[
+        list[Annotated[int, Field(ge=-1), InRange]] | None,
+        Field(description="Expected $revision per id (-1 to skip); refuses changed records."),
+    ] = None,
+    app: AppArg = None,
+) -> Annotated[CallToolResult, DeleteResult]:
+    """Permanently delete records by id, all or none (up to 2,000). Deleted records cannot be restored.
+
+    Confirm with the user before deleting, and check the ids first (get_records with a filter on $id).
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    if revisions is not None and len(revisions) != len(ids):
+        raise ToolInputError(f"`revisions` has {len(revisions)} entries for {len(ids)} ids; give one per id.")
+    if len(set(ids)) != len(ids):
+        raise ToolInputError("`ids` lists a record more than once.")
+    result = await state.client.delete_records(app_id, ids, revisions=revisions, all_or_nothing=all_or_nothing(state))
+    return ok(DeleteResult(deleted=list(ids), note=result.atomicity_note))
+
+
+SPEC: ToolSpec = write(
+    delete_records,
+    "Delete records",
+    summary="Delete records by id, all or none",
+    idempotent=True,
+    destructive=True,
+)

@@ -1,0 +1,62 @@
+"""The ``upsert_records`` tool: up to 2,000 records inserted or updated by a unique key field, in one transaction."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from kintone_mcp.client.results import RecordUpdate, UpdateKey
+from kintone_mcp.server.errors import ToolInputError
+from kintone_mcp.server.results import ok
+from kintone_mcp.server.state import state_of
+from kintone_mcp.server.tools.arguments import AppArg, Ctx
+from kintone_mcp.server.tools.outputs import BulkWriteResult
+from kintone_mcp.server.tools.records._writing import (
+    MAX_ATOMIC,
+    all_or_nothing,
+    bulk_result,
+    check_key,
+    convert_many,
+    ignored_fields,
+    lookup_hints,
+)
+from kintone_mcp.server.tools.spec import ToolSpec, write
+
+
+async def upsert_records(
+    ctx: Ctx,
+    key_field: Annotated[str, Field(description="Unique field identifying records, e.g. an external id.")],
+    records: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_ATOMIC)],
+    app: AppArg = None,
+) -> Annotated[CallToolResult, BulkWriteResult]:
+    """Insert or update up to 2,000 records by a unique key field, in one transaction.
+
+    Each record must hold `key_field`: the record with that value is updated, or a new one is added. Each result
+    says INSERT or UPDATE. Use it to sync data from elsewhere without creating duplicates.
+    """
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    properties = await state.fields(app_id)
+    check_key(key_field, properties)
+    missing = [i for i, r in enumerate(records) if r.get(key_field) in (None, "")]
+    if missing:
+        raise ToolInputError(f"records {missing[:20]} have no value for the key field {key_field!r}.")
+    converted = convert_many(records, properties, "update")
+    updates = []
+    for plain, conv in zip(records, converted, strict=True):
+        body = {k: v for k, v in conv.record.items() if k != key_field}
+        updates.append(RecordUpdate(record=body, update_key=UpdateKey(key_field, str(plain[key_field]))))
+    with lookup_hints(properties, records):
+        result = await state.client.upsert_records(app_id, updates, all_or_nothing=all_or_nothing(state))
+    return ok(bulk_result(result, ignored_fields(converted)))
+
+
+SPEC: ToolSpec = write(
+    upsert_records,
+    "Insert or update records by key",
+    summary="Insert or update up to 2,000 records by a unique key field",
+    idempotent=True,
+    destructive=True,
+)

@@ -1,0 +1,1 @@
+"""Users, organizations and groups from the cybozu.com User API, so that user fields get valid codes."""
