@@ -65,7 +65,7 @@ def one_run(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
 
 def main(rounds: int, compile_first: bool) -> None:
     if compile_first:
-        # What an install does (pip compiles bytecode; see mcp-sdk-v2.md §6.4): without .pyc every spawn would
+        # What an install does (pip compiles bytecode; see docs/mcp-sdk.md §6.4): without .pyc every spawn would
         # recompile the package, which no user's install does.
         import compileall
         from pathlib import Path

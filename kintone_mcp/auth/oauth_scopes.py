@@ -1,4 +1,4 @@
-"""The OAuth scope each Kintone endpoint needs (kintone-api.md §3), so a refused call can name what is missing.
+"""The OAuth scope each Kintone endpoint needs (docs/kintone-api.md §3), so a refused call can name what is missing.
 
 Written independently of the sandbox's table on purpose: each checks the other in the tests.
 """

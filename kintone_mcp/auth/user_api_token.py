@@ -1,4 +1,4 @@
-"""The cybozu.com User API token (kintone-api.md §2.1b): ``Authorization: Bearer cy.s.api1...``.
+"""The cybozu.com User API token (docs/kintone-api.md §2.1b): ``Authorization: Bearer cy.s.api1...``.
 
 It authenticates the User API (``/v1/users.json`` ...) only, never the kintone REST API, so a connection can hold
 app API tokens for records and this token for the directory at the same time. Because it takes the

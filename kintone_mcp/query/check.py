@@ -27,7 +27,7 @@ OPERATOR_NOT_ALLOWED = "GAIA_IQ03"
 EQUALS_IN_TABLE = "GAIA_IQ07"
 NO_SUCH_OPTION = "GAIA_IQ10"
 DOT_OUTSIDE_RELATED = "GAIA_IR02"
-#: Function on a field type that does not take it. The exact code is unconfirmed (kintone-api.md §6.3 lists the
+#: Function on a field type that does not take it. The exact code is unconfirmed (docs/kintone-api.md §6.3 lists the
 #: GAIA_IQ23 / GAIA_IQ25 / GAIA_IL08 family); GAIA_IL08 matches what the sandbox answers.
 FUNCTION_NOT_ALLOWED = "GAIA_IL08"
 #: Sorting by a field that cannot be sorted; the code is unconfirmed and matches the sandbox.

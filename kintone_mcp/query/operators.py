@@ -1,4 +1,4 @@
-"""Which operators and functions each field type accepts (kintone-api.md §6.2 and §6.3).
+"""Which operators and functions each field type accepts (docs/kintone-api.md §6.2 and §6.3).
 
 This table is data shared by the sandbox (which rejects a query the way Kintone does) and the client (which
 checks a query before sending it). Keep the two in agreement by keeping one table.
@@ -46,7 +46,7 @@ OPERATORS_BY_TYPE: Mapping[str, frozenset[Op]] = {
     "FILE": _LIKE | _EMPTY,
 }
 
-#: Operators whose acceptance by real Kintone is unconfirmed ([U] in kintone-api.md). The sandbox accepts them
+#: Operators whose acceptance by real Kintone is unconfirmed ([U] in docs/kintone-api.md). The sandbox accepts them
 #: unless configured to be strict; the client never rejects them, so that it cannot refuse a query Kintone takes.
 UNCERTAIN_OPERATORS_BY_TYPE: Mapping[str, frozenset[Op]] = {
     "SINGLE_LINE_TEXT": _EMPTY,

@@ -1,4 +1,4 @@
-"""Recursive-descent parser for Kintone's record query language (kintone-api.md §6).
+"""Recursive-descent parser for Kintone's record query language (docs/kintone-api.md §6).
 
 Grammar (keywords case-insensitive unless ``strict_keywords``)::
 

@@ -8,7 +8,7 @@ Request bodies are bounded (``KINTONE_MCP_HTTP_MAX_BODY``, 1 MiB by default: far
 writes) and refused with 413 before the MCP layer would buffer them.
 
 Sessions are stateful with SSE answers (the SDK default) because progress notifications during long reads are
-dropped on a stateless JSON-only connection (mcp-sdk-v2.md §1.3).
+dropped on a stateless JSON-only connection (docs/mcp-sdk.md §1.3).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def server_from_settings(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> KintoneMCPServer:
     """The server for a configuration. The client is built at the first tool call, not here: importing it and
-    building its TLS context would delay every start (mcp-sdk-v2.md §6.4). A client certificate or CA bundle
+    building its TLS context would delay every start (docs/mcp-sdk.md §6.4). A client certificate or CA bundle
     that cannot be used is therefore reported to that call, and by test_connection, as a configuration problem;
     everything ``load_settings`` checks has failed before this point."""
 

@@ -4,7 +4,7 @@ pydantic's JSON schemas carry keywords that cost bytes in every ``tools/list`` a
 ``title`` on every property (the property name again, title-cased) and on the root (a Python class name),
 ``additionalProperties: true`` (the default), and single-use ``$defs`` reached through a ``$ref``. On input
 schemas, ``anyOf: [X, {"type": "null"}]`` with ``default: null`` says "optional" a second time: ``required``
-already says it. Measured on a 20-tool server this cut tools/list by about a fifth (mcp-sdk-v2.md §6.3).
+already says it. Measured on a 20-tool server this cut tools/list by about a fifth (docs/mcp-sdk.md §6.3).
 
 Argument validation uses the pydantic model, never the advertised dict, so rewriting the dict is safe. Output
 schemas lose the null alternative of optional properties only: the SDK would dump ``None`` as ``null`` and clients

@@ -14,7 +14,7 @@ from kintone_mcp.client.models.fields import FIELD_TYPES, FormFields, NumberFiel
 from kintone_mcp.client.models.record import Record
 from kintone_mcp.client.models.values import VALUE_TYPES, NumberValue, UnknownValue
 
-#: every field type of kintone-api.md §4.1 (properties) and §5 (record values)
+#: every field type of docs/kintone-api.md §4.1 (properties) and §5 (record values)
 DOCUMENTED_PROPERTY_TYPES = {
     "RECORD_NUMBER", "CREATOR", "CREATED_TIME", "MODIFIER", "UPDATED_TIME", "CATEGORY", "STATUS", "STATUS_ASSIGNEE",
     "SINGLE_LINE_TEXT", "NUMBER", "CALC", "MULTI_LINE_TEXT", "RICH_TEXT", "LINK", "CHECK_BOX", "MULTI_SELECT",

@@ -1,4 +1,4 @@
-"""Start-up stays light: nothing heavy is imported or built before the host has its tool list (mcp-sdk-v2.md §6.4).
+"""Start-up stays light: nothing heavy is imported or built before the host has its tool list (docs/mcp-sdk.md §6.4).
 
 The client (httpx, its pydantic models, the TLS context, cryptography for a client certificate) is built at the
 first tool call that needs it, once per lifespan, and closed with it. These are import-graph and behaviour tests,

@@ -1,6 +1,6 @@
 """Field properties (``app/form/fields.json``) as a discriminated union on ``type``.
 
-Every field type of kintone-api.md §4.1 has its model; a type this client does not know yet becomes
+Every field type of docs/kintone-api.md §4.1 has its model; a type this client does not know yet becomes
 :class:`UnknownField` (with every attribute kept) instead of failing the whole app. Lookups are reported by Kintone
 with the key field's type (SINGLE_LINE_TEXT or NUMBER) plus a ``lookup`` object, so they are those models with
 ``lookup`` set.

@@ -1,4 +1,4 @@
-"""Typed record field values (kintone-api.md §5) as a discriminated union on ``type``.
+"""Typed record field values (docs/kintone-api.md §5) as a discriminated union on ``type``.
 
 These models are built on demand (:meth:`Record.field`), never in the export loop: a record stays the raw
 ``{code: {type, value}}`` dict Kintone sent, which is what the server layer compacts, and a caller who wants Python
