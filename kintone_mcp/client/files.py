@@ -125,7 +125,7 @@ class FilesMixin:
             length = response.headers.get("content-length")
             yield FileDownload(
                 content_type=response.headers.get("content-type", "application/octet-stream"),
-                size=int(length) if length and length.isdigit() else None,
+                size=int(length) if length and length.isascii() and length.isdigit() else None,
                 response=response,
             )
 

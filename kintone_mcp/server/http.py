@@ -90,7 +90,7 @@ class BodySizeLimitMiddleware:
                 declared = value
                 break
         if declared is not None:
-            if not declared.strip().isdigit():
+            if not (declared.strip().isascii() and declared.strip().isdigit()):
                 await self._refuse(send, 400, "the Content-Length header is not a number")
                 return
             if int(declared) > self.max_bytes:

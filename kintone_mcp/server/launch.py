@@ -47,6 +47,7 @@ def options_from_settings(settings: Settings, *, download_dir: Path | None = Non
         auth_type=settings.auth_type or "none",
         base_url=settings.base_url,
         download_dir=folder.expanduser().resolve() if folder else None,
+        download_max_bytes=settings.download_max_bytes,
         user_api=settings.has_user_api_credentials,
         proxy=settings.https_proxy is not None,
     )

@@ -163,4 +163,5 @@ def _as_app_id(value: str | int | None) -> int | None:
     if isinstance(value, int):
         return value if 0 < value <= _MAX_APP_ID else None
     text = value.strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= _MAX_APP_ID else None
+    # isdigit alone accepts "²", which int() refuses.
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= _MAX_APP_ID else None

@@ -49,11 +49,18 @@ _TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²" and "١", which ``int()`` refuses or reads otherwise."""
+    text = text.strip()
+    return text.isascii() and text.isdigit()
+
+
 def app_id_of(ref: object, aliases: Mapping[str, int]) -> int | None:
     """The app a configured reference means: a positive whole number is an id, anything else an alias; None when
     it is neither."""
     text = str(ref).strip()
-    if not isinstance(ref, bool) and text.isdigit() and int(text) > 0:
+    # isdigit alone accepts "²", which int() refuses.
+    if not isinstance(ref, bool) and text.isascii() and text.isdigit() and int(text) > 0:
         return int(text)
     return aliases.get(text)
 
@@ -164,7 +171,7 @@ class _Resolver:
         value = self.raw.get(key)
         if value is None or value == "":
             return None
-        if isinstance(value, bool) or not str(value).strip().isdigit() or int(str(value).strip()) < 1:
+        if isinstance(value, bool) or not _digits(str(value)) or int(str(value).strip()) < 1:
             self.problems.append(f"{env_name(key)} must be a positive whole number, got {value!r}.")
             return None
         return int(str(value).strip())
@@ -222,6 +229,13 @@ class _Resolver:
         self.out["mcp_http_token"] = token
         size = self._number("mcp_http_max_body", 1024, 1024**3, whole=True)
         self.out["mcp_http_max_body"] = int(size) if size is not None else None
+        for key, low, high in (("mcp_http_max_connections", 2, 100_000), ("mcp_http_max_sessions", 1, 100_000)):
+            count = self._number(key, low, high, whole=True)
+            self.out[key] = int(count) if count is not None else None
+        self.out["mcp_http_read_timeout"] = self._number("mcp_http_read_timeout", 0.1, 3600)
+        self.out["mcp_http_session_idle_timeout"] = self._number("mcp_http_session_idle_timeout", 1, 7 * 86_400)
+        largest = self._number("download_max_bytes", 1, 1024**4, whole=True)
+        self.out["download_max_bytes"] = int(largest) if largest is not None else None
         folder = self._text("download_dir")
         if folder is not None:
             path = Path(folder).expanduser()
@@ -256,7 +270,7 @@ class _Resolver:
                     f"KINTONE_APP_ALIASES: alias {name!r} must start with a letter or _ and hold only letters, "
                     "digits, _ and -."
                 )
-            elif isinstance(app, bool) or not text.isdigit() or int(text) < 1:
+            elif isinstance(app, bool) or not _digits(text) or int(text) < 1:
                 self.problems.append(f"KINTONE_APP_ALIASES: alias {name!r} must map to an app id, got {app!r}.")
             else:
                 aliases[name] = int(text)
@@ -407,7 +421,7 @@ class _Resolver:
             text = str(item).strip()
             app: int | None = None
             head, sep, tail = text.partition(":")
-            if sep and head.strip().isdigit():
+            if sep and _digits(head):
                 app, text = int(head.strip()), tail.strip()
             if not text or not _TOKEN.match(text):
                 # Never echo what was there: it may be a real token with a typo.
@@ -518,5 +532,3 @@ class _Resolver:
                 )
         if pfx_password and not self.out.get("pfx_file_path") and not self.raw.get("pfx_file_path"):
             self.problems.append("KINTONE_PFX_FILE_PASSWORD is set but KINTONE_PFX_FILE_PATH is not.")
-
-
