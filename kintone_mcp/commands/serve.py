@@ -78,6 +78,11 @@ def configure_logging(level: str) -> None:
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {k: getattr(args, k, None) for k in _SETTING_FLAGS}
+    for key in ("allow_apps", "deny_apps"):
+        # As lists: on the command line an empty value is given on purpose (`--allow-apps ""`), and must not read
+        # as "not set" the way an empty environment variable does (hosts substitute unset settings as "").
+        if out[key] is not None:
+            out[key] = [item.strip() for item in out[key].split(",") if item.strip()]
     if getattr(args, "read_only", None):
         out["read_only"] = True
     return {k: v for k, v in out.items() if v is not None}

@@ -72,6 +72,13 @@ class Policy:
                 out.add(app_id)
             return frozenset(out)
 
+        allowed = None if allow_apps is None else ids(allow_apps, "the app allow list")
+        if allowed is not None and not allowed:
+            # An allow list that lists nothing is a mistake either way it could be read: refuse it.
+            raise PolicyConfigError(
+                "the app allow list is given but empty: list the apps the server may use, or give no allow list to "
+                "allow every app the credentials reach"
+            )
         default_id: int | None = None
         if default_app not in (None, ""):
             default_id = _in_range(app_id_of(default_app, alias_ids))
@@ -79,7 +86,7 @@ class Policy:
                 raise PolicyConfigError(f"default app {default_app!r} is neither an app id nor a configured alias")
         return cls(
             read_only=read_only,
-            allow_apps=None if allow_apps is None else ids(allow_apps, "the app allow list"),
+            allow_apps=allowed,
             deny_apps=ids(deny_apps, "the app deny list"),
             tools=None if tools is None else frozenset(t.strip() for t in tools if t.strip()),
             disabled_tools=frozenset(t.strip() for t in disabled_tools if t.strip()),
