@@ -157,7 +157,19 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
             )
             r.skip("tls", "not tried: the server did not answer")
         r.skip("credentials", "not tried: the server did not answer")
+    elif probe_error is not None and not isinstance(probe_error, ApiError):
+        # Refused before sending (API tokens that name no app, with no app configured to try them on; more tokens
+        # than one request may carry): nothing was observed, so nothing is reported as working.
+        r.skip("answers", "not tried: no request could be sent with these credentials")
+        r.skip("tls", "not tried: no request could be sent with these credentials")
+        r.fail(
+            "credentials",
+            f"could not be tried: {probe_error}",
+            "Write each API token as APP_ID:TOKEN in KINTONE_API_TOKEN, or set KINTONE_APP_ID (or "
+            "KINTONE_ALLOW_APPS) so the check can try the tokens on those apps.",
+        )
     else:
+        # Kintone answered (records, or an error of its own): the network and TLS steps were observed.
         r.ok("answers", f"{client.base_url} answers")
         if https:
             r.ok("tls", "certificate verified")
@@ -165,8 +177,6 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
             r.skip("tls", "plain http (fine for the local sandbox; Kintone itself is https only)")
         if isinstance(probe_error, AuthenticationError):
             r.fail("credentials", f"refused: {probe_error.message or probe_error.code}", probe_error.hint or _CRED_FIX)
-        elif isinstance(probe_error, CredentialsMissingError):
-            r.skip("credentials", str(probe_error))
         elif isinstance(probe_error, ApiError) and not isinstance(probe_error, PermissionDeniedError):
             r.fail(
                 "credentials", f"unexpected answer: {probe_error}", "Check KINTONE_BASE_URL and KINTONE_GUEST_SPACE_ID."
@@ -204,6 +214,8 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
         "partial": "Connected, but some checks failed or could not run: see the steps with a fix.",
         "failed": "Not connected: fix the first failed step and check again.",
     }[verdict]
+    if not any(s.step == "answers" and s.status == "ok" for s in r.steps) and verdict == "failed":
+        summary = "Not verified: nothing reached Kintone. Fix the first failed step and check again."
     return ConnectionReport(
         verdict=verdict,
         summary=summary,
