@@ -196,5 +196,5 @@ def build_server(
             description=spec.description,
             annotations=spec.annotations(),
         )
-    register_resources(server)
+    register_resources(server, offered={s.name for s in enabled})
     return server
