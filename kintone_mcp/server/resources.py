@@ -11,7 +11,6 @@ from kintone_mcp.server.results import compact_json, dump
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.app_info.app_schema import build_app_schema
 
-
 #: each resource -> the tool whose answer it exposes: the resource is offered only when that tool is
 RESOURCE_TOOLS = {"app_schema": "get_app"}
 

@@ -151,7 +151,7 @@ async def test_the_schema_resource_follows_get_app(make_server: ServerFactory, p
     """A resource that exposes what a switched-off tool would is switched off with it (issue 17, item 13)."""
     async with Client(make_server(policy)) as mcp:
         assert (await mcp.list_resource_templates()).resource_templates == []
-        with pytest.raises(Exception, match="(?i)unknown resource|not found"):
+        with pytest.raises(Exception, match=r"(?i)unknown resource|not found"):
             await mcp.read_resource("kintone://app/2/schema")
 
 

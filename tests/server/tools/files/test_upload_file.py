@@ -31,18 +31,24 @@ async def test_upload_answer_names_the_file_not_a_spent_upload_key(
         assert [f["name"] for f in attached] == ["trace.log"]
 
 
+def _content(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
 async def _attached(mcp: Client, app: int, record: int, field: str) -> list[bytes]:
     """The contents of the files attached to a record's field, downloaded back through the tools."""
     files = (await call_ok(mcp, "get_record", app=app, id=record))["record"].get(field) or []
     out = []
     for f in files:
         saved = await call_ok(mcp, "download_file", app=app, id=record, file_key=f["fileKey"])
-        out.append(Path(saved["path"]).read_bytes())
+        out.append(_content(saved["path"]))
     return out
 
 
 @pytest.mark.anyio
-async def test_links_out_of_the_folder_are_refused(make_server: ServerFactory, sandbox: Sandbox, tmp_path: Path) -> None:
+async def test_links_out_of_the_folder_are_refused(
+    make_server: ServerFactory, sandbox: Sandbox, tmp_path: Path
+) -> None:
     field = await add_file_field(sandbox, 3)
     folder, outside = tmp_path / "files", tmp_path / "outside"
     folder.mkdir()
