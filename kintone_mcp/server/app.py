@@ -64,6 +64,12 @@ class KintoneMCPServer(MCPServer[ServerState]):
             ]
         return self._listed
 
+    async def run_stdio_async(self) -> None:
+        """Stdio with an answer for every malformed line, where the SDK's transport drops them (server/stdio.py)."""
+        from kintone_mcp.server.stdio import serve_stdio
+
+        await serve_stdio(self._lowlevel_server)
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[ServerState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
