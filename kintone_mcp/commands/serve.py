@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
                 settings = stack.enter_context(_sandbox_settings(overrides(args)))
             else:
                 settings = load_settings(overrides(args))
-            from kintone_mcp.server.launch import http_token, serve, server_from_settings
+            from kintone_mcp.server.launch import HttpLimits, http_token, serve, server_from_settings
 
             token = http_token(settings, token)
             if token is not None:
@@ -133,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
                     allowed_hosts=args.allowed_host,
                     on_listen=_announce,
                     max_body=settings.mcp_http_max_body,
+                    limits=HttpLimits.of(settings),
                 )
             )
         except (ConfigurationError, PolicyConfigError, TransportConfigError, ValueError, OSError) as exc:
