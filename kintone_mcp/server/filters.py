@@ -74,7 +74,8 @@ def compile_filter(flt: Filter, properties: Properties) -> Expr:
     expr = _group(flt, properties, problems)
     if problems:
         raise QueryRejected(problems)
-    check(Query(where=expr), properties)
+    # The callers check the whole query they send (this filter joined with theirs) against the app lists.
+    check(Query(where=expr), properties, None)
     return expr
 
 

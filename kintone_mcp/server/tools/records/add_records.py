@@ -17,7 +17,7 @@ from kintone_mcp.server.tools.records._writing import (
     bulk_result,
     convert_many,
     ignored_fields,
-    lookup_hints,
+    lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
@@ -35,7 +35,7 @@ async def add_records(
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)
     converted = convert_many(records, properties, "add")
-    with lookup_hints(properties, records):
+    with lookup_rules(state.policy, properties, records):
         result = await state.client.add_records(
             app_id, [c.record for c in converted], all_or_nothing=all_or_nothing(state)
         )

@@ -133,14 +133,14 @@ async def get_records(
         properties = await state.fields(app_id)
         where = parse(cont.where).where if cont.where else None
         order = _order_keys(cont.order) if cont.order else ()
-        check(Query(where, order), properties)
+        check(Query(where, order), properties, state.policy)
     else:
         app_id = state.policy.resolve_app(app)
         properties = await state.fields(app_id)
         parsed = parse(query) if query else Query()
         where = and_(parsed.where, compile_filter(filter, properties) if filter else None)
         order = _order_keys(order_by) if order_by else parsed.order_by
-        check(Query(where, order), properties)
+        check(Query(where, order), properties, state.policy)
         if parsed.limit is not None:
             limit = max(1, min(parsed.limit, MAX_LIMIT))
         cont = Continuation(

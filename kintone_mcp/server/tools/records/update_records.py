@@ -21,7 +21,7 @@ from kintone_mcp.server.tools.records._writing import (
     check_key,
     convert_many,
     ignored_fields,
-    lookup_hints,
+    lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
@@ -63,7 +63,7 @@ async def update_records(
         )
         for change, conv in zip(records, converted, strict=True)
     ]
-    with lookup_hints(properties, [c.record for c in records]):
+    with lookup_rules(state.policy, properties, [c.record for c in records]):
         result = await state.client.update_records(app_id, updates, all_or_nothing=all_or_nothing(state))
     return ok(bulk_result(result, ignored_fields(converted)))
 
