@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import mcp_types as types
+import mcp.types as types
 import pydantic
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
