@@ -212,7 +212,7 @@ def open_inside(folder: Path, parts: tuple[str, ...], shown: str) -> OpenedFile:
                 ) from None
             if exc.errno == errno.ENOENT:
                 raise ToolInputError(f"{shown!r} is not a file in the download folder {folder}.") from None
-            raise ToolInputError(f"{shown!r} cannot be opened ({exc.strerror or exc}).") from None
+            raise ToolInputError(f"{shown!r} cannot be used as a path ({exc.strerror or exc}).") from None
         try:
             info = os.fstat(fd)
             folder_dev = os.stat(folder).st_dev
@@ -221,7 +221,7 @@ def open_inside(folder: Path, parts: tuple[str, ...], shown: str) -> OpenedFile:
             raise ToolInputError(f"{shown!r} cannot be read ({exc.strerror or exc}).") from None
         problem = None
         if not stat.S_ISREG(info.st_mode):
-            problem = "is not a regular file"
+            problem = f"is not a file in the download folder {folder} (but a folder, a device or a pipe)"
         elif info.st_dev != folder_dev:
             problem = "is on another file system than the download folder (a mount point inside it)"
         elif info.st_nlink != 1:
