@@ -11,8 +11,12 @@ import httpx
 import pytest
 from mcp import Client
 
-from kintone_mcp.client import KintoneClient
+from kintone_mcp.client import KintoneClient, NoRetry
 from kintone_mcp.sandbox import Sandbox
+from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.server.app import build_server
+from kintone_mcp.server.policy import Policy
+from kintone_mcp.server.state import ServerOptions
 from tests.server.conftest import BASE_URL, ServerFactory, add_file_field, password_credentials
 from tests.server.helpers import call_error, call_ok
 
@@ -186,3 +190,27 @@ def test_safe_name_rules() -> None:
     assert safe_name("\u200bzero\u2066width") == "_zero_width"
     assert safe_name(" . ") == "download"
     assert safe_name("日本語" * 40 + ".pdf").endswith(".pdf")
+
+
+@pytest.mark.socket
+@pytest.mark.anyio
+async def test_a_download_cut_short_leaves_no_partial_file(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Over a real socket, so that the answer streams in and the cut comes while the file is being written."""
+    field = await add_file_field(sandbox, 1)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    [key] = await attach(sandbox, 1, 1, field, [("cut.bin", b"\x03" * 3_000_000)])
+    with serve_in_thread(sandbox) as url:
+        async with httpx.AsyncClient(base_url=url) as admin:
+            # The sandbox's fault injection cuts every file answer short after a third of its body.
+            rules = ["truncate:keep=0.3,paths=/k/v1/file.json"]
+            (await admin.put("/_sandbox/faults", json=rules)).raise_for_status()
+        server = build_server(
+            policy=Policy.build(),
+            options=ServerOptions(base_url=url, download_dir=downloads),
+            client_factory=lambda: KintoneClient(url, credentials=password_credentials(), retry_policy=NoRetry()),
+        )
+        async with Client(server) as mcp:
+            text = await call_error(mcp, "download_file", app=1, id=1, file_key=key)
+    assert "internal error" not in text and "Kintone could not be reached" in text, text
+    assert list(downloads.iterdir()) == []
