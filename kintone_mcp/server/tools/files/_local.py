@@ -24,6 +24,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 #: descriptors relative to the folder where the platform has them (not Windows, which has no symbolic links an
 #: unprivileged program can place either)
 _DIR_FD = os.open in os.supports_dir_fd
@@ -203,7 +204,9 @@ def open_inside(folder: Path, parts: tuple[str, ...], shown: str) -> OpenedFile:
                 for part in parts[:-1]:
                     current = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=current)
                     fds.append(current)
-                fd = os.open(parts[-1], os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=current)
+                # O_NONBLOCK: opening a named pipe for reading would otherwise wait for a writer, forever; on a
+                # regular file it changes nothing, and anything else is refused below.
+                fd = os.open(parts[-1], os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _NONBLOCK, dir_fd=current)
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENOTDIR, getattr(errno, "EMLINK", errno.ELOOP)):
                 raise ToolInputError(

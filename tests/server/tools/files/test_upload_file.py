@@ -58,10 +58,14 @@ async def test_links_out_of_the_folder_are_refused(
     os.link(secret, folder / "hard.txt")  # the same file under a name inside the folder
     (folder / "soft.txt").symlink_to(secret)
     (folder / "sub").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(folder / "pipe")  # opening it for reading would wait for a writer
     async with Client(make_server(download_dir=folder)) as mcp:
         assert "hard links" in await call_error(mcp, "upload_file", app=3, id=2, field=field, path="hard.txt")
         assert "link" in await call_error(mcp, "upload_file", app=3, id=2, field=field, path="soft.txt")
         assert "link" in await call_error(mcp, "upload_file", app=3, id=2, field=field, path="sub/secret.txt")
+        assert "not a file in the download folder" in await call_error(
+            mcp, "upload_file", app=3, id=2, field=field, path="pipe"
+        )
         assert await _attached(mcp, 3, 2, field) == []
 
 
