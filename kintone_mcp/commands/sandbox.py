@@ -15,8 +15,15 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from kintone_mcp.sandbox import demo
-from kintone_mcp.sandbox.api_oauth import banner_lines as oauth_banner
-from kintone_mcp.sandbox.config import (
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig, parse_client_spec
+from kintone_mcp.sandbox.endpoints.oauth import banner_lines as oauth_banner
+from kintone_mcp.sandbox.operations.middleware import (
+    add_operations_arguments,
+    non_negative_int,
+    operations_config_from_args,
+    positive_int,
+)
+from kintone_mcp.sandbox.options import (
     ADMIN_LOGIN,
     DEFAULT_PASSWORD,
     TOKEN_PERMISSIONS,
@@ -25,13 +32,6 @@ from kintone_mcp.sandbox.config import (
     SandboxConfig,
     UserApiTokenSpec,
     UserSpec,
-)
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig, parse_client_spec
-from kintone_mcp.sandbox.operations import (
-    add_operations_arguments,
-    non_negative_int,
-    operations_config_from_args,
-    positive_int,
 )
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def _token(text: str) -> ApiTokenSpec:
 
 
 def _user_api_token(text: str) -> UserApiTokenSpec:
-    from kintone_mcp.sandbox.userapitokens import parse_expiry
+    from kintone_mcp.sandbox.access.userapitokens import parse_expiry
 
     # The expiry may contain colons (18:00:00), so only the first two separate fields.
     parts = text.split(":", 2)
@@ -186,7 +186,7 @@ def banner(sandbox: Sandbox, base_url: str, config: SandboxConfig, *, fresh: boo
     if fresh:
         users.append((ADMIN_LOGIN, DEFAULT_PASSWORD))
         if config.demo:
-            from kintone_mcp.sandbox.demo import USERS
+            from kintone_mcp.sandbox.demo.seed import USERS
 
             users += [(login, DEFAULT_PASSWORD) for login, _, _ in USERS]
     users += [(u.login, u.password) for u in config.users]

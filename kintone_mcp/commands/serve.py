@@ -144,9 +144,9 @@ def _sandbox_settings(flags: dict[str, Any]) -> Iterator[Any]:
     command line's safety flags and the server's own settings (HTTP token, download folder, timeouts) apply."""
     from kintone_mcp.config import load_settings
     from kintone_mcp.sandbox import Sandbox, SandboxConfig
-    from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD
-    from kintone_mcp.sandbox.demo import recent_start
-    from kintone_mcp.sandbox.testing import serve_in_thread
+    from kintone_mcp.sandbox.demo.seed import recent_start
+    from kintone_mcp.sandbox.options import ADMIN_LOGIN, DEFAULT_PASSWORD
+    from kintone_mcp.sandbox.serving import serve_in_thread
 
     # Demo data over the past year, so that "which deals closed this month?" has an answer.
     sandbox = Sandbox(SandboxConfig(demo=True, demo_start=recent_start(date.today())))

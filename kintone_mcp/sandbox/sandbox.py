@@ -18,31 +18,25 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from kintone_mcp.sandbox import (
-    api_oauth,
-    auth,
-    directory,
-    filestore,
-    messages,
-    oauthscopes,
-    oauthstore,
-    operations,
-    uploads,
-    userapitokens,
-)
-from kintone_mcp.sandbox.appstore import AppInfo
-from kintone_mcp.sandbox.config import (
+from kintone_mcp.sandbox import messages
+from kintone_mcp.sandbox.access import oauthscopes, oauthstore, principals, userapitokens
+from kintone_mcp.sandbox.endpoints import oauth
+from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.http import uploads
+from kintone_mcp.sandbox.http.params import Params, parse_query_items
+from kintone_mcp.sandbox.http.responses import error_response, json_response
+from kintone_mcp.sandbox.http.routing import Api, Endpoint, RequestContext, Router
+from kintone_mcp.sandbox.operations import middleware
+from kintone_mcp.sandbox.options import (
     ADMIN_LOGIN,
     ADMINISTRATORS_GROUP,
     DEFAULT_PASSWORD,
     TOKEN_PERMISSIONS,
     SandboxConfig,
 )
-from kintone_mcp.sandbox.errors import KintoneError
-from kintone_mcp.sandbox.params import Params, parse_query_items
-from kintone_mcp.sandbox.responses import error_response, json_response
-from kintone_mcp.sandbox.routing import Api, Endpoint, RequestContext, Router
-from kintone_mcp.sandbox.store import Store
+from kintone_mcp.sandbox.store import directory, filestore
+from kintone_mcp.sandbox.store.appstore import AppInfo
+from kintone_mcp.sandbox.store.database import Store
 
 logger = logging.getLogger(__name__)
 
@@ -56,22 +50,21 @@ def format_time(moment: datetime) -> str:
 
 def default_routers() -> list[Router]:
     # Imported here so that endpoint modules can import this module's helpers without a cycle.
-    from kintone_mcp.sandbox import (
-        api_apps,
-        api_bulk,
-        api_catalog,
-        api_comments,
-        api_cursor,
-        api_files,
-        api_records,
-        api_settings,
-        api_status,
-        api_users,
+    from kintone_mcp.sandbox.endpoints import (
+        apps,
+        bulk,
+        catalog,
+        comments,
+        cursor,
+        files,
+        records,
+        settings,
+        status,
+        users,
     )
 
-    return [api_apps.router, api_settings.router, api_records.router, api_users.router,
-            api_files.router, api_cursor.router, api_status.router, api_comments.router, api_bulk.router,
-            api_catalog.router]
+    return [apps.router, settings.router, records.router, users.router, files.router, cursor.router, status.router,
+            comments.router, bulk.router, catalog.router]
 
 
 class Sandbox:
@@ -90,10 +83,10 @@ class Sandbox:
                 Route("/k/v1/{path:path}", self._kintone, methods=_METHODS),
                 Route("/k/guest/{space:int}/v1/{path:path}", self._kintone, methods=_METHODS),
                 Route("/v1/{path:path}", self._user_api, methods=_METHODS),
-                *api_oauth.routes(self),
+                *oauth.routes(self),
             ]
         )
-        self.asgi_app: ASGIApp = operations.wrap(self.starlette, self.config.operations)
+        self.asgi_app: ASGIApp = middleware.wrap(self.starlette, self.config.operations)
 
     # -- clock ---------------------------------------------------------------------------------------------------
 
@@ -119,9 +112,9 @@ class Sandbox:
                 directory.upsert_user(conn, ADMIN_LOGIN, DEFAULT_PASSWORD, name="Administrator", now=now)
                 directory.add_group(conn, ADMINISTRATORS_GROUP, "Administrators", [ADMIN_LOGIN])
                 if self.config.demo:
-                    from kintone_mcp.sandbox import demo
+                    from kintone_mcp.sandbox.demo import seed
 
-                    demo.seed(self, conn)
+                    seed.seed(self, conn)
             for user in self.config.users:
                 directory.upsert_user(
                     conn,
@@ -228,9 +221,9 @@ class Sandbox:
 
     def open_cursor_count(self) -> int:
         """Cursors (records/cursor.json) open now; tests use it to check that clients delete theirs."""
-        from kintone_mcp.sandbox import api_cursor
+        from kintone_mcp.sandbox.endpoints import cursor
 
-        return api_cursor.open_cursor_count(self)
+        return cursor.open_cursor_count(self)
 
     def close(self) -> None:
         self.store.close()
@@ -278,15 +271,15 @@ class Sandbox:
         base_url: str = "",
         language: _Language | None = None,
     ) -> Any:
-        auth.check_basic_gate(headers, self.config.basic_auth)
+        principals.check_basic_gate(headers, self.config.basic_auth)
         if endpoint is None or endpoint.auth:
             with self.store.reading() as conn:
-                principal = auth.authenticate(
+                principal = principals.authenticate(
                     conn, headers, basic_gate=self.config.basic_auth is not None, user_api=api == "user",
                     now=self.now(),
                 )
         else:
-            principal = auth.Principal(scheme="password", login="")
+            principal = principals.Principal(scheme="password", login="")
         language = language or _Language(headers.get("accept-language"))
         if principal.scheme in ("password", "oauth") and principal.login:
             with self.store.reading() as conn:

@@ -11,9 +11,9 @@ import pytest
 
 from kintone_mcp.client import KintoneClient, NetworkError, RateLimitError, Record, ServerError, ValidationError
 from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.api_cursor import open_cursor_count
-from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import OperationsMiddleware
+from kintone_mcp.sandbox.endpoints.cursor import open_cursor_count
+from kintone_mcp.sandbox.operations.faults import FaultRule
+from kintone_mcp.sandbox.operations.middleware import OperationsMiddleware
 
 from .conftest import client_for, recording_client
 

@@ -36,9 +36,9 @@ from kintone_mcp.auth import ApiToken, ApiTokenAuth, BasicGateAuth, Credentials,
 from kintone_mcp.client import KintoneClient, KintoneError, NoRetry
 from kintone_mcp.config import build_client, load_settings
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.config import ApiTokenSpec, UserApiTokenSpec, UserSpec
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig
+from kintone_mcp.sandbox.options import ApiTokenSpec, UserApiTokenSpec, UserSpec
+from kintone_mcp.sandbox.serving import serve_in_thread
 from kintone_mcp.server.policy import Policy
 from tests.reliability.conftest import CUSTOMERS, DEALS, TICKETS, Wire, client_for, mcp_server
 

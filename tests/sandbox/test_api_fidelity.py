@@ -141,7 +141,7 @@ async def test_a_url_over_8_kb_is_refused_before_kintone_sees_it(demo_api: Api) 
 
 
 async def test_the_url_limit_can_be_lifted() -> None:
-    from kintone_mcp.sandbox.operations import OperationsConfig
+    from kintone_mcp.sandbox.operations.middleware import OperationsConfig
 
     sb = Sandbox(SandboxConfig(demo=True, demo_records=5, operations=OperationsConfig(max_url_length=None)))
     async with client_for(sb) as client:

@@ -11,13 +11,13 @@ import pytest
 from sandbox_api import Api, assert_error, client_for, error_keys, password_headers, token_headers
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.auth import Principal
+from kintone_mcp.sandbox.access.nooauth import OAUTH_REFUSED_CODE, OAUTH_REFUSED_STATUS
+from kintone_mcp.sandbox.access.oauthclients import OAuthConfig
+from kintone_mcp.sandbox.access.principals import Principal
 from kintone_mcp.sandbox.errors import KintoneError
-from kintone_mcp.sandbox.nooauth import OAUTH_REFUSED_CODE, OAUTH_REFUSED_STATUS
-from kintone_mcp.sandbox.oauthconfig import OAuthConfig
-from kintone_mcp.sandbox.params import Params
-from kintone_mcp.sandbox.routing import RequestContext
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox.http.params import Params
+from kintone_mcp.sandbox.http.routing import RequestContext
+from kintone_mcp.sandbox.serving import serve_in_thread
 
 pytestmark = pytest.mark.anyio
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kintone_mcp.sandbox.faults import (
+from kintone_mcp.sandbox.operations.faults import (
     FaultInjector,
     FaultRule,
     FaultSpecError,

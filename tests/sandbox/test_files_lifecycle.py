@@ -18,7 +18,7 @@ import pytest
 from files_comments_helpers import ADMIN, FILE_APP_FIELDS, assert_error, client, create_app, make_sandbox, ok
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox.serving import serve_in_thread
 
 pytestmark = pytest.mark.anyio
 
@@ -243,7 +243,7 @@ async def test_a_stream_that_is_never_sent_does_not_pin_its_file(
     # A download registered but never started (a response the server never got to send).
     with sandbox.store.reading() as conn:
         row = conn.execute("SELECT id, key, name, content_type, size, app FROM stored_files").fetchone()
-    from kintone_mcp.sandbox.filestore import StoredFile
+    from kintone_mcp.sandbox.store.filestore import StoredFile
 
     file = StoredFile(row["id"], row["key"], row["name"], row["content_type"], row["size"], row["app"])
     stream = sandbox.downloads.open(sandbox.store, file)

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import (
+from kintone_mcp.sandbox.operations.faults import FaultRule
+from kintone_mcp.sandbox.operations.middleware import (
     OperationsConfig,
     OperationsMiddleware,
     add_operations_arguments,

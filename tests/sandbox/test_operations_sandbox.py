@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import OperationsConfig, OperationsMiddleware
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox.operations.faults import FaultRule
+from kintone_mcp.sandbox.operations.middleware import OperationsConfig, OperationsMiddleware
+from kintone_mcp.sandbox.serving import serve_in_thread
 
 pytestmark = pytest.mark.anyio
 

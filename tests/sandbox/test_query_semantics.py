@@ -544,7 +544,7 @@ def test_expression_indexes_change_plans_not_results(conn: sqlite3.Connection) -
     from query_semantics_app import APP
 
     from kintone_mcp.query import parse
-    from kintone_mcp.sandbox.querysql import compile_query, index_statements
+    from kintone_mcp.sandbox.store.querysql import compile_query, index_statements
 
     indexed = database()
     statements = index_statements(APP, FIELDS)

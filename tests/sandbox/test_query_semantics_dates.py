@@ -17,8 +17,8 @@ import pytest
 from query_semantics_app import SCHEMA
 
 from kintone_mcp.query import parse
-from kintone_mcp.sandbox.querydates import DaySpan, FunctionArgumentError, add_months, evaluate_day_function
-from kintone_mcp.sandbox.querysql import QueryContext, compile_query
+from kintone_mcp.sandbox.store.querydates import DaySpan, FunctionArgumentError, add_months, evaluate_day_function
+from kintone_mcp.sandbox.store.querysql import QueryContext, compile_query
 
 D = date.fromisoformat
 

@@ -13,7 +13,7 @@ from query_semantics_app import FIELDS, NOW, TOKYO, context, database, run
 from kintone_mcp.query.ast import Condition, FieldRef, FuncCall, NumberLit, Op, OrderKey, Query, StringLit, Value
 from kintone_mcp.query.operators import OPERATORS_BY_TYPE, UNCERTAIN_OPERATORS_BY_TYPE
 from kintone_mcp.sandbox.errors import KintoneError
-from kintone_mcp.sandbox.querysql import QueryContext, compile_query, json_path
+from kintone_mcp.sandbox.store.querysql import QueryContext, compile_query, json_path
 
 
 @pytest.fixture(scope="module")

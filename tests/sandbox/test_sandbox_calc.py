@@ -13,7 +13,7 @@ import pytest
 from sandbox_api import Api, client_for, create_app
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.calc import evaluate
+from kintone_mcp.sandbox.records.calc import evaluate
 
 FIELDS = {"a": Decimal(6), "b": Decimal("2.5"), "zero": Decimal(0), "neg": Decimal("-2.345")}
 COLUMNS = {"qty": [Decimal(1), Decimal(2), Decimal("3.5")]}

@@ -78,7 +78,7 @@ async def test_demo_records_scale_and_stay_consistent() -> None:
 def test_demo_start_moves_every_date_and_keeps_everything_else() -> None:
     from datetime import date, datetime
 
-    from kintone_mcp.sandbox.demo import recent_start
+    from kintone_mcp.sandbox.demo.seed import recent_start
 
     fixed = Sandbox(SandboxConfig(demo=True))
     moved = Sandbox(SandboxConfig(demo=True, demo_start=date(2030, 3, 4)))

@@ -9,7 +9,7 @@ import pytest
 from sandbox_api import password_headers, token_headers
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox.serving import serve_in_thread
 
 pytestmark = pytest.mark.socket
 

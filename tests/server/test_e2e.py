@@ -16,7 +16,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox.serving import serve_in_thread
 from tests.server.helpers import call_ok
 
 pytestmark = [pytest.mark.socket]
