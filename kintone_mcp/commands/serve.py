@@ -143,10 +143,9 @@ def _sandbox_settings(flags: dict[str, Any]) -> Iterator[Any]:
     sandbox's administrator). The environment's connection settings are deliberately not used: only the
     command line's safety flags and the server's own settings (HTTP token, download folder, timeouts) apply."""
     from kintone_mcp.config import load_settings
-    from kintone_mcp.sandbox import Sandbox, SandboxConfig
-    from kintone_mcp.sandbox.demo.seed import recent_start
-    from kintone_mcp.sandbox.options import ADMIN_LOGIN, DEFAULT_PASSWORD
-    from kintone_mcp.sandbox.serving import serve_in_thread
+    from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
+    from kintone_mcp.sandbox.demo import recent_start
+    from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, DEFAULT_PASSWORD
 
     # Demo data over the past year, so that "which deals closed this month?" has an answer.
     sandbox = Sandbox(SandboxConfig(demo=True, demo_start=recent_start(date.today())))

@@ -7,20 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from kintone_mcp.sandbox.access.apitokens import TOKEN_PERMISSIONS
 from kintone_mcp.sandbox.access.oauthclients import OAuthConfig
 from kintone_mcp.sandbox.operations.middleware import OperationsConfig
-
-#: The permissions an app API token can carry, in Kintone's order.
-TOKEN_PERMISSIONS: tuple[str, ...] = ("view", "add", "edit", "delete", "manage")
-
-#: The scopes of a cybozu.com User API token (kintone-api.md §2.1b), narrowest first.
-USER_API_SCOPES: tuple[str, ...] = ("read", "read_write", "dangerous")
-
-ADMIN_LOGIN = "Administrator"
-#: The built-in group of cybozu.com administrators (User API writes touching its members need the dangerous scope).
-ADMINISTRATORS_GROUP = "Administrators"
-DEFAULT_PASSWORD = "sandbox"
-DEFAULT_TIMEZONE = "Asia/Tokyo"
+from kintone_mcp.sandbox.store.directory import DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -19,50 +19,39 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from kintone_mcp.sandbox import messages
-from kintone_mcp.sandbox.access import oauthscopes, oauthstore, principals, userapitokens
-from kintone_mcp.sandbox.endpoints import oauth
+from kintone_mcp.sandbox.access import apitokens, oauthscopes, oauthstore, principals, userapitokens
+from kintone_mcp.sandbox.access.apitokens import TOKEN_PERMISSIONS
+from kintone_mcp.sandbox.demo import seed
+from kintone_mcp.sandbox.endpoints import (
+    apps,
+    bulk,
+    catalog,
+    comments,
+    cursor,
+    files,
+    oauth,
+    records,
+    settings,
+    status,
+    users,
+)
 from kintone_mcp.sandbox.errors import KintoneError
 from kintone_mcp.sandbox.http import uploads
 from kintone_mcp.sandbox.http.params import Params, parse_query_items
 from kintone_mcp.sandbox.http.responses import error_response, json_response
-from kintone_mcp.sandbox.http.routing import Api, Endpoint, RequestContext, Router
+from kintone_mcp.sandbox.http.routing import Api, Endpoint, RequestContext, Router, Services
 from kintone_mcp.sandbox.operations import middleware
-from kintone_mcp.sandbox.options import (
-    ADMIN_LOGIN,
-    ADMINISTRATORS_GROUP,
-    DEFAULT_PASSWORD,
-    TOKEN_PERMISSIONS,
-    SandboxConfig,
-)
-from kintone_mcp.sandbox.store import directory, filestore
-from kintone_mcp.sandbox.store.appstore import AppInfo
+from kintone_mcp.sandbox.options import SandboxConfig
+from kintone_mcp.sandbox.store import database, directory, filestore, spaces
 from kintone_mcp.sandbox.store.database import Store
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, ADMINISTRATORS_GROUP, DEFAULT_PASSWORD
 
 logger = logging.getLogger(__name__)
 
 _METHODS = ["GET", "POST", "PUT", "DELETE"]
 
 
-def format_time(moment: datetime) -> str:
-    """Kintone's timestamp form: UTC, minute precision."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:00Z")
-
-
 def default_routers() -> list[Router]:
-    # Imported here so that endpoint modules can import this module's helpers without a cycle.
-    from kintone_mcp.sandbox.endpoints import (
-        apps,
-        bulk,
-        catalog,
-        comments,
-        cursor,
-        files,
-        records,
-        settings,
-        status,
-        users,
-    )
-
     return [apps.router, settings.router, records.router, users.router, files.router, cursor.router, status.router,
             comments.router, bulk.router, catalog.router]
 
@@ -77,13 +66,15 @@ class Sandbox:
         self.downloads = filestore.Downloads()
         self.router = Router()
         self.router.include(default_routers() if routers is None else routers)
+        #: What request handlers get of this sandbox (instead of the sandbox itself).
+        self.services = Services(config=self.config, store=self.store, downloads=self.downloads, router=self.router)
         self._bootstrap()
         self.starlette = Starlette(
             routes=[
                 Route("/k/v1/{path:path}", self._kintone, methods=_METHODS),
                 Route("/k/guest/{space:int}/v1/{path:path}", self._kintone, methods=_METHODS),
                 Route("/v1/{path:path}", self._user_api, methods=_METHODS),
-                *oauth.routes(self),
+                *oauth.routes(self.services),
             ]
         )
         self.asgi_app: ASGIApp = middleware.wrap(self.starlette, self.config.operations)
@@ -91,11 +82,10 @@ class Sandbox:
     # -- clock ---------------------------------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        moment = self.config.clock() if self.config.clock is not None else datetime.now(UTC)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return self.services.now()
 
     def now_text(self) -> str:
-        return format_time(self.now())
+        return self.services.now_text()
 
     # -- setup ---------------------------------------------------------------------------------------------------
 
@@ -108,13 +98,11 @@ class Sandbox:
             # Files dropped while a download was still reading them, left over from the last run of this database.
             filestore.purge_dropped(conn, self.downloads)
             if fresh:
-                self.store.set_meta(conn, "initialized", now)
+                database.set_meta(conn, "initialized", now)
                 directory.upsert_user(conn, ADMIN_LOGIN, DEFAULT_PASSWORD, name="Administrator", now=now)
                 directory.add_group(conn, ADMINISTRATORS_GROUP, "Administrators", [ADMIN_LOGIN])
                 if self.config.demo:
-                    from kintone_mcp.sandbox.demo import seed
-
-                    seed.seed(self, conn)
+                    seed.seed(conn, self.config)
             for user in self.config.users:
                 directory.upsert_user(
                     conn,
@@ -144,13 +132,8 @@ class Sandbox:
         demo: bool = False,
         conn: sqlite3.Connection | None = None,
     ) -> None:
-        perms = [p for p in TOKEN_PERMISSIONS if p in set(permissions)]
         with self.store.within(conn) as c:
-            c.execute(
-                "INSERT INTO api_tokens(token, app, permissions, demo) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(token) DO UPDATE SET app = excluded.app, permissions = excluded.permissions",
-                (token, app, ",".join(perms), int(demo)),
-            )
+            apitokens.add(c, app, token, permissions, demo=demo)
 
     def add_user_api_token(
         self,
@@ -191,12 +174,7 @@ class Sandbox:
 
     def add_space(self, name: str, *, guest: bool = False, conn: sqlite3.Connection | None = None) -> int:
         with self.store.within(conn) as c:
-            next_id = c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM spaces").fetchone()[0]
-            c.execute(
-                "INSERT INTO spaces(id, name, is_guest, default_thread) VALUES (?, ?, ?, ?)",
-                (next_id, name, int(guest), next_id),
-            )
-        return int(next_id)
+            return spaces.add_space(c, name, guest=guest)
 
     def set_allowed_users(self, app: int, logins: list[str] | None) -> None:
         """Restrict an app to these users (None: everyone). Administrator is always allowed."""
@@ -212,18 +190,9 @@ class Sandbox:
             rows = conn.execute("SELECT app, token FROM api_tokens WHERE demo = 1 ORDER BY app").fetchall()
         return {int(r["app"]): str(r["token"]) for r in rows}
 
-    def guest_space_of(self, conn: sqlite3.Connection, info: AppInfo) -> int | None:
-        """The guest space an app lives in, or None for apps outside guest spaces."""
-        if info.space_id is None:
-            return None
-        row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (info.space_id,)).fetchone()
-        return info.space_id if row is not None and row["is_guest"] else None
-
     def open_cursor_count(self) -> int:
         """Cursors (records/cursor.json) open now; tests use it to check that clients delete theirs."""
-        from kintone_mcp.sandbox.endpoints import cursor
-
-        return cursor.open_cursor_count(self)
+        return cursor.open_cursor_count(self.services)
 
     def close(self) -> None:
         self.store.close()
@@ -295,12 +264,12 @@ class Sandbox:
                 f"Using this API token, you cannot run the specified API: {endpoint.path} does not accept API "
                 "tokens; use password authentication.",
             )
-        oauthscopes.check(endpoint, principal, self.config.oauth)
+        oauthscopes.check(principal, self.config.oauth, api=endpoint.api, method=endpoint.method, path=endpoint.path)
         with self.store.transaction() if endpoint.writes else self.store.reading() as conn:
             if guest_space is not None:
                 _check_guest_path(conn, guest_space)
             ctx = RequestContext(
-                sandbox=self,
+                services=self.services,
                 conn=conn,
                 principal=principal,
                 params=Params(params),

@@ -1,4 +1,4 @@
-"""Helpers for tests: serve a sandbox over a real loopback socket."""
+"""Serving a sandbox over a real loopback socket from a background thread (`kintone-mcp serve --sandbox`, tests)."""
 
 from __future__ import annotations
 

@@ -11,11 +11,10 @@ import pytest
 from kintone_mcp.auth import ApiToken, ApiTokenAuth, Credentials
 from kintone_mcp.client import KintoneClient, NetworkError
 from kintone_mcp.config import build_client, load_settings
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from kintone_mcp.sandbox.endpoints.cursor import open_cursor_count
 from kintone_mcp.sandbox.operations.faults import FaultRule
 from kintone_mcp.sandbox.operations.middleware import OperationsMiddleware
-from kintone_mcp.sandbox.serving import serve_in_thread
 
 from .conftest import create_app, password_credentials
 

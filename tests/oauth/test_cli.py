@@ -22,9 +22,8 @@ import pytest
 from kintone_mcp.auth.token_store import FileTokenStore
 from kintone_mcp.commands.main import main
 from kintone_mcp.config import build_client, load_settings
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig
-from kintone_mcp.sandbox.serving import serve_in_thread
 from tests.oauth.browser import form_fields
 
 pytestmark = pytest.mark.socket

@@ -10,14 +10,13 @@ import oauth_flow
 import pytest
 from sandbox_api import Api, assert_error, client_for, error_keys, password_headers, token_headers
 
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.access.nooauth import OAUTH_REFUSED_CODE, OAUTH_REFUSED_STATUS
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from kintone_mcp.sandbox.access.oauthclients import OAuthConfig
+from kintone_mcp.sandbox.access.oauthscopes import OAUTH_REFUSED_CODE, OAUTH_REFUSED_STATUS
 from kintone_mcp.sandbox.access.principals import Principal
 from kintone_mcp.sandbox.errors import KintoneError
 from kintone_mcp.sandbox.http.params import Params
 from kintone_mcp.sandbox.http.routing import RequestContext
-from kintone_mcp.sandbox.serving import serve_in_thread
 
 pytestmark = pytest.mark.anyio
 
@@ -342,7 +341,7 @@ async def test_oauth_callers_are_refused(sandbox: Sandbox) -> None:
     payload = {"requests": [req("POST", "record.json", {"app": CUSTOMERS, "record": customer("OA-1")})]}
     with sandbox.store.transaction() as conn:
         ctx = RequestContext(
-            sandbox=sandbox,
+            services=sandbox.services,
             conn=conn,
             principal=Principal(scheme="oauth", login="Administrator"),
             params=Params(payload),

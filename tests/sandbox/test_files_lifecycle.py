@@ -17,8 +17,7 @@ import httpx
 import pytest
 from files_comments_helpers import ADMIN, FILE_APP_FIELDS, assert_error, client, create_app, make_sandbox, ok
 
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.serving import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 
 pytestmark = pytest.mark.anyio
 

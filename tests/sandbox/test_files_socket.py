@@ -12,8 +12,7 @@ import httpx
 import pytest
 from files_comments_helpers import ADMIN, FILE_APP_FIELDS, create_app, error_messages, make_sandbox, ok
 
-from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.serving import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, serve_in_thread
 
 pytestmark = [pytest.mark.anyio, pytest.mark.socket]
 

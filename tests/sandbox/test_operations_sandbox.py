@@ -10,10 +10,9 @@ import anyio
 import httpx
 import pytest
 
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from kintone_mcp.sandbox.operations.faults import FaultRule
 from kintone_mcp.sandbox.operations.middleware import OperationsConfig, OperationsMiddleware
-from kintone_mcp.sandbox.serving import serve_in_thread
 
 pytestmark = pytest.mark.anyio
 

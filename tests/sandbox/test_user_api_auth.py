@@ -15,8 +15,7 @@ from sandbox_api import Api, assert_error, client_for, password_headers, token_h
 
 from kintone_mcp.commands.main import build_parser
 from kintone_mcp.commands.sandbox import banner, build_config
-from kintone_mcp.sandbox import Sandbox, SandboxConfig, UserApiTokenSpec
-from kintone_mcp.sandbox.serving import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, UserApiTokenSpec, serve_in_thread
 
 pytestmark = pytest.mark.anyio
 

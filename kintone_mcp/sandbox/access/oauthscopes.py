@@ -10,19 +10,24 @@ Kept as rules over (method, path) here rather than on each route, so endpoint mo
 
 An endpoint none of these rules knows is let through without a scope check and logged once, so that a new
 endpoint works under OAuth before someone decides its scope here.
+
+The status and code Kintone refuses OAuth with (cursor and bulkRequest) are not documented; CB_NO02 (403, "No
+privilege to proceed.") is the closest documented refusal. Both are constants here so that a measurement can correct
+them in one place.
 """
 
 from __future__ import annotations
 
 import logging
 
-from kintone_mcp.sandbox.access.nooauth import OAUTH_REFUSED_CODE, OAUTH_REFUSED_STATUS
 from kintone_mcp.sandbox.access.oauthclients import OAuthConfig
 from kintone_mcp.sandbox.access.principals import Principal
 from kintone_mcp.sandbox.errors import KintoneError
-from kintone_mcp.sandbox.http.routing import Endpoint
 
 logger = logging.getLogger(__name__)
+
+OAUTH_REFUSED_STATUS = 403
+OAUTH_REFUSED_CODE = "CB_NO02"
 
 #: Marks endpoints that refuse OAuth whatever the scopes.
 REFUSED = "refused"
@@ -56,13 +61,25 @@ def required_scope(method: str, path: str) -> str | None:
     return None
 
 
-def check(endpoint: Endpoint, principal: Principal, config: OAuthConfig) -> None:
-    """Refuse an OAuth caller that may not call ``endpoint``; does nothing for other kinds of caller."""
-    if principal.scheme != "oauth" or endpoint.api != "kintone":
+def refuse_oauth(principal: Principal, api: str) -> None:
+    """Raise unless the caller authenticated some other way than an OAuth access token."""
+    if principal.scheme == "oauth":
+        raise KintoneError(
+            OAUTH_REFUSED_STATUS,
+            OAUTH_REFUSED_CODE,
+            f"No privilege to proceed: {api} cannot be used with OAuth. Authenticate with a password "
+            "(X-Cybozu-Authorization) or an API token (X-Cybozu-API-Token) for this call.",
+        )
+
+
+def check(principal: Principal, config: OAuthConfig, *, api: str, method: str, path: str) -> None:
+    """Refuse an OAuth caller that may not call the endpoint (``api``, ``method``, ``path``); does nothing for other
+    kinds of caller."""
+    if principal.scheme != "oauth" or api != "kintone":
         return
-    scope = required_scope(endpoint.method, endpoint.path)
+    scope = required_scope(method, path)
     if scope is None:
-        key = (endpoint.method, endpoint.path)
+        key = (method, path)
         if key not in _warned:
             _warned.add(key)
             logger.warning("no OAuth scope rule for %s %s; letting OAuth callers through", *key)
@@ -71,14 +88,14 @@ def check(endpoint: Endpoint, principal: Principal, config: OAuthConfig) -> None
         raise KintoneError(
             OAUTH_REFUSED_STATUS,
             OAUTH_REFUSED_CODE,
-            f"No privilege to proceed: {endpoint.path} cannot be used with OAuth. Authenticate with a password "
+            f"No privilege to proceed: {path} cannot be used with OAuth. Authenticate with a password "
             "(X-Cybozu-Authorization) or an API token (X-Cybozu-API-Token) for this call.",
         )
     if scope not in principal.oauth_scopes:
         raise KintoneError(
             config.scope_error_status,
             config.scope_error_code,
-            f"No privilege to proceed: {endpoint.method} {endpoint.path} needs the OAuth scope {scope}, which this "
+            f"No privilege to proceed: {method} {path} needs the OAuth scope {scope}, which this "
             "access token was not granted. Sign in again asking for that scope.",
             headers=(
                 {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'}

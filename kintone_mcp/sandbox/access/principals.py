@@ -28,9 +28,10 @@ from typing import Literal
 from starlette.datastructures import Headers
 
 from kintone_mcp.sandbox.access import oauthstore, userapitokens
+from kintone_mcp.sandbox.access.apitokens import TOKEN_PERMISSIONS
 from kintone_mcp.sandbox.errors import KintoneError
-from kintone_mcp.sandbox.options import ADMIN_LOGIN, TOKEN_PERMISSIONS
 from kintone_mcp.sandbox.store import directory
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN
 
 MAX_TOKENS_PER_REQUEST = 9
 

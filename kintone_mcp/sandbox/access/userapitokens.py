@@ -21,8 +21,9 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from kintone_mcp.sandbox.errors import KintoneError
-from kintone_mcp.sandbox.options import USER_API_SCOPES
 
+#: The scopes of a cybozu.com User API token (kintone-api.md §2.1b), narrowest first.
+USER_API_SCOPES: tuple[str, ...] = ("read", "read_write", "dangerous")
 TOKEN_PREFIX = "cy.s.api1."
 
 

@@ -11,15 +11,20 @@ import json
 import random
 import sqlite3
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from kintone_mcp.sandbox.demo.seed import _field, _insert, _install_app, _options, _stamp, _views, epoch_of
-from kintone_mcp.sandbox.options import ADMIN_LOGIN
+from kintone_mcp.sandbox.demo.builders import (
+    epoch_of,
+    field_def,
+    insert_records,
+    install_app,
+    list_views,
+    options_of,
+    stamp,
+)
+from kintone_mcp.sandbox.options import SandboxConfig
 from kintone_mcp.sandbox.store import appstore
 from kintone_mcp.sandbox.store.appdefs import JsonDict
-
-if TYPE_CHECKING:
-    from kintone_mcp.sandbox.sandbox import Sandbox
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN
 
 PARTNER = 4
 PARTNER_SPACE_NAME = "Partner portal"
@@ -34,32 +39,32 @@ RECORDS = 12
 
 def partner_fields() -> list[JsonDict]:
     return [
-        _field("subject", "SINGLE_LINE_TEXT", "Subject", required=True, maxLength="120"),
-        _field("partner", "SINGLE_LINE_TEXT", "Partner company", required=True),
-        _field("category", "DROP_DOWN", "Category", options=_options(_CATEGORIES)),
-        _field("requested_on", "DATE", "Requested on"),
-        _field("details", "MULTI_LINE_TEXT", "Details"),
+        field_def("subject", "SINGLE_LINE_TEXT", "Subject", required=True, maxLength="120"),
+        field_def("partner", "SINGLE_LINE_TEXT", "Partner company", required=True),
+        field_def("category", "DROP_DOWN", "Category", options=options_of(_CATEGORIES)),
+        field_def("requested_on", "DATE", "Requested on"),
+        field_def("details", "MULTI_LINE_TEXT", "Details"),
     ]
 
 
-def seed_partner_app(sandbox: Sandbox, conn: sqlite3.Connection) -> None:
-    """Install the app in the demo guest space (created by ``demo.seed``) with a dozen records."""
+def seed_partner_app(conn: sqlite3.Connection, config: SandboxConfig) -> None:
+    """Install the app in the demo guest space (created by ``seed``) with a dozen records."""
     row = conn.execute(
         "SELECT id, default_thread FROM spaces WHERE name = ? AND is_guest = 1", (PARTNER_SPACE_NAME,)
     ).fetchone()
     assert row is not None, "demo.seed creates the guest space before its app"
-    epoch = epoch_of(sandbox)
-    now = _stamp(epoch)
-    _install_app(
+    epoch = epoch_of(config)
+    now = stamp(epoch)
+    install_app(
         conn, app_id=PARTNER, code="PARTNER", name="Partner requests",
         description="Requests from partner companies (guest space).", fields=partner_fields(), process=None,
-        now=now, views=_views(("All requests", ["subject", "partner", "category", "requested_on"], "",
-                               "requested_on desc")),
+        now=now, views=list_views(("All requests", ["subject", "partner", "category", "requested_on"], "",
+                                   "requested_on desc")),
     )
     conn.execute(
         "UPDATE apps SET space_id = ?, thread_id = ? WHERE id = ?", (row["id"], row["default_thread"], PARTNER)
     )
-    rng = random.Random(sandbox.config.seed + PARTNER)
+    rng = random.Random(config.seed + PARTNER)
     rows = []
     for i in range(1, RECORDS + 1):
         created = epoch + timedelta(days=i * 3, hours=rng.randint(0, 8))
@@ -70,9 +75,9 @@ def seed_partner_app(sandbox: Sandbox, conn: sqlite3.Connection) -> None:
             "requested_on": created.date().isoformat(),
             "details": "",
         }
-        rows.append((i, 1, ADMIN_LOGIN, _stamp(created), ADMIN_LOGIN, _stamp(created), None, "[]",
+        rows.append((i, 1, ADMIN_LOGIN, stamp(created), ADMIN_LOGIN, stamp(created), None, "[]",
                      json.dumps(data, ensure_ascii=False)))
-    _insert(conn, PARTNER, rows)
+    insert_records(conn, PARTNER, rows)
     info = appstore.load_app(conn, PARTNER)
     assert info is not None
     appstore.create_indexes(conn, info)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kintone_mcp.sandbox.access.nooauth import refuse_oauth
+from kintone_mcp.sandbox.access.oauthscopes import refuse_oauth
 from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.http.params import Params
 from kintone_mcp.sandbox.http.responses import PreparedError, error_body
@@ -75,7 +75,7 @@ def _plan(ctx: RequestContext, index: int, item: Any) -> _SubRequest:
             f"{method} {path} cannot be run in a bulk request. bulkRequest runs only: {_ALLOWED_TEXT}. "
             "Send other calls on their own.",
         )
-    endpoint = ctx.sandbox.router.resolve("kintone", method, path)
+    endpoint = ctx.services.router.resolve("kintone", method, path)
     if endpoint is None:
         raise invalid(f"{key}.api", f"{method} {path} is not served by this sandbox.")
     payload = item.get("payload")
@@ -87,7 +87,7 @@ def _plan(ctx: RequestContext, index: int, item: Any) -> _SubRequest:
 
 @router.route("POST", "bulkRequest.json")
 def bulk_request(ctx: RequestContext) -> dict[str, Any]:
-    refuse_oauth(ctx, "bulkRequest.json")
+    refuse_oauth(ctx.principal, "bulkRequest.json")
     raw = ctx.params.raw("requests")
     if raw is None or raw == []:
         raise invalid("requests", "Required field.")
@@ -103,7 +103,7 @@ def bulk_request(ctx: RequestContext) -> dict[str, Any]:
     results: list[Any] = []
     for index, sub in enumerate(planned):
         sub_ctx = RequestContext(
-            sandbox=ctx.sandbox,
+            services=ctx.services,
             conn=ctx.conn,
             principal=ctx.principal,
             params=Params(sub.payload),
@@ -113,7 +113,7 @@ def bulk_request(ctx: RequestContext) -> dict[str, Any]:
             base_url=ctx.base_url,
         )
         try:
-            with ctx.sandbox.store.transaction():
+            with ctx.services.store.transaction():
                 results.append(sub.endpoint.handler(sub_ctx))
         except KintoneError as exc:
             # Raising rolls the outer transaction back, so the sub-requests that succeeded are undone too.

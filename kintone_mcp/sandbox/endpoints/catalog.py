@@ -19,7 +19,7 @@ def get_apis(ctx: RequestContext) -> dict[str, Any]:
     prefix = "k/v1/" if ctx.guest_space is None else f"k/guest/{ctx.guest_space}/v1/"
     ids = sorted(
         f"{endpoint.path.removesuffix('.json')}/{endpoint.method.lower()}"
-        for endpoint in ctx.sandbox.router.endpoints()
+        for endpoint in ctx.services.router.endpoints()
         if endpoint.api == "kintone" and endpoint.path != "apis.json"
     )
     return {"baseUrl": ctx.base_url + prefix, "apis": {api_id: {"link": f"apis/{api_id}.json"} for api_id in ids}}

@@ -21,7 +21,7 @@ from typing import Any
 from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
 from kintone_mcp.sandbox.records.write import load_record, record_not_found
-from kintone_mcp.sandbox.store import directory
+from kintone_mcp.sandbox.store import database, directory
 
 router = Router()
 
@@ -134,12 +134,12 @@ def add_comment(ctx: RequestContext) -> dict[str, str]:
     if len(text) > MAX_TEXT:
         raise invalid("comment.text", f"Enter less than {MAX_TEXT + 1} characters.")
     mentions = _mentions(ctx.conn, comment.get("mentions"))
-    comment_id = ctx.sandbox.store.next_counter(ctx.conn, f"comment:{app}:{record}")
+    comment_id = database.next_counter(ctx.conn, f"comment:{app}:{record}")
     ctx.conn.execute(
         "INSERT INTO comments(app, record, id, text, creator, created_at, mentions) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (app, record, comment_id, text, ctx.login, _created_at(ctx.now), json.dumps(mentions, ensure_ascii=False)),
     )
-    if ctx.sandbox.config.comment_bumps_revision:
+    if ctx.services.config.comment_bumps_revision:
         ctx.conn.execute("UPDATE records SET revision = revision + 1 WHERE app = ? AND id = ?", (app, record))
     return {"id": str(comment_id)}
 

@@ -20,21 +20,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from weakref import WeakKeyDictionary
 
-from kintone_mcp.sandbox.access.nooauth import refuse_oauth
+from kintone_mcp.sandbox.access.oauthscopes import refuse_oauth
 from kintone_mcp.sandbox.endpoints.records import parse_query_param, query_context
 from kintone_mcp.sandbox.errors import KintoneError, invalid
-from kintone_mcp.sandbox.http.routing import RequestContext, Router
+from kintone_mcp.sandbox.http.routing import RequestContext, Router, Services
 from kintone_mcp.sandbox.options import SandboxConfig
 from kintone_mcp.sandbox.records.read import render_record
 from kintone_mcp.sandbox.records.write import from_row
 from kintone_mcp.sandbox.store import directory
 from kintone_mcp.sandbox.store.querysql import compile_query
-
-if TYPE_CHECKING:
-    from kintone_mcp.sandbox.sandbox import Sandbox
 
 router = Router()
 
@@ -113,23 +110,23 @@ class CursorRegistry:
             self._cursors.pop(cursor_id, None)
 
 
-_REGISTRIES: WeakKeyDictionary[Sandbox, CursorRegistry] = WeakKeyDictionary()
+_REGISTRIES: WeakKeyDictionary[Services, CursorRegistry] = WeakKeyDictionary()
 _REGISTRIES_LOCK = threading.Lock()
 
 
-def registry_of(sandbox: Sandbox) -> CursorRegistry:
-    # Kept beside the Sandbox rather than in it: cursors are this module's business, and a weak key lets a closed
-    # sandbox's cursors go with it.
+def registry_of(services: Services) -> CursorRegistry:
+    # Kept beside the sandbox's services rather than in them: cursors are this module's business, and a weak key lets
+    # a closed sandbox's cursors go with it.
     with _REGISTRIES_LOCK:
-        registry = _REGISTRIES.get(sandbox)
+        registry = _REGISTRIES.get(services)
         if registry is None:
-            registry = _REGISTRIES[sandbox] = CursorRegistry(sandbox.config)
+            registry = _REGISTRIES[services] = CursorRegistry(services.config)
         return registry
 
 
-def open_cursor_count(sandbox: Sandbox) -> int:
+def open_cursor_count(services: Services) -> int:
     """Cursors open now (expired ones not counted), for tests that check clients clean up after themselves."""
-    return registry_of(sandbox).count(sandbox.now())
+    return registry_of(services).count(services.now())
 
 
 def _not_found(cursor_id: str) -> KintoneError:
@@ -148,7 +145,7 @@ def _owner(ctx: RequestContext) -> tuple[str, str]:
 
 @router.route("POST", "records/cursor.json", writes=False)
 def create_cursor(ctx: RequestContext) -> dict[str, str]:
-    refuse_oauth(ctx, "The cursor API (records/cursor.json)")
+    refuse_oauth(ctx.principal, "The cursor API (records/cursor.json)")
     p = ctx.params
     app = ctx.app_param("view")
     size = p.get_int("size", required=False, minimum=1, maximum=MAX_SIZE, default=DEFAULT_SIZE)
@@ -176,16 +173,16 @@ def create_cursor(ctx: RequestContext) -> dict[str, str]:
         size=size,
         last_used=ctx.now,
     )
-    registry_of(ctx.sandbox).add(cursor, ctx.now)
+    registry_of(ctx.services).add(cursor, ctx.now)
     return {"id": cursor.id, "totalCount": str(len(cursor.ids))}
 
 
 @router.route("GET", "records/cursor.json")
 def read_cursor(ctx: RequestContext) -> dict[str, Any]:
-    refuse_oauth(ctx, "The cursor API (records/cursor.json)")
+    refuse_oauth(ctx.principal, "The cursor API (records/cursor.json)")
     cursor_id = ctx.params.get_str("id", required=True)
     assert cursor_id is not None
-    registry = registry_of(ctx.sandbox)
+    registry = registry_of(ctx.services)
     cursor = registry.take(cursor_id, _owner(ctx), ctx.now)
     # Checked on every page, as for records.json: the app may have moved, or the token lost its permission.
     app = ctx.app(cursor.app, "view")
@@ -208,10 +205,10 @@ def read_cursor(ctx: RequestContext) -> dict[str, Any]:
 
 @router.route("DELETE", "records/cursor.json", writes=False)
 def delete_cursor(ctx: RequestContext) -> dict[str, Any]:
-    refuse_oauth(ctx, "The cursor API (records/cursor.json)")
+    refuse_oauth(ctx.principal, "The cursor API (records/cursor.json)")
     cursor_id = ctx.params.get_str("id", required=True)
     assert cursor_id is not None
-    registry = registry_of(ctx.sandbox)
+    registry = registry_of(ctx.services)
     cursor = registry.take(cursor_id, _owner(ctx), ctx.now)
     ctx.app(cursor.app, "view")
     registry.remove(cursor.id)

@@ -62,11 +62,11 @@ def upload_file(ctx: RequestContext) -> dict[str, str]:
         upload.file.seek(0, 2)
         size = upload.file.tell()
         upload.file.seek(0)
-        config = ctx.sandbox.config
+        config = ctx.services.config
         if size > config.max_file_size:
             raise uploads.too_large(config.max_file_size)
         filestore.purge_expired(ctx.conn, ctx.now, config.upload_retention)
-        filestore.purge_dropped(ctx.conn, ctx.sandbox.downloads)
+        filestore.purge_dropped(ctx.conn, ctx.services.downloads)
         key = filestore.save_upload(
             ctx.conn, upload.file, size, name=name, content_type=_content_type(upload, name), now=ctx.now
         )
@@ -98,7 +98,7 @@ def download_file(ctx: RequestContext) -> StreamingResponse:
         ctx.app(stored.app, "view")
     return StreamingResponse(
         # Registered now, while this request still holds the store's lock, so no write can delete it before it is sent.
-        ctx.sandbox.downloads.open(ctx.sandbox.store, stored),
+        ctx.services.downloads.open(ctx.services.store, stored),
         # Content-Type as a header, not media_type: Starlette would add a charset to text/* we cannot vouch for.
         headers={
             "Content-Type": stored.content_type,

@@ -29,13 +29,13 @@ from starlette.routing import Route
 from kintone_mcp.sandbox.access import oauthstore
 from kintone_mcp.sandbox.access.oauthclients import OAUTH_SCOPES, OAuthConfig
 from kintone_mcp.sandbox.access.oauthstore import Client, OAuthGrantError
+from kintone_mcp.sandbox.http.routing import Services
+from kintone_mcp.sandbox.options import SandboxConfig
 from kintone_mcp.sandbox.store import directory
+from kintone_mcp.sandbox.store.database import Store
 
 if TYPE_CHECKING:
     import sqlite3
-
-    from kintone_mcp.sandbox.options import SandboxConfig
-    from kintone_mcp.sandbox.sandbox import Sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 T = TypeVar("T")
 
 
-def routes(sandbox: Sandbox) -> list[Route]:
-    endpoints = _OAuthEndpoints(sandbox)
+def routes(services: Services) -> list[Route]:
+    endpoints = _OAuthEndpoints(services)
     return [
         Route(AUTHORIZATION_PATH, endpoints.authorization, methods=["GET", "POST"]),
         Route(TOKEN_PATH, endpoints.token, methods=["POST"]),
@@ -67,23 +67,23 @@ class _Refusal(Exception):
 
 
 class _OAuthEndpoints:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     @property
     def config(self) -> OAuthConfig:
-        return self.sandbox.config.oauth
+        return self.services.config.oauth
 
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
-            with self.sandbox.store.reading() as conn:
+            with self.services.store.reading() as conn:
                 return work(conn)
 
         return await anyio.to_thread.run_sync(run)
 
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
-            with self.sandbox.store.transaction() as conn:
+            with self.services.store.transaction() as conn:
                 return work(conn)
 
         return await anyio.to_thread.run_sync(run)
@@ -117,7 +117,7 @@ class _OAuthEndpoints:
             return _consent_page(client, params, scopes, error="Choose Allow or Deny.", status=400)
         login = params.get("username", "")
         password = params.get("password", "")
-        now = self.sandbox.now()
+        now = self.services.now()
 
         def approve(conn: sqlite3.Connection) -> str | None:
             if not directory.check_password(conn, login, password):
@@ -175,7 +175,7 @@ class _OAuthEndpoints:
         try:
             client_id, client_secret = _client_credentials(request.headers.get("authorization"), fields)
             grant_type = fields.get("grant_type", "")
-            now = self.sandbox.now()
+            now = self.services.now()
             config = self.config
 
             def exchange(conn: sqlite3.Connection) -> oauthstore.IssuedTokens:
@@ -223,7 +223,7 @@ class _OAuthEndpoints:
         revoked for a replayed code): those must stick even though the request fails."""
 
         def run() -> oauthstore.IssuedTokens | OAuthGrantError:
-            with self.sandbox.store.transaction() as conn:
+            with self.services.store.transaction() as conn:
                 try:
                     return work(conn)
                 except OAuthGrantError as exc:
@@ -311,9 +311,9 @@ def _consent_page(
     return _page("Kintone sandbox: sign in to authorize", body, status)
 
 
-def banner_lines(sandbox: Sandbox, base_url: str, config: SandboxConfig) -> list[str]:
+def banner_lines(store: Store, base_url: str, config: SandboxConfig) -> list[str]:
     """The OAuth part of ``kintone-mcp sandbox``'s start-up text: endpoints and every registered client."""
-    with sandbox.store.reading() as conn:
+    with store.reading() as conn:
         demo = oauthstore.demo_client_spec(conn)
     clients = ([demo] if demo is not None else []) + list(config.oauth.clients)
     if not clients:

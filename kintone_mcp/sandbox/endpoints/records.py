@@ -14,7 +14,6 @@ from kintone_mcp.query import Query, QuerySyntaxError, parse
 from kintone_mcp.sandbox.errors import KintoneError, invalid, invalid_many
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
-from kintone_mcp.sandbox.options import DEFAULT_TIMEZONE
 from kintone_mcp.sandbox.records.read import render_record
 from kintone_mcp.sandbox.records.write import (
     RecordWriter,
@@ -26,6 +25,7 @@ from kintone_mcp.sandbox.records.write import (
 )
 from kintone_mcp.sandbox.store import appstore, directory, filestore
 from kintone_mcp.sandbox.store.appstore import AppInfo
+from kintone_mcp.sandbox.store.directory import DEFAULT_TIMEZONE
 from kintone_mcp.sandbox.store.querysql import QueryContext, compile_query
 
 router = Router()
@@ -128,7 +128,7 @@ def get_records(ctx: RequestContext) -> dict[str, Any]:
 @router.route("POST", "record.json")
 def add_record(ctx: RequestContext) -> dict[str, str]:
     app = ctx.app_param("add")
-    writer = RecordWriter(ctx, app)
+    writer = RecordWriter(ctx.record_context(), app)
     result = writer.add(ctx.params.raw("record") or {}, "record")
     writer.finish()
     assert result is not None
@@ -165,7 +165,7 @@ def _ids_to_delete(ctx: RequestContext) -> list[int]:
 def add_records(ctx: RequestContext) -> dict[str, list[str]]:
     app = ctx.app_param("add")
     items = _write_list(ctx, "records", "added")
-    writer = RecordWriter(ctx, app)
+    writer = RecordWriter(ctx.record_context(), app)
     results = [writer.add(item, f"records[{i}]") for i, item in enumerate(items)]
     writer.finish()
     return {
@@ -226,7 +226,7 @@ def update_record(ctx: RequestContext) -> dict[str, str]:
         assert key is not None
         raise _key_not_found(app, key)
     check_record_revision(record, ctx.params.raw("revision"), "revision")
-    writer = RecordWriter(ctx, app)
+    writer = RecordWriter(ctx.record_context(), app)
     revision = writer.update(record, ctx.params.raw("record"), "record")
     writer.finish()
     return {"revision": str(revision)}
@@ -239,7 +239,7 @@ def update_records(ctx: RequestContext) -> dict[str, Any]:
     if upsert:
         ctx.check_permission(app, "add")
     items = _write_list(ctx, "records", "updated")
-    writer = RecordWriter(ctx, app)
+    writer = RecordWriter(ctx.record_context(), app)
     results: list[dict[str, str]] = []
     seen: set[int] = set()
     for i, item in enumerate(items):
@@ -291,5 +291,5 @@ def delete_records(ctx: RequestContext) -> dict[str, Any]:
         ctx.conn.execute("DELETE FROM records WHERE app = ? AND id = ?", (app.id, record_id))
         files |= filestore.file_keys(record.data)
     # A deleted record's files go with it (comments go by a trigger).
-    filestore.release(ctx.conn, app.id, files, ctx.sandbox.downloads)
+    filestore.release(ctx.conn, app.id, files, ctx.services.downloads)
     return {}

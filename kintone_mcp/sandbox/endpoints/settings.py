@@ -42,7 +42,7 @@ def _preview_app(ctx: RequestContext) -> AppInfo:
 
 def _save(ctx: RequestContext, info: AppInfo, preview: JsonDict) -> dict[str, str]:
     preview["layout"] = appdefs.build_layout(preview["properties"])
-    revision = appstore.save_preview(ctx.conn, info, preview, modifier=ctx.login, now=ctx.sandbox.now_text())
+    revision = appstore.save_preview(ctx.conn, info, preview, modifier=ctx.login, now=ctx.services.now_text())
     return {"revision": str(revision)}
 
 
@@ -74,7 +74,7 @@ def add_app(ctx: RequestContext) -> dict[str, str]:
     elif ctx.guest_space is not None:
         raise KintoneError(403, "CB_NO02", f"No privilege to proceed: guest space {ctx.guest_space} does not exist.")
     app_id = appstore.create_app(
-        ctx.conn, name=name, creator=ctx.login, now=ctx.sandbox.now_text(), space_id=space, thread_id=thread
+        ctx.conn, name=name, creator=ctx.login, now=ctx.services.now_text(), space_id=space, thread_id=thread
     )
     return {"app": str(app_id), "revision": "1"}
 
@@ -272,9 +272,9 @@ def deploy(ctx: RequestContext) -> dict[str, Any]:
                 )
         targets.append(info)
     for info in targets:
-        dropped = appstore.deploy(ctx.conn, info, revert=revert, modifier=ctx.login, now=ctx.sandbox.now_text())
+        dropped = appstore.deploy(ctx.conn, info, revert=revert, modifier=ctx.login, now=ctx.services.now_text())
         # The files of a deleted FILE field (or table) go with the field's data.
-        filestore.release(ctx.conn, info.id, dropped, ctx.sandbox.downloads)
+        filestore.release(ctx.conn, info.id, dropped, ctx.services.downloads)
     return {}
 
 

@@ -63,7 +63,7 @@ class StatusChanges:
         self.app = app
         self.process = app.process
         self.directory = processflow.Directory(ctx.conn)
-        self.now = ctx.sandbox.now_text()
+        self.now = ctx.services.now_text()
 
     def _record(self, item: Mapping[str, Any], prefix: str) -> StoredRecord:
         raw_id = item.get("id")
@@ -170,7 +170,7 @@ class StatusChanges:
             return candidates
         key = f"{prefix}assignee"
         if given is None or given == "":
-            required = 1 if self.ctx.sandbox.config.status_assignee_required else 2
+            required = 1 if self.ctx.services.config.status_assignee_required else 2
             if len(candidates) >= required:
                 raise KintoneError(
                     400,

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from kintone_mcp.sandbox.access.userapitokens import USER_API_SCOPES
 from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import Handler, RequestContext, Router
-from kintone_mcp.sandbox.options import ADMIN_LOGIN, ADMINISTRATORS_GROUP, USER_API_SCOPES
 from kintone_mcp.sandbox.store import directory, directoryjson, directorywrite
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, ADMINISTRATORS_GROUP
 
 router = Router()
 
@@ -169,7 +170,7 @@ def get_group_users(ctx: RequestContext) -> dict[str, Any]:
 def add_users(ctx: RequestContext) -> dict[str, Any]:
     _require(ctx, "read_write", "Adding users")
     changes = directorywrite.validate_users(ctx.conn, directorywrite.entries(ctx.params.data, "users"), new=True)
-    directorywrite.apply_users(ctx.conn, changes, new=True, now=ctx.sandbox.now_text())
+    directorywrite.apply_users(ctx.conn, changes, new=True, now=ctx.services.now_text())
     return {}
 
 
@@ -178,7 +179,7 @@ def update_users(ctx: RequestContext) -> dict[str, Any]:
     _require(ctx, "read_write", "Updating users")
     changes = directorywrite.validate_users(ctx.conn, directorywrite.entries(ctx.params.data, "users"), new=False)
     _require(ctx, _write_scope(ctx, [c.code for c in changes]), "Updating a member of the Administrators group")
-    directorywrite.apply_users(ctx.conn, changes, new=False, now=ctx.sandbox.now_text())
+    directorywrite.apply_users(ctx.conn, changes, new=False, now=ctx.services.now_text())
     return {}
 
 
@@ -199,7 +200,7 @@ def update_user_organizations(ctx: RequestContext) -> dict[str, Any]:
         ctx.conn, directorywrite.entries(ctx.params.data, "userOrganizations")
     )
     _require(ctx, _write_scope(ctx, [user for user, _ in items]), "Changing a member of the Administrators group")
-    now = ctx.sandbox.now_text()
+    now = ctx.services.now_text()
     for user, orgs in items:
         directorywrite.set_user_organizations(ctx.conn, user, orgs, now=now)
     return {}

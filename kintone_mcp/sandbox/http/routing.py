@@ -23,21 +23,22 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
+from kintone_mcp.sandbox.access.permissions import Permission, check_app_permission
 from kintone_mcp.sandbox.access.principals import Principal
 from kintone_mcp.sandbox.errors import KintoneError, invalid
 from kintone_mcp.sandbox.http.params import Params
-from kintone_mcp.sandbox.options import ADMIN_LOGIN
-from kintone_mcp.sandbox.store import appstore
+from kintone_mcp.sandbox.options import SandboxConfig
+from kintone_mcp.sandbox.records.context import RecordContext
+from kintone_mcp.sandbox.store import appstore, spaces
 from kintone_mcp.sandbox.store.appstore import AppInfo
-
-if TYPE_CHECKING:
-    from kintone_mcp.sandbox.sandbox import Sandbox
+from kintone_mcp.sandbox.store.database import Store
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN
+from kintone_mcp.sandbox.store.filestore import Downloads
 
 Api = Literal["kintone", "user"]
-Permission = Literal["view", "add", "edit", "delete", "manage"]
 Handler = Callable[["RequestContext"], Any]
 
 
@@ -104,11 +105,35 @@ class Router:
         return list(self._endpoints.values())
 
 
+def format_time(moment: datetime) -> str:
+    """Kintone's timestamp form: UTC, minute precision."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:00Z")
+
+
+@dataclass(frozen=True, eq=False)
+class Services:
+    """The long-lived parts of one sandbox that handlers may use, built once by ``Sandbox``: its configuration and
+    clock, the database, the files being downloaded, and the router (bulk requests and apis.json look endpoints up)."""
+
+    config: SandboxConfig
+    store: Store
+    #: Files being downloaded right now (a record write that lets go of one leaves it until the download ends).
+    downloads: Downloads
+    router: Router
+
+    def now(self) -> datetime:
+        moment = self.config.clock() if self.config.clock is not None else datetime.now(UTC)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+    def now_text(self) -> str:
+        return format_time(self.now())
+
+
 @dataclass
 class RequestContext:
     """Everything a handler may use. ``conn`` is inside the request's transaction (or read lock)."""
 
-    sandbox: Sandbox
+    services: Services
     conn: sqlite3.Connection
     principal: Principal
     params: Params
@@ -121,6 +146,19 @@ class RequestContext:
     @property
     def login(self) -> str:
         return self.principal.login
+
+    def record_context(self) -> RecordContext:
+        """What record logic needs of this request (the record timestamp is read from the clock now)."""
+        config = self.services.config
+        return RecordContext(
+            conn=self.conn,
+            principal=self.principal,
+            now=self.now,
+            now_text=self.services.now_text(),
+            downloads=self.services.downloads,
+            upload_retention=config.upload_retention,
+            subtable_default_row=config.subtable_default_row,
+        )
 
     def app_param(self, permission: Permission, name: str = "app") -> AppInfo:
         """The app named by the request parameter ``name``, loaded and checked as ``app`` does. Kintone refuses an id
@@ -145,7 +183,7 @@ class RequestContext:
         return info
 
     def check_space(self, info: AppInfo) -> None:
-        app_guest_space = self.sandbox.guest_space_of(self.conn, info)
+        app_guest_space = spaces.guest_space_of(self.conn, info)
         if app_guest_space is not None and self.guest_space is None:
             raise KintoneError(
                 400,
@@ -162,22 +200,7 @@ class RequestContext:
             )
 
     def check_permission(self, info: AppInfo, permission: Permission) -> None:
-        if self.principal.uses_token:
-            granted = self.principal.token_apps.get(info.id)
-            if granted is None or permission not in granted:
-                raise KintoneError(
-                    403,
-                    "GAIA_NO01",
-                    "Using this API token, you cannot run the specified API: "
-                    + (
-                        f"no token for app {info.id} was sent."
-                        if granted is None
-                        else f"the token for app {info.id} lacks the '{permission}' permission."
-                    ),
-                )
-            return
-        if info.allowed_users is not None and self.login not in info.allowed_users and not self.is_admin:
-            raise KintoneError(403, "CB_NO02", f"No privilege to proceed: {self.login} may not use app {info.id}.")
+        check_app_permission(self.principal, info, permission)
 
     @property
     def is_admin(self) -> bool:

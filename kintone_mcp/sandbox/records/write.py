@@ -25,13 +25,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kintone_mcp.sandbox.access.permissions import check_app_permission
 from kintone_mcp.sandbox.errors import KintoneError, invalid_many
-from kintone_mcp.sandbox.http.routing import RequestContext
-from kintone_mcp.sandbox.options import ADMIN_LOGIN, DEFAULT_TIMEZONE
 from kintone_mcp.sandbox.records import calc
 from kintone_mcp.sandbox.records import values as fv
-from kintone_mcp.sandbox.store import appdefs, appstore, directory, filestore
+from kintone_mcp.sandbox.records.context import RecordContext
+from kintone_mcp.sandbox.store import appdefs, appstore, database, directory, filestore
 from kintone_mcp.sandbox.store.appstore import AppInfo
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, DEFAULT_TIMEZONE
 from kintone_mcp.sandbox.store.querysql import value_sql
 
 REQUIRED = "Required."
@@ -130,13 +131,13 @@ class RecordWriter:
     """Validates and writes records of one app for one request; collect errors across a bulk write, then call
     ``finish`` before answering (the request's transaction rolls back on any raise)."""
 
-    def __init__(self, ctx: RequestContext, app: AppInfo) -> None:
+    def __init__(self, ctx: RecordContext, app: AppInfo) -> None:
         self.ctx = ctx
         self.conn = ctx.conn
         self.app = app
         self.props: dict[str, Any] = app.properties
         self.errors: dict[str, list[str]] = {}
-        self.now = ctx.sandbox.now_text()
+        self.now = ctx.now_text
         self._directory: directory.Names | None = None
         self._user: directory.UserInfo | None = None
         # Kintone ignores values written to the fields a lookup copies into: only the lookup fills them.
@@ -154,7 +155,7 @@ class RecordWriter:
         if self.errors:
             raise invalid_many(self.errors)
         if self._dropped_files:
-            filestore.release(self.conn, self.app.id, self._dropped_files, self.ctx.sandbox.downloads)
+            filestore.release(self.conn, self.app.id, self._dropped_files, self.ctx.downloads)
             self._dropped_files.clear()
 
     @property
@@ -425,7 +426,7 @@ class RecordWriter:
             # An upload key is single use: attaching it gives the file its download key, as in Kintone.
             stored = (
                 filestore.attach(self.conn, file_key, app=self.app.id, now=self.ctx.now,
-                                 retention=self.ctx.sandbox.config.upload_retention)
+                                 retention=self.ctx.upload_retention)
                 if isinstance(file_key, str)
                 else None
             )
@@ -461,7 +462,7 @@ class RecordWriter:
         ftype = prop["type"]
         default = prop.get("defaultValue")
         if ftype == "SUBTABLE":
-            if not self.ctx.sandbox.config.subtable_default_row:
+            if not self.ctx.subtable_default_row:
                 return []
             return [{"id": self._row_id(), "value": {c: self._default(p) for c, p in prop["fields"].items()}}]
         if ftype == "CALC":
@@ -502,7 +503,7 @@ class RecordWriter:
     # -- tables --------------------------------------------------------------------------------------------------
 
     def _row_id(self) -> str:
-        return str(self.ctx.sandbox.store.next_counter(self.conn, "subtable_row"))
+        return str(database.next_counter(self.conn, "subtable_row"))
 
     def _table(self, prop: Mapping[str, Any], raw: Any, key: str, *, existing: list[dict[str, Any]] | None) -> list[
             dict[str, Any]]:
@@ -587,7 +588,7 @@ class RecordWriter:
         info = appstore.load_app(self.conn, app_id)
         if info is None:
             raise KintoneError(404, "GAIA_AP01", f"The related app (ID: {app_id}) of a lookup does not exist.")
-        self.ctx.check_permission(info, "view")
+        check_app_permission(self.ctx.principal, info, "view")
         return info
 
     # -- calculated fields ---------------------------------------------------------------------------------------

@@ -252,26 +252,29 @@ class Store:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row["value"])
 
-    def set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
-        conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
-    def next_counter(self, conn: sqlite3.Connection, name: str) -> int:
-        """Next value of a named counter (subtable row ids, file keys…); never reuses a value."""
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"counter:{name}",)).fetchone()
-        value = 1 if row is None else int(row["value"]) + 1
-        self.set_meta(conn, f"counter:{name}", str(value))
-        return value
-
-    def reserve_counter(self, conn: sqlite3.Connection, name: str, count: int) -> int:
-        """Reserve ``count`` consecutive values of a counter at once; returns the first."""
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"counter:{name}",)).fetchone()
-        first = 1 if row is None else int(row["value"]) + 1
-        self.set_meta(conn, f"counter:{name}", str(first + count - 1))
-        return first
-
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def next_counter(conn: sqlite3.Connection, name: str) -> int:
+    """Next value of a named counter (subtable row ids, comment ids…); never reuses a value."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"counter:{name}",)).fetchone()
+    value = 1 if row is None else int(row["value"]) + 1
+    set_meta(conn, f"counter:{name}", str(value))
+    return value
+
+
+def reserve_counter(conn: sqlite3.Connection, name: str, count: int) -> int:
+    """Reserve ``count`` consecutive values of a counter at once; returns the first."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"counter:{name}",)).fetchone()
+    first = 1 if row is None else int(row["value"]) + 1
+    set_meta(conn, f"counter:{name}", str(first + count - 1))
+    return first

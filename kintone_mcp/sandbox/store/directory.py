@@ -12,7 +12,12 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
-from kintone_mcp.sandbox.options import DEFAULT_TIMEZONE
+#: The built-in administrator every sandbox has (tokens act as this user).
+ADMIN_LOGIN = "Administrator"
+#: The built-in group of cybozu.com administrators (User API writes touching its members need the dangerous scope).
+ADMINISTRATORS_GROUP = "Administrators"
+DEFAULT_PASSWORD = "sandbox"
+DEFAULT_TIMEZONE = "Asia/Tokyo"
 
 
 @dataclass(frozen=True)

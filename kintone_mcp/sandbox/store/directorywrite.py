@@ -30,8 +30,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kintone_mcp.sandbox.errors import invalid_many
-from kintone_mcp.sandbox.options import ADMIN_LOGIN, ADMINISTRATORS_GROUP, DEFAULT_TIMEZONE
 from kintone_mcp.sandbox.store import directory, directoryjson
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, ADMINISTRATORS_GROUP, DEFAULT_TIMEZONE
 
 MAX_ENTRIES = 100
 MAX_MEMBERS = 1000
