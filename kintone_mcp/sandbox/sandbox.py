@@ -35,7 +35,7 @@ from kintone_mcp.sandbox.endpoints import (
     status,
     users,
 )
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 from kintone_mcp.sandbox.http import uploads
 from kintone_mcp.sandbox.http.params import Params, parse_query_items
 from kintone_mcp.sandbox.http.responses import error_response, json_response
@@ -217,12 +217,12 @@ class Sandbox:
                     str(request.base_url), language,
                 )
             )
-        except KintoneError as exc:
+        except ErrorReply as exc:
             return error_response(exc, language.accept_language)
         except Exception:
             logger.exception("unexpected error in %s %s", request.method, request.url.path)
             return error_response(
-                KintoneError(500, "CB_IL02", "Unexpected error in the sandbox; see its log for details."),
+                ErrorReply(500, "CB_IL02", "Unexpected error in the sandbox; see its log for details."),
                 language.accept_language,
             )
         # Downloads (file.json) answer with the file itself, not JSON.
@@ -256,9 +256,9 @@ class Sandbox:
         if endpoint is None:
             allowed = self.router.methods(api, path)
             hint = f" It supports {', '.join(allowed)}." if allowed else ""
-            raise KintoneError(404, "CB_NF01", f"The API {method} {path} does not exist in this sandbox.{hint}")
+            raise ErrorReply(404, "CB_NF01", f"The API {method} {path} does not exist in this sandbox.{hint}")
         if principal.uses_token and not endpoint.tokens:
-            raise KintoneError(
+            raise ErrorReply(
                 403,
                 "GAIA_NO01",
                 f"Using this API token, you cannot run the specified API: {endpoint.path} does not accept API "
@@ -300,7 +300,7 @@ def _check_guest_path(conn: sqlite3.Connection, space: int) -> None:
     # path would list (apps.json) or create (preview/app.json) that space's apps.
     row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (space,)).fetchone()
     if row is None or not row["is_guest"]:
-        raise KintoneError(
+        raise ErrorReply(
             403,
             "CB_NO02",
             f"No privilege to proceed: there is no guest space {space}. Guest paths (/k/guest/ID/v1/) are for "
@@ -318,10 +318,10 @@ async def _read_params(request: Request, max_file_size: int) -> dict[str, Any]:
         try:
             decoded = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise KintoneError(
+            raise ErrorReply(
                 400, "CB_IJ01", f"The request body is not valid JSON ({exc}); send a JSON object."
             ) from exc
         if not isinstance(decoded, dict):
-            raise KintoneError(400, "CB_IJ01", "The request body must be a JSON object.")
+            raise ErrorReply(400, "CB_IJ01", "The request body must be a JSON object.")
         params.update(decoded)
     return params

@@ -14,7 +14,7 @@ from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from kintone_mcp.sandbox.access.oauthclients import OAuthConfig
 from kintone_mcp.sandbox.access.oauthscopes import OAUTH_REFUSED_CODE, OAUTH_REFUSED_STATUS
 from kintone_mcp.sandbox.access.principals import Principal
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 from kintone_mcp.sandbox.http.params import Params
 from kintone_mcp.sandbox.http.routing import RequestContext
 
@@ -348,7 +348,7 @@ async def test_oauth_callers_are_refused(sandbox: Sandbox) -> None:
             guest_space=None,
             now=sandbox.now(),
         )
-        with pytest.raises(KintoneError) as refused:
+        with pytest.raises(ErrorReply) as refused:
             endpoint.handler(ctx)
     assert (refused.value.status, refused.value.code) == (OAUTH_REFUSED_STATUS, OAUTH_REFUSED_CODE)
     with sandbox.store.reading() as conn:

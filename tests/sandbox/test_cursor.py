@@ -16,7 +16,7 @@ from kintone_mcp.sandbox.access.oauthclients import OAuthConfig
 from kintone_mcp.sandbox.access.oauthscopes import OAUTH_REFUSED_CODE, OAUTH_REFUSED_STATUS
 from kintone_mcp.sandbox.access.principals import Principal
 from kintone_mcp.sandbox.endpoints.cursor import CURSOR_NOT_FOUND_CODE, CURSOR_NOT_FOUND_STATUS
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 from kintone_mcp.sandbox.http.params import Params
 from kintone_mcp.sandbox.http.routing import RequestContext
 
@@ -355,7 +355,7 @@ async def test_oauth_callers_are_refused(sandbox: Sandbox, api: Api, method: str
             guest_space=None,
             now=sandbox.now(),
         )
-        with pytest.raises(KintoneError) as refused:
+        with pytest.raises(ErrorReply) as refused:
             endpoint.handler(ctx)
     assert (refused.value.status, refused.value.code) == (OAUTH_REFUSED_STATUS, OAUTH_REFUSED_CODE)
     assert "OAuth" in refused.value.message

@@ -12,7 +12,7 @@ from query_semantics_app import FIELDS, NOW, TOKYO, context, database, run
 
 from kintone_mcp.query.ast import Condition, FieldRef, FuncCall, NumberLit, Op, OrderKey, Query, StringLit, Value
 from kintone_mcp.query.operators import OPERATORS_BY_TYPE, UNCERTAIN_OPERATORS_BY_TYPE
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 from kintone_mcp.sandbox.store.querysql import QueryContext, compile_query, json_path
 
 
@@ -23,8 +23,8 @@ def conn() -> Iterator[sqlite3.Connection]:
     connection.close()
 
 
-def _error(conn: sqlite3.Connection, query: str | Query, **kw: Any) -> KintoneError:
-    with pytest.raises(KintoneError) as caught:
+def _error(conn: sqlite3.Connection, query: str | Query, **kw: Any) -> ErrorReply:
+    with pytest.raises(ErrorReply) as caught:
         run(conn, query, **kw)
     return caught.value
 
@@ -315,7 +315,7 @@ def test_unsortable_and_sortable_types() -> None:
     for field_type, code in FIELD_OF_TYPE.items():
         try:
             compile_query(Query(order_by=(OrderKey(FieldRef(code)),)), FIELDS, ctx)
-        except KintoneError as error:
+        except ErrorReply as error:
             assert error.code == "GAIA_IQ03"
         else:
             sortable.add(field_type)

@@ -22,7 +22,7 @@ import logging
 
 from kintone_mcp.sandbox.access.oauthclients import OAuthConfig
 from kintone_mcp.sandbox.access.principals import Principal
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def required_scope(method: str, path: str) -> str | None:
 def refuse_oauth(principal: Principal, api: str) -> None:
     """Raise unless the caller authenticated some other way than an OAuth access token."""
     if principal.scheme == "oauth":
-        raise KintoneError(
+        raise ErrorReply(
             OAUTH_REFUSED_STATUS,
             OAUTH_REFUSED_CODE,
             f"No privilege to proceed: {api} cannot be used with OAuth. Authenticate with a password "
@@ -85,14 +85,14 @@ def check(principal: Principal, config: OAuthConfig, *, api: str, method: str, p
             logger.warning("no OAuth scope rule for %s %s; letting OAuth callers through", *key)
         return
     if scope == REFUSED:
-        raise KintoneError(
+        raise ErrorReply(
             OAUTH_REFUSED_STATUS,
             OAUTH_REFUSED_CODE,
             f"No privilege to proceed: {path} cannot be used with OAuth. Authenticate with a password "
             "(X-Cybozu-Authorization) or an API token (X-Cybozu-API-Token) for this call.",
         )
     if scope not in principal.oauth_scopes:
-        raise KintoneError(
+        raise ErrorReply(
             config.scope_error_status,
             config.scope_error_code,
             f"No privilege to proceed: {method} {path} needs the OAuth scope {scope}, which this "

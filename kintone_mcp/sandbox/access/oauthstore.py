@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig, demo_client
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 
 #: What Kintone answers for a Bearer value it does not accept. The code is undocumented [U]; CB_AU01 ("Please
 #: login.") is Kintone's generic 401. The WWW-Authenticate header follows RFC 6750 so clients can tell an expired
@@ -300,14 +300,14 @@ class AccessGrant:
 
 
 def check_access_token(conn: sqlite3.Connection, token: str, now: datetime) -> AccessGrant:
-    """The user and scopes behind a Bearer access token; raises 401 KintoneError when it is not usable."""
+    """The user and scopes behind a Bearer access token; raises 401 ErrorReply when it is not usable."""
     row = conn.execute(
         "SELECT login, scope, client_id, expires_at, revoked FROM oauth_tokens WHERE token_hash = ?"
         " AND kind = 'access'",
         (digest(token),),
     ).fetchone()
     if row is None or row["revoked"]:
-        raise KintoneError(
+        raise ErrorReply(
             401,
             INVALID_TOKEN_CODE,
             "The OAuth access token is not valid (unknown or revoked): sign in again to get a new one. For "
@@ -315,7 +315,7 @@ def check_access_token(conn: sqlite3.Connection, token: str, now: datetime) -> A
             headers={"WWW-Authenticate": 'Bearer error="invalid_token", error_description="unknown or revoked"'},
         )
     if row["expires_at"] <= _epoch(now):
-        raise KintoneError(
+        raise ErrorReply(
             401,
             INVALID_TOKEN_CODE,
             "The OAuth access token expired: get a new one with the refresh token (POST /oauth2/token, "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from kintone_mcp.sandbox.access.principals import Principal
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 from kintone_mcp.sandbox.store.appstore import AppInfo
 from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN
 
@@ -17,7 +17,7 @@ def check_app_permission(principal: Principal, info: AppInfo, permission: Permis
     if principal.uses_token:
         granted = principal.token_apps.get(info.id)
         if granted is None or permission not in granted:
-            raise KintoneError(
+            raise ErrorReply(
                 403,
                 "GAIA_NO01",
                 "Using this API token, you cannot run the specified API: "
@@ -29,4 +29,4 @@ def check_app_permission(principal: Principal, info: AppInfo, permission: Permis
             )
         return
     if info.allowed_users is not None and principal.login not in info.allowed_users and principal.login != ADMIN_LOGIN:
-        raise KintoneError(403, "CB_NO02", f"No privilege to proceed: {principal.login} may not use app {info.id}.")
+        raise ErrorReply(403, "CB_NO02", f"No privilege to proceed: {principal.login} may not use app {info.id}.")

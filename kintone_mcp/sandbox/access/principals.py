@@ -29,7 +29,7 @@ from starlette.datastructures import Headers
 
 from kintone_mcp.sandbox.access import oauthstore, userapitokens
 from kintone_mcp.sandbox.access.apitokens import TOKEN_PERMISSIONS
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 from kintone_mcp.sandbox.store import directory
 from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN
 
@@ -75,7 +75,7 @@ def check_basic_gate(headers: Headers, expected: tuple[str, str] | None) -> None
         ok = bool(sep) and hmac.compare_digest(user, expected[0]) and hmac.compare_digest(password, expected[1])
     if not ok:
         bearer = scheme.lower() == "bearer"
-        raise KintoneError(
+        raise ErrorReply(
             401,
             "CB_AU01",
             "This domain requires Basic authentication: send 'Authorization: Basic base64(user:password)' "
@@ -108,7 +108,7 @@ def authenticate(
     token_headers = headers.getlist("x-cybozu-api-token")
     if token_headers:
         if user_api:
-            raise KintoneError(
+            raise ErrorReply(
                 403,
                 "GAIA_NO01",
                 "Using this API token, you cannot run the specified API: app API tokens cannot call the User API "
@@ -124,7 +124,7 @@ def authenticate(
             scope = userapitokens.check(conn, bearer, now or datetime.now(UTC))
             return Principal(scheme="user_api_token", login=ADMIN_LOGIN, user_api_scope=scope)
         if userapitokens.looks_like_user_api_token(bearer):
-            raise KintoneError(
+            raise ErrorReply(
                 401,
                 "CB_AU01",
                 "User API tokens (cy.s.api1...) authenticate only the cybozu.com User API (/v1/...). For /k/ "
@@ -132,7 +132,7 @@ def authenticate(
                 "an OAuth access token.",
             )
         return _oauth(conn, bearer, now or datetime.now(UTC))
-    raise KintoneError(
+    raise ErrorReply(
         401,
         "CB_AU01",
         "Please login. Send X-Cybozu-Authorization (base64 of login:password) or "
@@ -147,7 +147,7 @@ def _password(conn: sqlite3.Connection, header: str) -> Principal:
         decoded = ""
     login, sep, password = decoded.partition(":")
     if not sep or not directory.check_password(conn, login, password):
-        raise KintoneError(
+        raise ErrorReply(
             401,
             "CB_WA01",
             "Password authentication failed: check the login name and password "
@@ -159,9 +159,9 @@ def _password(conn: sqlite3.Connection, header: str) -> Principal:
 def _tokens(conn: sqlite3.Connection, header_values: list[str]) -> Principal:
     tokens = [t.strip() for value in header_values for t in value.split(",") if t.strip()]
     if not tokens:
-        raise KintoneError(400, "GAIA_IA02", "The API token is empty: send a token in X-Cybozu-API-Token.")
+        raise ErrorReply(400, "GAIA_IA02", "The API token is empty: send a token in X-Cybozu-API-Token.")
     if len(tokens) > MAX_TOKENS_PER_REQUEST:
-        raise KintoneError(
+        raise ErrorReply(
             400,
             "CB_VA01",
             f"Too many API tokens: at most {MAX_TOKENS_PER_REQUEST} may be sent in one request, "
@@ -176,7 +176,7 @@ def _tokens(conn: sqlite3.Connection, header_values: list[str]) -> Principal:
     for position, token in enumerate(tokens, start=1):
         row = rows.get(token)
         if row is None:
-            raise KintoneError(
+            raise ErrorReply(
                 400,
                 "GAIA_IA02",
                 f"API token number {position} in the request does not match any token: check that it was "
@@ -184,7 +184,7 @@ def _tokens(conn: sqlite3.Connection, header_values: list[str]) -> Principal:
             )
         app = int(row["app"])
         if app in apps:
-            raise KintoneError(
+            raise ErrorReply(
                 400,
                 "GAIA_DA03",
                 f"Two API tokens for the same app (app {app}) were sent: send one token per app.",

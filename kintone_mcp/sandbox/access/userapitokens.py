@@ -20,7 +20,7 @@ import sqlite3
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 
 #: The scopes of a cybozu.com User API token (kintone-api.md §2.1b), narrowest first.
 USER_API_SCOPES: tuple[str, ...] = ("read", "read_write", "dangerous")
@@ -96,7 +96,7 @@ def check(conn: sqlite3.Connection, token: str, now: datetime) -> str:
         "SELECT scope, expires_at, revoked FROM user_api_tokens WHERE token = ?", (token,)
     ).fetchone()
     if row is None or row["revoked"]:
-        raise KintoneError(
+        raise ErrorReply(
             401,
             "CB_AU01",
             "The User API token does not match any active token: it may be mistyped, revoked or deleted. "
@@ -106,7 +106,7 @@ def check(conn: sqlite3.Connection, token: str, now: datetime) -> str:
         )
     expires_at = row["expires_at"]
     if expires_at is not None and now >= datetime.fromisoformat(expires_at.replace("Z", "+00:00")):
-        raise KintoneError(
+        raise ErrorReply(
             401,
             "CB_AU01",
             f"The User API token expired at {expires_at}: issue a new token (or extend its validity period).",

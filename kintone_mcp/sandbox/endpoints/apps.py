@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
 from kintone_mcp.sandbox.store import appdefs, appstore
@@ -104,7 +104,7 @@ def _register_settings_getters() -> None:
             settings, revision = _settings(ctx, preview=preview)
             if ctx.principal.uses_token and any(v.get("type") == "CUSTOM" for v in settings["views"].values()):
                 # kintone-api.md §2.2: an app with a custom (HTML) view does not give its views to API tokens.
-                raise KintoneError(
+                raise ErrorReply(
                     403,
                     "GAIA_NO01",
                     "Using this API token, you cannot run the specified API: the app has a custom view, and the "

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kintone_mcp.sandbox.access.oauthscopes import refuse_oauth
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.params import Params
 from kintone_mcp.sandbox.http.responses import PreparedError, error_body
 from kintone_mcp.sandbox.http.routing import Endpoint, RequestContext, Router
@@ -115,7 +115,7 @@ def bulk_request(ctx: RequestContext) -> dict[str, Any]:
         try:
             with ctx.services.store.transaction():
                 results.append(sub.endpoint.handler(sub_ctx))
-        except KintoneError as exc:
+        except ErrorReply as exc:
             # Raising rolls the outer transaction back, so the sub-requests that succeeded are undone too.
             failed = error_body(exc, ctx.accept_language)
             body = {"results": [failed if i == index else {} for i in range(len(planned))]}

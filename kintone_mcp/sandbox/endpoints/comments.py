@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
 from kintone_mcp.sandbox.records.write import load_record, record_not_found
 from kintone_mcp.sandbox.store import database, directory
@@ -109,7 +109,7 @@ def _mentions(conn: sqlite3.Connection, raw: Any) -> list[dict[str, str]]:
             raise invalid(f"{key}.type", f"Specify one of {', '.join(MENTION_TYPES)}.")
         error_code, noun, sql = _UNKNOWN_ENTITY[mention_type]
         if conn.execute(sql, (code,)).fetchone() is None:
-            raise KintoneError(
+            raise ErrorReply(
                 400,
                 error_code,
                 f"The {noun} (code: {code}) is not found, or cannot be mentioned: check {key}.code.",
@@ -152,14 +152,14 @@ def delete_comment(ctx: RequestContext) -> dict[str, Any]:
         "SELECT creator FROM comments WHERE app = ? AND record = ? AND id = ?", (app, record, comment_id)
     ).fetchone()
     if row is None:
-        raise KintoneError(
+        raise ErrorReply(
             400,
             "GAIA_RE02",
             f"The specified comment (ID: {comment_id}) was not found on record {record} of app {app}.",
             params={"id": comment_id},
         )
     if row["creator"] != ctx.login:
-        raise KintoneError(
+        raise ErrorReply(
             403,
             "CB_NO02",
             f"No privilege to proceed: only the author ({row['creator']}) can delete comment {comment_id}.",

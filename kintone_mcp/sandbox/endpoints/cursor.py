@@ -25,7 +25,7 @@ from weakref import WeakKeyDictionary
 
 from kintone_mcp.sandbox.access.oauthscopes import refuse_oauth
 from kintone_mcp.sandbox.endpoints.records import parse_query_param, query_context
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.routing import RequestContext, Router, Services
 from kintone_mcp.sandbox.options import SandboxConfig
 from kintone_mcp.sandbox.records.read import render_record
@@ -85,7 +85,7 @@ class CursorRegistry:
         with self._lock:
             self._purge(now)
             if len(self._cursors) >= limit:
-                raise KintoneError(
+                raise ErrorReply(
                     CURSOR_LIMIT_STATUS,
                     CURSOR_LIMIT_CODE,
                     f"The number of open cursors has reached the limit ({limit}). Read your open cursors to the "
@@ -129,9 +129,9 @@ def open_cursor_count(services: Services) -> int:
     return registry_of(services).count(services.now())
 
 
-def _not_found(cursor_id: str) -> KintoneError:
+def _not_found(cursor_id: str) -> ErrorReply:
     shown = cursor_id if len(cursor_id) <= 64 else cursor_id[:64] + "…"
-    return KintoneError(
+    return ErrorReply(
         CURSOR_NOT_FOUND_STATUS,
         CURSOR_NOT_FOUND_CODE,
         f"The cursor {shown!r} does not exist: it was read to the end, deleted, expired after "

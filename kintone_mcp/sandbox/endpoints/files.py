@@ -15,7 +15,7 @@ from urllib.parse import quote
 from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http import uploads
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
 from kintone_mcp.sandbox.store import filestore
@@ -87,7 +87,7 @@ def download_file(ctx: RequestContext) -> StreamingResponse:
     assert key is not None
     stored = filestore.find_download(ctx.conn, key)
     if stored is None:
-        raise KintoneError(
+        raise ErrorReply(
             404,
             "GAIA_BL01",
             "The specified file was not found. Use the fileKey shown in the record's FILE field (an upload key "

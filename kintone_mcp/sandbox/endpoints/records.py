@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kintone_mcp.query import Query, QuerySyntaxError, parse
-from kintone_mcp.sandbox.errors import KintoneError, invalid, invalid_many
+from kintone_mcp.sandbox.errors import ErrorReply, invalid, invalid_many
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
 from kintone_mcp.sandbox.records.read import render_record
@@ -41,7 +41,7 @@ def check_record_revision(record: StoredRecord, expected: Any, key: str) -> None
         return
     number = to_int(expected, key)
     if number != -1 and number != record.revision:
-        raise KintoneError(
+        raise ErrorReply(
             409,
             "GAIA_CO02",
             f"The revision is not the latest: record {record.id} is at revision {record.revision}, you sent "
@@ -209,8 +209,8 @@ def _target(ctx: RequestContext, app: AppInfo, item: Mapping[str, Any], prefix: 
     return find_by_field(ctx.conn, app, code, str(value)), (code, str(value))
 
 
-def _key_not_found(app: AppInfo, key: tuple[str, str]) -> KintoneError:
-    return KintoneError(
+def _key_not_found(app: AppInfo, key: tuple[str, str]) -> ErrorReply:
+    return ErrorReply(
         400,
         "GAIA_RE20",
         f'No record of app {app.id} has {key[0]} = "{key[1]}". Check the updateKey, or use upsert to add it.',

@@ -10,7 +10,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
 from kintone_mcp.sandbox.store import appdefs, appstore, filestore
@@ -26,7 +26,7 @@ def check_revision(ctx: RequestContext, current: int, key: str = "revision") -> 
         return
     expected = to_int(ctx.params.raw(key), key)
     if expected != -1 and expected != current:
-        raise KintoneError(
+        raise ErrorReply(
             409,
             "GAIA_CO02",
             f"The revision is not the latest: you sent {expected} but the settings are at {current}. "
@@ -61,18 +61,18 @@ def add_app(ctx: RequestContext) -> dict[str, str]:
         if row is None:
             raise invalid("space", f"The space (ID: {space}) does not exist.")
         if row["is_guest"] and ctx.guest_space is None:
-            raise KintoneError(
+            raise ErrorReply(
                 400,
                 "GAIA_IL23",
                 f"Space {space} is a guest space: create its apps through /k/guest/{space}/v1/.",
                 params={"space": space},
             )
         if ctx.guest_space is not None and space != ctx.guest_space:
-            raise KintoneError(403, "CB_NO02", f"No privilege to proceed: space {space} is not guest space "
-                               f"{ctx.guest_space}.")
+            raise ErrorReply(403, "CB_NO02", f"No privilege to proceed: space {space} is not guest space "
+                             f"{ctx.guest_space}.")
         thread = thread if thread is not None else int(row["default_thread"])
     elif ctx.guest_space is not None:
-        raise KintoneError(403, "CB_NO02", f"No privilege to proceed: guest space {ctx.guest_space} does not exist.")
+        raise ErrorReply(403, "CB_NO02", f"No privilege to proceed: guest space {ctx.guest_space} does not exist.")
     app_id = appstore.create_app(
         ctx.conn, name=name, creator=ctx.login, now=ctx.services.now_text(), space_id=space, thread_id=thread
     )
@@ -264,7 +264,7 @@ def deploy(ctx: RequestContext) -> dict[str, Any]:
         if item.get("revision") is not None:
             expected = to_int(item["revision"], f"apps[{i}].revision")
             if expected not in (-1, info.preview_revision):
-                raise KintoneError(
+                raise ErrorReply(
                     409,
                     "GAIA_CO02",
                     f"The revision of app {info.id} is not the latest: you sent {expected}, "

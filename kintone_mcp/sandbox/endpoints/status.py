@@ -21,7 +21,7 @@ from typing import Any
 
 from kintone_mcp.query import QuerySyntaxError, parse
 from kintone_mcp.sandbox.endpoints.records import check_record_revision, query_context
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
 from kintone_mcp.sandbox.records import processflow
@@ -37,7 +37,7 @@ MAX_ASSIGNEES = 100
 
 def _require_process(app: AppInfo) -> None:
     if not app.process_enabled:
-        raise KintoneError(
+        raise ErrorReply(
             400,
             "GAIA_ST02",
             f"Process management is not enabled for app {app.id}: turn it on in the app's process management "
@@ -45,8 +45,8 @@ def _require_process(app: AppInfo) -> None:
         )
 
 
-def _unknown_user(login: str, key: str) -> KintoneError:
-    return KintoneError(
+def _unknown_user(login: str, key: str) -> ErrorReply:
+    return ErrorReply(
         400,
         "GAIA_IL26",
         f'The user "{login}" does not exist: check {key}; give login names (user codes) of existing users.',
@@ -108,7 +108,7 @@ class StatusChanges:
         named = [a for a in available if a["name"] == name]
         if not named:
             choices = ", ".join(f'"{a["name"]}"' for a in available) or "none (it is a final state)"
-            raise KintoneError(
+            raise ErrorReply(
                 400,
                 "GAIA_IL03",
                 f'The action "{name}" cannot be performed on record {record.id}: its status is '
@@ -124,7 +124,7 @@ class StatusChanges:
         action = named[0]
         condition = str(action.get("filterCond") or "")
         if condition and not self._matches(record, condition):
-            raise KintoneError(
+            raise ErrorReply(
                 400,
                 "GAIA_IL03",
                 f'The action "{name}" cannot be performed on record {record.id}: the record does not meet the '
@@ -137,7 +137,7 @@ class StatusChanges:
         try:
             query = parse(condition)
         except QuerySyntaxError as exc:
-            raise KintoneError(
+            raise ErrorReply(
                 400, "GAIA_IL03", f"The action's condition cannot be read ({condition}): fix it in the settings."
             ) from exc
         compiled = compile_query(query, self.app.properties, query_context(self.ctx, self.app))
@@ -153,7 +153,7 @@ class StatusChanges:
                                                             self.directory):
             return
         who = "an API token, which acts as Administrator," if self.ctx.principal.uses_token else login
-        raise KintoneError(
+        raise ErrorReply(
             400,
             "GAIA_NT01",
             f'Only an assignee of record {record.id} can perform "{action["name"]}": the assignees are '
@@ -172,7 +172,7 @@ class StatusChanges:
         if given is None or given == "":
             required = 1 if self.ctx.services.config.status_assignee_required else 2
             if len(candidates) >= required:
-                raise KintoneError(
+                raise ErrorReply(
                     400,
                     "GAIA_SA01",
                     f'Specify the assignee: the status "{target}" takes one of {", ".join(candidates)}; name the '

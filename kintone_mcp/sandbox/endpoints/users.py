@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kintone_mcp.sandbox.access.userapitokens import USER_API_SCOPES
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import Handler, RequestContext, Router
 from kintone_mcp.sandbox.store import directory, directoryjson, directorywrite
@@ -46,7 +46,7 @@ def _require(ctx: RequestContext, scope: str, what: str) -> None:
     if principal.scheme == "user_api_token":
         held = principal.user_api_scope or "read"
         if USER_API_SCOPES.index(held) < USER_API_SCOPES.index(scope):
-            raise KintoneError(
+            raise ErrorReply(
                 403,
                 "CB_NO02",
                 f"No privilege to proceed: {what} needs a User API token with the '{scope}' scope; this token has "
@@ -54,7 +54,7 @@ def _require(ctx: RequestContext, scope: str, what: str) -> None:
             )
         return
     if scope != "read" and not _is_administrator(ctx, principal.login):
-        raise KintoneError(
+        raise ErrorReply(
             403,
             "CB_NO02",
             f"No privilege to proceed: {what} needs cybozu.com administrator rights, and {principal.login} is not "

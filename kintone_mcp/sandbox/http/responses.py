@@ -1,4 +1,4 @@
-"""Turning results and KintoneError into HTTP responses shaped like Kintone's."""
+"""Turning results and ErrorReply into HTTP responses shaped like Kintone's."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from kintone_mcp.sandbox import messages
-from kintone_mcp.sandbox.errors import KintoneError
+from kintone_mcp.sandbox.errors import ErrorReply
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -26,7 +26,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(payload, status_code=status, headers=headers, media_type="application/json; charset=utf-8")
 
 
-def error_body(exc: KintoneError, accept_language: str | None) -> dict[str, Any]:
+def error_body(exc: ErrorReply, accept_language: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "code": exc.code,
         "id": new_error_id(),
@@ -42,7 +42,7 @@ def error_body(exc: KintoneError, accept_language: str | None) -> dict[str, Any]
     return body
 
 
-class PreparedError(KintoneError):
+class PreparedError(ErrorReply):
     """An error whose whole body the raiser built: bulkRequest answers ``{"results": [{}, {code, ...}, {}]}``
     rather than a bare error object. Raising it still rolls the request's transaction back."""
 
@@ -51,7 +51,7 @@ class PreparedError(KintoneError):
         self.body = body
 
 
-def error_response(exc: KintoneError, accept_language: str | None) -> Response:
+def error_response(exc: ErrorReply, accept_language: str | None) -> Response:
     headers = {"X-Cybozu-Error": exc.code, **exc.headers}
     body = exc.body if isinstance(exc, PreparedError) else error_body(exc, accept_language)
     return json_response(body, exc.status, headers)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from kintone_mcp.sandbox.access.permissions import Permission, check_app_permission
 from kintone_mcp.sandbox.access.principals import Principal
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.params import Params
 from kintone_mcp.sandbox.options import SandboxConfig
 from kintone_mcp.sandbox.records.context import RecordContext
@@ -172,7 +172,7 @@ class RequestContext:
         """Load an app the caller may use with ``permission``, checking guest-space paths (§1) and tokens (§2)."""
         info = appstore.load_app(self.conn, app_id)
         if info is None:
-            raise KintoneError(
+            raise ErrorReply(
                 404,
                 "GAIA_AP01",
                 f"The app (ID: {app_id}) is not found, or it has been deleted.",
@@ -185,7 +185,7 @@ class RequestContext:
     def check_space(self, info: AppInfo) -> None:
         app_guest_space = spaces.guest_space_of(self.conn, info)
         if app_guest_space is not None and self.guest_space is None:
-            raise KintoneError(
+            raise ErrorReply(
                 400,
                 "GAIA_IL23",
                 f"The app (ID: {info.id}) is in guest space {app_guest_space}: "
@@ -193,7 +193,7 @@ class RequestContext:
                 params={"space": app_guest_space},
             )
         if self.guest_space is not None and app_guest_space != self.guest_space:
-            raise KintoneError(
+            raise ErrorReply(
                 403,
                 "CB_NO02",
                 f"No privilege to proceed: the app (ID: {info.id}) is not in guest space {self.guest_space}.",

@@ -15,7 +15,7 @@ from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 
 #: Room for the multipart envelope (boundaries, part headers, small fields) on top of the file itself.
 ENVELOPE_ALLOWANCE = 64 * 1024
@@ -31,7 +31,7 @@ def is_multipart(headers: Headers) -> bool:
     return headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
-def too_large(limit: int) -> KintoneError:
+def too_large(limit: int) -> ErrorReply:
     return invalid(
         "file",
         f"The file is larger than this sandbox accepts ({limit:,} bytes). Send a smaller file, or start the "
@@ -61,7 +61,7 @@ async def read_form(request: Request, max_file_size: int) -> dict[str, Any]:
     except _TooLarge:
         raise too_large(max_file_size) from None
     except MultiPartException as exc:
-        raise KintoneError(
+        raise ErrorReply(
             400,
             "CB_VA01",
             "Missing or invalid input.",

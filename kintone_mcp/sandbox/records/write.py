@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kintone_mcp.sandbox.access.permissions import check_app_permission
-from kintone_mcp.sandbox.errors import KintoneError, invalid_many
+from kintone_mcp.sandbox.errors import ErrorReply, invalid_many
 from kintone_mcp.sandbox.records import calc
 from kintone_mcp.sandbox.records import values as fv
 from kintone_mcp.sandbox.records.context import RecordContext
@@ -90,8 +90,8 @@ def load_record(conn: sqlite3.Connection, app: int, record_id: int) -> StoredRec
     return None if row is None else from_row(row)
 
 
-def record_not_found(app: int, record_id: int) -> KintoneError:
-    return KintoneError(
+def record_not_found(app: int, record_id: int) -> ErrorReply:
+    return ErrorReply(
         404, "GAIA_RE01", f"The record (ID: {record_id}) is not found in app {app}.", params={"id": record_id}
     )
 
@@ -405,7 +405,7 @@ class RecordWriter:
                 self._error(f"{key}[{i}].code", 'Specify each entry as {"code": "..."}.')
                 continue
             if value not in known:
-                raise KintoneError(
+                raise ErrorReply(
                     400, code, f"The {noun} (code: {value}) is not found: check the code in {key}.",
                     errors={key: {"messages": [f"The {noun} code {value!r} does not exist."]}},
                     params={noun: value},
@@ -447,7 +447,7 @@ class RecordWriter:
         if ftype in ("CREATOR", "MODIFIER"):
             code = raw.get("code") if isinstance(raw, Mapping) else None
             if not isinstance(code, str) or code not in self.names.users:
-                raise KintoneError(
+                raise ErrorReply(
                     400, "GAIA_IL26", f"The user (code: {code}) is not found: check {key}.value.", params={"user": code}
                 )
             return code
@@ -568,7 +568,7 @@ class RecordWriter:
             match = find_by_field(self.conn, related, lookup["relatedKeyField"], str(key_value))
             if match is None:
                 # Kintone answers a miss with no ``errors`` object, and in a bulk write names only the first miss.
-                raise KintoneError(
+                raise ErrorReply(
                     400,
                     "GAIA_LO04",
                     f'The lookup field "{code}" has no match: no record of app {related.id} has '
@@ -587,7 +587,7 @@ class RecordWriter:
         # A lookup may point outside the guest space the request came through; check permission, not the path.
         info = appstore.load_app(self.conn, app_id)
         if info is None:
-            raise KintoneError(404, "GAIA_AP01", f"The related app (ID: {app_id}) of a lookup does not exist.")
+            raise ErrorReply(404, "GAIA_AP01", f"The related app (ID: {app_id}) of a lookup does not exist.")
         check_app_permission(self.ctx.principal, info, "view")
         return info
 

@@ -36,10 +36,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
-if TYPE_CHECKING:
-    from kintone_mcp.sandbox.store.database import Store
+from kintone_mcp.sandbox.store.database import Store
 
 UPLOAD = "upload"
 DOWNLOAD = "download"

@@ -42,17 +42,15 @@ from zoneinfo import ZoneInfo
 
 from kintone_mcp.query import QuerySyntaxError, parse
 from kintone_mcp.query.ast import And, Condition, Expr, FieldRef, FuncCall, Op, Or, Query, StringLit, Value
+from kintone_mcp.query.check import MAX_LIMIT, MAX_OFFSET  # Kintone's page and offset limits, stated once
 from kintone_mcp.query.operators import ALL_FUNCTIONS, allowed_functions, allowed_operators
-from kintone_mcp.sandbox.errors import KintoneError, invalid
+from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.store.querydates import (
     DaySpan,
     FunctionArgumentError,
     MonthDayOverflow,
     evaluate_day_function,
 )
-
-MAX_LIMIT = 500
-MAX_OFFSET = 10_000
 
 #: Resolves a related app's id (as written in a REFERENCE_TABLE field's settings) to that app's field properties, so
 #: that ``RelatedRecords.Field`` conditions can be compiled; None when the app is unknown.
@@ -98,12 +96,12 @@ class CompiledQuery:
 # Errors. Messages are Kintone-like English and always name the field; the core localises by code.
 
 
-def _query_error(code: str, message: str, **params: object) -> KintoneError:
+def _query_error(code: str, message: str, **params: object) -> ErrorReply:
     # ``params`` name what the message names, so that the Japanese message can name it too.
-    return KintoneError(400, code, message, params=params)
+    return ErrorReply(400, code, message, params=params)
 
 
-def _invalid_value(message: str) -> KintoneError:
+def _invalid_value(message: str) -> ErrorReply:
     # Kintone reports malformed input as CB_VA01 with the detail under errors.query, like a syntax error.
     return invalid("query", message)
 
@@ -931,7 +929,7 @@ def compile_query(
     """Compiles ``query`` against an app's field properties (``app/form/fields.json`` ``properties``).
 
     ``lenient`` also accepts the operators whose support by Kintone is unconfirmed (``is empty`` on single-line
-    text, link, date, time and date-time). Raises KintoneError with Kintone's codes for every semantic error.
+    text, link, date, time and date-time). Raises ErrorReply with Kintone's codes for every semantic error.
     """
     if query.limit is not None and query.limit > MAX_LIMIT:
         raise _query_error(
