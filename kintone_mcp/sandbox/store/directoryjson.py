@@ -24,8 +24,6 @@ USER_CONTACT_STRINGS: tuple[str, ...] = (
 )
 USER_MORE_STRINGS: tuple[str, ...] = ("callto", "url", "employeeNumber")
 USER_DATES: tuple[str, ...] = ("birthDate", "joinDate")
-ORGANIZATION_DETAILS: tuple[str, ...] = ("localName", "localNameLocale", "description")
-GROUP_DETAILS: tuple[str, ...] = ("description",)
 
 
 def _text(value: Any) -> str | None:

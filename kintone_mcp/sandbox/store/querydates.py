@@ -25,11 +25,6 @@ _WEEK_FUNCTIONS = {"THIS_WEEK": 0, "LAST_WEEK": -1, "NEXT_WEEK": 1}
 _MONTH_FUNCTIONS = {"THIS_MONTH": 0, "LAST_MONTH": -1, "NEXT_MONTH": 1}
 _YEAR_FUNCTIONS = {"THIS_YEAR": 0, "LAST_YEAR": -1, "NEXT_YEAR": 1}
 
-#: Every function this module evaluates to days (NOW() is an instant, the user functions are not dates).
-DAY_FUNCTIONS = frozenset(
-    {*_DAY_FUNCTIONS_NO_ARGS, "FROM_TODAY", *_WEEK_FUNCTIONS, *_MONTH_FUNCTIONS, *_YEAR_FUNCTIONS}
-)
-
 
 class FunctionArgumentError(Exception):
     """A date function was called with arguments Kintone rejects; ``code`` is the Kintone error code to answer."""
