@@ -17,3 +17,9 @@ def add(conn: sqlite3.Connection, app: int, token: str, permissions: Iterable[st
         " ON CONFLICT(token) DO UPDATE SET app = excluded.app, permissions = excluded.permissions",
         (token, app, ",".join(perms), int(demo)),
     )
+
+
+def demo_tokens(conn: sqlite3.Connection) -> dict[int, str]:
+    """The full-permission token of each demo app (app id -> token)."""
+    rows = conn.execute("SELECT app, token FROM api_tokens WHERE demo = 1 ORDER BY app").fetchall()
+    return {int(r["app"]): str(r["token"]) for r in rows}

@@ -209,3 +209,9 @@ def deploy(conn: sqlite3.Connection, app: AppInfo, *, revert: bool, modifier: st
     assert deployed is not None
     create_indexes(conn, deployed)
     return dropped_files
+
+
+def set_allowed_users(conn: sqlite3.Connection, app: int, logins: list[str] | None) -> None:
+    """Restrict an app to these users (None: everyone); the Administrator is always allowed."""
+    allowed = None if logins is None else json.dumps(logins)
+    conn.execute("UPDATE apps SET allowed_users = ? WHERE id = ?", (allowed, app))
