@@ -11,7 +11,7 @@ from typing import Any
 from kintone_mcp.sandbox.errors import ErrorReply
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
-from kintone_mcp.sandbox.store import appdefs, appstore
+from kintone_mcp.sandbox.store import appdefs, appstore, spaces
 from kintone_mcp.sandbox.store.appstore import AppInfo
 from kintone_mcp.sandbox.store.directory import load_names
 
@@ -53,7 +53,7 @@ def get_apps(ctx: RequestContext) -> dict[str, Any]:
     limit = p.get_int("limit", required=False, minimum=1, maximum=MAX_APPS, default=MAX_APPS)
     offset = p.get_int("offset", required=False, minimum=0, maximum=2147483647, default=0)
     assert limit is not None and offset is not None
-    guest_ids = {r[0] for r in ctx.conn.execute("SELECT id FROM spaces WHERE is_guest = 1")}
+    guest_ids = spaces.guest_space_ids(ctx.conn)
     selected = []
     for info in appstore.list_apps(ctx.conn):
         in_guest = info.space_id in guest_ids

@@ -20,8 +20,9 @@ from typing import Any
 
 from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
-from kintone_mcp.sandbox.records.write import load_record, record_not_found
-from kintone_mcp.sandbox.store import database, directory
+from kintone_mcp.sandbox.records.write import record_not_found
+from kintone_mcp.sandbox.store import commentstore, database, directory, recordstore
+from kintone_mcp.sandbox.store.recordstore import load_record
 
 router = Router()
 
@@ -31,10 +32,11 @@ MAX_LIMIT = 10
 MENTION_TYPES = ("USER", "GROUP", "ORGANIZATION")
 
 #: How an unknown mention is refused: the codes the record APIs use for unknown users / groups / organisations.
+#: The error code and noun of a mention of an unknown (or, for users, suspended) entity.
 _UNKNOWN_ENTITY = {
-    "USER": ("GAIA_IL26", "user", "SELECT 1 FROM users WHERE code = ? AND valid = 1"),
-    "GROUP": ("GAIA_IL27", "group", "SELECT 1 FROM groups WHERE code = ?"),
-    "ORGANIZATION": ("GAIA_IL28", "organization", "SELECT 1 FROM organizations WHERE code = ?"),
+    "USER": ("GAIA_IL26", "user"),
+    "GROUP": ("GAIA_IL27", "group"),
+    "ORGANIZATION": ("GAIA_IL28", "organization"),
 }
 
 
@@ -61,14 +63,8 @@ def get_comments(ctx: RequestContext) -> dict[str, Any]:
     offset = ctx.params.get_int("offset", required=False, minimum=0, default=0)
     limit = ctx.params.get_int("limit", required=False, minimum=0, maximum=MAX_LIMIT, default=MAX_LIMIT)
     assert offset is not None and limit is not None
-    rows = ctx.conn.execute(
-        "SELECT id, text, creator, created_at, mentions FROM comments WHERE app = ? AND record = ?"
-        f" ORDER BY id {order.upper()} LIMIT ? OFFSET ?",
-        (app, record, limit, offset),
-    ).fetchall()
-    total = ctx.conn.execute(
-        "SELECT COUNT(*) FROM comments WHERE app = ? AND record = ?", (app, record)
-    ).fetchone()[0]
+    rows = commentstore.page(ctx.conn, app, record, descending=order == "desc", limit=limit, offset=offset)
+    total = commentstore.count(ctx.conn, app, record)
     # "Before" and "after" the page in the requested order; which of them is older depends on that order.
     before = min(offset, total) > 0
     after = total > offset + len(rows)
@@ -107,8 +103,8 @@ def _mentions(conn: sqlite3.Connection, raw: Any) -> list[dict[str, str]]:
         mention_type = item.get("type") or "USER"
         if mention_type not in MENTION_TYPES:
             raise invalid(f"{key}.type", f"Specify one of {', '.join(MENTION_TYPES)}.")
-        error_code, noun, sql = _UNKNOWN_ENTITY[mention_type]
-        if conn.execute(sql, (code,)).fetchone() is None:
+        error_code, noun = _UNKNOWN_ENTITY[mention_type]
+        if not directory.mentionable(conn, mention_type, code):
             raise ErrorReply(
                 400,
                 error_code,
@@ -135,12 +131,12 @@ def add_comment(ctx: RequestContext) -> dict[str, str]:
         raise invalid("comment.text", f"Enter less than {MAX_TEXT + 1} characters.")
     mentions = _mentions(ctx.conn, comment.get("mentions"))
     comment_id = database.next_counter(ctx.conn, f"comment:{app}:{record}")
-    ctx.conn.execute(
-        "INSERT INTO comments(app, record, id, text, creator, created_at, mentions) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (app, record, comment_id, text, ctx.login, _created_at(ctx.now), json.dumps(mentions, ensure_ascii=False)),
+    commentstore.add(
+        ctx.conn, app, record, comment_id, text=text, creator=ctx.login, created_at=_created_at(ctx.now),
+        mentions=mentions,
     )
     if ctx.services.config.comment_bumps_revision:
-        ctx.conn.execute("UPDATE records SET revision = revision + 1 WHERE app = ? AND id = ?", (app, record))
+        recordstore.bump_revision(ctx.conn, app, record)
     return {"id": str(comment_id)}
 
 
@@ -148,21 +144,19 @@ def add_comment(ctx: RequestContext) -> dict[str, str]:
 def delete_comment(ctx: RequestContext) -> dict[str, Any]:
     app, record = _record(ctx)
     comment_id = ctx.params.require_int("comment")
-    row = ctx.conn.execute(
-        "SELECT creator FROM comments WHERE app = ? AND record = ? AND id = ?", (app, record, comment_id)
-    ).fetchone()
-    if row is None:
+    creator = commentstore.creator_of(ctx.conn, app, record, comment_id)
+    if creator is None:
         raise ErrorReply(
             400,
             "GAIA_RE02",
             f"The specified comment (ID: {comment_id}) was not found on record {record} of app {app}.",
             params={"id": comment_id},
         )
-    if row["creator"] != ctx.login:
+    if creator != ctx.login:
         raise ErrorReply(
             403,
             "CB_NO02",
-            f"No privilege to proceed: only the author ({row['creator']}) can delete comment {comment_id}.",
+            f"No privilege to proceed: only the author ({creator}) can delete comment {comment_id}.",
         )
-    ctx.conn.execute("DELETE FROM comments WHERE app = ? AND record = ? AND id = ?", (app, record, comment_id))
+    commentstore.delete(ctx.conn, app, record, comment_id)
     return {}

@@ -29,8 +29,7 @@ from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.routing import RequestContext, Router, Services
 from kintone_mcp.sandbox.options import SandboxConfig
 from kintone_mcp.sandbox.records.read import render_record
-from kintone_mcp.sandbox.records.write import from_row
-from kintone_mcp.sandbox.store import directory
+from kintone_mcp.sandbox.store import directory, recordstore
 from kintone_mcp.sandbox.store.querysql import compile_query
 
 router = Router()
@@ -41,8 +40,6 @@ CURSOR_LIMIT_STATUS = 400
 CURSOR_LIMIT_CODE = "GAIA_TM12"
 CURSOR_NOT_FOUND_STATUS = 404
 CURSOR_NOT_FOUND_CODE = "GAIA_CU01"
-
-_COLUMNS = "r.id, r.revision, r.creator, r.created_at, r.modifier, r.updated_at, r.status, r.assignees, r.data"
 
 
 @dataclass
@@ -158,10 +155,7 @@ def create_cursor(ctx: RequestContext) -> dict[str, str]:
             f"'size' (1-{MAX_SIZE}); the cursor returns every matching record.",
         )
     compiled = compile_query(query, app.properties, query_context(ctx, app))
-    rows = ctx.conn.execute(
-        f"SELECT r.id FROM records r WHERE r.app = ? AND ({compiled.where or '1'}) ORDER BY {compiled.order_by}",
-        [app.id, *compiled.params],
-    ).fetchall()
+    ids = recordstore.ids_where(ctx.conn, app.id, compiled.where or "1", compiled.params, compiled.order_by)
     # As records.json: an empty or absent ``fields`` means every field.
     fields = frozenset(str(f) for f in p.get_list("fields")) or None
     cursor = Cursor(
@@ -169,7 +163,7 @@ def create_cursor(ctx: RequestContext) -> dict[str, str]:
         app=app.id,
         owner=_owner(ctx),
         fields=fields,
-        ids=tuple(int(r[0]) for r in rows),
+        ids=tuple(ids),
         size=size,
         last_used=ctx.now,
     )
@@ -189,13 +183,9 @@ def read_cursor(ctx: RequestContext) -> dict[str, Any]:
     page = list(cursor.ids[cursor.position : cursor.position + cursor.size])
     records: list[dict[str, Any]] = []
     if page:
-        placeholders = ",".join("?" * len(page))
-        rows = ctx.conn.execute(
-            f"SELECT {_COLUMNS} FROM records r WHERE r.app = ? AND r.id IN ({placeholders})", [app.id, *page]
-        ).fetchall()
-        by_id = {int(row["id"]): row for row in rows}
+        by_id = recordstore.load_many(ctx.conn, app.id, page)
         names = directory.load_names(ctx.conn)
-        records = [render_record(app, from_row(by_id[i]), names, cursor.fields) for i in page if i in by_id]
+        records = [render_record(app, by_id[i], names, cursor.fields) for i in page if i in by_id]
     cursor.position += len(page)
     more = cursor.position < len(cursor.ids)
     if not more:

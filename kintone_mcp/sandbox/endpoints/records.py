@@ -15,18 +15,12 @@ from kintone_mcp.sandbox.errors import ErrorReply, invalid, invalid_many
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
 from kintone_mcp.sandbox.records.read import render_record
-from kintone_mcp.sandbox.records.write import (
-    RecordWriter,
-    StoredRecord,
-    find_by_field,
-    from_row,
-    load_record,
-    record_not_found,
-)
-from kintone_mcp.sandbox.store import appstore, directory, filestore
+from kintone_mcp.sandbox.records.write import RecordWriter, find_by_field, record_not_found
+from kintone_mcp.sandbox.store import appstore, directory, filestore, recordstore
 from kintone_mcp.sandbox.store.appstore import AppInfo
 from kintone_mcp.sandbox.store.directory import DEFAULT_TIMEZONE
 from kintone_mcp.sandbox.store.querysql import QueryContext, compile_query
+from kintone_mcp.sandbox.store.recordstore import StoredRecord, load_record
 
 router = Router()
 
@@ -106,19 +100,12 @@ def get_records(ctx: RequestContext) -> dict[str, Any]:
     limit = compiled.limit if compiled.limit is not None else DEFAULT_LIMIT
     offset = compiled.offset or 0
     where = compiled.where or "1"
-    rows = ctx.conn.execute(
-        "SELECT r.id, r.revision, r.creator, r.created_at, r.modifier, r.updated_at, r.status, r.assignees, r.data"
-        f" FROM records r WHERE r.app = ? AND ({where}) ORDER BY {compiled.order_by} LIMIT ? OFFSET ?",
-        [app.id, *compiled.params, limit, offset],
-    ).fetchall()
+    stored = recordstore.select_page(ctx.conn, app.id, where, compiled.params, compiled.order_by, limit, offset)
     names = directory.load_names(ctx.conn)
-    records = [render_record(app, from_row(row), names, fields) for row in rows]
+    records = [render_record(app, record, names, fields) for record in stored]
     total: str | None = None
     if p.get_bool("totalCount"):
-        count = ctx.conn.execute(
-            f"SELECT COUNT(*) FROM records r WHERE r.app = ? AND ({where})", [app.id, *compiled.params]
-        ).fetchone()[0]
-        total = str(count)
+        total = str(recordstore.count_where(ctx.conn, app.id, where, compiled.params))
     return {"records": records, "totalCount": total}
 
 
@@ -288,7 +275,7 @@ def delete_records(ctx: RequestContext) -> dict[str, Any]:
             raise record_not_found(app.id, record_id)
         if revisions:
             check_record_revision(record, revisions[i], f"revisions[{i}]")
-        ctx.conn.execute("DELETE FROM records WHERE app = ? AND id = ?", (app.id, record_id))
+        recordstore.delete(ctx.conn, app.id, record_id)
         files |= filestore.file_keys(record.data)
     # A deleted record's files go with it (comments go by a trigger).
     filestore.release(ctx.conn, app.id, files, ctx.services.downloads)

@@ -13,7 +13,7 @@ from typing import Any
 from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
-from kintone_mcp.sandbox.store import appdefs, appstore, filestore
+from kintone_mcp.sandbox.store import appdefs, appstore, filestore, spaces
 from kintone_mcp.sandbox.store.appdefs import SYSTEM_TYPES, JsonDict
 from kintone_mcp.sandbox.store.appstore import AppInfo
 
@@ -57,7 +57,7 @@ def add_app(ctx: RequestContext) -> dict[str, str]:
         space = ctx.guest_space
     thread = p.get_int("thread", required=False)
     if space is not None:
-        row = ctx.conn.execute("SELECT is_guest, default_thread FROM spaces WHERE id = ?", (space,)).fetchone()
+        row = spaces.load_space(ctx.conn, space)
         if row is None:
             raise invalid("space", f"The space (ID: {space}) does not exist.")
         if row["is_guest"] and ctx.guest_space is None:

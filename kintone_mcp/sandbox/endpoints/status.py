@@ -25,9 +25,10 @@ from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
 from kintone_mcp.sandbox.records import processflow
-from kintone_mcp.sandbox.records.write import StoredRecord, load_record, record_not_found
+from kintone_mcp.sandbox.records.write import record_not_found
 from kintone_mcp.sandbox.store.appstore import AppInfo
 from kintone_mcp.sandbox.store.querysql import compile_query
+from kintone_mcp.sandbox.store.recordstore import StoredRecord, load_record
 
 router = Router()
 

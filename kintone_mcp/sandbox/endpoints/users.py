@@ -66,8 +66,7 @@ def _write_scope(ctx: RequestContext, users: Sequence[str] = (), *, administrato
     """``dangerous`` when the write touches the Administrators group or one of its members, else ``read_write``."""
     if administrators_group:
         return "dangerous"
-    rows = ctx.conn.execute("SELECT user_code FROM group_users WHERE group_code = ?", (ADMINISTRATORS_GROUP,))
-    members = {r[0] for r in rows} | {ADMIN_LOGIN}
+    members = {*directory.group_members(ctx.conn, ADMINISTRATORS_GROUP), ADMIN_LOGIN}
     return "dangerous" if members.intersection(users) else "read_write"
 
 
@@ -100,7 +99,7 @@ def _id_code_filter(ctx: RequestContext, alias: str) -> tuple[str, list[Any]]:
 def _required_code(ctx: RequestContext, table: str, what: str) -> str:
     code = ctx.params.get_str("code", required=True)
     assert code is not None
-    if ctx.conn.execute(f"SELECT 1 FROM {table} WHERE code = ?", (code,)).fetchone() is None:
+    if not directory.exists(ctx.conn, table, code):
         raise invalid("code", f"No {what} with the code '{code}'.")
     return code
 
@@ -215,10 +214,7 @@ def update_user_groups(ctx: RequestContext) -> dict[str, Any]:
     )
     if user == ADMIN_LOGIN and ADMINISTRATORS_GROUP not in groups:
         raise invalid("groups", f"The Administrator user must stay in the {ADMINISTRATORS_GROUP} group.")
-    ctx.conn.execute("DELETE FROM group_users WHERE user_code = ?", (user,))
-    ctx.conn.executemany(
-        "INSERT INTO group_users(group_code, user_code) VALUES (?, ?)", [(g, user) for g in groups]
-    )
+    directory.set_user_groups(ctx.conn, user, groups)
     return {}
 
 
@@ -288,8 +284,5 @@ def update_group_users(ctx: RequestContext) -> dict[str, Any]:
     )
     if group == ADMINISTRATORS_GROUP and ADMIN_LOGIN not in users:
         raise invalid("users", f"The Administrator user must stay in the {ADMINISTRATORS_GROUP} group.")
-    ctx.conn.execute("DELETE FROM group_users WHERE group_code = ?", (group,))
-    ctx.conn.executemany(
-        "INSERT INTO group_users(group_code, user_code) VALUES (?, ?)", [(group, u) for u in users]
-    )
+    directory.set_group_users(ctx.conn, group, users)
     return {}

@@ -22,6 +22,7 @@ from kintone_mcp.sandbox.http import uploads
 from kintone_mcp.sandbox.http.params import Params, parse_query_items
 from kintone_mcp.sandbox.http.responses import error_response, json_response
 from kintone_mcp.sandbox.http.routing import Api, Endpoint, RequestContext, Services
+from kintone_mcp.sandbox.store import directory, spaces
 
 logger = logging.getLogger(__name__)
 
@@ -126,16 +127,15 @@ class _Language:
         self.accept_language = header
 
     def choose_for(self, conn: sqlite3.Connection, login: str) -> None:
-        row = conn.execute("SELECT locale FROM users WHERE code = ?", (login,)).fetchone()
-        if row is not None and row["locale"] in messages.SUPPORTED_LANGUAGES:
-            self.accept_language = str(row["locale"])
+        locale = directory.user_locale(conn, login)
+        if locale in messages.SUPPORTED_LANGUAGES:
+            self.accept_language = locale
 
 
 def _check_guest_path(conn: sqlite3.Connection, space: int) -> None:
     # Every /k/guest/{space}/v1/ call needs {space} to be a guest space; without this a regular space's id in a guest
     # path would list (apps.json) or create (preview/app.json) that space's apps.
-    row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (space,)).fetchone()
-    if row is None or not row["is_guest"]:
+    if not spaces.is_guest_space(conn, space):
         raise ErrorReply(
             403,
             "CB_NO02",

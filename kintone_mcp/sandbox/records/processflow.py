@@ -17,13 +17,14 @@ last one moves the record on; CUSTOM_FIELD entities resolve to nobody.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kintone_mcp.sandbox.records.write import StoredRecord
+from kintone_mcp.sandbox.store import recordstore
 from kintone_mcp.sandbox.store.appdefs import JsonDict
+from kintone_mcp.sandbox.store.directory import group_members, org_members, org_parents, valid_users
+from kintone_mcp.sandbox.store.recordstore import StoredRecord
 
 
 def states_of(process: Mapping[str, Any]) -> dict[str, JsonDict]:
@@ -55,12 +56,11 @@ class Directory:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.users = {str(r[0]) for r in conn.execute("SELECT code FROM users WHERE valid = 1")}
-        self._org_parent = {str(r[0]): r[1] for r in conn.execute("SELECT code, parent_code FROM organizations")}
+        self.users = valid_users(conn)
+        self._org_parent = org_parents(conn)
 
     def group_members(self, code: str) -> list[str]:
-        rows = self.conn.execute("SELECT user_code FROM group_users WHERE group_code = ? ORDER BY user_code", (code,))
-        return [str(r[0]) for r in rows]
+        return group_members(self.conn, code)
 
     def org_members(self, code: str, *, include_subs: bool) -> list[str]:
         orgs = [code]
@@ -68,8 +68,7 @@ class Directory:
             orgs += [c for c in self._org_parent if c != code and self._descends_from(c, code)]
         members: list[str] = []
         for org in orgs:
-            rows = self.conn.execute("SELECT user_code FROM org_users WHERE org_code = ? ORDER BY user_code", (org,))
-            members += [str(r[0]) for r in rows]
+            members += org_members(self.conn, org)
         return members
 
     def _descends_from(self, org: str, ancestor: str) -> bool:
@@ -131,10 +130,7 @@ def _field_users(
 
 
 def matches_condition(conn: sqlite3.Connection, app: int, record_id: int, where: str, params: list[object]) -> bool:
-    row = conn.execute(
-        f"SELECT 1 FROM records r WHERE r.app = ? AND r.id = ? AND ({where or '1'})", [app, record_id, *params]
-    ).fetchone()
-    return row is not None
+    return recordstore.matches(conn, app, record_id, where, params)
 
 
 def save_status(
@@ -148,8 +144,6 @@ def save_status(
     modifier: str,
     now: str,
 ) -> None:
-    conn.execute(
-        "UPDATE records SET status = ?, assignees = ?, revision = ?, modifier = ?, updated_at = ?"
-        " WHERE app = ? AND id = ?",
-        (status, json.dumps(assignees), revision, modifier, now, app, record.id),
+    recordstore.update_status(
+        conn, app, record.id, status=status, assignees=assignees, revision=revision, modifier=modifier, updated_at=now
     )

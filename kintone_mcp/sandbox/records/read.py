@@ -6,9 +6,9 @@ from collections.abc import Collection
 from typing import Any
 
 from kintone_mcp.sandbox.records import values as fv
-from kintone_mcp.sandbox.records.write import StoredRecord
 from kintone_mcp.sandbox.store.appstore import AppInfo
 from kintone_mcp.sandbox.store.directory import Names
+from kintone_mcp.sandbox.store.recordstore import StoredRecord
 
 #: Types that have no value in record JSON.
 _NO_VALUE_TYPES = frozenset({"GROUP", "REFERENCE_TABLE", "LABEL", "SPACER", "HR"})

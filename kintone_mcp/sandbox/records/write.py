@@ -17,7 +17,6 @@ next update of that record, whichever fields the update names.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,10 +29,11 @@ from kintone_mcp.sandbox.errors import ErrorReply, invalid_many
 from kintone_mcp.sandbox.records import calc
 from kintone_mcp.sandbox.records import values as fv
 from kintone_mcp.sandbox.records.context import RecordContext
-from kintone_mcp.sandbox.store import appdefs, appstore, database, directory, filestore
+from kintone_mcp.sandbox.store import appdefs, appstore, database, directory, filestore, recordstore
 from kintone_mcp.sandbox.store.appstore import AppInfo
 from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, DEFAULT_TIMEZONE
 from kintone_mcp.sandbox.store.querysql import value_sql
+from kintone_mcp.sandbox.store.recordstore import StoredRecord
 
 REQUIRED = "Required."
 NOT_UNIQUE = "This value already exists in another record."
@@ -55,41 +55,6 @@ def required_key(path: str, field_type: str) -> str:
     return f"{path}.{_REQUIRED_SUFFIX.get(field_type, 'value')}"
 
 
-@dataclass
-class StoredRecord:
-    id: int
-    revision: int
-    creator: str
-    created_at: str
-    modifier: str
-    updated_at: str
-    status: str | None
-    assignees: list[str]
-    data: dict[str, Any]
-
-
-_SELECT = "SELECT id, revision, creator, created_at, modifier, updated_at, status, assignees, data FROM records"
-
-
-def from_row(row: sqlite3.Row) -> StoredRecord:
-    return StoredRecord(
-        id=row["id"],
-        revision=row["revision"],
-        creator=row["creator"],
-        created_at=row["created_at"],
-        modifier=row["modifier"],
-        updated_at=row["updated_at"],
-        status=row["status"],
-        assignees=json.loads(row["assignees"]),
-        data=json.loads(row["data"]),
-    )
-
-
-def load_record(conn: sqlite3.Connection, app: int, record_id: int) -> StoredRecord | None:
-    row = conn.execute(f"{_SELECT} WHERE app = ? AND id = ?", (app, record_id)).fetchone()
-    return None if row is None else from_row(row)
-
-
 def record_not_found(app: int, record_id: int) -> ErrorReply:
     return ErrorReply(
         404, "GAIA_RE01", f"The record (ID: {record_id}) is not found in app {app}.", params={"id": record_id}
@@ -106,7 +71,7 @@ def find_by_field(conn: sqlite3.Connection, app: AppInfo, code: str, value: str)
         text = value[len(app.code) + 1 :] if app.code and value.startswith(f"{app.code}-") else value
         if not text.strip().isdigit():
             return None
-        return load_record(conn, app.id, int(text))
+        return recordstore.load_record(conn, app.id, int(text))
     if ftype in fv.NUMBER_TYPES:
         number = fv.parse_number(value)
         if not number:
@@ -114,8 +79,7 @@ def find_by_field(conn: sqlite3.Connection, app: AppInfo, code: str, value: str)
         sql, param = f"{value_sql(ftype, code, None)} = CAST(? AS NUMERIC)", number
     else:
         sql, param = f"{value_sql(ftype, code, None)} = ?", value
-    row = conn.execute(f"{_SELECT} WHERE app = ? AND {sql} ORDER BY id LIMIT 1", (app.id, param)).fetchone()
-    return None if row is None else from_row(row)
+    return recordstore.first_where(conn, app.id, sql, (param,))
 
 
 @dataclass
@@ -238,11 +202,9 @@ class RecordWriter:
                 status = first["name"]
                 assignees = self._assignees(first, creator, data)
         record_id = self._next_id()
-        self.conn.execute(
-            "INSERT INTO records(app, id, revision, creator, created_at, modifier, updated_at, status, assignees,"
-            " data) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-            (self.app.id, record_id, creator, created_at, modifier, updated_at, status, json.dumps(assignees),
-             json.dumps(data, ensure_ascii=False)),
+        recordstore.insert(
+            self.conn, self.app.id, record_id, creator=creator, created_at=created_at, modifier=modifier,
+            updated_at=updated_at, status=status, assignees=assignees, data=data,
         )
         return record_id, 1
 
@@ -274,9 +236,9 @@ class RecordWriter:
         if len(self.errors) > errors_before:
             return None
         revision = existing.revision + 1
-        self.conn.execute(
-            "UPDATE records SET revision = ?, modifier = ?, updated_at = ?, data = ? WHERE app = ? AND id = ?",
-            (revision, self.ctx.login, self.now, json.dumps(data, ensure_ascii=False), self.app.id, existing.id),
+        recordstore.update_data(
+            self.conn, self.app.id, existing.id, revision=revision, modifier=self.ctx.login, updated_at=self.now,
+            data=data,
         )
         self._dropped_files |= filestore.file_keys(existing.data) - filestore.file_keys(data)
         return revision
@@ -675,21 +637,13 @@ class RecordWriter:
             ftype = prop["type"]
             expr = value_sql(ftype, code, None)
             comparison = f"{expr} = CAST(? AS NUMERIC)" if ftype == "NUMBER" else f"{expr} = ?"
-            row = self.conn.execute(
-                f"SELECT 1 FROM records WHERE app = ? AND id != ? AND {comparison} LIMIT 1",
-                (self.app.id, record_id or 0, value),
-            ).fetchone()
-            if row is not None:
+            if recordstore.another_matches(self.conn, self.app.id, record_id, comparison, value):
                 self._error(f"{prefix}.{code}.value", NOT_UNIQUE)
 
     # -- ids and process -----------------------------------------------------------------------------------------
 
     def _next_id(self) -> int:
-        row = self.conn.execute(
-            "UPDATE apps SET next_record_id = next_record_id + 1 WHERE id = ? RETURNING next_record_id - 1",
-            (self.app.id,),
-        ).fetchone()
-        return int(row[0])
+        return appstore.take_record_id(self.conn, self.app.id)
 
     def _assignees(self, state: Mapping[str, Any], creator: str, data: Mapping[str, Any]) -> list[str]:
         """The users an initial state's assignee entities name (groups and organisations expand to members)."""
@@ -706,11 +660,9 @@ class RecordWriter:
                 value = data.get(code)
                 users = list(value) if isinstance(value, list) else []
             elif etype == "GROUP" and code:
-                users = [r[0] for r in self.conn.execute(
-                    "SELECT user_code FROM group_users WHERE group_code = ? ORDER BY user_code", (code,))]
+                users = directory.group_members(self.conn, code)
             elif etype == "ORGANIZATION" and code:
-                users = [r[0] for r in self.conn.execute(
-                    "SELECT user_code FROM org_users WHERE org_code = ? ORDER BY user_code", (code,))]
+                users = directory.org_members(self.conn, code)
             for user in users:
                 if user in self.names.users and user not in result:
                     result.append(user)

@@ -215,3 +215,11 @@ def set_allowed_users(conn: sqlite3.Connection, app: int, logins: list[str] | No
     """Restrict an app to these users (None: everyone); the Administrator is always allowed."""
     allowed = None if logins is None else json.dumps(logins)
     conn.execute("UPDATE apps SET allowed_users = ? WHERE id = ?", (allowed, app))
+
+
+def take_record_id(conn: sqlite3.Connection, app: int) -> int:
+    """The id of the app's next record (ids are never reused, even after deletes)."""
+    row = conn.execute(
+        "UPDATE apps SET next_record_id = next_record_id + 1 WHERE id = ? RETURNING next_record_id - 1", (app,)
+    ).fetchone()
+    return int(row[0])

@@ -118,3 +118,60 @@ def load_names(conn: sqlite3.Connection) -> Names:
 
 def user_groups(conn: sqlite3.Connection, login: str) -> set[str]:
     return {r[0] for r in conn.execute("SELECT group_code FROM group_users WHERE user_code = ?", (login,))}
+
+
+def group_members(conn: sqlite3.Connection, group: str) -> list[str]:
+    """The login names in a group, sorted."""
+    rows = conn.execute("SELECT user_code FROM group_users WHERE group_code = ? ORDER BY user_code", (group,))
+    return [str(r[0]) for r in rows]
+
+
+def org_members(conn: sqlite3.Connection, org: str) -> list[str]:
+    """The login names in an organization (not its sub-organizations), sorted."""
+    rows = conn.execute("SELECT user_code FROM org_users WHERE org_code = ? ORDER BY user_code", (org,))
+    return [str(r[0]) for r in rows]
+
+
+def valid_users(conn: sqlite3.Connection) -> set[str]:
+    """The login names of the users who are not suspended."""
+    return {str(r[0]) for r in conn.execute("SELECT code FROM users WHERE valid = 1")}
+
+
+def org_parents(conn: sqlite3.Connection) -> dict[str, str | None]:
+    """Each organization's parent organization (None at the top)."""
+    return {str(r[0]): r[1] for r in conn.execute("SELECT code, parent_code FROM organizations")}
+
+
+def exists(conn: sqlite3.Connection, table: str, code: str) -> bool:
+    """Whether ``table`` (users, organizations or groups) has an entry with this code."""
+    return conn.execute(f"SELECT 1 FROM {table} WHERE code = ?", (code,)).fetchone() is not None
+
+
+def user_locale(conn: sqlite3.Connection, login: str) -> str | None:
+    """The user's language setting (``auto``, ``ja``, ``en``...), or None for an unknown user."""
+    row = conn.execute("SELECT locale FROM users WHERE code = ?", (login,)).fetchone()
+    return None if row is None else row["locale"]
+
+
+def set_group_users(conn: sqlite3.Connection, group: str, users: list[str]) -> None:
+    """Make ``users`` the members of ``group``."""
+    conn.execute("DELETE FROM group_users WHERE group_code = ?", (group,))
+    conn.executemany("INSERT INTO group_users(group_code, user_code) VALUES (?, ?)", [(group, u) for u in users])
+
+
+def set_user_groups(conn: sqlite3.Connection, user: str, groups: list[str]) -> None:
+    """Make ``groups`` the groups ``user`` belongs to."""
+    conn.execute("DELETE FROM group_users WHERE user_code = ?", (user,))
+    conn.executemany("INSERT INTO group_users(group_code, user_code) VALUES (?, ?)", [(g, user) for g in groups])
+
+
+_MENTIONABLE = {
+    "USER": "SELECT 1 FROM users WHERE code = ? AND valid = 1",
+    "GROUP": "SELECT 1 FROM groups WHERE code = ?",
+    "ORGANIZATION": "SELECT 1 FROM organizations WHERE code = ?",
+}
+
+
+def mentionable(conn: sqlite3.Connection, entity_type: str, code: str) -> bool:
+    """Whether a comment may mention this USER (not suspended), GROUP or ORGANIZATION."""
+    return conn.execute(_MENTIONABLE[entity_type], (code,)).fetchone() is not None

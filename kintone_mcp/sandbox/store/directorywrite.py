@@ -151,10 +151,6 @@ def _duplicates(problems: Problems, name: str, codes: Sequence[str | None]) -> N
         seen.add(code)
 
 
-def _exists(conn: sqlite3.Connection, table: str, code: str) -> bool:
-    return conn.execute(f"SELECT 1 FROM {table} WHERE code = ?", (code,)).fetchone() is not None
-
-
 # -- users ----------------------------------------------------------------------------------------------------------
 
 
@@ -175,9 +171,9 @@ def _user_change(
     code = _check_code(problems, f"{prefix}.code", item.get("code"), what="login name (code)", login=True)
     if code is None:
         return None
-    if new and _exists(conn, "users", code):
+    if new and directory.exists(conn, "users", code):
         problems.add(f"{prefix}.code", f"The user '{code}' already exists; update it with PUT users.json.")
-    if not new and not _exists(conn, "users", code):
+    if not new and not directory.exists(conn, "users", code):
         problems.add(f"{prefix}.code", f"The user '{code}' does not exist; add it with POST users.json.")
     change = UserChange(code)
     if new or "password" in item:
@@ -338,7 +334,7 @@ def validate_user_deletion(conn: sqlite3.Connection, codes: Sequence[str]) -> No
     for i, code in enumerate(codes):
         if code == ADMIN_LOGIN:
             problems.add(f"codes[{i}]", "The Administrator user cannot be deleted in this sandbox.")
-        elif not _exists(conn, "users", code):
+        elif not directory.exists(conn, "users", code):
             problems.add(f"codes[{i}]", f"The user '{code}' does not exist.")
     problems.raise_if_any()
 
@@ -378,9 +374,9 @@ def validate_organizations(
         if code is None:
             changes.append(None)
             continue
-        if new and _exists(conn, "organizations", code):
+        if new and directory.exists(conn, "organizations", code):
             problems.add(f"{prefix}.code", f"The organization '{code}' already exists; update it with PUT.")
-        if not new and not _exists(conn, "organizations", code):
+        if not new and not directory.exists(conn, "organizations", code):
             problems.add(f"{prefix}.code", f"The organization '{code}' does not exist; add it with POST.")
         change = OrgChange(code)
         if new or "name" in item:
@@ -406,7 +402,7 @@ def validate_organizations(
                 problems.add(f"{prefix}.parentCode", "Must be an organization code (a string) or null.")
             elif parent == code:
                 problems.add(f"{prefix}.parentCode", "An organization cannot be its own parent.")
-            elif parent not in created and not _exists(conn, "organizations", parent):
+            elif parent not in created and not directory.exists(conn, "organizations", parent):
                 problems.add(
                     f"{prefix}.parentCode",
                     f"No organization '{parent}'; add parents first (earlier in the same request is fine).",
@@ -459,7 +455,7 @@ def validate_organization_deletion(conn: sqlite3.Connection, codes: Sequence[str
     problems = Problems()
     doomed = set(codes)
     for i, code in enumerate(codes):
-        if not _exists(conn, "organizations", code):
+        if not directory.exists(conn, "organizations", code):
             problems.add(f"codes[{i}]", f"The organization '{code}' does not exist.")
             continue
         children = [
@@ -503,9 +499,9 @@ def validate_groups(conn: sqlite3.Connection, items: Sequence[Mapping[str, Any]]
         if code is None:
             changes.append(None)
             continue
-        if new and _exists(conn, "groups", code):
+        if new and directory.exists(conn, "groups", code):
             problems.add(f"{prefix}.code", f"The group '{code}' already exists; update it with PUT.")
-        if not new and not _exists(conn, "groups", code):
+        if not new and not directory.exists(conn, "groups", code):
             problems.add(f"{prefix}.code", f"The group '{code}' does not exist; add it with POST.")
         change = GroupChange(code)
         if new or "name" in item:
@@ -536,7 +532,7 @@ def validate_group_deletion(conn: sqlite3.Connection, codes: Sequence[str]) -> N
     for i, code in enumerate(codes):
         if code == ADMINISTRATORS_GROUP:
             problems.add(f"codes[{i}]", "The Administrators group is built in and cannot be deleted.")
-        elif not _exists(conn, "groups", code):
+        elif not directory.exists(conn, "groups", code):
             problems.add(f"codes[{i}]", f"The group '{code}' does not exist.")
     problems.raise_if_any()
 
@@ -561,7 +557,7 @@ def validate_user_organizations(
         prefix = f"userOrganizations[{i}]"
         _unknown_keys(problems, prefix, item, frozenset({"code", "organizations"}))
         code = _check_code(problems, f"{prefix}.code", item.get("code"), what="login name (code)")
-        if code is not None and not _exists(conn, "users", code):
+        if code is not None and not directory.exists(conn, "users", code):
             problems.add(f"{prefix}.code", f"The user '{code}' does not exist.")
         orgs = item.get("organizations")
         if not isinstance(orgs, list):
@@ -578,7 +574,7 @@ def validate_user_organizations(
                 problems.add(f"{key}.titleCode", "Titles are not modelled in this sandbox; leave titleCode out.")
             if not isinstance(org_code, str) or not org_code:
                 problems.add(key, "Must be an object {orgCode: string}.")
-            elif not _exists(conn, "organizations", org_code):
+            elif not directory.exists(conn, "organizations", org_code):
                 problems.add(f"{key}.orgCode", f"No organization '{org_code}'.")
             elif org_code not in codes:
                 codes.append(org_code)
@@ -612,7 +608,7 @@ def validate_members(
     """``{code, <list_key>: [codes]}`` for PUT user/groups.json and PUT group/users.json."""
     problems = Problems()
     code = _check_code(problems, "code", params.get("code"), what=owner_what)
-    if code is not None and not _exists(conn, owner_table, code):
+    if code is not None and not directory.exists(conn, owner_table, code):
         problems.add("code", f"No {owner_what.split(' (')[0]} '{code}'.")
     members = params.get(list_key)
     result: list[str] = []
@@ -624,7 +620,7 @@ def validate_members(
         for i, member in enumerate(members):
             if not isinstance(member, str) or not member:
                 problems.add(f"{list_key}[{i}]", f"Must be a {member_what} (a string).")
-            elif not _exists(conn, member_table, member):
+            elif not directory.exists(conn, member_table, member):
                 problems.add(f"{list_key}[{i}]", f"No {member_what} '{member}'.")
             elif member not in result:
                 result.append(member)

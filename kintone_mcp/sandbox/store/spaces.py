@@ -23,3 +23,20 @@ def guest_space_of(conn: sqlite3.Connection, info: AppInfo) -> int | None:
         return None
     row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (info.space_id,)).fetchone()
     return info.space_id if row is not None and row["is_guest"] else None
+
+
+def load_space(conn: sqlite3.Connection, space: int) -> sqlite3.Row | None:
+    """A space's ``is_guest`` and ``default_thread``, or None when there is no such space."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT is_guest, default_thread FROM spaces WHERE id = ?", (space,)
+    ).fetchone()
+    return row
+
+
+def is_guest_space(conn: sqlite3.Connection, space: int) -> bool:
+    row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (space,)).fetchone()
+    return row is not None and bool(row["is_guest"])
+
+
+def guest_space_ids(conn: sqlite3.Connection) -> set[int]:
+    return {int(r[0]) for r in conn.execute("SELECT id FROM spaces WHERE is_guest = 1")}
