@@ -84,5 +84,5 @@ class SandboxConfig:
     #: A status action into a state whose assignee is chosen (type ONE) needs ``assignee`` even when there is only one
     #: candidate, as Kintone documents (GAIA_SA01 without it; the default). Off: one candidate is taken without asking.
     status_assignee_required: bool = True
-    #: The OAuth 2.0 authorization server: registered clients, token lifetimes, rotation (``oauthconfig``).
+    #: The OAuth 2.0 authorization server: registered clients, token lifetimes, rotation (``access.oauthclients``).
     oauth: OAuthConfig = field(default_factory=OAuthConfig)

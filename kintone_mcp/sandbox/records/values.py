@@ -1,6 +1,6 @@
 """Field values: the stored form of each type, its empty value, parsing of written values, and the read form.
 
-Stored forms (the ``data`` JSON of a record, see ``store.py``):
+Stored forms (the ``data`` JSON of a record, see ``store/database.py``):
 
 * text types: string ("" when empty); NUMBER / CALC: canonical decimal string ("15", "-0.5"), "" when empty
 * CHECK_BOX / MULTI_SELECT: list of labels; RADIO_BUTTON: string; DROP_DOWN: string or None

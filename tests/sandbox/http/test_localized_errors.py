@@ -1,6 +1,6 @@
 """Japanese error answers (Accept-Language: ja) name what went wrong, as the English ones do.
 
-The top-level ``message`` is filled from ``KintoneError.params`` (the record id, the field, the value …); the
+The top-level ``message`` is filled from ``ErrorReply.params`` (the record id, the field, the value …); the
 per-field sentences in ``errors`` carry their numbers and values over. English answers keep the sandbox's own,
 more detailed text.
 """
