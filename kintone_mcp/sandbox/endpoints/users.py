@@ -7,7 +7,8 @@ Who may call what:
   user always counts); with a User API token, the ``read_write`` scope, or ``dangerous`` for anything touching a
   member of the Administrators group (or the group itself) and for group-membership writes (cybozu.dev requires
   Dangerous Zone for PUT user/groups.json and PUT group/users.json).
-* App API tokens are refused before any of this (``access.principals.authenticate``), and User API tokens never reach ``/k/``.
+* App API tokens are refused before any of this (``access.principals.authenticate``), and User API tokens never
+  reach ``/k/``.
 
 Request shapes of the writes, and their validation, are in ``directorywrite``; object shapes in ``directoryjson``.
 """
