@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 
 JS_DIR = Path(__file__).parent / "js"
 

@@ -15,24 +15,18 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from kintone_mcp.sandbox import demo
-from kintone_mcp.sandbox.api_oauth import banner_lines as oauth_banner
-from kintone_mcp.sandbox.config import (
-    ADMIN_LOGIN,
-    DEFAULT_PASSWORD,
-    TOKEN_PERMISSIONS,
-    USER_API_SCOPES,
-    ApiTokenSpec,
-    SandboxConfig,
-    UserApiTokenSpec,
-    UserSpec,
-)
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig, parse_client_spec
-from kintone_mcp.sandbox.operations import (
+from kintone_mcp.sandbox.access.apitokens import TOKEN_PERMISSIONS
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig, parse_client_spec
+from kintone_mcp.sandbox.access.userapitokens import USER_API_SCOPES
+from kintone_mcp.sandbox.endpoints.oauth import banner_lines as oauth_banner
+from kintone_mcp.sandbox.operations.middleware import (
     add_operations_arguments,
     non_negative_int,
     operations_config_from_args,
     positive_int,
 )
+from kintone_mcp.sandbox.options import ApiTokenSpec, SandboxConfig, UserApiTokenSpec, UserSpec
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, DEFAULT_PASSWORD
 
 if TYPE_CHECKING:
     from kintone_mcp.sandbox.sandbox import Sandbox
@@ -65,7 +59,7 @@ def _token(text: str) -> ApiTokenSpec:
 
 
 def _user_api_token(text: str) -> UserApiTokenSpec:
-    from kintone_mcp.sandbox.userapitokens import parse_expiry
+    from kintone_mcp.sandbox.access.userapitokens import parse_expiry
 
     # The expiry may contain colons (18:00:00), so only the first two separate fields.
     parts = text.split(":", 2)
@@ -186,7 +180,7 @@ def banner(sandbox: Sandbox, base_url: str, config: SandboxConfig, *, fresh: boo
     if fresh:
         users.append((ADMIN_LOGIN, DEFAULT_PASSWORD))
         if config.demo:
-            from kintone_mcp.sandbox.demo import USERS
+            from kintone_mcp.sandbox.demo.seed import USERS
 
             users += [(login, DEFAULT_PASSWORD) for login, _, _ in USERS]
     users += [(u.login, u.password) for u in config.users]
@@ -216,7 +210,7 @@ def banner(sandbox: Sandbox, base_url: str, config: SandboxConfig, *, fresh: boo
             lines.append(f"  {user_spec.token}  ({user_spec.scope}{until})")
     if config.basic_auth is not None:
         lines.append(f"Basic gate (Authorization: Basic): {config.basic_auth[0]}:{config.basic_auth[1]}")
-    lines += oauth_banner(sandbox, base_url, config)
+    lines += oauth_banner(sandbox.store, base_url, config)
     if users:
         login, password = next(iter(seen.items()))
         encoded = base64.b64encode(f"{login}:{password}".encode()).decode()

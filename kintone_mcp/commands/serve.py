@@ -142,10 +142,9 @@ def _sandbox_settings(flags: dict[str, Any]) -> Iterator[Any]:
     """Start the demo sandbox on a free loopback port and configure the server for it (password auth as the
     sandbox's administrator). The environment's connection settings are deliberately not used: only the
     command line's safety flags and the server's own settings (HTTP token, download folder, timeouts) apply."""
-    from kintone_mcp.sandbox import Sandbox, SandboxConfig
-    from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD
+    from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
     from kintone_mcp.sandbox.demo import recent_start
-    from kintone_mcp.sandbox.testing import serve_in_thread
+    from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, DEFAULT_PASSWORD
     from kintone_mcp.settings import load_settings
 
     # Demo data over the past year, so that "which deals closed this month?" has an answer.

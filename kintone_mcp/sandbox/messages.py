@@ -5,7 +5,7 @@ per-user language setting, so the header alone decides. English is the default, 
 (often more specific than the table's) is kept as is. Japanese comes from the table below.
 
 Messages that name something (a field, an app id, a limit) have two forms: a generic one, and a detailed template with
-``{placeholders}`` used when the caller passes every value it needs in ``params`` (``KintoneError.params``). A
+``{placeholders}`` used when the caller passes every value it needs in ``params`` (``ErrorReply.params``). A
 half-filled template would read worse than the generic sentence, so a template is only used when all its placeholders
 are given.
 

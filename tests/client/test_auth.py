@@ -20,8 +20,8 @@ from kintone_mcp.client import (
 )
 from kintone_mcp.client.connection import USER_AGENT
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import OperationsConfig
+from kintone_mcp.sandbox.operations.faults import FaultRule
+from kintone_mcp.sandbox.operations.middleware import OperationsConfig
 
 from .conftest import BASE, RecordingTransport, client_for, password_credentials, recording_client, token_credentials
 

@@ -8,8 +8,7 @@ import httpx
 import pytest
 from sandbox_api import password_headers, token_headers
 
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 
 pytestmark = pytest.mark.socket
 

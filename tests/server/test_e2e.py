@@ -15,8 +15,7 @@ import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from tests.server.helpers import call_ok
 
 pytestmark = [pytest.mark.socket]
