@@ -10,7 +10,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kintone_mcp.server.tools.connection.test_connection import ConnectionReport
+    from kintone_mcp.server.tools.connection.report import ConnectionReport
     from kintone_mcp.settings import Settings
 
 

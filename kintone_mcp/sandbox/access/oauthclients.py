@@ -1,4 +1,4 @@
-"""What the sandbox's OAuth 2.0 authorization server is set up with (kintone-api.md §3).
+"""What the sandbox's OAuth 2.0 authorization server is set up with (docs/kintone-api.md §3).
 
 Kintone leaves several things undocumented [U]: refresh-token rotation and lifetime, PKCE, the insufficient-scope
 answer. Each is a setting here, so tests can pin the client's tolerance against every plausible behaviour.

@@ -1,4 +1,4 @@
-"""Which OAuth scope each endpoint needs, and which endpoints refuse OAuth outright (kintone-api.md §2.2, §3).
+"""Which OAuth scope each endpoint needs, and which endpoints refuse OAuth outright (docs/kintone-api.md §2.2, §3).
 
 Kept as rules over (method, path) here rather than on each route, so endpoint modules need not know about OAuth:
 

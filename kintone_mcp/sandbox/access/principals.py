@@ -1,6 +1,6 @@
 """Who is calling: the Basic gate, then password, API-token or OAuth authentication.
 
-Order of checks, following kintone-api.md §2:
+Order of checks, following docs/kintone-api.md §2:
 
 1. The optional Basic gate (``Authorization: Basic``) guards the whole domain, in addition to everything else.
 2. ``X-Cybozu-Authorization`` (password) wins when present, even if API tokens are also sent.

@@ -1,4 +1,4 @@
-"""cybozu.com User API tokens (kintone-api.md §2.1b): issuing, minting the demo one, and checking a Bearer value.
+"""cybozu.com User API tokens (docs/kintone-api.md §2.1b): issuing, minting the demo one, and checking a Bearer value.
 
 A User API token authenticates the User API (``/v1/...``) only, sent as ``Authorization: Bearer <token>``. Real
 tokens look like ``cy.s.api1.<header>.<payload>.<signature>`` (three base64url parts of a JWT-like string); the
@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from kintone_mcp.sandbox.errors import ErrorReply
 
-#: The scopes of a cybozu.com User API token (kintone-api.md §2.1b), narrowest first.
+#: The scopes of a cybozu.com User API token (docs/kintone-api.md §2.1b), narrowest first.
 USER_API_SCOPES: tuple[str, ...] = ("read", "read_write", "dangerous")
 TOKEN_PREFIX = "cy.s.api1."
 

@@ -103,7 +103,7 @@ def _register_settings_getters() -> None:
         def views(ctx: RequestContext, preview: bool = preview) -> dict[str, Any]:
             settings, revision = _settings(ctx, preview=preview)
             if ctx.principal.uses_token and any(v.get("type") == "CUSTOM" for v in settings["views"].values()):
-                # kintone-api.md §2.2: an app with a custom (HTML) view does not give its views to API tokens.
+                # docs/kintone-api.md §2.2: an app with a custom (HTML) view does not give its views to API tokens.
                 raise ErrorReply(
                     403,
                     "GAIA_NO01",

@@ -1,4 +1,4 @@
-"""bulkRequest.json: up to 20 record writes, across apps, as one transaction (kintone-api.md §4.4).
+"""bulkRequest.json: up to 20 record writes, across apps, as one transaction (docs/kintone-api.md §4.4).
 
 Each sub-request names a full path (``/k/v1/record.json`` or ``/k/guest/{space}/v1/record.json``) and runs through
 the same handler as a direct call, with the outer request's credentials (so an API token's permissions apply per

@@ -1,4 +1,4 @@
-"""apis.json: the catalogue of the REST APIs this sandbox serves, in Kintone's form (kintone-api.md §1).
+"""apis.json: the catalogue of the REST APIs this sandbox serves, in Kintone's form (docs/kintone-api.md §1).
 
 Kintone answers ``{"baseUrl": ".../k/v1/", "apis": {"records/get": {"link": "apis/records/get.json"}, ...}}`` with no
 credentials. An API's id is its path without ``.json`` and its method in lower case. The schema documents the links

@@ -1,4 +1,4 @@
-"""Record comments: GET record/comments.json, POST and DELETE record/comment.json — kintone-api.md §4.2.
+"""Record comments: GET record/comments.json, POST and DELETE record/comment.json — docs/kintone-api.md §4.2.
 
 * Ids count up per record from 1 and are never reused, even after a delete; they travel as strings.
 * Reading, posting and deleting all need view permission on the app (Kintone's docs: "permission to view the record"),

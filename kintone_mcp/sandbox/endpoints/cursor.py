@@ -1,6 +1,6 @@
 """The cursor API (``records/cursor.json``): create a cursor over a query, read it page by page, delete it.
 
-Facts (kintone-api.md §4.3): ``size`` 1-500 (default 100); the query may filter and sort but must not carry
+Facts (docs/kintone-api.md §4.3): ``size`` 1-500 (default 100); the query may filter and sort but must not carry
 ``limit`` / ``offset``; at most 10 open cursors per domain (one more is GAIA_TM12); a cursor expires about 10
 minutes after its last use; the last page removes the cursor; OAuth is refused.
 

@@ -1,4 +1,4 @@
-"""file.json: upload a file (POST, multipart) and download an attached one (GET) — kintone-api.md §4.5.
+"""file.json: upload a file (POST, multipart) and download an attached one (GET) — docs/kintone-api.md §4.5.
 
 Permissions, kept simple: any authenticated caller may upload (a password user, or any valid API token), since an
 upload on its own reaches no app; the record write that attaches it is checked as usual (add / edit on that app).

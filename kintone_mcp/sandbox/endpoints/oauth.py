@@ -1,4 +1,4 @@
-"""Kintone's OAuth 2.0 endpoints (kintone-api.md §3), outside ``/k/`` and so served as their own Starlette routes.
+"""Kintone's OAuth 2.0 endpoints (docs/kintone-api.md §3), outside ``/k/`` and so served as their own Starlette routes.
 
 * ``GET /oauth2/authorization``: a small login-and-consent page. Its form posts back to the same path with the
   request's parameters as hidden fields plus ``username``, ``password`` and ``action`` (``approve`` or ``deny``).

@@ -1,6 +1,6 @@
 """Record endpoints: record.json (GET / POST / PUT) and records.json (GET / POST / PUT with upsert / DELETE).
 
-Limits (kintone-api.md §4.2, §7.3): 500 records per read (``limit``), offset up to 10,000, 100 records per write.
+Limits (docs/kintone-api.md §4.2, §7.3): 500 records per read (``limit``), offset up to 10,000, 100 records per write.
 Every write request is one transaction, so a bulk write that fails anywhere leaves nothing behind.
 """
 

@@ -1,6 +1,6 @@
 """Process management on records: record/status.json, records/status.json and record/assignees.json.
 
-Facts (kintone-api.md §4.2, §2.2): an action adds 2 to the revision (the action and the status change are two
+Facts (docs/kintone-api.md §4.2, §2.2): an action adds 2 to the revision (the action and the status change are two
 recorded operations), an assignee change adds 1; records/status.json takes up to 100 records and is atomic;
 record/assignees.json takes up to 100 logins (``[]`` clears) and needs the app-management permission. Errors:
 process management off → GAIA_ST02, action not available from the current state → GAIA_IL03, caller not an

@@ -1,4 +1,4 @@
-"""The cybozu.com User API under ``/v1/`` (kintone-api.md §4.7): users, organizations, groups and memberships.
+"""The cybozu.com User API under ``/v1/`` (docs/kintone-api.md §4.7): users, organizations, groups and memberships.
 
 Who may call what:
 

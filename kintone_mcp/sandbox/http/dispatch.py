@@ -120,8 +120,9 @@ class Dispatcher:
 
 class _Language:
     """The language of a request's messages: the user's language setting when it names one, else the
-    ``Accept-Language`` header (kintone-api.md §7.1). Carried as an Accept-Language value, which is what the message
-    functions read; a language setting of "auto" (the default: follow the browser) leaves the header in charge."""
+    ``Accept-Language`` header (docs/kintone-api.md §7.1). Carried as an Accept-Language value, which is what the
+    message functions read; a language setting of "auto" (the default: follow the browser) leaves the header in
+    charge."""
 
     def __init__(self, header: str | None) -> None:
         self.accept_language = header

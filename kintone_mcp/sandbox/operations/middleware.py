@@ -77,8 +77,8 @@ class OperationsConfig:
     faults: list[FaultRule] = field(default_factory=list)
     #: Seed of the fault dice; None picks one at random (shown by ``GET /_sandbox/faults`` so a run can be replayed).
     seed: int | None = None
-    #: Longest path and query string served, in bytes (Kintone: "roughly 8 KB", kintone-api.md §1); a longer request
-    #: line is answered 414 before it reaches the app, as a front-end server would. None: no limit.
+    #: Longest path and query string served, in bytes (Kintone: "roughly 8 KB", docs/kintone-api.md §1); a longer
+    #: request line is answered 414 before it reaches the app, as a front-end server would. None: no limit.
     max_url_length: int | None = 8192
     #: Serve ``/_sandbox/*`` admin endpoints only to loopback clients. They take no credentials: the sandbox binds
     #: 127.0.0.1 by default, and a fault switch must stay usable by a test that has no Kintone login.

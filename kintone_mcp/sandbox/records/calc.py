@@ -1,6 +1,6 @@
 """CALC fields: the numeric part of Kintone's formula language.
 
-Emulated (as measured on a real Kintone, kintone-api.md's sources):
+Emulated (as measured on a real Kintone, docs/kintone-api.md's sources):
 
 * numbers, field codes, ``+ - * / ^``, parentheses, unary ``+``/``-``; comparisons ``= != <> < > <= >=`` giving 1 or
   0; ``SUM(...)`` (a table column adds up every row), ``IF(condition, then, else)``, ``AND(...)``, ``OR(...)``,

@@ -1,7 +1,7 @@
 """Process management rules applied to one record: which action runs, who may run it, who is assigned next.
 
 Settings are the app's LIVE ``status`` settings (``app/status.json`` form, written through
-``preview/app/status.json`` and deployed). Facts from kintone-api.md §4.2 and the record/status.json page:
+``preview/app/status.json`` and deployed). Facts from docs/kintone-api.md §4.2 and the record/status.json page:
 
 * An action is chosen by name among the actions leaving the record's current state; its ``filterCond`` (a query
   condition) must match the record.

@@ -29,7 +29,7 @@ DATA_TYPES = (
     TEXT_TYPES | NUMBER_TYPES | LIST_OPTION_TYPES | ENTITY_TYPES | NULLABLE_TYPES
     | {"RADIO_BUTTON", "FILE", "SUBTABLE"}
 )
-#: Types a "unique" setting applies to (kintone-api.md §5).
+#: Types a "unique" setting applies to (docs/kintone-api.md §5).
 UNIQUE_TYPES = frozenset({"SINGLE_LINE_TEXT", "NUMBER", "DATE", "DATETIME", "LINK"})
 
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")

@@ -254,7 +254,7 @@ class RecordWriter:
         return dict(raw)
 
     def _unwrap(self, entry: Any, key: str) -> Any:
-        """``{"value": x}`` -> x. A bare value is an error in Kintone (kintone-api.md §8.4)."""
+        """``{"value": x}`` -> x. A bare value is an error in Kintone (docs/kintone-api.md §8.4)."""
         if not isinstance(entry, Mapping):
             self._error(f"{key}.value", 'Specify each field as an object such as {"value": ...}.')
             return _INVALID

@@ -1,6 +1,6 @@
 """SQLite storage of the sandbox: the schema, one serialised connection, and transactions.
 
-Record layout (the query compiler in ``querysql.py`` compiles against it; see the brief's storage contract):
+Record layout (the query compiler in ``querysql.py`` compiles against it, so this layout is a contract between the two):
 
 ``records(app, id, revision, creator, created_at, modifier, updated_at, status, assignees, data)``
 

@@ -3,7 +3,7 @@
 ``users`` / ``organizations`` / ``groups`` hold what the rest of the sandbox needs (codes, names, time zones,
 memberships); the remaining documented attributes (surName, phone, birthDate, …) live as one JSON object per entry in
 ``directory_details``, so that the core tables stay as they are. Unset strings come out as null, as the User API
-documents (kintone-api.md §4.7). Ids are strings, as everywhere else in Kintone's JSON (their type is [U]).
+documents (docs/kintone-api.md §4.7). Ids are strings, as everywhere else in Kintone's JSON (their type is [U]).
 """
 
 from __future__ import annotations

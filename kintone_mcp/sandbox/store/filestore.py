@@ -1,7 +1,7 @@
 """Stored files: temporary uploads and the files attached to records.
 
-Kintone hands out two kinds of key (kintone-api.md §4.5, §8.9). POST file.json answers an *upload* key (a UUID) that
-is good for one thing: being put into a FILE field by one record write. That write gives the file its *download* key
+Kintone hands out two kinds of key (docs/kintone-api.md §4.5, §8.9). POST file.json answers an *upload* key (a UUID)
+that is good for one thing: being put into a FILE field by one record write. That write gives the file its *download* key
 (a long hex string), which is what record JSON shows and what GET file.json accepts. An upload key is therefore never
 downloadable, and a download key is never an upload key.
 
@@ -21,8 +21,8 @@ write (``release``), unless another record of the app still names its key (a dow
 record of its app). A file being downloaded at that moment is only marked ``dropped``: it can no longer be
 downloaded or attached, and goes when its last download ends (``Downloads``), so a download in flight is never cut
 short. Real Kintone keeps earlier versions of a record's files in the record's change history; the sandbox has no
-history, so a replaced file's download key stops working at once (kintone-api.md §4.5 tells clients to read fresh keys
-from the record anyway).
+history, so a replaced file's download key stops working at once (docs/kintone-api.md §4.5 tells clients to read fresh
+keys from the record anyway).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The output is meant for ``SELECT … FROM records r WHERE r.app = ? AND (<where>
 ``r`` is fixed. Every value the caller wrote travels as a ``?`` parameter; only field codes and option labels (which
 come from the app's own field definitions, never from the query text alone) are inlined as SQL literals.
 
-Semantics follow kintone-api.md §5, §6 and §8. Where Kintone's behaviour is unconfirmed the choice is a field of
+Semantics follow docs/kintone-api.md §5, §6 and §8. Where Kintone's behaviour is unconfirmed the choice is a field of
 ``QueryContext`` with a documented default. In short:
 
 * NUMBER / CALC / ``$id`` compare numerically; an empty number never satisfies ``=``, ``<``, ``>`` …, but does

@@ -1,4 +1,4 @@
-"""Authentication and permission matrix of the sandbox (kintone-api.md §2)."""
+"""Authentication and permission matrix of the sandbox (docs/kintone-api.md §2)."""
 
 from __future__ import annotations
 

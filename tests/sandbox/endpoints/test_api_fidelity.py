@@ -1,4 +1,4 @@
-"""Smaller facts of kintone-api.md a client can run into: the apis.json catalogue, views refused to API tokens when
+"""Smaller facts of docs/kintone-api.md a client can run into: the apis.json catalogue, views refused to API tokens when
 an app has a custom view, and the assignee a status action must name."""
 
 from __future__ import annotations

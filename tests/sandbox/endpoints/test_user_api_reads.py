@@ -21,7 +21,7 @@ async def demo_api() -> AsyncIterator[Api]:
         yield Api(client)
     sb.close()
 
-#: Every documented User key, in the documented order (kintone-api.md §4.7).
+#: Every documented User key, in the documented order (docs/kintone-api.md §4.7).
 USER_KEYS = [
     "id",
     "code",

@@ -10,7 +10,7 @@ import pytest
 from kintone_mcp.sandbox import messages
 from kintone_mcp.sandbox.messages import localize, localize_text, preferred_language
 
-#: Every code the sandbox emits (the brief's list); each needs both languages.
+#: Every code the sandbox emits (docs/kintone-api.md §7.2); each needs both languages.
 SANDBOX_CODES = [
     "CB_AU01", "CB_WA01", "CB_VA01", "CB_NO02", "CB_IJ01", "GAIA_NO01", "GAIA_IA02", "GAIA_DA03", "GAIA_AP01",
     "GAIA_RE01", "GAIA_RE02", "GAIA_RE20", "GAIA_BL01", "GAIA_CO02", "GAIA_IL23", "GAIA_QU01", "GAIA_QU02",

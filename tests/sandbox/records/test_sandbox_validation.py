@@ -1,4 +1,4 @@
-"""Field validation and normalisation on write, one table row per case (kintone-api.md §5)."""
+"""Field validation and normalisation on write, one table row per case (docs/kintone-api.md §5)."""
 
 from __future__ import annotations
 
