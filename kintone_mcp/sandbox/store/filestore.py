@@ -1,9 +1,9 @@
 """Stored files: temporary uploads and the files attached to records.
 
 Kintone hands out two kinds of key (docs/kintone-api.md §4.5, §8.9). POST file.json answers an *upload* key (a UUID)
-that is good for one thing: being put into a FILE field by one record write. That write gives the file its *download* key
-(a long hex string), which is what record JSON shows and what GET file.json accepts. An upload key is therefore never
-downloadable, and a download key is never an upload key.
+that is good for one thing: being put into a FILE field by one record write. That write gives the file its *download*
+key (a long hex string), which is what record JSON shows and what GET file.json accepts. An upload key is therefore
+never downloadable, and a download key is never an upload key.
 
 ``stored_files`` holds one row per file with its current key, told apart by ``kind``; attaching an upload re-keys the
 row (the bytes stay where they are), which also makes the upload key unusable a second time, and records the app the
