@@ -16,7 +16,10 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kintone_mcp.sandbox import Sandbox
 
 #: command-line flags that are launch settings (Settings field names)
 _SETTING_FLAGS = (
@@ -233,7 +236,7 @@ def _sandbox_settings(flags: dict[str, Any], args: argparse.Namespace, flag_toke
         sandbox.close()
 
 
-def sandbox_banner(sandbox: Any, base_url: str, cli: dict[str, Any]) -> list[str]:
+def sandbox_banner(sandbox: Sandbox, base_url: str, cli: dict[str, Any]) -> list[str]:
     """What `serve --sandbox` tells the person who started it (on stderr): where the sandbox is, the login the
     server uses, and every app with the alias that names it, the guest-space app included."""
     from kintone_mcp.sandbox.demo import app_overview
