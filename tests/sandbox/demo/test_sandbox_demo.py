@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -55,11 +54,9 @@ def test_empty_sandbox_has_only_the_administrator() -> None:
 
 
 async def test_demo_records_scale_and_stay_consistent() -> None:
-    started = time.perf_counter()
+    # How fast seeding is, is measured by benchmarks/bench_sandbox_queries.py ("records built in … s"), not here:
+    # a timed assertion fails on a busy machine without anything being wrong.
     sb = Sandbox(SandboxConfig(demo=True, demo_records=20_000))
-    elapsed = time.perf_counter() - started
-    # 100,000 records take a few seconds; 20,000 must not take more than a few.
-    assert elapsed < 5, elapsed
     async with client_for(sb) as client:
         api = Api(client)
         page = await api.ok(
