@@ -77,8 +77,9 @@ async def test_connection_report_when_nothing_answers() -> None:
 def test_check_claims_nothing_it_did_not_observe(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Tokens that name no app and no app to try them on: no request can be sent, so no step may say that the
-    server answers or that its certificate was verified, and check does not say "Connected" (issue 17, item 9)."""
+    """Tokens that name no app and no app to try them on: no authenticated request can be sent, so the network is
+    observed with one request without credentials; nothing listens, so no step may say that the server answers or
+    that its certificate was verified, and check does not say "Connected" (issue 17, item 9)."""
     import os
 
     from kintone_mcp.commands.main import main
@@ -91,4 +92,4 @@ def test_check_claims_nothing_it_did_not_observe(
     assert main(["check"]) == 1
     out = capsys.readouterr().out
     assert "[ok  ] answers" not in out and "certificate verified" not in out and "Connected" not in out
-    assert "[skip] answers: not tried" in out and "[FAIL] credentials" in out and "APP_ID:TOKEN" in out
+    assert "[FAIL] answers: no answer" in out and "[skip] credentials: not verified" in out and "APP_ID:TOKEN" in out
