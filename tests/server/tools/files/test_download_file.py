@@ -12,8 +12,7 @@ import pytest
 from mcp import Client
 
 from kintone_mcp.client import KintoneClient, NoRetry
-from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.serving import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, serve_in_thread
 from kintone_mcp.server.app import build_server
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
