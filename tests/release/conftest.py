@@ -40,7 +40,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     """The environment a host gives a server it starts: nothing of this checkout or of the caller's Kintone."""
     # UV_PROJECT_ENVIRONMENT and UV_PYTHON would put the bundle's environment elsewhere or on another interpreter;
     # the rest of the caller's uv settings (an index, a proxy's certificates) a host would pass on as well.
-    drop = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "HTTPS_PROXY", "https_proxy", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
+    drop = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "HTTPS_PROXY", "https_proxy"}
+    drop |= {"UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("KINTONE_")}
     # A host's uv may download a Python; here the machine's own must do (no download, same result every run).
     env["UV_PYTHON_DOWNLOADS"] = "never"
