@@ -11,7 +11,7 @@ insensitive to records added meanwhile), otherwise as an offset (Kintone caps of
 The token travels in every paged answer and comes back in every call for the next page, so it is kept short: a
 version character, then base64url of a JSON array of the values in a fixed order with the trailing defaults left
 out (deflated first, marked by a different version character, when that is shorter, as for a long query). A
-five-record page of two fields carries a 43-character token; the keyed-JSON form before it took 86.
+five-record page of two fields carries a 44-character token; the keyed-JSON form before it took 86.
 """
 
 from __future__ import annotations

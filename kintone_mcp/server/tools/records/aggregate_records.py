@@ -511,6 +511,6 @@ SPEC: ToolSpec = read(
     summary=(
         "count / sum / avg / min / max over every matching record, grouped by up to two fields (dates by "
         "year, quarter, month, week, day; a subtable column counts its rows, e.g. quantity per product), "
-        "streamed through the cursor"
+        "top N by `order_by` and `limit`, streamed through the cursor"
     ),
 )
