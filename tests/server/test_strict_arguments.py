@@ -84,3 +84,12 @@ async def test_unknown_keys_inside_a_filter_are_refused_wherever_they_are(mcp: C
     # Free-form maps stay open: a record is field code -> value, checked against the app's fields instead.
     added = await call_ok(mcp, "add_record", record={"title": "strict", "stage": "Lead", "amount": 5})
     assert added["id"] > 0
+
+
+@pytest.mark.anyio
+async def test_a_misspelt_key_in_a_bulk_write_item_is_refused_before_anything_is_written(mcp: Client) -> None:
+    # `revison` would have been dropped and the update sent without its guard.
+    before = await call_ok(mcp, "get_record", id=1)
+    text = await call_error(mcp, "update_records", records=[{"id": 1, "revison": 1, "record": {"title": "changed"}}])
+    assert "`records[0]` has no key `revison` (did you mean `revision`?); its keys are: id, update_key" in text
+    assert (await call_ok(mcp, "get_record", id=1))["record"] == before["record"]
