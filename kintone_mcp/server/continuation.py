@@ -51,6 +51,27 @@ class Continuation:
     offset: int = 0
     max_text_chars: int = DEFAULT_TEXT_CHARS
 
+    def check_types(self) -> None:
+        """A token is text from the caller: a position spliced into the query (``$id > after_id``) must be a number,
+        or an edited token could add conditions that were never checked against the app's fields."""
+
+        def count(v: object, low: int = 0) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+        fields_ok = self.fields is None or all(isinstance(f, str) for f in self.fields)
+        if not (
+            count(self.app, 1)
+            and (self.after_id is None or count(self.after_id))
+            and count(self.seen)
+            and count(self.limit, 1)
+            and count(self.offset)
+            and count(self.max_text_chars, 1)
+            and fields_ok
+            and isinstance(self.where, str)
+            and isinstance(self.order, str)
+        ):
+            raise ValueError("types")
+
     def encode(self) -> str:
         values = list(astuple(self))
         names = [f.name for f in fields(self)]
@@ -79,8 +100,7 @@ class Continuation:
             if cont.fields is not None:
                 listed = tuple(cont.fields)
                 object.__setattr__(cont, "fields", listed if listed == ALL_FIELDS else (*_IDENTITY, *listed))
-            if not isinstance(cont.app, int) or not isinstance(cont.limit, int):
-                raise ValueError("types")
+            cont.check_types()
             return cont
         except (ValueError, TypeError, KeyError, binascii.Error, zlib.error) as exc:
             raise ToolInputError(

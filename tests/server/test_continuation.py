@@ -35,6 +35,10 @@ def test_continuation_tokens_are_short_and_exact() -> None:
         "3" + base64.urlsafe_b64encode(b"[]").decode(),
         "Znotdeflated",
         "",
+        # An edited position that would splice conditions into the query unchecked.
+        "3" + base64.urlsafe_b64encode(b'[2,"1 or $id > 0",5]').decode(),
+        "3" + base64.urlsafe_b64encode(b"[2,null,0,0]").decode(),
+        "3" + base64.urlsafe_b64encode(b'[2,null,0,20,[1]]').decode(),
     ],
 )
 def test_a_token_from_elsewhere_is_refused_with_the_way_out(token: str) -> None:

@@ -294,8 +294,11 @@ async def get_records(
         await _agree(
             state, cont, properties, app=app, view=view, query=query, filter=filter, fields=fields, order_by=order_by
         )
+        # Bounded again: the token is the caller's text.
         cont = dataclasses.replace(
-            cont, limit=limit or cont.limit, max_text_chars=max_text_chars or cont.max_text_chars
+            cont,
+            limit=min(limit or cont.limit, MAX_LIMIT),
+            max_text_chars=max(50, min(max_text_chars or cont.max_text_chars, RECORD_TEXT_CHARS)),
         )
         where = parse(cont.where).where if cont.where else None
         order = _order_keys(cont.order) if cont.order else ()
