@@ -307,6 +307,13 @@ async def aggregate_records(
     properties = await state.fields(app_id)
     groups_by = [_parse_group_by(g, properties) for g in group_by or []]
     wanted = [_parse_metric(m, properties) for m in metrics or []]
+    if not groups_by and (order_by or limit is not None):
+        # Without groups there is one result over every record: a `limit` here would read as "aggregate only N
+        # records", which it never does.
+        raise ToolInputError(
+            "order_by and limit order and cut the groups, and without group_by there are none: the answer is one "
+            "result over every matching record. Add group_by, or narrow the records with query/filter."
+        )
     order, wanted = _parse_order(order_by, groups_by, wanted, properties)
     row_table = _row_table(groups_by, wanted)
     parsed = parse(query) if query else Query()

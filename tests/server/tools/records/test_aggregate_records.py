@@ -131,6 +131,9 @@ async def test_top_n_by_a_metric_keeps_the_top_groups_and_says_what_it_left_out(
     assert fewest["groups"][0]["count"] == min(g["count"] for g in stages)
     text = await call_error(mcp, "aggregate_records", group_by=["stage"], order_by="amount desc")
     assert "names neither a metric nor a group_by field" in text and "'stage'" in text
+    # Without groups a limit would read as "aggregate 10 records": refused.
+    text = await call_error(mcp, "aggregate_records", metrics=["sum(amount)"], limit=10)
+    assert "without group_by there are none" in text
 
 
 @pytest.mark.anyio
