@@ -27,6 +27,7 @@ from kintone_mcp.server.filters import Filter, and_, compile_filter, empty_resul
 from kintone_mcp.server.query_check import check
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import ServerState, state_of
+from kintone_mcp.server.status_hint import status_hint
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
 from kintone_mcp.server.tools.spec import ToolSpec, read
 
@@ -376,8 +377,9 @@ async def aggregate_records(
     ]
     if any(g.type in _DATE_TYPES and g.type != "DATE" and g.bucket for g in groups_by):
         notes.append("Date-time periods are in UTC.")
-    if total == 0 and (hint := empty_result_hint(base.where, properties)):
-        notes.append(hint)
+    if total == 0:
+        hints = [empty_result_hint(base.where, properties), await status_hint(state, app_id, base.where, properties)]
+        notes += [h for h in hints if h]
     if row_table is not None:
         notes.append(f"Grouped by a column of {row_table!r}: counts are its rows, not records.")
     if several:

@@ -24,6 +24,7 @@ from kintone_mcp.server.query_check import check
 from kintone_mcp.server.record_input import field_suggestions
 from kintone_mcp.server.results import Out, compact_size, ok
 from kintone_mcp.server.state import ServerState, state_of
+from kintone_mcp.server.status_hint import status_hint
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
 from kintone_mcp.server.tools.outputs import CompactRecord
 from kintone_mcp.server.tools.records.get_record import RECORD_ROWS, RECORD_TEXT_CHARS
@@ -321,8 +322,9 @@ async def get_records(
             seen=plan.offset,
         )
     page = await _read(ctx, state, cont, properties, where, order)
-    if page.total_count == 0 and (hint := empty_result_hint(where, properties)):
-        page.note = f"{page.note} {hint}" if page.note else hint
+    if page.total_count == 0:
+        hints = [empty_result_hint(where, properties), await status_hint(state, cont.app, where, properties)]
+        page.note = " ".join(h for h in (page.note, *hints) if h) or None
     return ok(page)
 
 

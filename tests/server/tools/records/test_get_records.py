@@ -198,3 +198,15 @@ async def test_records_leave_out_the_system_fields_unless_asked_for(mcp: Client)
     named = (await call_ok(mcp, "get_records", fields=["Created_by", "title"], limit=1))["records"][0]
     assert set(named) == {"$id", "$revision", "Created_by", "title"}
     assert '"*" (every field) stands alone' in await call_error(mcp, "get_records", fields=["*", "title"])
+
+
+@pytest.mark.anyio
+async def test_nothing_matched_a_status_spelt_otherwise_says_which_states_exist(mcp: Client) -> None:
+    page = await call_ok(mcp, "get_records", app=3, query='Status = "in progress"', fields=["Status"])
+    assert page["total_count"] == 0
+    assert "'in progress' (did you mean 'In progress'?) is not a state of this app" in page["note"]
+    agg = await call_ok(mcp, "aggregate_records", app=3, group_by=["priority"], query='Status in ("closed")')
+    assert "'closed' (did you mean 'Closed'?)" in agg["note"]
+    # Spelt right, a status that no record is in gives no hint.
+    right = await call_ok(mcp, "get_records", app=3, query='Status = "In progress" and $id < 0', fields=["Status"])
+    assert right["total_count"] == 0 and "note" not in right
