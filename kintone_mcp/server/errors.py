@@ -89,7 +89,9 @@ def _field_hint(exc: ValidationError) -> str:
     lines = []
     for key, messages in sorted(exc.field_errors.items()):
         m = _RECORD_KEY.match(key)
-        where = (f"record {int(m.group(1)) + 1}: " if m.group(1) else "") + (m.group(2) or m.group(3)) if m else key
+        # records[i] as in the `records` argument, counting from 0: the same numbering as the server's own checks.
+        where = (f"records[{m.group(1)}].") if m and m.group(1) else ""
+        where = where + (m.group(2) or m.group(3)) if m else key
         lines.append(f"- {where}: {' '.join(messages)}")
     return "Kintone rejected these fields:\n" + "\n".join(lines)
 

@@ -341,7 +341,7 @@ async def aggregate_records(
     ]
     if any(g.type in _DATE_TYPES and g.type != "DATE" and g.bucket for g in groups_by):
         notes.append("Date-time periods are in UTC.")
-    if total == 0 and (hint := empty_result_hint(base.where, properties)):
+    if total == 0 and (hint := await empty_result_hint(state, app_id, base.where, properties)):
         notes.append(hint)
     if row_table is not None:
         notes.append(f"Grouped by a column of {row_table!r}: counts are its rows, not records.")

@@ -153,7 +153,7 @@ async def get_records(
             seen=parsed.offset or 0,
         )
     page = await _read(ctx, state, cont, properties, where, order, limit)
-    if page.total_count == 0 and (hint := empty_result_hint(where, properties)):
+    if page.total_count == 0 and (hint := await empty_result_hint(state, app_id, where, properties)):
         page.cut = f"{page.cut} {hint}" if page.cut else hint
     return ok(page)
 
