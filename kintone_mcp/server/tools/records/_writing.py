@@ -25,7 +25,7 @@ from kintone_mcp.server.record_input import (
     to_kintone_record,
 )
 from kintone_mcp.server.state import ServerState
-from kintone_mcp.server.tools.outputs import BulkItem, BulkWriteResult
+from kintone_mcp.server.tools.outputs import BulkWriteResult, id_ranges
 
 #: One bulkRequest transaction: 20 requests of 100 records.
 MAX_ATOMIC = 2000
@@ -95,10 +95,15 @@ def check_key(key_field: str, properties: Properties) -> None:
 
 
 def bulk_result(result: WriteResult, converted: Sequence[ConvertedRecord]) -> BulkWriteResult:
-    items = [BulkItem(id=r.id, revision=r.revision, operation=r.operation) for r in result.records]
+    written = result.records
+    revisions = {r.revision for r in written}
+    upsert = any(r.operation is not None for r in written)
     return BulkWriteResult(
-        count=len(items),
-        records=items,
+        count=len(written),
+        ids=id_ranges([r.id for r in written]),
+        revision=next(iter(revisions)) if len(revisions) == 1 else None,
+        revisions=[r.revision for r in written] if len(revisions) > 1 else None,
+        inserted=id_ranges([r.id for r in written if r.operation == "INSERT"]) if upsert else None,
         atomic=result.atomicity_note is None,
         note=join_notes(result.atomicity_note, lookups_note(converted)),
         ignored_fields=ignored_fields(converted),
