@@ -18,6 +18,7 @@ from kintone_mcp.client.errors import (
     BulkWriteError,
     ConflictError,
     CredentialsError,
+    GuestSpaceUnknownError,
     KintoneError,
     NetworkError,
     NotFoundError,
@@ -107,6 +108,8 @@ def describe_kintone_error(exc: KintoneError) -> str:
         return f"Kintone could not be reached: {exc} Retry once; if it keeps failing, run test_connection."
     if isinstance(exc, CredentialsError):
         return f"{exc} This needs a configuration change by the user; do not retry."
+    if isinstance(exc, GuestSpaceUnknownError):
+        return f"{exc.summary}: {exc.message}. {exc.hint} This needs the user; do not retry."
     if isinstance(exc, ValidationError):
         return f"{exc.summary} ({exc.code or exc.status}): {exc.message}\n{_field_hint(exc)}"
     if isinstance(exc, ApiError):
