@@ -320,7 +320,8 @@ class Connection:
                 return True
             if refused.code == GUEST_APP_ON_NORMAL_PATH:
                 in_a_guest_space = True
-                candidates += [s for s in self.spaces.candidates(app, None, refused.message) if s not in tried]
+                more = self.spaces.candidates(app, None, refused.message)
+                candidates += [s for s in more if s not in tried and s not in candidates]
         if in_a_guest_space:
             raise GuestSpaceUnknownError.of(app, error, [s for s in tried if s is not None])
         return False
