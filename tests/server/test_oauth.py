@@ -83,7 +83,7 @@ async def test_oauth_reads_page_without_the_cursor_and_big_writes_say_they_are_n
         one = await call_ok(mcp, "add_records", records=[{"title": "one", "stage": "Lead"}])
         assert one["count"] == 1 and one["atomic"] is True and "note" not in one
         gone = await call_ok(mcp, "delete_records", ids=parse_id_ranges(big["ids"]))
-        assert len(gone["deleted"]) == 101 and "separate calls" in gone["note"]
+        assert gone["count"] == 101 and gone["deleted"] == big["ids"] and "separate calls" in gone["note"]
         report = await call_ok(mcp, "test_connection")
         steps = {s["step"]: s["status"] for s in report["steps"]}
         assert report["verdict"] == "ok", report

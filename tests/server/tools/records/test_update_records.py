@@ -22,6 +22,6 @@ async def test_update_records_and_delete(mcp: Client) -> None:
     mixed = await call_ok(mcp, "update_records", records=[{"id": i, "record": {"notes": "n"}} for i in order])
     assert mixed["ids"] == f"{ids[1]}, 5, {ids[0]}" and mixed["revisions"][0] == mixed["revisions"][2] == 3
     assert "revision" not in mixed
-    assert await call_ok(mcp, "delete_records", ids=ids) == {"deleted": ids}
+    assert await call_ok(mcp, "delete_records", ids=ids) == {"count": 2, "deleted": f"{ids[0]}-{ids[1]}"}
     assert "Not found" in await call_error(mcp, "get_record", id=ids[0])
     assert "more than once" in await call_error(mcp, "delete_records", ids=[1, 1])
