@@ -29,7 +29,7 @@ async def main(calls: int) -> None:
         ),
         "get_records (20 records, all fields)": (
             lambda c: c.get_records(2, query="order by $id desc limit 20", fields=None, total_count=True),
-            ("get_records", {"limit": 20}),
+            ("get_records", {"limit": 20, "fields": ["*"]}),
         ),
     }
     async with client_for(sb) as client, Client(server_for(sb)) as mcp:

@@ -16,7 +16,10 @@ from kintone_mcp import __version__
 #: sub-command -> (module holding ``add_arguments(parser)`` and ``run(args) -> int``, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("kintone_mcp.commands.serve", "run the MCP server (the default command): stdio, or --transport http"),
-    "check": ("kintone_mcp.commands.check", "check the configured Kintone connection; exit 0 when it works"),
+    "check": (
+        "kintone_mcp.commands.check",
+        "check the configured Kintone connection; exit 0 works, 1 fails, 3 could not verify",
+    ),
     "sandbox": ("kintone_mcp.commands.sandbox", "run the Kintone-compatible sandbox server in the foreground"),
     "auth": (
         "kintone_mcp.commands.auth",
@@ -25,9 +28,27 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A parser whose leaf sub-commands report an unknown option themselves, with their own usage line.
+
+    argparse hands a sub-command's leftovers up to the top parser, whose error shows ``kintone-mcp [-h] COMMAND``:
+    no help for someone who typed ``kintone-mcp serve --demo-recods 5``. Erroring in the sub-command that was
+    parsing shows the options it does take.
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        has_commands = any(isinstance(a, argparse._SubParsersAction) for a in self._actions)
+        if extras and not has_commands:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``selected``, only that sub-command's module is imported (the server starts faster)."""
-    parser = argparse.ArgumentParser(
+    parser = _CommandParser(
         prog="kintone-mcp",
         description="MCP server for Kintone, with a built-in Kintone-compatible sandbox.",
     )

@@ -84,5 +84,9 @@ class SandboxConfig:
     #: A status action into a state whose assignee is chosen (type ONE) needs ``assignee`` even when there is only one
     #: candidate, as Kintone documents (GAIA_SA01 without it; the default). Off: one candidate is taken without asking.
     status_assignee_required: bool = True
+    #: Accept query operators whose support in Kintone is unconfirmed (the unconfirmed set of ``query.operators``:
+    #: ``is empty`` on SINGLE_LINE_TEXT and LINK). Off (the default) they are refused with 400 GAIA_IQ03, as an
+    #: independent emulator tested against real Kintone reports (docs/findings.md); on, they work as on other text.
+    lenient_operators: bool = False
     #: The OAuth 2.0 authorization server: registered clients, token lifetimes, rotation (``access.oauthclients``).
     oauth: OAuthConfig = field(default_factory=OAuthConfig)

@@ -22,6 +22,7 @@ from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.results import failure
 from kintone_mcp.server.schema_slim import slim
 from kintone_mcp.server.state import ServerOptions, ServerState
+from kintone_mcp.server.strict import refusal, unknown_keys
 
 if TYPE_CHECKING:
     from kintone_mcp.client import KintoneClient
@@ -47,6 +48,7 @@ class KintoneMCPServer(MCPServer[ServerState]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._listed: list[MCPTool] | None = None
+        self._schemas: dict[str, dict[str, Any]] | None = None
         #: tools the settings leave out -> why, so that a call to one is answered with the reason, not "unknown"
         self.withheld: dict[str, str] = {}
 
@@ -64,11 +66,21 @@ class KintoneMCPServer(MCPServer[ServerState]):
             ]
         return self._listed
 
+    async def _input_schema(self, name: str) -> dict[str, Any] | None:
+        """The advertised (slimmed) input schema of a tool: what the strictness check holds arguments to."""
+        if self._schemas is None:
+            self._schemas = {t.name: t.input_schema for t in await self.list_tools()}
+        return self._schemas.get(name)
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[ServerState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         if name in self.withheld:
             return failure(self.withheld[name])
+        schema = await self._input_schema(name)
+        if schema is not None and (problems := list(unknown_keys(schema, arguments or {}))):
+            logger.info("tool %s refused: unknown arguments", name)
+            return failure(shorten_echoes(refusal(name, problems), arguments))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:

@@ -7,7 +7,6 @@ field's type, recognise functions such as ``TODAY()``, and check the result agai
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -190,18 +189,14 @@ _ENTITY_KIND = {
 }  # fmt: skip
 
 
-async def empty_result_hint(
-    state: ServerState, app_id: int, where: Expr | None, properties: Properties
-) -> str | None:
+async def empty_result_hint(state: ServerState, where: Expr | None, properties: Properties) -> str | None:
     """For a query that matched nothing, what in it may be the reason, checked rather than guessed:
 
     - a user, organization or group condition on a code that does not exist (Kintone matches codes only, so a
       display name matches nothing). Codes that exist get no hint: a valid code blamed for an empty answer sends
       a model after the wrong condition. When the codes cannot be checked (no User API access), it says so.
-    - a status that is not one of the app's statuses (they match exactly, case included), with the closest one.
     """
     entities: list[tuple[str, str, list[str]]] = []
-    statuses: list[str] = []
 
     def walk(expr: Expr | None) -> None:
         if isinstance(expr, And | Or):
@@ -212,12 +207,10 @@ async def empty_result_hint(
             values = [v.value for v in expr.values if isinstance(v, StringLit) and v.value]
             if ftype in _ENTITY_KIND and values:
                 entities.append((expr.field.code, _ENTITY_KIND[ftype], values))
-            elif ftype == "STATUS" and values:
-                statuses.extend(values)
 
     walk(where)
-    hints = [h for h in (await _entity_hint(state, entities), await _status_hint(state, app_id, statuses)) if h]
-    return "Nothing matched. " + " ".join(hints) if hints else None
+    hint = await _entity_hint(state, entities)
+    return f"Nothing matched. {hint}" if hint else None
 
 
 #: Conditions that match a value (an unknown value makes them match nothing); `not in` and `!=` match everything then.
@@ -272,23 +265,3 @@ async def _existing_codes(state: ServerState, kind: str, codes: list[str]) -> se
         else:
             found.update(g.code for g in await state.client.list_groups(codes=chunk))
     return found
-
-
-async def _status_hint(state: ServerState, app_id: int, values: list[str]) -> str | None:
-    from kintone_mcp.client.errors import KintoneError
-
-    if not values:
-        return None
-    try:
-        settings = await state.client.get_process_settings(app_id)
-    except KintoneError:
-        return None  # the status names cannot be read: say nothing rather than guess
-    names = [s.name for s in settings.ordered_states() if s.name]
-    wrong = [v for v in dict.fromkeys(values) if v not in names]
-    if not wrong:
-        return None
-    parts = []
-    for v in wrong:
-        close = [n for n in names if n.casefold() == v.casefold()] or difflib.get_close_matches(v, names, n=1)
-        parts.append(f"{v!r} is not a status of this app" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return f"{'; '.join(parts)}. Statuses match exactly, case included: {', '.join(repr(n) for n in names)}."

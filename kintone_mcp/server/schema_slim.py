@@ -10,6 +10,9 @@ Argument validation uses the pydantic model, never the advertised dict, so rewri
 schemas lose the null alternative of optional properties only: the SDK would dump ``None`` as ``null`` and clients
 validate against the schema, but every result goes through ``results.dump``, which leaves ``None`` out instead.
 
+Input objects that declare ``properties`` are closed with ``additionalProperties: false``: the server refuses
+any other key (``strict``), and a client validating against the schema can refuse it first.
+
 Only schema positions are walked, so a *property named* ``title`` survives while the ``title`` keyword goes.
 """
 
@@ -57,6 +60,9 @@ def _walk(node: Any, kind: Kind) -> Any:
             node[key] = _walk(node[key], kind)
     if kind == "input":
         _collapse_optional(node)
+        if isinstance(node.get("properties"), dict):
+            # A declared object takes nothing else: the server refuses unknown keys (server/strict.py), and says so.
+            node.setdefault("additionalProperties", False)
     else:
         _drop_null_of_optional_properties(node)
     return node

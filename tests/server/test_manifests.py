@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
+from tests.release.snippets import PLACEHOLDER, Launch, client_files, from_config, launches_in_docs, launches_in_files
+
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
 SUBSET = Path(__file__).parent / "schemas" / "registry-server.subset.schema.json"
@@ -110,12 +112,56 @@ def test_registry_marks_every_secret() -> None:
         assert bool(var.get("isSecret")) == (var["name"] in _secret_settings()), var["name"]
 
 
-@pytest.mark.parametrize("name", ["claude_desktop.json", "claude_code.mcp.json", "vscode.mcp.json", "cursor.mcp.json"])
-def test_client_snippets_are_json_and_launch_the_server(name: str) -> None:
-    doc = _load(MANIFESTS / "clients" / name)
-    servers = doc.get("mcpServers") or doc.get("servers")
-    assert servers and servers["kintone"]["args"][-1] == "kintone-mcp"
-    assert all(k.startswith("KINTONE_") for k in servers["kintone"]["env"])
+def test_every_host_has_a_snippet_of_every_form_and_nothing_else_is_there() -> None:
+    expected = client_files()
+    assert all(path.is_file() for path in expected.values()), [str(p) for p in expected.values() if not p.is_file()]
+    assert sorted((MANIFESTS / "clients").rglob("*.json")) == sorted(expected.values())
+    for (form, _), path in expected.items():
+        (launch,) = from_config(_load(path), str(path))
+        assert launch.form == form, f"{path} is in {form}/ but is a {launch.form} snippet"
+
+
+@pytest.mark.parametrize("launch", [*launches_in_files(), *launches_in_docs()], ids=str)
+def test_a_snippet_runs_our_command_with_arguments_the_cli_accepts(launch: Launch) -> None:
+    """The program is the venv's script, the venv's Python with `-m kintone_mcp`, or `uvx kintone-mcp`; the rest
+    parses as our CLI's own arguments; every variable it sets is a real setting. (tests/release runs them.)"""
+    from kintone_mcp.commands.main import build_parser
+    from kintone_mcp.settings import Settings, env_name
+
+    program, words = launch.split()
+    assert program in (
+        [f"{PLACEHOLDER}/bin/kintone-mcp"], [f"{PLACEHOLDER}/bin/python", "-m", "kintone_mcp"], ["uvx", "kintone-mcp"],
+    ), program  # fmt: skip
+    parsed = build_parser(words[0]).parse_args(words)
+    assert parsed.command == "serve" and parsed.transport == "stdio"
+    assert parsed.sandbox == (launch.form == "sandbox")
+    known = {env_name(f) for f in Settings.model_fields}
+    assert set(launch.env) <= known
+    assert ("KINTONE_BASE_URL" in launch.env) == (launch.form != "sandbox"), "a real connection needs its URL"
+
+
+def test_the_docs_show_every_form() -> None:
+    shown = {launch.form for launch in launches_in_docs()}
+    assert shown == {"installed", "sandbox", "pypi"}
+
+
+def test_the_readme_carries_the_registry_name_pypi_checks() -> None:
+    """The registry accepts a PyPI package for a server only if its description (our README) says `mcp-name: NAME`."""
+    name = _load(MANIFESTS / "server.json")["name"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert re.search(rf"mcp-name: {re.escape(name)}(\s|-->)", readme)
+
+
+def test_a_bundle_package_without_its_hash_is_rejected() -> None:
+    doc = copy.deepcopy(_load(MANIFESTS / "server.json"))
+    bundle = {"registryType": "mcpb", "version": "0.1.0", "transport": {"type": "stdio"},
+              "identifier": "https://github.com/o/r/releases/download/v0.1.0/kintone-mcp-0.1.0.mcpb"}  # fmt: skip
+    doc["packages"].append(bundle)
+    assert _registry_errors(doc)
+    bundle["fileSha256"] = "0" * 64
+    assert _registry_errors(doc) == []
+    bundle["identifier"] = "kintone-mcp-0.1.0.mcpb"  # a bundle is named by its download URL
+    assert _registry_errors(doc)
 
 
 def test_the_vendored_schema_checks_package_arguments() -> None:

@@ -29,7 +29,10 @@ def test_slim_keeps_meaning_and_drops_noise() -> None:
     lean = slim(full, "input")
     assert lean is not None
     Draft202012Validator.check_schema(lean)
-    assert compact_size(lean) < compact_size(full) * 0.8
+    # Noise goes; the one thing added is the closing of each declared object (refused keys, server/strict.py).
+    closings = str(lean).count("'additionalProperties': False")
+    assert closings == 4  # the arguments, Inner, Filter and its conditions
+    assert compact_size(lean) - closings * len(',"additionalProperties":false') < compact_size(full) * 0.8
     text = str(lean)
     assert "'title': {'type': 'string'}" in text  # the property named title
     assert "'Title'" not in text and "additionalProperties': True" not in text
@@ -40,6 +43,11 @@ def test_slim_keeps_meaning_and_drops_noise() -> None:
     for validator_schema in (full, lean):
         assert not list(Draft202012Validator(validator_schema).iter_errors(good))
     assert list(Draft202012Validator(lean).iter_errors({"inner": {"no_title": 1}}))
+    # An unknown key is refused by the advertised schema at the top and inside nested objects; a free map stays open.
+    assert list(Draft202012Validator(lean).iter_errors({"sort": 1}))
+    nested = {"flt": {"conditions": [{"field": "a", "sort": 1}]}}
+    assert list(Draft202012Validator(lean).iter_errors(nested))
+    assert not list(Draft202012Validator(lean).iter_errors({"inner": {"title": "x", "extra": {"anything": 1}}}))
 
 
 def test_output_schema_drops_null_only_where_results_never_send_it() -> None:

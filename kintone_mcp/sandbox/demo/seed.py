@@ -2,7 +2,8 @@
 
 App 1 Customers (CUSTOMERS), app 2 Deals (DEALS: lookup to Customers, a line-item table with a CALC subtotal,
 an owner user field, dates, a stage drop-down, an amount), app 3 Support tickets (TICKETS: process management),
-and app 4 Partner requests (PARTNER) in guest space 2 "Partner portal" (``guest``).
+app 4 Partner requests (PARTNER) in guest space 2 "Partner portal" (``guest``), and app 5 Contracts (CONTRACTS:
+FILE fields with attached documents, ``contracts``).
 Records come from a seeded RNG so every run gives the same data, and are written with one ``executemany`` per
 app so that ``demo_records=100_000`` takes seconds.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import sqlite3
 from datetime import date, timedelta
@@ -18,7 +20,7 @@ from decimal import Decimal
 
 from kintone_mcp.sandbox.access import apitokens
 from kintone_mcp.sandbox.access.apitokens import TOKEN_PERMISSIONS
-from kintone_mcp.sandbox.demo import guest
+from kintone_mcp.sandbox.demo import contracts, guest
 from kintone_mcp.sandbox.demo.builders import (
     epoch_of,
     field_def,
@@ -45,11 +47,18 @@ USERS: tuple[tuple[str, str, str], ...] = (
 ORGANIZATIONS = (("sales", "Sales"), ("support", "Customer Support"), ("engineering", "Engineering"))
 GROUPS = (("managers", "Managers", ["sato", "takahashi"]), ("everyone", "Everyone", None))
 
+#: How long the demo's deals and tickets were being created: they run from the demo start to start + SPAN.
+SPAN = timedelta(days=365)
+#: Every this-many-th ticket is worked by the Administrator, the login of `serve --sandbox`, so that "my tickets"
+#: (``Assignee in (LOGINUSER())``, ``assigned_to in (LOGINUSER())``) has answers.
+ADMIN_TICKET_EVERY = 5
+
+
 def recent_start(today: date) -> date:
-    """A demo start that makes the data current: the Monday a year before ``today``, so deals were created over the
-    past year (closing up to four months ahead) and "this month" questions find records."""
-    year_ago = today - timedelta(days=365)
-    return year_ago - timedelta(days=year_ago.weekday())
+    """A demo start that makes the data current: exactly ``SPAN`` before ``today``, so the newest deal and ticket are
+    from today, deals close up to four months ahead, and "this month", "overdue" and "the last 3 days" find records.
+    (It used to be the Monday before that, which left up to six days without a record.)"""
+    return today - SPAN
 
 _COMPANIES = (
     "Aoba", "Hikari", "Midori", "Sakura", "Fuji", "Kaze", "Umi", "Sora", "Yama", "Kawa", "Hoshi", "Tsuki",
@@ -209,7 +218,7 @@ def seed(conn: sqlite3.Connection, config: SandboxConfig) -> None:
         views=list_views(("Open tickets", ["subject", "priority", "Status", "Assignee"],
                           'Status not in ("Closed")', "reported_at desc"),),
     )
-    for app in (CUSTOMERS, DEALS, TICKETS):
+    for app in (CUSTOMERS, DEALS, TICKETS, contracts.CONTRACTS):
         apitokens.add(conn, app, demo_token(app, config.seed), TOKEN_PERMISSIONS, demo=True)
 
     customers = _seed_customers(config, conn, rng, 120)
@@ -220,6 +229,7 @@ def seed(conn: sqlite3.Connection, config: SandboxConfig) -> None:
         assert info is not None
         appstore.create_indexes(conn, info)
     guest.seed_partner_app(conn, config)  # app 4 PARTNER, in the guest space above
+    contracts.seed_contracts_app(conn, config, _customer_lookup("customer_name"), customers)  # app 5, with files
     # Statistics let SQLite's planner skip an index when a range covers most of the table.
     conn.execute("ANALYZE")
 
@@ -264,7 +274,7 @@ def _seed_deals(config: SandboxConfig, conn: sqlite3.Connection, rng: random.Ran
     first_row = database.reserve_counter(conn, "subtable_row", count * 3 + 1)
     row_id = first_row
     rows = []
-    span_minutes = 365 * 24 * 60
+    span_minutes = int(SPAN.total_seconds()) // 60
     for i in range(1, count + 1):
         code, name = customers[rng.randrange(len(customers))]
         owner = rng.choice(owners)
@@ -311,12 +321,19 @@ def _seed_tickets(config: SandboxConfig, conn: sqlite3.Connection, rng: random.R
     rows = []
     states = ("Open", "In progress", "Resolved", "Closed")
     labels = ["frontend", "backend", "mobile", "docs"]
+    span_minutes = int(SPAN.total_seconds()) // 60
     for i in range(1, count + 1):
         code, name = customers[rng.randrange(len(customers))]
         creator = rng.choice(reporters)
         agent = rng.choice(agents)
+        # After the draw, so the RNG sequence (and every other value of every ticket) is what it was before.
+        if i % ADMIN_TICKET_EVERY == 0:
+            agent = ADMIN_LOGIN
         state = rng.choices(states, weights=(3, 3, 2, 4))[0]
-        created = epoch + timedelta(hours=i * 11)
+        # Over the same year as the deals, the newest on its last day (today from the command line), growing with
+        # the customer base: the square root puts a sixth of the tickets in the last month and a few in the last
+        # three days, so "recent" and "overdue" questions have answers of a useful size.
+        created = epoch + timedelta(minutes=math.isqrt(i * span_minutes * span_minutes // max(count, 1)))
         assignees = {"Open": agents, "In progress": [agent], "Resolved": [creator], "Closed": []}[state]
         data = {
             "subject": rng.choice(_TICKET_SUBJECTS),

@@ -78,6 +78,7 @@ def query_context(ctx: RequestContext, app: AppInfo) -> QueryContext:
         now=ctx.now,
         related_fields=related,
         indexed_codes=frozenset(appstore.indexed_fields(app.properties)),
+        lenient_operators=ctx.lenient_operators,
     )
 
 
@@ -164,9 +165,11 @@ def add_records(ctx: RequestContext) -> dict[str, list[str]]:
 # -- updating ------------------------------------------------------------------------------------------------------
 
 
-def _target(ctx: RequestContext, app: AppInfo, item: Mapping[str, Any], prefix: str) -> tuple[StoredRecord | None,
-                                                                                             tuple[str, str] | None]:
-    """The record an update names by ``id`` or ``updateKey``; (None, key) when the key matches nothing."""
+def _target(ctx: RequestContext, app: AppInfo, item: Mapping[str, Any], prefix: str, *,
+            upsert: bool = False) -> tuple[StoredRecord | None, tuple[str, str] | None]:
+    """The record an update names by ``id`` or ``updateKey``; (None, key) when the key matches nothing, and
+    (None, None) when an upsert names by ``id`` a record that does not exist (Kintone then adds a record, with a new
+    id: docs/kintone-api.md §4, PUT records.json)."""
     has_id = item.get("id") not in (None, "")
     update_key = item.get("updateKey")
     if has_id and update_key is not None:
@@ -174,7 +177,7 @@ def _target(ctx: RequestContext, app: AppInfo, item: Mapping[str, Any], prefix: 
     if has_id:
         record_id = to_int(item["id"], f"{prefix}id")
         record = load_record(ctx.conn, app.id, record_id)
-        if record is None:
+        if record is None and not upsert:
             raise record_not_found(app.id, record_id)
         return record, None
     if update_key is None:
@@ -233,14 +236,13 @@ def update_records(ctx: RequestContext) -> dict[str, Any]:
         prefix = f"records[{i}]"
         if not isinstance(item, Mapping):
             raise invalid(prefix, "Specify each item as {id or updateKey, record, revision?}.")
-        if upsert and item.get("updateKey") is None:
-            raise invalid(f"{prefix}.updateKey", "Required field: upsert needs an updateKey on every item.")
-        record, key = _target(ctx, app, item, f"{prefix}.")
+        record, key = _target(ctx, app, item, f"{prefix}.", upsert=upsert)
         if record is None:
-            assert key is not None
-            if not upsert:
+            if key is not None and not upsert:
                 raise _key_not_found(app, key)
-            added = writer.add(item.get("record"), f"{prefix}.record", forced={key[0]: {"value": key[1]}})
+            # Not found: an upsert adds it, keeping the key value it was looked up by (an id is not kept).
+            forced = None if key is None else {key[0]: {"value": key[1]}}
+            added = writer.add(item.get("record"), f"{prefix}.record", forced=forced)
             if added is not None:
                 results.append({"id": str(added[0]), "revision": str(added[1]), "operation": "INSERT"})
             continue

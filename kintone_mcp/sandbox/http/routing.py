@@ -147,6 +147,11 @@ class RequestContext:
     def login(self) -> str:
         return self.principal.login
 
+    @property
+    def lenient_operators(self) -> bool:
+        """Whether queries may use the operators whose support by Kintone is unconfirmed (SandboxConfig)."""
+        return self.services.config.lenient_operators
+
     def record_context(self) -> RecordContext:
         """What record logic needs of this request (the record timestamp is read from the clock now)."""
         config = self.services.config

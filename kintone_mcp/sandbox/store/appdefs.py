@@ -68,6 +68,10 @@ _DEFAULTS: Mapping[str, JsonDict] = {
 }
 USER_TYPES = frozenset(_DEFAULTS)
 _STRING_ATTRS = ("minLength", "maxLength", "minValue", "maxValue", "displayScale")
+#: Boolean attributes: Kintone takes a boolean or the string "true" / "false" when fields are added or updated and
+#: answers booleans (docs/kintone-api.md §3, fields.json). Stored as booleans, so "false" never acts as true.
+_BOOLEAN_ATTRS = ("noLabel", "required", "unique", "defaultNowValue", "hideExpression", "openGroup", "digit")
+_BOOLEAN_TEXT = {"true": True, "false": False}
 _OPTION_TYPES = frozenset({"CHECK_BOX", "MULTI_SELECT", "RADIO_BUTTON", "DROP_DOWN"})
 _CODE_RE = re.compile(r"^(?!\d)\w{1,128}$")
 
@@ -146,6 +150,13 @@ def normalize_property(code: str, raw: Mapping[str, Any], *, key: str, inner: bo
     for attr in _STRING_ATTRS:
         if attr in prop and prop[attr] is not None and not isinstance(prop[attr], str):
             prop[attr] = str(prop[attr])
+    for attr in _BOOLEAN_ATTRS:
+        if attr in prop and not isinstance(prop[attr], bool):
+            value = _BOOLEAN_TEXT.get(prop[attr]) if isinstance(prop[attr], str) else None
+            if value is None:
+                # What Kintone answers to other values (1, "yes") is unconfirmed; refusing never stores a guess.
+                raise invalid(f"{key}.{attr}", 'Enter true or false (a boolean, or the string "true" or "false").')
+            prop[attr] = value
     if ftype in _OPTION_TYPES:
         prop["options"] = normalize_options(prop.get("options", {}), f"{key}.options")
         if ftype == "RADIO_BUTTON" and not prop.get("defaultValue") and prop["options"]:

@@ -81,6 +81,9 @@ class QueryContext:
     #: Top-level field codes that have an expression index (``index_statements``). Text conditions on other fields
     #: read the raw JSON first (see ``_prefilter``); on these that would only stop SQLite answering from the index.
     indexed_codes: frozenset[str] = frozenset()
+    #: Accept the operators whose support by Kintone is unconfirmed (SandboxConfig.lenient_operators); off, they are
+    #: refused with GAIA_IQ03 as reported of real Kintone (docs/findings.md).
+    lenient_operators: bool = False
 
 
 @dataclass(frozen=True)
@@ -924,13 +927,16 @@ def _parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
 
 
 def compile_query(
-    query: Query, fields: Mapping[str, Mapping[str, Any]], ctx: QueryContext, *, lenient: bool = True
+    query: Query, fields: Mapping[str, Mapping[str, Any]], ctx: QueryContext, *, lenient: bool | None = None
 ) -> CompiledQuery:
     """Compiles ``query`` against an app's field properties (``app/form/fields.json`` ``properties``).
 
     ``lenient`` also accepts the operators whose support by Kintone is unconfirmed (``is empty`` on single-line
-    text, link, date, time and date-time). Raises ErrorReply with Kintone's codes for every semantic error.
+    text, link, date, time and date-time); None takes ``ctx.lenient_operators``, the sandbox's setting. Raises
+    ErrorReply with Kintone's codes for every semantic error.
     """
+    if lenient is None:
+        lenient = ctx.lenient_operators
     if query.limit is not None and query.limit > MAX_LIMIT:
         raise _query_error(
             "GAIA_QU01", f"Specify {MAX_LIMIT} or less for limit (got {query.limit}).", limit=query.limit

@@ -45,11 +45,11 @@ class RecordWritten(Out):
 # says only what a model cannot guess.
 class BulkWriteResult(Out):
     count: int
-    ids: str = Field(description='in input order, runs as ranges: "301-2300, 7"')
-    revision: int | None = Field(None, description="when all are the same")
-    revisions: list[int] | None = Field(None, description="in the order of ids, when they differ")
-    inserted: str | None = Field(None, description="upserts: ids added (the rest were updated)")
-    atomic: bool = Field(description="true: one transaction")
+    ids: str = Field(description='input order, runs as ranges: "301-2300, 7"')
+    revision: int | None = None
+    revisions: list[int] | None = Field(None, description="if they differ, in order of ids")
+    inserted: str | None = Field(None, description="upserts: ids added")
+    atomic: bool = Field(description="one transaction")
     note: str | None = None
     ignored_fields: list[str] | None = None
 

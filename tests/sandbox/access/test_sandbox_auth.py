@@ -46,7 +46,7 @@ async def test_demo_users_log_in(demo_api: Api) -> None:
 
 async def test_token_reads_its_app_only(demo_api: Api, demo_sandbox: Sandbox) -> None:
     tokens = demo_sandbox.demo_tokens
-    assert sorted(tokens) == [1, 2, 3]
+    assert sorted(tokens) == [1, 2, 3, 5]
     api = demo_api.as_(token_headers(tokens[1]))
     assert (await api.get("app.json", {"id": 1})).json()["appId"] == "1"
     body = assert_error(await api.get("records.json", {"app": 2}), 403, "GAIA_NO01")
@@ -164,7 +164,7 @@ async def test_per_app_user_allow_list(demo_api: Api, demo_sandbox: Sandbox) -> 
     assert (await demo_api.get("records.json", {"app": 2})).status_code == 200  # Administrator
     assert_error(await demo_api.as_(password_headers("suzuki")).get("records.json", {"app": 2}), 403, "CB_NO02")
     listed = await demo_api.as_(password_headers("suzuki")).ok("GET", "apps.json")
-    assert [a["appId"] for a in listed["apps"]] == ["1", "3"]
+    assert [a["appId"] for a in listed["apps"]] == ["1", "3", "5"]
 
 
 async def test_extra_users_from_config_and_python() -> None:

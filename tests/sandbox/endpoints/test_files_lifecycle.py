@@ -18,6 +18,7 @@ import pytest
 from files_comments_helpers import ADMIN, FILE_APP_FIELDS, assert_error, client, create_app, make_sandbox, ok
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from kintone_mcp.sandbox.demo.contracts import CONTRACTS
 
 pytestmark = pytest.mark.anyio
 
@@ -41,9 +42,10 @@ async def app(http: httpx.AsyncClient) -> int:
 
 
 def stored(sandbox: Sandbox) -> dict[str, str]:
-    """Every stored file (key -> kind), and a check that no chunk outlives its file."""
+    """Every stored file (key -> kind) but the demo Contracts app's own, and a check that no chunk outlives its file."""
     with sandbox.store.reading() as conn:
-        files = {str(r["key"]): str(r["kind"]) for r in conn.execute("SELECT key, kind FROM stored_files")}
+        files = {str(r["key"]): str(r["kind"]) for r in conn.execute(
+            "SELECT key, kind FROM stored_files WHERE app IS NOT ?", (CONTRACTS,))}
         orphans = conn.execute(
             "SELECT COUNT(*) FROM file_chunks WHERE file NOT IN (SELECT id FROM stored_files)"
         ).fetchone()[0]
@@ -241,7 +243,9 @@ async def test_a_stream_that_is_never_sent_does_not_pin_its_file(
     record_id, [key] = await attach(http, app, "unsent.txt")
     # A download registered but never started (a response the server never got to send).
     with sandbox.store.reading() as conn:
-        row = conn.execute("SELECT id, key, name, content_type, size, app FROM stored_files").fetchone()
+        row = conn.execute(
+            "SELECT id, key, name, content_type, size, app FROM stored_files WHERE key = ?", (key,)
+        ).fetchone()
     from kintone_mcp.sandbox.store.filestore import StoredFile
 
     file = StoredFile(row["id"], row["key"], row["name"], row["content_type"], row["size"], row["app"])

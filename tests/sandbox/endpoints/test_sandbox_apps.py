@@ -14,6 +14,7 @@ async def test_apps_json_lists_demo_apps_in_id_order(demo_api: Api) -> None:
         ("1", "CUSTOMERS", "Customers"),
         ("2", "DEALS", "Deals"),
         ("3", "TICKETS", "Support tickets"),
+        ("5", "CONTRACTS", "Contracts"),  # 4 is in the guest space: the normal path does not list it
     ]
     first = apps[0]
     assert first["spaceId"] is None and first["threadId"] is None
@@ -29,7 +30,7 @@ async def test_apps_json_lists_demo_apps_in_id_order(demo_api: Api) -> None:
         ({"codes[0]": "deals"}, []),  # codes match exactly, case included
         ({"name": "TICKET"}, ["3"]),  # name is a case-insensitive partial match
         ({"limit": "2"}, ["1", "2"]),
-        ({"limit": "2", "offset": "2"}, ["3"]),
+        ({"limit": "2", "offset": "2"}, ["3", "5"]),
         ({"spaceIds[0]": "1"}, []),
     ],
 )
@@ -101,7 +102,7 @@ async def test_layout_views_and_process_settings(demo_api: Api) -> None:
 async def test_preview_changes_are_invisible_until_deploy(demo_api: Api) -> None:
     created = await demo_api.ok("POST", "preview/app.json", {"name": "Inventory"})
     app = int(created["app"])
-    assert app == 5  # the demo apps are 1-4 (4: PARTNER, in guest space 2)
+    assert app == 6  # the demo apps are 1-5 (4: PARTNER, in guest space 2; 5: CONTRACTS)
     rev = await demo_api.ok(
         "POST",
         "preview/app/form/fields.json",
@@ -266,3 +267,29 @@ async def test_unknown_endpoint_and_bad_json(demo_api: Api) -> None:
     assert_error(await demo_api.get("nothing/here.json"), 404, "CB_NF01")
     resp = await demo_api.client.post("/k/v1/record.json", content=b"{not json", headers=demo_api.headers)
     assert_error(resp, 400, "CB_IJ01")
+
+
+async def test_boolean_attributes_take_the_strings_true_and_false(demo_api: Api) -> None:
+    """docs/kintone-api.md §3: required, unique, noLabel, defaultNowValue… take a boolean or "true"/"false" when fields
+    are added or updated, and fields.json answers booleans. A stored "false" once acted as true."""
+    app = await create_app(demo_api, "Strings", {
+        "code": {"type": "SINGLE_LINE_TEXT", "required": "false", "unique": "true", "noLabel": "false"},
+        "when": {"type": "DATETIME", "defaultNowValue": "false", "required": "true"},
+        "count": {"type": "NUMBER", "digit": "true", "required": False},
+    })
+    props = (await demo_api.ok("GET", "app/form/fields.json", params={"app": app}))["properties"]
+    assert (props["code"]["required"], props["code"]["unique"], props["code"]["noLabel"]) == (False, True, False)
+    assert (props["when"]["defaultNowValue"], props["when"]["required"]) == (False, True)
+    assert (props["count"]["digit"], props["count"]["required"]) == (True, False)
+    # "false" means false: a record without `code` is accepted, one without `when` is not (it is "true").
+    keys = error_keys(await demo_api.post("record.json", {"app": app, "record": {}}))
+    assert keys == {"record.when.value": ["Required."]}
+    # Updating takes the strings too.
+    await demo_api.ok("PUT", "preview/app/form/fields.json",
+                      {"app": app, "properties": {"when": {"type": "DATETIME", "required": "false"}}})
+    preview = (await demo_api.ok("GET", "preview/app/form/fields.json", params={"app": app}))["properties"]
+    assert preview["when"]["required"] is False
+    # Anything else is refused rather than guessed.
+    bad = await demo_api.post("preview/app/form/fields.json",
+                              {"app": app, "properties": {"other": {"type": "SINGLE_LINE_TEXT", "required": "yes"}}})
+    assert "properties.other.required" in error_keys(bad)

@@ -140,7 +140,7 @@ async def test_apps_json_per_path_and_space_ids(api: Api) -> None:
         return [x["appId"] for x in (await a.ok("GET", "apps.json", params=params))["apps"]]
 
     guest = api.guest(GUEST)
-    assert await ids(api) == ["1", "2", "3"]
+    assert await ids(api) == ["1", "2", "3", "5"]
     assert await ids(guest) == ["4"]
     assert await ids(guest, {"spaceIds[0]": str(GUEST)}) == ["4"]
     assert await ids(guest, {"spaceIds[0]": str(REGULAR)}) == []

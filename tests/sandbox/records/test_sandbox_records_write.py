@@ -166,8 +166,27 @@ async def test_upsert(demo_api: Api) -> None:
     assert out["records"][0] == {"id": "2", "revision": "2", "operation": "UPDATE"}
     new = await _get(demo_api, 1, out["records"][1]["id"])
     assert new["customer_code"]["value"] == "C-9000" and new["company_name"]["value"] == "Brand new"
-    missing_key = await demo_api.put("records.json", {"app": 1, "upsert": True, "records": [{"id": 2, "record": {}}]})
-    assert "records[0].updateKey" in error_keys(missing_key)
+    missing_key = await demo_api.put("records.json", {"app": 1, "upsert": True, "records": [{"record": {}}]})
+    assert "records[0].id" in error_keys(missing_key)
+
+
+async def test_upsert_by_id_updates_an_existing_record_and_adds_a_missing_one(demo_api: Api) -> None:
+    """docs/kintone-api.md §4 (PUT records.json): in upsert mode ``id`` may stand for ``updateKey``; a record that does
+    not exist is added with a new id, which is how cli-kintone imports rows keyed by Record_number."""
+    out = await demo_api.ok("PUT", "records.json", {"app": 1, "upsert": True, "records": [
+        {"id": 2, "record": {"notes": {"value": "by id"}}},
+        {"id": 5000, "record": {"customer_code": {"value": "C-ID-1"}, "company_name": {"value": "Added by id"}}},
+    ]})
+    assert out["records"] == [{"id": "2", "revision": "2", "operation": "UPDATE"},
+                              {"id": "121", "revision": "1", "operation": "INSERT"}]
+    assert (await _get(demo_api, 1, "2"))["notes"]["value"] == "by id"
+    assert (await _get(demo_api, 1, "121"))["company_name"]["value"] == "Added by id"
+    gone = await demo_api.get("record.json", {"app": 1, "id": 5000})
+    assert gone.status_code == 404
+    # Without upsert an unknown id is still an error, and nothing of the request is written.
+    assert_error(await demo_api.put("records.json", {"app": 1, "records": [
+        {"id": 3, "record": {"notes": {"value": "x"}}}, {"id": 5000, "record": {}}]}), 404, "GAIA_RE01")
+    assert (await _get(demo_api, 1, "3"))["notes"]["value"] == ""
 
 
 async def test_bulk_update_without_upsert_returns_ids_and_revisions(demo_api: Api) -> None:

@@ -66,6 +66,7 @@ class ProcessInfo(Out):
 
 class ViewInfo(Out):
     name: str
+    id: int | None = Field(None, description="get_records takes the name or this id as `view`")
     type: str
     filter: str | None = None
     sort: str | None = None
@@ -210,7 +211,7 @@ async def build_app_schema(state: ServerState, app_id: int) -> AppSchema:
     views = None
     if results["views"] is not None:
         views = [
-            ViewInfo(name=v.name, type=v.type, filter=v.filter_cond or None, sort=v.sort or None)
+            ViewInfo(name=v.name, id=v.id, type=v.type, filter=v.filter_cond or None, sort=v.sort or None)
             for v in results["views"].ordered()[:_MAX_VIEWS]
         ] or None
     fields = schema_fields(properties, order)

@@ -15,7 +15,7 @@ from kintone_mcp.server.compact import RecordFormatter
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import ServerState, state_of
-from kintone_mcp.server.tools.arguments import AppArg, Ctx, RecordIdArg, RevisionArg
+from kintone_mcp.server.tools.arguments import AppArg, Ctx, InRange, RecordIdArg
 from kintone_mcp.server.tools.outputs import StatusResult
 from kintone_mcp.server.tools.process._status import NAME_ASSIGNEE, lone_candidate, said
 from kintone_mcp.server.tools.spec import ToolSpec, write
@@ -27,15 +27,14 @@ if TYPE_CHECKING:
 MAX_STATUS_RECORDS = 100
 
 
+# One record and the action to run on it (no docstring: it would be sent in every tools/list).
 class StatusItem(BaseModel):
-    """One record and the action to run on it."""
-
     model_config = ConfigDict(extra="forbid")
 
     id: RecordIdArg
-    action: Annotated[str, Field(description="Action name as get_app lists it.")]
-    assignee: Annotated[str | None, Field(description="User code, when the next status needs one.")] = None
-    revision: RevisionArg = None
+    action: Annotated[str, Field(description="As get_app lists it.")]
+    assignee: Annotated[str | None, Field(description="User code, if the next status needs one.")] = None
+    revision: Annotated[int | None, Field(ge=-1), InRange] = None
 
 
 class StatusesResult(Out):
@@ -48,11 +47,9 @@ async def update_statuses(
     records: Annotated[list[StatusItem], Field(min_length=1, max_length=MAX_STATUS_RECORDS)],
     app: AppArg = None,
 ) -> Annotated[CallToolResult, StatusesResult]:
-    """Run process management actions on up to 100 records in one call: all move, or none does.
+    """Run process management actions on up to 100 records at once, all or none (items as in update_status).
 
-    Each item names a record `id`, its `action`, and optionally `assignee` and `revision`, as in update_status.
-    The answer lists each record's new status and assignees. If one record cannot move, nothing changes and
-    the error says which record and what would work.
+    The answer lists each record's new status; an error names the items that cannot move and what would work.
     """
     from kintone_mcp.client.results import StatusChange
 

@@ -27,6 +27,7 @@ from kintone_mcp.server.filters import Filter, and_, compile_filter, empty_resul
 from kintone_mcp.server.query_check import check
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import ServerState, state_of
+from kintone_mcp.server.status_hint import status_hint
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
 from kintone_mcp.server.tools.spec import ToolSpec, read
 
@@ -39,7 +40,8 @@ MAX_SCANNED = 100_000
 MAX_GROUPS = 200
 _PAGE = 500
 
-_METRIC = re.compile(r"^\s*(sum|avg|min|max|count)\s*\(\s*([\w$]*)\s*\)\s*$", re.IGNORECASE)
+_METRIC = re.compile(r"^\s*(sum|avg|min|max|count)\s*(?:\(\s*([\w$]*)\s*\))?\s*$", re.IGNORECASE)
+_DIRECTION = re.compile(r"^(.*?)(?:\s+(asc|desc))?\s*$", re.IGNORECASE | re.DOTALL)
 _GROUPABLE = frozenset(
     {
         "SINGLE_LINE_TEXT", "LINK", "NUMBER", "CALC", "RADIO_BUTTON", "DROP_DOWN", "CHECK_BOX", "MULTI_SELECT",
@@ -64,7 +66,8 @@ class Aggregation(Out):
     overall: Group = Field(description="the metrics over every record scanned")
     records_scanned: int
     total_count: int | None = None
-    cut: str | None = None
+    cut: str | None = Field(None, description="what this answer left out (groups, records), and how to get it")
+    note: str | None = Field(None, description="how to read the numbers; why nothing matched")
     names: dict[str, str] | None = Field(None, description="display names of user/org/group codes in keys")
     query: str
 
@@ -102,7 +105,9 @@ class _Acc:
             if m.code is None:
                 continue
             for v in values[m.label]:
-                if m.op in ("sum", "avg"):
+                if m.op == "count":
+                    self.ns[m.label] = self.ns.get(m.label, 0) + 1
+                elif m.op in ("sum", "avg"):
                     self.sums[m.label] = self.sums.get(m.label, Decimal(0)) + v
                     self.ns[m.label] = self.ns.get(m.label, 0) + 1
                 elif m.op == "min":
@@ -114,6 +119,8 @@ class _Acc:
         out: dict[str, Any] = {}
         for m in metrics:
             if m.op == "count":
+                if m.code is not None:
+                    out[m.label] = self.ns.get(m.label, 0)
                 continue
             if m.op == "sum":
                 out[m.label] = _num(self.sums.get(m.label, Decimal(0)))
@@ -171,9 +178,12 @@ def _row_table(groups_by: list[_GroupBy], wanted: list[_Metric]) -> str | None:
 def _parse_metric(spec: str, properties: Properties) -> _Metric:
     m = _METRIC.match(spec)
     if not m:
-        raise ToolInputError(f'metrics: {spec!r} is not like "sum(amount)"; use sum, avg, min, max or count.')
+        raise ToolInputError(
+            f'metrics: {spec!r} is not like "sum(amount)"; use sum, avg, min or max of a field, "count" (records, '
+            'always given as each group\'s count) or "count(field)" (non-empty values of the field).'
+        )
     op, code = m.group(1).lower(), m.group(2) or None
-    if op == "count":
+    if op == "count" and code is None:
         return _Metric("count", None, None, None, "count")
     if code is None:
         raise ToolInputError(f"metrics: {spec!r} needs a field, e.g. {op}(amount).")
@@ -181,6 +191,10 @@ def _parse_metric(spec: str, properties: Properties) -> _Metric:
     if found is None:
         raise ToolInputError(f"metrics: unknown field {code!r} (get_app lists the field codes).")
     ftype, table = found
+    if op == "count":
+        # Non-empty values, not records (records are each group's `count`): a table column counts its non-empty
+        # cells, as sum(column) adds every row.
+        return _Metric("count", code, ftype, table, f"count({code})")
     if op in ("sum", "avg") and ftype not in _NUMERIC:
         raise ToolInputError(f"metrics: {op}({code}) needs a number field; {code!r} is {ftype}.")
     if op in ("min", "max") and ftype not in _NUMERIC | _DATE_TYPES | {"TIME"}:
@@ -233,9 +247,11 @@ def _row_metric_values(row: Mapping[str, Any], m: _Metric) -> list[Any]:
 def _measures(raw: list[Any], m: _Metric) -> list[Any]:
     out: list[Any] = []
     for v in raw:
-        if v in (None, ""):
+        if v in (None, "") or v == []:
             continue
-        if m.type in _NUMERIC:
+        if m.op == "count":
+            out.append(1)
+        elif m.type in _NUMERIC:
             try:
                 out.append(Decimal(str(v)))
             except InvalidOperation:
@@ -264,24 +280,42 @@ async def aggregate_records(
         Field(max_length=2, description='Up to 2 field codes; dates take a period: "close_date:month".'),
     ] = None,
     metrics: Annotated[
-        list[str] | None, Field(max_length=10, description='e.g. ["sum(amount)", "avg(probability)"]; count always.')
+        list[str] | None,
+        Field(max_length=10, description='e.g. ["sum(amount)", "avg(probability)", "count(email)"]; count always.'),
     ] = None,
     query: Annotated[str | None, Field(description="Kintone query conditions selecting the records.")] = None,
     filter: Annotated[Filter | None, Field(description="Structured conditions, as in get_records.")] = None,
+    order_by: Annotated[
+        str | None,
+        Field(description='Group order: a metric or a group_by field, asc/desc, e.g. "sum(amount) desc".'),
+    ] = None,
+    limit: Annotated[
+        int | None, Field(ge=1, le=MAX_GROUPS, description=f"Groups to list, top first (default {MAX_GROUPS}).")
+    ] = None,
 ) -> Annotated[CallToolResult, Aggregation]:
     """Count, sum, average, min and max over every record matching a query, grouped by up to two fields.
 
     Use it instead of reading records to answer "how many", "how much" and "per who / per month" questions: it
     reads all matches (up to 100,000) and returns only the numbers. Group by choice, user, status, text or date
     fields (dates by year, quarter, month, week or day); sum and avg take number fields, including table columns
-    (summed over every row). Grouping by a table column counts rows, e.g. sum(quantity) per product. Groups come
-    largest count first, or in time order when grouped by a date period.
+    (summed over every row); count(field) counts its non-empty values. Grouping by a table column counts rows,
+    e.g. sum(quantity) per product. Groups come largest count first, or in time order when grouped by a date
+    period; `order_by` (a metric or a group_by field, asc/desc) with `limit` gives a top N, e.g. the 5 owners by
+    "sum(amount) desc". A cut says which groups were left out and how to get them.
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)
     groups_by = [_parse_group_by(g, properties) for g in group_by or []]
     wanted = [_parse_metric(m, properties) for m in metrics or []]
+    if not groups_by and (order_by or limit is not None):
+        # Without groups there is one result over every record: a `limit` here would read as "aggregate only N
+        # records", which it never does.
+        raise ToolInputError(
+            "order_by and limit order and cut the groups, and without group_by there are none: the answer is one "
+            "result over every matching record. Add group_by, or narrow the records with query/filter."
+        )
+    order, wanted = _parse_order(order_by, groups_by, wanted, properties)
     row_table = _row_table(groups_by, wanted)
     parsed = parse(query) if query else Query()
     where = and_(parsed.where, compile_filter(filter, properties) if filter else None)
@@ -320,29 +354,35 @@ async def aggregate_records(
             await ctx.report_progress(scanned, total, "aggregating")
             if scanned >= MAX_SCANNED:
                 break
-    notes = []
+    cuts: list[str] = []
+    notes: list[str] = []
     if scanned < total:
-        notes.append(
+        cuts.append(
             f"Stopped after {scanned:,} of {total:,} matching records (bound {MAX_SCANNED:,}); narrow the query."
         )
-    ordered = sorted(acc.items(), key=lambda kv: (-kv[1].count, [str(k) for k in kv[0]]))
-    if any(g.bucket for g in groups_by):
-        ordered.sort(key=lambda kv: [str(k) for k in kv[0]])
-    if len(ordered) > MAX_GROUPS:
-        rest = ordered[MAX_GROUPS:]
-        notes.append(f"{len(rest)} smaller groups ({sum(a.count for _, a in rest):,} records) are not listed.")
-        ordered = ordered[:MAX_GROUPS]
+    results = {combo: a.result(wanted) or {} for combo, a in acc.items()}
+    ordered = _ordered(acc, results, order, groups_by)
+    cap = limit if limit is not None else MAX_GROUPS
+    if groups_by and len(ordered) > cap:
+        cuts.append(_left_out(ordered[cap:], results, order, groups_by, cap, limited=limit))
+        ordered = ordered[:cap]
     groups = [
         Aggregation.Group(
-            key={g.label: k for g, k in zip(groups_by, combo, strict=True)}, count=a.count, values=a.result(wanted)
+            key={g.label: k for g, k in zip(groups_by, combo, strict=True)},
+            count=a.count,
+            values=results[combo] or None,
         )
         for combo, a in ordered
         if groups_by  # with nothing to group by, the one group would repeat `overall`
     ]
     if any(g.type in _DATE_TYPES and g.type != "DATE" and g.bucket for g in groups_by):
         notes.append("Date-time periods are in UTC.")
-    if total == 0 and (hint := await empty_result_hint(state, app_id, base.where, properties)):
-        notes.append(hint)
+    if total == 0:
+        hints = [
+            await empty_result_hint(state, base.where, properties),
+            await status_hint(state, app_id, base.where, properties),
+        ]
+        notes += [h for h in hints if h]
     if row_table is not None:
         notes.append(f"Grouped by a column of {row_table!r}: counts are its rows, not records.")
     if several:
@@ -356,10 +396,124 @@ async def aggregate_records(
             overall=Aggregation.Group(key={}, count=overall.count, values=overall.result(wanted)),
             records_scanned=scanned,
             total_count=total,
-            cut=" ".join(notes) or None,
+            cut=" ".join(cuts) or None,
+            note=" ".join(notes) or None,
             names=fmt.names or None,
             query=to_text(base),
         )
+    )
+
+
+@dataclass(frozen=True)
+class _Order:
+    """How groups are ordered: by a metric ("count", "sum(amount)"), or by a group-by key (its index)."""
+
+    label: str
+    descending: bool
+    metric: _Metric | None = None
+    key_index: int | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.label} {'desc' if self.descending else 'asc'}"
+
+
+def _parse_order(
+    order_by: str | None, groups_by: list[_GroupBy], wanted: list[_Metric], properties: Properties
+) -> tuple[_Order, list[_Metric]]:
+    """The order, and the metrics with the one ordered by added when it was not asked for (it is then shown)."""
+    if not order_by or not order_by.strip():
+        if any(g.bucket for g in groups_by):
+            return _Order(groups_by[0].label, False, key_index=0), wanted
+        return _Order("count", True), wanted
+    m = _DIRECTION.match(order_by.strip())
+    assert m is not None  # the pattern matches any text
+    name, direction = m.group(1).strip(), (m.group(2) or "").lower()
+    for i, g in enumerate(groups_by):
+        if name in (g.label, g.code):
+            return _Order(g.label, direction == "desc", key_index=i), wanted
+    if not _METRIC.match(name):
+        keys = ", ".join(repr(g.label) for g in groups_by) or "none"
+        raise ToolInputError(
+            f"order_by: {order_by!r} names neither a metric nor a group_by field. Give a metric, e.g. "
+            f'"count desc" or "sum(amount) desc", or a group_by field (here: {keys}), then asc or desc.'
+        )
+    metric = _parse_metric(name, properties)
+    if metric.code is None:
+        return _Order("count", direction != "asc"), wanted
+    if all(w.label != metric.label for w in wanted):
+        wanted = [*wanted, metric]
+    return _Order(metric.label, direction != "asc", metric=metric), wanted
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    """Keys of one field compare as numbers, else as text (a number field's keys must not sort as "100" < "20")."""
+    if isinstance(value, bool) or value is None:
+        return (2, str(value))
+    if isinstance(value, int | float | Decimal):
+        return (0, value)
+    return (1, str(value))
+
+
+def _ordered(
+    acc: dict[tuple[Any, ...], _Acc],
+    results: dict[tuple[Any, ...], dict[str, Any]],
+    order: _Order,
+    groups_by: list[_GroupBy],
+) -> list[tuple[tuple[Any, ...], _Acc]]:
+    def value(item: tuple[tuple[Any, ...], _Acc]) -> Any:
+        combo, a = item
+        if order.key_index is not None:
+            return combo[order.key_index]
+        if order.metric is None:
+            return a.count
+        return results[combo].get(order.label)
+
+    # Ties (and the rest of the key) in key order; groups without a value (an empty key, an avg of nothing) last
+    # whichever the direction, so a top-N is never filled with them.
+    items = sorted(acc.items(), key=lambda kv: [_sortable(k) for k in kv[0]])
+    present = [kv for kv in items if value(kv) is not None]
+    missing = [kv for kv in items if value(kv) is None]
+    present.sort(key=lambda kv: _sortable(value(kv)), reverse=order.descending)
+    return present + missing
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(_num(value))
+    return "(empty)" if value is None else str(value)
+
+
+def _left_out(
+    rest: list[tuple[tuple[Any, ...], _Acc]],
+    results: dict[tuple[Any, ...], dict[str, Any]],
+    order: _Order,
+    groups_by: list[_GroupBy],
+    cap: int,
+    *,
+    limited: int | None,
+) -> str:
+    """Exactly which groups the cap left out (their number, records and range by the order), and how to get them."""
+
+    def value(item: tuple[tuple[Any, ...], _Acc]) -> Any:
+        if order.key_index is not None:
+            return item[0][order.key_index]
+        return item[1].count if order.metric is None else results[item[0]].get(order.label)
+
+    records = sum(a.count for _, a in rest)
+    first, final = _shown(value(rest[0])), _shown(value(rest[-1]))
+    span = first if first == final else f"{first} to {final}"
+    why = f"limit {limited}" if limited is not None else f"at most {MAX_GROUPS} groups per answer"
+    opposite = "asc" if order.descending else "desc"
+    ways = [f'order_by "{order.label} {opposite}" for the other end']
+    if limited is not None and limited < MAX_GROUPS:
+        ways.append(f"a larger `limit` (up to {MAX_GROUPS})")
+    ways.append("narrow the query")
+    if any(g.bucket and g.bucket != "year" for g in groups_by):
+        ways.append("group by a longer period")
+    return (
+        f"Listed the first {cap} groups by {order.text} ({why}); {len(rest):,} more groups ({records:,} records; "
+        f"{order.label} {span}) are not listed: use {', '.join(ways[:-1])} or {ways[-1]}."
     )
 
 
@@ -369,6 +523,6 @@ SPEC: ToolSpec = read(
     summary=(
         "count / sum / avg / min / max over every matching record, grouped by up to two fields (dates by "
         "year, quarter, month, week, day; a subtable column counts its rows, e.g. quantity per product), "
-        "streamed through the cursor"
+        "top N by `order_by` and `limit`, streamed through the cursor"
     ),
 )

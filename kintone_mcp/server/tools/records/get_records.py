@@ -13,9 +13,10 @@ from kintone_mcp.query import parse
 from kintone_mcp.query.ast import Condition, Expr, FieldRef, NumberLit, Op, OrderKey, Query
 from kintone_mcp.query.check import MAX_LIMIT as KINTONE_MAX_LIMIT
 from kintone_mcp.query.check import MAX_OFFSET
+from kintone_mcp.query.errors import QuerySyntaxError
 from kintone_mcp.query.printer import to_text
 from kintone_mcp.server.compact import RecordFormatter
-from kintone_mcp.server.continuation import Continuation
+from kintone_mcp.server.continuation import ALL_FIELDS, DEFAULT_LIMIT, DEFAULT_TEXT_CHARS, Continuation
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.fieldinfo import Properties, walk_fields
 from kintone_mcp.server.filters import Filter, and_, compile_filter, empty_result_hint
@@ -23,12 +24,14 @@ from kintone_mcp.server.query_check import check
 from kintone_mcp.server.record_input import field_suggestions
 from kintone_mcp.server.results import Out, compact_size, ok
 from kintone_mcp.server.state import ServerState, state_of
+from kintone_mcp.server.status_hint import status_hint
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
 from kintone_mcp.server.tools.outputs import CompactRecord
 from kintone_mcp.server.tools.records.get_record import RECORD_ROWS, RECORD_TEXT_CHARS
 from kintone_mcp.server.tools.spec import ToolSpec, read
 
 if TYPE_CHECKING:
+    from kintone_mcp.client.models.apps import View
     from kintone_mcp.client.models.record import Record
 
 #: Most records one call returns, however they are read.
@@ -37,7 +40,6 @@ MAX_LIMIT = 1000
 PAGE_SIZE = KINTONE_MAX_LIMIT
 #: Bound on the compact JSON of the records in one answer (about 15k tokens): a page stops early past it.
 CHAR_BUDGET = 60_000
-DEFAULT_TEXT_CHARS = 1000
 #: Subtable rows shown per record in a list of records (get_record shows up to RECORD_ROWS).
 LIST_ROWS = 50
 _ID = FieldRef("$id")
@@ -47,12 +49,15 @@ class RecordList(Out):
     records: list[CompactRecord]
     returned: int
     total_count: int | None = Field(None, description="records matching the query")
-    next: str | None = Field(None, description="continuation token: pass as `next` to get the following records")
-    cut: str | None = Field(
-        None, description="what was left out and why; why nothing matched, when it may be a mistake"
-    )
+    next: str | None = Field(None, description="continuation token: pass as `next` (alone) for the following records")
+    cut: str | None = Field(None, description="what this answer left out, and how to get it")
+    note: str | None = Field(None, description="why nothing matched, when it may be a mistake; Kintone's warnings")
     names: dict[str, str] | None = Field(None, description="display names of user/org/group codes in records")
     query: str = Field(description="the Kintone query that ran")
+
+
+#: Fields Kintone keeps on every record by itself; left out of a list unless named or `fields: ["*"]`.
+SYSTEM_TYPES = frozenset({"RECORD_NUMBER", "CREATOR", "CREATED_TIME", "MODIFIER", "UPDATED_TIME", "CATEGORY"})
 
 
 def check_fields(fields: list[str], properties: Properties) -> list[str]:
@@ -62,7 +67,9 @@ def check_fields(fields: list[str], properties: Properties) -> list[str]:
     for code in fields:
         if code in ("$id", "$revision") or code in properties:
             continue
-        if code in inner:
+        if code == "*":
+            problems.append('"*" (every field) stands alone: give ["*"] or a list of field codes')
+        elif code in inner:
             problems.append(f"{code!r} is a column of the table {inner[code]!r}: name the table to get its rows")
         else:
             problems.append(f"unknown field {code!r}: {field_suggestions(code, properties)}")
@@ -71,12 +78,158 @@ def check_fields(fields: list[str], properties: Properties) -> list[str]:
     return list(dict.fromkeys(["$id", "$revision", *fields]))
 
 
+def _field_list(fields: list[str] | None, properties: Properties) -> tuple[str, ...] | None:
+    """What the continuation keeps: None for the default (no system fields), ALL_FIELDS, or the checked codes."""
+    if not fields:
+        return None
+    if list(fields) == ["*"]:
+        return ALL_FIELDS
+    return tuple(check_fields(fields, properties))
+
+
+def fetched_fields(chosen: tuple[str, ...] | None, properties: Properties) -> list[str] | None:
+    """The ``fields`` sent to Kintone: the default leaves out the system fields (and so does not fetch them)."""
+    if chosen == ALL_FIELDS:
+        return None
+    if chosen is not None:
+        return list(chosen)
+    return ["$id", "$revision"] + [
+        code
+        for code, prop in properties.items()
+        if code not in ("$id", "$revision")
+        and prop.get("type") not in SYSTEM_TYPES
+        and prop.get("type") not in ("__ID__", "__REVISION__")
+    ]
+
+
 def _after(record_id: int, descending: bool) -> Condition:
     return Condition(_ID, Op.LT if descending else Op.GT, (NumberLit(str(record_id)),))
 
 
 def _order_keys(order_by: str) -> tuple[OrderKey, ...]:
     return parse(f"order by {order_by}").order_by
+
+
+def _order_text(order: tuple[OrderKey, ...]) -> str:
+    return ", ".join(f"{k.field.code} {'desc' if k.descending else 'asc'}" for k in order)
+
+
+async def find_view(state: ServerState, app_id: int, view: str | int) -> View:
+    """A saved view of the app by id or name (exact, then ignoring case); refused with the list of views."""
+    views = (await state.client.get_views(app_id)).ordered()
+    key = str(view).strip()
+    for match in (
+        lambda v: v.id is not None and str(v.id) == key,
+        lambda v: v.name == key,
+        lambda v: v.name.casefold() == key.casefold(),
+    ):
+        found = [v for v in views if match(v)]
+        if len(found) == 1:
+            return found[0]
+    listed = ", ".join(f"{v.name!r} (id {v.id})" for v in views[:30]) or "none"
+    raise ToolInputError(
+        f"App {app_id} has no view {view!r}. Its views: {listed}. Give one of these names or ids as `view` "
+        "(get_app lists them with their filters), or leave `view` out."
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What the arguments of a first call ask for: which records, in which order, from where."""
+
+    where: Expr | None
+    order: tuple[OrderKey, ...]
+    #: whether an order was asked for (by order_by, the query or the view), not left to the default
+    ordered: bool
+    limit: int | None
+    offset: int
+
+
+async def _plan(
+    state: ServerState,
+    app_id: int,
+    properties: Properties,
+    *,
+    view: str | int | None,
+    query: str | None,
+    filter: Filter | None,
+    order_by: str | None,
+    limit: int | None,
+) -> _Plan:
+    parsed = parse(query) if query else Query()
+    # One rule for a setting that can be given twice (an argument and inside `query`): both may be given only
+    # when they agree; either alone is used. A disagreement is refused rather than one silently winning.
+    conflicts = []
+    if order_by and parsed.order_by and _order_text(_order_keys(order_by)) != _order_text(parsed.order_by):
+        conflicts.append(f"`order_by` is {order_by!r} but `query` says order by {_order_text(parsed.order_by)!r}")
+    if limit is not None and parsed.limit is not None and limit != parsed.limit:
+        conflicts.append(f"`limit` is {limit} but `query` says limit {parsed.limit}")
+    if conflicts:
+        raise ToolInputError(
+            "Conflicting arguments: " + "; ".join(conflicts) + ". Give each setting once (as the argument, or "
+            "inside `query`), or give both the same value."
+        )
+    view_where: Expr | None = None
+    view_order: tuple[OrderKey, ...] = ()
+    if view is not None:
+        found = await find_view(state, app_id, view)
+        try:
+            view_where = parse(found.filter_cond).where if found.filter_cond.strip() else None
+            view_order = _order_keys(found.sort) if found.sort.strip() else ()
+        except QuerySyntaxError as exc:
+            raise ToolInputError(
+                f"The view {found.name!r} has a filter or sort this server cannot read ({exc.message}): "
+                f"filter {found.filter_cond!r}, sort {found.sort!r}. Give its conditions as `query` instead."
+            ) from exc
+    where = and_(view_where, parsed.where, compile_filter(filter, properties) if filter else None)
+    # An explicit order (the argument or the query's) replaces the view's sort: that is what was asked for.
+    order = _order_keys(order_by) if order_by else parsed.order_by or view_order
+    check(Query(where, order), properties)
+    return _Plan(where, order, bool(order), limit if limit is not None else parsed.limit, parsed.offset or 0)
+
+
+async def _agree(
+    state: ServerState,
+    cont: Continuation,
+    properties: Properties,
+    *,
+    app: int | str | None,
+    view: str | int | None,
+    query: str | None,
+    filter: Filter | None,
+    fields: list[str] | None,
+    order_by: str | None,
+) -> None:
+    """Arguments beside `next` must ask for what it continues: the token carries them, and one that disagrees
+    would otherwise either be ignored (a page of another query, reported as this one) or change the read halfway."""
+    problems = []
+    if app is not None and state.policy.resolve_app(app) != cont.app:
+        problems.append(f"`app` {app!r} is not app {cont.app}, which `next` reads")
+    if fields is not None and _field_list(fields, properties) != cont.fields:
+        problems.append(f"`fields` {fields!r} differs from the fields `next` returns")
+    if any(a is not None for a in (view, query, filter, order_by)):
+        plan = await _plan(
+            state, cont.app, properties, view=view, query=query, filter=filter, order_by=order_by, limit=None
+        )
+        given_where = to_text(plan.where) if plan.where is not None else ""
+        if (view is not None or query or filter) and given_where != cont.where:
+            problems.append(
+                f"the conditions given select `{given_where or 'every record'}`, `next` continues "
+                f"`{cont.where or 'every record'}`"
+            )
+        if plan.ordered and _order_text(plan.order) != cont.order:
+            problems.append(
+                f"the order given is `{_order_text(plan.order)}`, `next` continues `{cont.order or '$id desc'}`"
+            )
+        if plan.offset:
+            problems.append("an offset in `query`: `next` already says where to go on")
+    if problems:
+        raise ToolInputError(
+            "`next` continues an earlier read, and arguments beside it disagree with it:\n- "
+            + "\n- ".join(problems)
+            + "\nPass `next` alone (it carries the app, view, query, filter, fields and order; `limit` and "
+            "`max_text_chars` may change), or leave `next` out to start a new read."
+        )
 
 
 @dataclasses.dataclass
@@ -104,57 +257,77 @@ class _Read:
 async def get_records(
     ctx: Ctx,
     app: AppArg = None,
+    view: Annotated[
+        str | int | None,
+        Field(description="A saved view (name or id, see get_app): its filter applies (and-ed) and its sort."),
+    ] = None,
     query: Annotated[
         str | None,
         Field(description='Kintone query, e.g. Stage in ("Won") and Amount >= 1000 order by Close_date desc.'),
     ] = None,
     filter: Annotated[Filter | None, Field(description="Structured conditions; we quote and escape values.")] = None,
-    fields: Annotated[list[str] | None, Field(description="Field codes to return (default: all).")] = None,
+    fields: Annotated[
+        list[str] | None,
+        Field(description='Field codes to return (default: all but the system fields; ["*"]: every field).'),
+    ] = None,
     order_by: Annotated[str | None, Field(description='e.g. "Amount desc, $id asc" (default $id desc).')] = None,
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Records to return.")] = 20,
-    next: Annotated[str | None, Field(description="Continuation token from a previous answer.")] = None,
-    max_text_chars: Annotated[int, Field(ge=50, le=RECORD_TEXT_CHARS, description="Cut long text beyond this.")] = (
-        DEFAULT_TEXT_CHARS
-    ),
+    limit: Annotated[int | None, Field(ge=1, le=MAX_LIMIT, description="Records per call (default 20).")] = None,
+    next: Annotated[str | None, Field(description="Continuation token from a previous answer; pass it alone.")] = None,
+    max_text_chars: Annotated[
+        int | None, Field(ge=50, le=RECORD_TEXT_CHARS, description="Cut long text beyond this (default 1000).")
+    ] = None,
 ) -> Annotated[CallToolResult, RecordList]:
     """Read records of an app, newest first unless ordered otherwise.
 
     Select with a structured `filter` (preferred: we escape values and check operators per field), e.g.
     {"match": "all", "conditions": [{"field": "Stage", "op": "in", "value": ["Won"]}, {"field": "Close_date",
-    "op": ">=", "value": "THIS_MONTH()"}]}, or with a raw Kintone `query`; both may be given (joined with and).
-    Conditions are checked against the app's fields before sending. Ask only for the `fields` you need. The
-    answer says total_count and, when more records match than were returned, `cut` and a `next` token. To count
+    "op": ">=", "value": "THIS_MONTH()"}]}, a raw Kintone `query`, or a saved `view`; all given are joined with
+    and. `order_by` or the query's order by replaces a view's sort; a limit or order given both as an argument
+    and in `query` must agree. Ask only for the `fields` you need. The answer says total_count and, when more
+    records match, `cut` and a `next` token that continues with the same query, fields and page size. To count
     or sum, use aggregate_records instead of reading everything.
     """
     state = state_of(ctx)
     if next:
         cont = Continuation.decode(next)
-        app_id = state.policy.resolve_app(cont.app)
-        properties = await state.fields(app_id)
+        cont = dataclasses.replace(cont, app=state.policy.resolve_app(cont.app))
+        properties = await state.fields(cont.app)
+        await _agree(
+            state, cont, properties, app=app, view=view, query=query, filter=filter, fields=fields, order_by=order_by
+        )
+        # Bounded again: the token is the caller's text.
+        cont = dataclasses.replace(
+            cont,
+            limit=min(limit or cont.limit, MAX_LIMIT),
+            max_text_chars=max(50, min(max_text_chars or cont.max_text_chars, RECORD_TEXT_CHARS)),
+        )
         where = parse(cont.where).where if cont.where else None
         order = _order_keys(cont.order) if cont.order else ()
         check(Query(where, order), properties)
     else:
         app_id = state.policy.resolve_app(app)
         properties = await state.fields(app_id)
-        parsed = parse(query) if query else Query()
-        where = and_(parsed.where, compile_filter(filter, properties) if filter else None)
-        order = _order_keys(order_by) if order_by else parsed.order_by
-        check(Query(where, order), properties)
-        if parsed.limit is not None:
-            limit = max(1, min(parsed.limit, MAX_LIMIT))
+        plan = await _plan(
+            state, app_id, properties, view=view, query=query, filter=filter, order_by=order_by, limit=limit
+        )
+        where, order = plan.where, plan.order
         cont = Continuation(
             app=app_id,
             where=to_text(where) if where is not None else "",
-            order=", ".join(f"{k.field.code} {'desc' if k.descending else 'asc'}" for k in order),
-            fields=check_fields(fields, properties) if fields else None,
-            max_text_chars=max_text_chars,
-            offset=parsed.offset or 0,
-            seen=parsed.offset or 0,
+            order=_order_text(order),
+            fields=_field_list(fields, properties),
+            limit=max(1, min(plan.limit, MAX_LIMIT)) if plan.limit is not None else DEFAULT_LIMIT,
+            max_text_chars=max_text_chars or DEFAULT_TEXT_CHARS,
+            offset=plan.offset,
+            seen=plan.offset,
         )
-    page = await _read(ctx, state, cont, properties, where, order, limit)
-    if page.total_count == 0 and (hint := await empty_result_hint(state, app_id, where, properties)):
-        page.cut = f"{page.cut} {hint}" if page.cut else hint
+    page = await _read(ctx, state, cont, properties, where, order)
+    if page.total_count == 0:
+        hints = [
+            await empty_result_hint(state, where, properties),
+            await status_hint(state, cont.app, where, properties),
+        ]
+        page.note = " ".join(h for h in (page.note, *hints) if h) or None
     return ok(page)
 
 
@@ -165,8 +338,9 @@ async def _read(
     properties: Properties,
     where: Expr | None,
     order: tuple[OrderKey, ...],
-    limit: int,
 ) -> RecordList:
+    limit = cont.limit
+    fetch = fetched_fields(cont.fields, properties)
     keyset = all(k.field.code == "$id" for k in order)
     descending = not order or order[0].descending
     full_order = order or (OrderKey(_ID, descending=True),)
@@ -185,7 +359,7 @@ async def _read(
     matches: int
     use_cursor = limit > PAGE_SIZE and offset == 0  # the client pages by $id where the cursor is refused
     if use_cursor:
-        pages = state.client.iter_record_pages(cont.app, query=to_text(base), fields=cont.fields, page_size=PAGE_SIZE)
+        pages = state.client.iter_record_pages(cont.app, query=to_text(base), fields=fetch, page_size=PAGE_SIZE)
         matches = 0
         async with aclosing(pages):
             async for cursor_page in pages:
@@ -210,7 +384,7 @@ async def _read(
             page = await state.client.get_records(
                 cont.app,
                 query=to_text(dataclasses.replace(bounded, limit=size, offset=position or None)),
-                fields=cont.fields,
+                fields=fetch,
                 total_count=matches < 0,
             )
             if matches < 0:
@@ -235,14 +409,13 @@ def _page(
     start = cont.seen
     total = (cont.seen if keyset and cont.after_id is not None else 0) + matches
     remaining = matches - cont.offset - returned
+    cuts: list[str] = []
     notes: list[str] = []
     next_token = None
     if remaining > 0 and returned:
-        reason = f"the {CHAR_BUDGET:,}-character bound" if got.budget_hit else f"limit={limit}"
-        notes.append(
-            f"Returned records {start + 1}-{start + returned} of {total} (stopped at {reason}). "
-            "Pass `next` for more, narrow the query, or use aggregate_records for totals."
-        )
+        # Terse: total_count and `next` are beside it; it says which records these are and why it stopped.
+        reason = f"{CHAR_BUDGET:,}-character bound" if got.budget_hit else f"limit {limit}"
+        cuts.append(f"records {start + 1}-{start + returned} of {total} ({reason}); `next` for more")
         if keyset or cont.offset + returned <= MAX_OFFSET:
             next_token = dataclasses.replace(
                 cont,
@@ -251,17 +424,16 @@ def _page(
                 seen=start + returned,
             ).encode()
         else:
-            notes.append(f"Kintone cannot page past {MAX_OFFSET:,} records in this order; sort by $id to go further.")
+            cuts[-1] = (
+                f"records {start + 1}-{start + returned} of {total}; Kintone pages no further than {MAX_OFFSET:,} "
+                "records in this order: sort by $id (or narrow the query) to go further"
+            )
     if fmt.cuts:
-        notes.append(
-            f"Long text was shortened in {len(fmt.cuts)} value(s) over {cont.max_text_chars} characters; get_record "
-            "shows one record in full."
+        cuts.append(
+            f"{len(fmt.cuts)} long text value(s) cut at {cont.max_text_chars} characters (get_record shows them whole)"
         )
     if fmt.row_cuts:
-        notes.append(
-            f"{len(fmt.row_cuts)} table(s) showed only their first {LIST_ROWS} rows; get_record shows up to "
-            f"{RECORD_ROWS:,}."
-        )
+        cuts.append(f"{len(fmt.row_cuts)} table(s) cut to {LIST_ROWS} rows (get_record shows up to {RECORD_ROWS:,})")
     if got.warning:
         notes.append(f"Kintone warned: {got.warning}")
     return RecordList(
@@ -269,7 +441,8 @@ def _page(
         returned=returned,
         total_count=total,
         next=next_token,
-        cut=" ".join(notes) or None,
+        cut="; ".join(cuts) or None,
+        note=" ".join(notes) or None,
         names=fmt.names or None,
         query=query,
     )
@@ -279,7 +452,8 @@ SPEC: ToolSpec = read(
     get_records,
     "Read records",
     summary=(
-        "Records by structured `filter` (we escape values) or raw `query`, `fields`, `order_by`, `limit` "
-        "(default 20); bounded answers with `total_count`, a `cut` notice and a `next` token"
+        "Records by structured `filter` (we escape values), raw `query` or saved `view`, `fields` (system fields "
+        "on request), `order_by`, `limit` (default 20); bounded answers with `total_count`, a `cut` notice and a "
+        "`next` token that keeps the query, fields and page size"
     ),
 )
