@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from kintone_mcp.auth.api_token import ApiTokenAuth
 from kintone_mcp.auth.basic_gate import BasicGateAuth
@@ -39,8 +40,13 @@ class AppsMixin:
         space_ids: Sequence[int] | None = None,
         limit: int = MAX_APPS_PER_PAGE,
         offset: int = 0,
+        guest_space: int | Literal["default"] | None = "default",
     ) -> list[App]:
         """One page of apps the credentials can see (``apps.json``), ordered by app id.
+
+        ``guest_space`` lists the apps of that guest space (None: the normal path; default: the configured guest
+        space). Kintone lists a guest space's apps only on its own path; what a list shows is remembered, so
+        that each app is then called on its own path.
 
         ``apps.json`` does not accept API tokens. With token authentication whose tokens name their apps
         (``APP_ID:TOKEN``), the apps are read one by one with ``app.json`` instead and filtered here; with tokens
@@ -61,17 +67,42 @@ class AppsMixin:
                 "limit": limit,
                 "offset": offset,
             },
+            space=self._conn.guest_space_id if guest_space == "default" else guest_space,
         )
-        return decode_list(App, data, "apps", "apps.json")
+        apps = decode_list(App, data, "apps", "apps.json")
+        listed_in = self._conn.guest_space_id if guest_space == "default" else guest_space
+        for app in apps:
+            if listed_in is not None:
+                self._conn.spaces.learn(app.app_id, listed_in)
+            elif app.space_id is not None:
+                self._conn.spaces.hint(app.app_id, app.space_id)
+        return apps
 
-    async def list_all_apps(self, *, name: str | None = None, space_ids: Sequence[int] | None = None) -> list[App]:
-        """Every app the credentials can see, following pages of 100."""
+    async def list_all_apps(
+        self,
+        *,
+        name: str | None = None,
+        space_ids: Sequence[int] | None = None,
+        guest_space: int | Literal["default"] | None = "default",
+    ) -> list[App]:
+        """Every app the credentials can see (in ``guest_space``, as in :meth:`list_apps`), following pages of 100."""
         out: list[App] = []
         while True:
-            page = await self.list_apps(name=name, space_ids=space_ids, limit=MAX_APPS_PER_PAGE, offset=len(out))
+            page = await self.list_apps(
+                name=name, space_ids=space_ids, limit=MAX_APPS_PER_PAGE, offset=len(out), guest_space=guest_space
+            )
             out.extend(page)
             if len(page) < MAX_APPS_PER_PAGE or _token_auth(self._conn) is not None:
                 return out
+
+    @property
+    def known_guest_spaces(self) -> list[int]:
+        """The guest spaces this client knows of: the configured one and those its apps were found in."""
+        return self._conn.spaces.guest_spaces()
+
+    def guest_space_of(self, app: int) -> int | None:
+        """The guest space ``app`` was found in (None: the normal path, or not met yet)."""
+        return self._conn.spaces.of(app) if self._conn.spaces.knows(app) else None
 
     async def _list_with_tokens(
         self,

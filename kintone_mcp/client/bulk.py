@@ -16,6 +16,7 @@ from kintone_mcp.client.connection import Connection
 from kintone_mcp.client.errors import ApiError, BulkWriteError, WriteOutcomeUnknownError
 from kintone_mcp.client.oauth_fallback import refuses_cursor_and_bulk, sequential_note
 from kintone_mcp.client.results import Transaction, WriteResult, WrittenRecord
+from kintone_mcp.client.spaces import Space
 
 #: records per write request (Kintone's limit)
 CHUNK_SIZE = 100
@@ -153,9 +154,23 @@ async def _bulk(
     idempotent: bool,
 ) -> list[WrittenRecord]:
     chunks = [batch[i : i + CHUNK_SIZE] for i in range(0, len(batch), CHUNK_SIZE)]
-    api = conn.rest_path(endpoint)
-    body = {"requests": [{"method": method, "api": api, "payload": payload_of(chunk)} for chunk in chunks]}
-    data = await conn.call("POST", "rest", "bulkRequest", body=body, apps=apps, idempotent=idempotent)
+
+    def body(space: Space) -> dict[str, Any]:
+        api = conn.rest_path(endpoint, space=space)
+        return {"requests": [{"method": method, "api": api, "payload": payload_of(chunk)} for chunk in chunks]}
+
+    # The body names each request's path: on the wrong one for the app (refused, so nothing was committed), the
+    # body is written again for the path Kintone's refusal led to.
+    used = conn.space_for(apps)
+    try:
+        data = await conn.call("POST", "rest", "bulkRequest", body=body(used), apps=apps, idempotent=idempotent,
+                               space=used)  # fmt: skip
+    except ApiError as exc:
+        if not await conn.relearn_space(apps[0], exc, used):
+            raise
+        space = conn.space_for(apps)
+        data = await conn.call("POST", "rest", "bulkRequest", body=body(space), apps=apps, idempotent=idempotent,
+                               space=space)  # fmt: skip
     written: list[WrittenRecord] = []
     for chunk, answer in zip(chunks, data["results"], strict=True):
         written.extend(results_of(answer, chunk))

@@ -25,6 +25,7 @@ from kintone_mcp.client.errors import (
     ApiError,
     CredentialsError,
     CredentialsMissingError,
+    GuestSpaceUnknownError,
     KintoneError,
     NetworkError,
     OAuthLoginRequiredError,
@@ -44,6 +45,7 @@ from kintone_mcp.client.retry import (
     is_data_write,
     write_check,
 )
+from kintone_mcp.client.spaces import GUEST_APP_ON_NORMAL_PATH, NOT_IN_THIS_SPACE, AppSpaces, Space
 from kintone_mcp.redaction import SecretRedactor
 
 logger = logging.getLogger("kintone_mcp.client")
@@ -63,6 +65,13 @@ _APPLIED_BEFORE = frozenset({"GAIA_CO02", "GAIA_RE01"})
 
 
 QueryPairs = list[tuple[str, str | int | float | bool | None]]
+
+
+class _Unset:
+    """The path of the request's app (or the configured guest space), as opposed to an explicit space."""
+
+
+_BY_APP = _Unset()
 
 
 def encode_query_params(params: Mapping[str, Any]) -> QueryPairs | None:
@@ -116,6 +125,8 @@ class Connection:
         self.base_url = str(url.copy_with(query=None, fragment=None)).rstrip("/")
         self.credentials = credentials
         self.guest_space_id = guest_space_id
+        #: the path of each app, learnt from Kintone's answers (see :mod:`.spaces`)
+        self.spaces = AppSpaces(default=guest_space_id)
         self.retry_policy: RetryPolicy = retry_policy or NoRetry()
         # Scrubbing is a second line of defence (messages are never built from what we send).
         self.redactor = SecretRedactor(credentials.secret_values)
@@ -165,19 +176,24 @@ class Connection:
 
     # --- paths --------------------------------------------------------------------------------------------------
 
-    def rest_path(self, endpoint: str, *, preview: bool = False) -> str:
-        """``/k/v1/{endpoint}.json``, or ``/k/guest/{id}/v1/...`` when the connection is in a guest space."""
+    def space_for(self, apps: Sequence[int]) -> Space:
+        """The guest space a request about ``apps`` goes to (its first app decides; None: the normal path)."""
+        return self.spaces.of(apps[0]) if apps else self.guest_space_id
+
+    def rest_path(self, endpoint: str, *, preview: bool = False, space: Space | _Unset = _BY_APP) -> str:
+        """``/k/v1/{endpoint}.json``, or ``/k/guest/{id}/v1/...`` for a guest space (by default the configured one)."""
         prefix = "preview/" if preview else ""
-        if self.guest_space_id is not None and endpoint not in _NO_GUEST_FORM:
-            return f"/k/guest/{self.guest_space_id}/v1/{prefix}{endpoint}.json"
+        guest = self.guest_space_id if isinstance(space, _Unset) else space
+        if guest is not None and endpoint not in _NO_GUEST_FORM:
+            return f"/k/guest/{guest}/v1/{prefix}{endpoint}.json"
         return f"/k/v1/{prefix}{endpoint}.json"
 
     @staticmethod
     def user_api_path(endpoint: str) -> str:
         return f"/v1/{endpoint}.json"
 
-    def path(self, api: Api, endpoint: str) -> str:
-        return self.rest_path(endpoint) if api == "rest" else self.user_api_path(endpoint)
+    def path(self, api: Api, endpoint: str, *, space: Space | _Unset = _BY_APP) -> str:
+        return self.rest_path(endpoint, space=space) if api == "rest" else self.user_api_path(endpoint)
 
     # --- secrets ------------------------------------------------------------------------------------------------
 
@@ -210,11 +226,13 @@ class Connection:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         apps: Sequence[int] = (),
+        space: Space | _Unset = _BY_APP,
     ) -> httpx.Request:
         """A GET goes with its parameters in the query string unless they cannot be written there or the URL
         would exceed :data:`MAX_GET_URL_LENGTH`: then it is a POST with ``X-HTTP-Method-Override: GET`` and a
-        JSON body, which Kintone accepts for every GET endpoint."""
-        path = self.path(api, endpoint)
+        JSON body, which Kintone accepts for every GET endpoint. The path is that of ``apps[0]``'s space unless
+        ``space`` names one."""
+        path = self.path(api, endpoint, space=self.space_for(apps) if isinstance(space, _Unset) else space)
         extensions = {APPS_EXTENSION: tuple(apps)}
         headers: dict[str, str] = {}
         if method == "GET" and params:
@@ -244,14 +262,16 @@ class Connection:
         body: Any = None,
         apps: Sequence[int] = (),
         idempotent: bool | None = None,
+        space: Space | _Unset = _BY_APP,
     ) -> Any:
         """Sends one request and returns the decoded JSON answer; raises the typed error otherwise.
 
         ``idempotent`` says whether two copies of the request have the effect of one (default: only for GET);
-        only then may a copy that possibly reached Kintone be sent again (see :mod:`.retry`).
+        only then may a copy that possibly reached Kintone be sent again (see :mod:`.retry`). ``space`` sends it
+        to that guest space's path (None: the normal path) instead of the path of ``apps[0]``.
         """
         data, _ = await self.call_with_headers(
-            method, api, endpoint, params=params, body=body, apps=apps, idempotent=idempotent
+            method, api, endpoint, params=params, body=body, apps=apps, idempotent=idempotent, space=space
         )
         return data
 
@@ -265,10 +285,71 @@ class Connection:
         body: Any = None,
         apps: Sequence[int] = (),
         idempotent: bool | None = None,
+        space: Space | _Unset = _BY_APP,
     ) -> tuple[Any, httpx.Headers]:
-        request = self.build_request(method, api, endpoint, params=params, body=body, apps=apps)
-        response, data = await self._exchange(request, api, idempotent=idempotent, decode=True)
+        request = self.build_request(method, api, endpoint, params=params, body=body, apps=apps, space=space)
+        try:
+            response, data = await self._exchange(request, api, idempotent=idempotent, decode=True)
+        except ApiError as exc:
+            # On the wrong path for its app, nothing was done: learn the right one and send again there.
+            by_app = isinstance(space, _Unset) and api == "rest" and bool(apps)
+            if not by_app or not await self.relearn_space(apps[0], exc, self.space_for(apps)):
+                raise
+            request = self.build_request(method, api, endpoint, params=params, body=body, apps=apps)
+            response, data = await self._exchange(request, api, idempotent=idempotent, decode=True)
         return data, response.headers
+
+    # --- guest spaces -------------------------------------------------------------------------------------------
+
+    async def ensure_space(self, app: int) -> None:
+        """Learn ``app``'s path before a request that cannot simply be sent again on another one (a streamed
+        upload, a bulkRequest whose body names paths): one ``app.json`` read, once per app."""
+        if self.spaces.knows(app):
+            return
+        used = self.spaces.of(app)
+        error = await self._probe(app, used)
+        if error is None:
+            self.spaces.learn(app, used)
+        elif not await self.relearn_space(app, error, used):
+            raise error
+
+    async def relearn_space(self, app: int, error: ApiError, used: Space) -> bool:
+        """True when ``error`` said ``app`` is not on the path ``used`` and another path was found for it (now
+        remembered). Raises GuestSpaceUnknownError when the app is in a guest space none of the known paths reach."""
+        if error.code == NOT_IN_THIS_SPACE and used is not None:
+            # Also Kintone's answer for "no permission" in the right space: then the app answers there.
+            if await self._probe(app, used) is None:
+                self.spaces.learn(app, used)
+                return False
+        elif error.code != GUEST_APP_ON_NORMAL_PATH or used is not None:
+            return False
+        tried: list[Space] = [used]
+        candidates = self.spaces.candidates(app, used, error.message)
+        in_a_guest_space = error.code == GUEST_APP_ON_NORMAL_PATH
+        while candidates:
+            space = candidates.pop(0)
+            tried.append(space)
+            refused = await self._probe(app, space)
+            if refused is None:
+                logger.info("app %s answers on %s", app, f"guest space {space}" if space else "the normal path")
+                self.spaces.learn(app, space)
+                return True
+            if refused.code == GUEST_APP_ON_NORMAL_PATH:
+                in_a_guest_space = True
+                more = self.spaces.candidates(app, None, refused.message)
+                candidates += [s for s in more if s not in tried and s not in candidates]
+        if in_a_guest_space:
+            raise GuestSpaceUnknownError.of(app, error, [s for s in tried if s is not None])
+        return False
+
+    async def _probe(self, app: int, space: Space) -> ApiError | None:
+        """None when ``app.json`` answers for ``app`` on ``space``'s path; otherwise the refusal."""
+        request = self.build_request("GET", "rest", "app", params={"id": app}, apps=(app,), space=space)
+        try:
+            await self._exchange(request, "rest", idempotent=True, decode=True)
+        except ApiError as exc:
+            return exc
+        return None
 
     async def send(
         self, request: httpx.Request, api: Api, *, stream: bool = False, idempotent: bool | None = None

@@ -224,6 +224,29 @@ class ServerError(ApiError):
     retryable = True
 
 
+class GuestSpaceUnknownError(ApiError):
+    """The app lives in a guest space that none of the paths this connection knows reaches; Kintone's refusal
+    (GAIA_IL23) does not say which space it is."""
+
+    summary = "The app is in a guest space this connection does not know"
+
+    @classmethod
+    def of(cls, app: int, cause: ApiError, tried: Sequence[int]) -> GuestSpaceUnknownError:
+        seen = f" (tried guest space {', '.join(map(str, tried))})" if tried else ""
+        return cls(
+            status=cause.status,
+            code=cause.code,
+            message=f"app {app} is in a guest space{seen}, and Kintone does not say which",
+            request_id=cause.request_id,
+            method=cause.method,
+            path=cause.path,
+            hint=(
+                "Set KINTONE_GUEST_SPACE_ID to that space's id: the number after /k/guest/ in the app's address "
+                f"in the browser (https://SUBDOMAIN.cybozu.com/k/guest/SPACE_ID/{app}/)."
+            ),
+        )
+
+
 class BulkWriteError(KintoneError):
     """A write of more than 100 records stopped part-way.
 

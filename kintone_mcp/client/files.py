@@ -112,6 +112,8 @@ class FilesMixin:
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
         if size is not None:
             headers["Content-Length"] = str(len(head) + size + len(tail))
+        if app is not None:
+            await self._conn.ensure_space(app)  # a streamed body cannot be sent again on another path
         template = self._conn.build_request("POST", "rest", "file", apps=(app,) if app is not None else ())
         for name, value in template.headers.items():
             if name not in ("content-length", "content-type"):
@@ -130,6 +132,8 @@ class FilesMixin:
     @asynccontextmanager
     async def stream_file(self, file_key: str, *, app: int | None = None) -> AsyncIterator[FileDownload]:
         """Opens a download by a record's file key (from a FILE value, not an upload key)."""
+        if app is not None:
+            await self._conn.ensure_space(app)  # a file of a guest-space app is served on that space's path only
         request = self._conn.build_request(
             "GET", "rest", "file", params={"fileKey": file_key}, apps=(app,) if app is not None else ()
         )

@@ -18,6 +18,7 @@ from kintone_mcp.client.errors import (
     BulkWriteError,
     ConflictError,
     CredentialsError,
+    GuestSpaceUnknownError,
     KintoneError,
     NetworkError,
     NotFoundError,
@@ -89,7 +90,9 @@ def _field_hint(exc: ValidationError) -> str:
     lines = []
     for key, messages in sorted(exc.field_errors.items()):
         m = _RECORD_KEY.match(key)
-        where = (f"record {int(m.group(1)) + 1}: " if m.group(1) else "") + (m.group(2) or m.group(3)) if m else key
+        # records[i] as in the `records` argument, counting from 0: the same numbering as the server's own checks.
+        where = (f"records[{m.group(1)}].") if m and m.group(1) else ""
+        where = where + (m.group(2) or m.group(3)) if m else key
         lines.append(f"- {where}: {' '.join(messages)}")
     return "Kintone rejected these fields:\n" + "\n".join(lines)
 
@@ -105,6 +108,8 @@ def describe_kintone_error(exc: KintoneError) -> str:
         return f"Kintone could not be reached: {exc} Retry once; if it keeps failing, run test_connection."
     if isinstance(exc, CredentialsError):
         return f"{exc} This needs a configuration change by the user; do not retry."
+    if isinstance(exc, GuestSpaceUnknownError):
+        return f"{exc.summary}: {exc.message}. {exc.hint} This needs the user; do not retry."
     if isinstance(exc, ValidationError):
         return f"{exc.summary} ({exc.code or exc.status}): {exc.message}\n{_field_hint(exc)}"
     if isinstance(exc, ApiError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag
 
@@ -22,8 +22,13 @@ from kintone_mcp.query.operators import ALL_FUNCTIONS, allowed_functions
 from kintone_mcp.server.fieldinfo import Properties, field_type
 from kintone_mcp.server.query_check import QueryRejected, check
 
+if TYPE_CHECKING:
+    from kintone_mcp.server.state import ServerState
+
 Scalar = str | int | float
 
+#: Types whose emptiness is asked as `= ""`, which Kintone documents, rather than `is empty`, which it does not.
+_EMPTY_AS_BLANK = frozenset({"SINGLE_LINE_TEXT", "LINK"})
 _NUMERIC_TYPES = frozenset({"NUMBER", "CALC", "RECORD_NUMBER", "__ID__", "__REVISION__"})
 _SYSTEM = {"$id": "__ID__", "$revision": "__REVISION__"}
 _FUNC_SHAPE = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*$", re.DOTALL)
@@ -94,6 +99,12 @@ def _cond(c: FilterCondition, properties: Properties, problems: list[str]) -> Ex
     ftype = found[0] if found else ""
     ref = FieldRef(c.field)
     if op in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
+        if ftype in _EMPTY_AS_BLANK:
+            # Kintone's table lists no `is empty` for these types (an emulator measured GAIA_IQ03 on text), while
+            # `= ""` is documented: ask that, so "is empty" means what it says whatever Kintone decides.
+            if found and found[1] is not None:  # a table column takes no = / != (§6.2)
+                return Condition(ref, Op.IN if op is Op.IS_EMPTY else Op.NOT_IN, (StringLit(""),))
+            return Condition(ref, Op.EQ if op is Op.IS_EMPTY else Op.NE, (StringLit(""),))
         return Condition(ref, op, ())
     raw = c.value
     where = f"{c.field} {op.value}"
@@ -188,25 +199,79 @@ _ENTITY_KIND = {
 }  # fmt: skip
 
 
-def empty_result_hint(where: Expr | None, properties: Properties) -> str | None:
-    """For a query that matched nothing: a user, organization or group condition given a literal value that may
-    be a display name, where Kintone matches codes only. A silent zero there reads as "none" to a model."""
-    found: list[str] = []
+async def empty_result_hint(state: ServerState, where: Expr | None, properties: Properties) -> str | None:
+    """For a query that matched nothing, what in it may be the reason, checked rather than guessed:
+
+    - a user, organization or group condition on a code that does not exist (Kintone matches codes only, so a
+      display name matches nothing). Codes that exist get no hint: a valid code blamed for an empty answer sends
+      a model after the wrong condition. When the codes cannot be checked (no User API access), it says so.
+    """
+    entities: list[tuple[str, str, list[str]]] = []
 
     def walk(expr: Expr | None) -> None:
         if isinstance(expr, And | Or):
             for item in expr.items:
                 walk(item)
-        elif isinstance(expr, Condition):
+        elif isinstance(expr, Condition) and expr.op in _MATCHING_OPS:
             ftype = (field_type(properties, expr.field.code) or ("", None))[0]
             values = [v.value for v in expr.values if isinstance(v, StringLit) and v.value]
             if ftype in _ENTITY_KIND and values:
-                found.append(f"{expr.field.code} ({_ENTITY_KIND[ftype]}) {', '.join(repr(v) for v in values[:5])}")
+                entities.append((expr.field.code, _ENTITY_KIND[ftype], values))
 
     walk(where)
-    if not found:
+    hint = await _entity_hint(state, entities)
+    return f"Nothing matched. {hint}" if hint else None
+
+
+#: Conditions that match a value (an unknown value makes them match nothing); `not in` and `!=` match everything then.
+_MATCHING_OPS = frozenset({Op.EQ, Op.IN})
+#: The User API answers at most this many codes per call.
+_CODES_PER_CALL = 100
+
+
+async def _entity_hint(state: ServerState, entities: list[tuple[str, str, list[str]]]) -> str | None:
+    from kintone_mcp.client.errors import KintoneError  # loaded when a call needs it (tests/server/test_startup.py)
+
+    if not entities:
         return None
+    wanted: dict[str, set[str]] = {}
+    for _, kind, values in entities:
+        wanted.setdefault(kind, set()).update(values)
+    unknown: dict[str, set[str]] = {}
+    try:
+        if not state.client.has_user_api_credentials:
+            raise LookupError
+        for kind, codes in wanted.items():
+            known = await _existing_codes(state, kind, sorted(codes))
+            unknown[kind] = codes - known
+    except (LookupError, KintoneError):
+        shown = "; ".join(f"{code} ({kind}) {', '.join(repr(v) for v in vals[:5])}" for code, kind, vals in entities)
+        return (
+            f"User, organization and group fields match codes, not display names; this connection cannot check "
+            f"whether {shown} are existing codes (no access to the User API), so check them with the user."
+        )
+    bad = [
+        f"{code} ({kind}) {', '.join(repr(v) for v in values if v in unknown.get(kind, set()))}: no {kind} has "
+        "this code"
+        for code, kind, values in entities
+        if any(v in unknown.get(kind, set()) for v in values)
+    ]
+    if not bad:
+        return None  # every code exists: the conditions together match nothing, which is the answer
     return (
-        f"Nothing matched. User, organization and group fields match codes, not display names: check "
-        f'{"; ".join(found)} (list_users finds codes, e.g. search="sato").'
+        f"{'; '.join(bad)}. User, organization and group fields match codes, not display names "
+        '(list_users finds codes, e.g. search="sato").'
     )
+
+
+async def _existing_codes(state: ServerState, kind: str, codes: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(codes), _CODES_PER_CALL):
+        chunk = codes[start : start + _CODES_PER_CALL]
+        if kind == "user":
+            found.update(u.code for u in await state.client.list_users(codes=chunk))
+        elif kind == "organization":
+            found.update(o.code for o in await state.client.list_organizations(codes=chunk))
+        else:
+            found.update(g.code for g in await state.client.list_groups(codes=chunk))
+    return found

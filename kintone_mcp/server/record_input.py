@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, Literal
 
-from kintone_mcp.server.fieldinfo import option_labels
+from kintone_mcp.server.fieldinfo import option_labels, walk_fields
 
 Mode = Literal["add", "update"]
 
@@ -36,6 +36,11 @@ _ENTITY_TYPES = {"USER_SELECT": "user", "ORGANIZATION_SELECT": "organization", "
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
 _ROW_ID_KEYS = ("$id",)
+#: A number written as a string: digits with an optional sign, decimal point and exponent (what Kintone parses);
+#: no spaces, currency signs, units or separators.
+#: A file name or path where a file key is expected: a path separator, or an extension after a dot.
+_FILE_NAME_RE = re.compile(r"[/\\]|\.[A-Za-z0-9]{1,8}$")
+_DECIMAL_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,8 @@ class RecordInputError(ValueError):
     def __init__(self, problems: Sequence[FieldProblem], *, many: bool = False) -> None:
         self.problems = list(problems)
         lines = "\n".join(p.line() for p in self.problems)
-        what = "No record was sent" if many else "The record was not sent"
+        # records[i] counts from 0, as the `records` argument does (the same numbering as Kintone's own errors).
+        what = "No record was sent (records[i] counts from 0)" if many else "The record was not sent"
         super().__init__(
             f"{what}: {len(self.problems)} field value(s) do not fit the app's schema "
             f"(get_app lists every field's type and options). Fix them and call again.\n{lines}"
@@ -67,6 +73,46 @@ class RecordInputError(ValueError):
 class ConvertedRecord:
     record: dict[str, dict[str, Any]]
     ignored: list[str] = field(default_factory=list)
+    #: ignored field -> the lookup field that fills it (what to set instead)
+    lookup_copies: dict[str, str] = field(default_factory=dict)
+
+    def lookup_note(self) -> str | None:
+        """Why lookup copies were not written and what to set instead; None when none were given."""
+        return lookup_note(self.lookup_copies)
+
+
+def lookup_note(copies: Mapping[str, str]) -> str | None:
+    if not copies:
+        return None
+    by_key: dict[str, list[str]] = {}
+    for copy, key in copies.items():
+        by_key.setdefault(key, []).append(copy)
+    parts = [
+        f"{', '.join(sorted(c))} {'is' if len(c) == 1 else 'are'} copied by the lookup {k}" for k, c in by_key.items()
+    ]
+    keys = ", ".join(sorted(by_key))
+    return (
+        f"Not written: {'; '.join(parts)}, so Kintone fills {'it' if len(copies) == 1 else 'them'} from the source "
+        f"record. To change {'it' if len(copies) == 1 else 'them'}, set {keys} to the source record's key."
+    )
+
+
+def lookup_copy_fields(properties: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Field code -> the lookup field that copies into it (``fieldMappings``), table columns as ``table.column``.
+
+    Kintone fills these from the source record whenever the lookup is set; a value written to one is dropped
+    without an error, which would let a write report success for a change that never happened.
+    """
+    copies: dict[str, str] = {}
+    for code, prop, table in walk_fields(properties):
+        lookup = prop.get("lookup")
+        if not isinstance(lookup, Mapping):
+            continue
+        for mapping in lookup.get("fieldMappings") or []:
+            target = mapping.get("field") if isinstance(mapping, Mapping) else None
+            if isinstance(target, str) and target:
+                copies[f"{table}.{target}" if table else target] = f"{table}.{code}" if table else code
+    return copies
 
 
 def to_kintone_record(
@@ -87,7 +133,23 @@ def to_kintone_record(
     if checker.problems:
         raise RecordInputError(checker.problems)
     # A table column is reported once, not once per row.
-    return ConvertedRecord(record=out, ignored=list(dict.fromkeys(checker.ignored)))
+    ignored = list(dict.fromkeys(checker.ignored))
+    return ConvertedRecord(
+        record=out, ignored=ignored, lookup_copies={c: checker.copies[c] for c in ignored if c in checker.copies}
+    )
+
+
+def nothing_writable(converted: ConvertedRecord) -> str | None:
+    """Why a record whose every field was dropped must not be sent (a write of nothing would still answer with a new
+    revision, as if the change had been made); None when something is left to write."""
+    if converted.record or not converted.ignored:
+        return None
+    note = converted.lookup_note()
+    fields = ", ".join(converted.ignored)
+    return (
+        f"Nothing to write: every field given ({fields}) is one Kintone sets itself, so the call would change "
+        "nothing. " + (note if note else "Give at least one writable field (get_app lists them).")
+    )
 
 
 def field_suggestions(code: str, properties: Mapping[str, Mapping[str, Any]]) -> str:
@@ -129,6 +191,7 @@ class _Checker:
         self.mode = mode
         self.problems: list[FieldProblem] = []
         self.ignored: list[str] = []
+        self.copies = lookup_copy_fields(properties)
 
     def fail(self, where: str, problem: str, accepted: str) -> Any:
         self.problems.append(FieldProblem(where, problem, accepted))
@@ -142,7 +205,7 @@ class _Checker:
                 return _DROP
             return self.fail(code, "no such field in this app;", field_suggestions(code, self.properties))
         ftype = str(prop.get("type", ""))
-        if ftype in READ_ONLY_TYPES or (ftype in _ADMIN_ON_ADD and self.mode == "update"):
+        if ftype in READ_ONLY_TYPES or (ftype in _ADMIN_ON_ADD and self.mode == "update") or code in self.copies:
             self.ignored.append(code)
             return _DROP
         if ftype in _NO_VALUE_TYPES:
@@ -196,7 +259,7 @@ class _Checker:
                         f"{where}.{inner_code}", "no such field in this table;", field_suggestions(inner_code, inner)
                     )
                     continue
-                if str(inner_prop.get("type")) in READ_ONLY_TYPES:
+                if str(inner_prop.get("type")) in READ_ONLY_TYPES or f"{code}.{inner_code}" in self.copies:
                     self.ignored.append(f"{code}.{inner_code}")
                     continue
                 converted = self.value(f"{where}.{inner_code}", inner_value, inner_prop)
@@ -235,7 +298,18 @@ class _Checker:
             return ""
         if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
             return self.fail(where, f"expects a number, got {_short(value)};", _describe(prop))
-        text = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
+        text = repr(value) if isinstance(value, float) else str(value).strip()
+        if isinstance(value, str) and "," in text:
+            # Kintone refuses a comma in a NUMBER value (CB_VA01). Reading one as a thousands separator would store
+            # "1,5" (one and a half in much of Europe) as 15: a wrong value with no error, so it is refused instead.
+            return self.fail(
+                where,
+                f"{_short(value)} has a comma, which a number value cannot hold;",
+                "a JSON number or a decimal string with a dot and no thousands separators: 1.5 for one and a half, "
+                "12345 for twelve thousand three hundred forty-five",
+            )
+        if isinstance(value, str) and not _DECIMAL_RE.match(text):
+            return self.fail(where, f"{_short(value)} is not a number;", _describe(prop))
         try:
             d = Decimal(text)
         except InvalidOperation:
@@ -346,6 +420,13 @@ class _Checker:
             key = v.get("fileKey") if isinstance(v, Mapping) else v
             if not isinstance(key, str) or not key:
                 return self.fail(where, f"{_short(v)} is not a file key;", accepted)
+            if _FILE_NAME_RE.search(key):
+                # File keys are opaque ids with no dot or path; a name like "report.pdf" is a file still to upload.
+                return self.fail(
+                    where,
+                    f"{key!r} looks like a file name, not a file key;",
+                    "upload the file first with the upload_file tool and put the fileKey it answers here",
+                )
             keys.append({"fileKey": key})
         return keys
 
@@ -394,10 +475,13 @@ def _describe(prop: Mapping[str, Any]) -> str:
     ftype = str(prop.get("type", ""))
     if ftype == "NUMBER":
         lo, hi = _dec_or_none(prop.get("minValue")), _dec_or_none(prop.get("maxValue"))
-        rng = ""
-        if lo is not None or hi is not None:
-            rng = f" between {lo if lo is not None else '-∞'} and {hi if hi is not None else '∞'}"
-        return f'a number{rng}, e.g. 1200 or "1200.5"'
+        if lo is not None and hi is not None:
+            return f"a number between {lo} and {hi}"
+        if lo is not None:
+            return f"a number of at least {lo}"
+        if hi is not None:
+            return f"a number of at most {hi}"
+        return 'a number, e.g. 1200 or "1200.5"'
     if ftype in ("RADIO_BUTTON", "DROP_DOWN"):
         return _choices(_options(prop))
     if ftype in ("CHECK_BOX", "MULTI_SELECT"):

@@ -147,6 +147,8 @@ GOOD_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("delete_records", {"app": CUSTOMERS, "ids": [120]}),
     ("update_assignees", {"app": TICKETS, "id": 1, "assignees": ["Administrator"]}),
     ("update_status", {"app": TICKETS, "id": 1, "action": "Resolve"}),
+    ("update_assignees", {"app": TICKETS, "id": 1, "assignees": ["Administrator"]}),
+    ("update_statuses", {"app": TICKETS, "records": [{"id": 1, "action": "Close"}]}),
     ("get_comments", {"id": 1}),
     ("add_comment", {"id": 1, "text": "canary comment"}),
     ("upload_file", {"app": CUSTOMERS, "id": 3, "field": "attachments", "path": "note.txt"}),

@@ -16,6 +16,7 @@ from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig
 from kintone_mcp.server.app import build_server
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
+from kintone_mcp.server.tools.outputs import parse_id_ranges
 from tests.server.conftest import BASE_URL
 from tests.server.helpers import call_ok
 
@@ -81,8 +82,8 @@ async def test_oauth_reads_page_without_the_cursor_and_big_writes_say_they_are_n
         assert sorted(r["title"] for r in back["records"]) == sorted(f"oauth-{i}" for i in range(101))
         one = await call_ok(mcp, "add_records", records=[{"title": "one", "stage": "Lead"}])
         assert one["count"] == 1 and one["atomic"] is True and "note" not in one
-        gone = await call_ok(mcp, "delete_records", ids=[r["id"] for r in big["records"]])
-        assert len(gone["deleted"]) == 101 and "separate calls" in gone["note"]
+        gone = await call_ok(mcp, "delete_records", ids=parse_id_ranges(big["ids"]))
+        assert gone["count"] == 101 and gone["deleted"] == big["ids"] and "separate calls" in gone["note"]
         report = await call_ok(mcp, "test_connection")
         steps = {s["step"]: s["status"] for s in report["steps"]}
         assert report["verdict"] == "ok", report

@@ -93,3 +93,22 @@ def test_required_with_default_may_be_omitted_on_add_but_not_emptied_on_update()
     assert to_kintone_record({"Title": "a"}, PROPS, mode="add").record == {"Title": {"value": "a"}}
     with pytest.raises(RecordInputError, match="Title"):
         to_kintone_record({"Title": ""}, PROPS, mode="update")
+
+
+def test_lookup_copies_in_a_table_are_dropped_and_named_with_their_key() -> None:
+    props = {
+        "Lines": {
+            "type": "SUBTABLE",
+            "fields": {
+                "sku": {"type": "SINGLE_LINE_TEXT", "lookup": {"relatedApp": {"app": "9"}, "relatedKeyField": "code",
+                                                               "fieldMappings": [{"field": "sku_name",
+                                                                                  "relatedField": "name"}]}},
+                "sku_name": {"type": "SINGLE_LINE_TEXT"},
+                "qty": {"type": "NUMBER"},
+            },
+        }
+    }  # fmt: skip
+    out = to_kintone_record({"Lines": [{"sku_name": "forged", "qty": 2}]}, props, mode="update")
+    assert out.record["Lines"]["value"][0]["value"] == {"qty": {"value": "2"}}
+    assert out.ignored == ["Lines.sku_name"] and out.lookup_copies == {"Lines.sku_name": "Lines.sku"}
+    assert "set Lines.sku" in (out.lookup_note() or "")

@@ -24,9 +24,9 @@ READ = {
     "list_users",
 }
 WRITE = {"add_record", "add_records", "update_record", "update_records", "upsert_records", "delete_records",
-         "update_status", "update_assignees", "add_comment", "upload_file"}  # fmt: skip
+         "update_status", "update_statuses", "update_assignees", "add_comment", "upload_file"}  # fmt: skip
 DESTRUCTIVE = {"update_record", "update_records", "upsert_records", "delete_records", "update_status",
-               "update_assignees"}  # fmt: skip
+               "update_statuses", "update_assignees"}  # fmt: skip
 
 
 def _wire(tools: list[Any]) -> list[dict[str, Any]]:

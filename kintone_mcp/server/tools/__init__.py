@@ -29,7 +29,7 @@ from kintone_mcp.server.tools.app_info import get_app, list_apps
 from kintone_mcp.server.tools.comments import add_comment, get_comments
 from kintone_mcp.server.tools.connection import test_connection
 from kintone_mcp.server.tools.files import download_file, upload_file
-from kintone_mcp.server.tools.process import update_assignees, update_status
+from kintone_mcp.server.tools.process import update_assignees, update_status, update_statuses
 from kintone_mcp.server.tools.records import (
     add_record,
     add_records,
@@ -60,6 +60,7 @@ ALL_TOOLS: list[ToolSpec] = [
     upsert_records.SPEC,
     delete_records.SPEC,
     update_status.SPEC,
+    update_statuses.SPEC,
     update_assignees.SPEC,
     get_comments.SPEC,
     add_comment.SPEC,

@@ -90,6 +90,7 @@ REJECTED: list[tuple[str, Any, str, str]] = [
     # Kintone keys this one error with brackets (measured).
     ("num", "abc", "[num].value", "Only numbers are allowed."),
     ("num", "1,000", "[num].value", "Only numbers are allowed."),
+    ("num", "1,5", "[num].value", "Only numbers are allowed."),  # a decimal comma is refused too, as Kintone does
     ("num", True, "[num].value", "Only numbers are allowed."),
     ("num", "-11", "num.value", "The value must be -10 or more."),
     ("num", "100.51", "num.value", "The value must be 100.5 or less."),

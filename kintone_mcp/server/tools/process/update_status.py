@@ -15,13 +15,11 @@ from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, RecordIdArg, RevisionArg
 from kintone_mcp.server.tools.outputs import StatusResult
-from kintone_mcp.server.tools.process._status import said, status_of
+from kintone_mcp.server.tools.process._status import NAME_ASSIGNEE, lone_candidate, said, status_of
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
 #: Kintone's code for "only an assignee may run this action".
 _ASSIGNEE_ONLY = "GAIA_NT01"
-#: Kintone's code for "name the next status's assignee" (documented even when there is a single candidate).
-_NAME_ASSIGNEE = "GAIA_SA01"
 
 
 async def update_status(
@@ -46,7 +44,7 @@ async def update_status(
         except ValidationError as exc:
             # Kintone wants the next status's assignee named even when only one user can be it: name that user
             # rather than make the model look them up (the refused call changed nothing, so sending again is safe).
-            lone = await _lone_candidate(state, app_id, id, action) if exc.code == _NAME_ASSIGNEE else None
+            lone = await lone_candidate(state, app_id, id, action) if exc.code == NAME_ASSIGNEE else None
             if assignee is not None or lone is None:
                 raise
             written = await state.client.update_status(app_id, id, action, assignee=lone, revision=revision)
@@ -54,34 +52,6 @@ async def update_status(
         raise ToolInputError(await _explain_status_error(state, app_id, id, action, exc)) from exc
     status, assignees = await status_of(state, app_id, id)
     return ok(StatusResult(id=id, revision=written.revision, status=status, assignees=assignees or None))
-
-
-async def _lone_candidate(state: ServerState, app_id: int, record_id: int, action: str) -> str | None:
-    """The one user the action's next status can be assigned to, where that can be told from the app's settings and
-    the record (users named in the status, the record's creator, a user field); None when there are several, or
-    when groups or organizations are involved (their members are not known here)."""
-    settings = await state.client.get_process_settings(app_id)
-    record = await state.client.get_record(app_id, record_id)
-    cells = record.raw
-    current = next((c.get("value") for c in cells.values() if c.get("type") == "STATUS"), None)
-    step = next((a for a in settings.actions_from(current or "") if a.name == action), None)
-    target = (settings.states or {}).get(step.to) if step is not None else None
-    if target is None or target.assignee is None or target.assignee.type != "ONE":
-        return None
-    candidates: set[str] = set()
-    for item in target.assignee.entities:
-        entity = item.entity
-        if entity.type == "USER" and entity.code:
-            candidates.add(entity.code)
-        elif entity.type == "CREATOR":
-            creator = next((c.get("value") for c in cells.values() if c.get("type") == "CREATOR"), None)
-            if isinstance(creator, dict) and creator.get("code"):
-                candidates.add(str(creator["code"]))
-        elif entity.type == "FIELD_ENTITY" and entity.code in cells and cells[entity.code].get("type") == "USER_SELECT":
-            candidates.update(str(u["code"]) for u in cells[entity.code].get("value") or [] if u.get("code"))
-        else:
-            return None
-    return next(iter(candidates)) if len(candidates) == 1 else None
 
 
 async def _explain_status_error(

@@ -16,9 +16,17 @@ from kintone_mcp.client.results import WriteResult
 from kintone_mcp.server.errors import ToolInputError, describe_kintone_error
 from kintone_mcp.server.fieldinfo import Properties
 from kintone_mcp.server.policy import Policy
-from kintone_mcp.server.record_input import ConvertedRecord, FieldProblem, Mode, RecordInputError, to_kintone_record
+from kintone_mcp.server.record_input import (
+    ConvertedRecord,
+    FieldProblem,
+    Mode,
+    RecordInputError,
+    lookup_note,
+    nothing_writable,
+    to_kintone_record,
+)
 from kintone_mcp.server.state import ServerState
-from kintone_mcp.server.tools.outputs import BulkItem, BulkWriteResult
+from kintone_mcp.server.tools.outputs import BulkWriteResult, id_ranges
 
 #: One bulkRequest transaction: 20 requests of 100 records.
 MAX_ATOMIC = 2000
@@ -34,7 +42,17 @@ class KeyRef(BaseModel):
     value: str | int
 
 
+def convert_one(plain: Mapping[str, Any], properties: Properties, mode: Mode) -> ConvertedRecord:
+    """One record checked and converted; refused when nothing in it can be written."""
+    converted = to_kintone_record(plain, properties, mode=mode)
+    why = nothing_writable(converted)
+    if why is not None:
+        raise ToolInputError(why)
+    return converted
+
+
 def convert_many(records: Sequence[dict[str, Any]], properties: Properties, mode: Mode) -> list[ConvertedRecord]:
+    """Every record checked; problems are named ``records[i]``, counting from 0 as in the `records` argument."""
     out: list[ConvertedRecord] = []
     problems: list[FieldProblem] = []
     for i, plain in enumerate(records):
@@ -44,11 +62,27 @@ def convert_many(records: Sequence[dict[str, Any]], properties: Properties, mode
             problems += [FieldProblem(f"records[{i}].{p.field}", p.problem, p.accepted) for p in exc.problems]
     if problems:
         raise RecordInputError(problems, many=True)
+    empty = [(i, why) for i, c in enumerate(out) if (why := nothing_writable(c)) is not None]
+    if empty:
+        shown = "\n".join(f"- records[{i}]: {why}" for i, why in empty[:20])
+        raise ToolInputError(f"No record was sent: {len(empty)} record(s) hold nothing to write.\n{shown}")
     return out
 
 
 def ignored_fields(converted: Sequence[ConvertedRecord]) -> list[str] | None:
     return sorted({f for c in converted for f in c.ignored}) or None
+
+
+def lookups_note(converted: Sequence[ConvertedRecord]) -> str | None:
+    """The note on lookup copies dropped from any of the records."""
+    copies: dict[str, str] = {}
+    for c in converted:
+        copies.update(c.lookup_copies)
+    return lookup_note(copies)
+
+
+def join_notes(*notes: str | None) -> str | None:
+    return " ".join(n for n in notes if n) or None
 
 
 def check_key(key_field: str, properties: Properties) -> None:
@@ -61,14 +95,19 @@ def check_key(key_field: str, properties: Properties) -> None:
         )
 
 
-def bulk_result(result: WriteResult, ignored: list[str] | None) -> BulkWriteResult:
-    items = [BulkItem(id=r.id, revision=r.revision, operation=r.operation) for r in result.records]
+def bulk_result(result: WriteResult, converted: Sequence[ConvertedRecord]) -> BulkWriteResult:
+    written = result.records
+    revisions = {r.revision for r in written}
+    upsert = any(r.operation is not None for r in written)
     return BulkWriteResult(
-        count=len(items),
-        records=items,
+        count=len(written),
+        ids=id_ranges([r.id for r in written]),
+        revision=next(iter(revisions)) if len(revisions) == 1 else None,
+        revisions=[r.revision for r in written] if len(revisions) > 1 else None,
+        inserted=id_ranges([r.id for r in written if r.operation == "INSERT"]) if upsert else None,
         atomic=result.atomicity_note is None,
-        note=result.atomicity_note,
-        ignored_fields=ignored,
+        note=join_notes(result.atomicity_note, lookups_note(converted)),
+        ignored_fields=ignored_fields(converted),
     )
 
 

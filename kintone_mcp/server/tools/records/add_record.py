@@ -6,14 +6,11 @@ from typing import Annotated
 
 from mcp.types import CallToolResult
 
-from kintone_mcp.server.record_input import to_kintone_record
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, PlainRecord
 from kintone_mcp.server.tools.outputs import RecordWritten
-from kintone_mcp.server.tools.records._writing import (
-    lookup_rules,
-)
+from kintone_mcp.server.tools.records._writing import convert_one, lookup_rules
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
 
@@ -25,10 +22,17 @@ async def add_record(ctx: Ctx, record: PlainRecord, app: AppArg = None) -> Annot
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)
-    converted = to_kintone_record(record, properties, mode="add")
+    converted = convert_one(record, properties, "add")
     with lookup_rules(state.policy, properties, [record]):
         written = await state.client.add_record(app_id, converted.record)
-    return ok(RecordWritten(id=written.id, revision=written.revision, ignored_fields=converted.ignored or None))
+    return ok(
+        RecordWritten(
+            id=written.id,
+            revision=written.revision,
+            ignored_fields=converted.ignored or None,
+            note=converted.lookup_note(),
+        )
+    )
 
 
 SPEC: ToolSpec = write(

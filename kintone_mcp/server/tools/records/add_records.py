@@ -16,7 +16,6 @@ from kintone_mcp.server.tools.records._writing import (
     all_or_nothing,
     bulk_result,
     convert_many,
-    ignored_fields,
     lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
@@ -39,7 +38,7 @@ async def add_records(
         result = await state.client.add_records(
             app_id, [c.record for c in converted], all_or_nothing=all_or_nothing(state)
         )
-    return ok(bulk_result(result, ignored_fields(converted)))
+    return ok(bulk_result(result, converted))
 
 
 SPEC: ToolSpec = write(

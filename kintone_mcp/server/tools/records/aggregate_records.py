@@ -378,7 +378,10 @@ async def aggregate_records(
     if any(g.type in _DATE_TYPES and g.type != "DATE" and g.bucket for g in groups_by):
         notes.append("Date-time periods are in UTC.")
     if total == 0:
-        hints = [empty_result_hint(base.where, properties), await status_hint(state, app_id, base.where, properties)]
+        hints = [
+            await empty_result_hint(state, base.where, properties),
+            await status_hint(state, app_id, base.where, properties),
+        ]
         notes += [h for h in hints if h]
     if row_table is not None:
         notes.append(f"Grouped by a column of {row_table!r}: counts are its rows, not records.")

@@ -323,7 +323,10 @@ async def get_records(
         )
     page = await _read(ctx, state, cont, properties, where, order)
     if page.total_count == 0:
-        hints = [empty_result_hint(where, properties), await status_hint(state, cont.app, where, properties)]
+        hints = [
+            await empty_result_hint(state, where, properties),
+            await status_hint(state, cont.app, where, properties),
+        ]
         page.note = " ".join(h for h in (page.note, *hints) if h) or None
     return ok(page)
 

@@ -15,7 +15,6 @@ from kintone_mcp.query.printer import to_text
 from kintone_mcp.server.compact import RecordFormatter
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.fieldinfo import Properties
-from kintone_mcp.server.record_input import to_kintone_record
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, InRange, PlainRecord, RevisionArg
@@ -23,6 +22,8 @@ from kintone_mcp.server.tools.outputs import RecordWritten
 from kintone_mcp.server.tools.records._writing import (
     KeyRef,
     check_key,
+    convert_one,
+    join_notes,
     lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
@@ -51,7 +52,7 @@ async def update_record(
     if update_key is not None:
         check_key(update_key.field, properties)
         key = UpdateKey(update_key.field, update_key.value)
-    converted = to_kintone_record(record, properties, mode="update")
+    converted = convert_one(record, properties, "update")
     tables = [c for c in converted.record if (properties.get(c) or {}).get("type") == "SUBTABLE"]
     before: dict[str, list[dict[str, Any]]] = {}
     if tables:
@@ -65,7 +66,7 @@ async def update_record(
             revision=written.revision,
             ignored_fields=converted.ignored or None,
             removed_rows=removed or None,
-            note=_removed_note(removed) if removed else None,
+            note=join_notes(converted.lookup_note(), _removed_note(removed) if removed else None),
         )
     )
 

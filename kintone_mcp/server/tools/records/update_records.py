@@ -20,7 +20,6 @@ from kintone_mcp.server.tools.records._writing import (
     bulk_result,
     check_key,
     convert_many,
-    ignored_fields,
     lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
@@ -65,7 +64,7 @@ async def update_records(
     ]
     with lookup_rules(state.policy, properties, [c.record for c in records]):
         result = await state.client.update_records(app_id, updates, all_or_nothing=all_or_nothing(state))
-    return ok(bulk_result(result, ignored_fields(converted)))
+    return ok(bulk_result(result, converted))
 
 
 SPEC: ToolSpec = write(

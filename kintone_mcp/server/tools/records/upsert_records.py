@@ -19,7 +19,6 @@ from kintone_mcp.server.tools.records._writing import (
     bulk_result,
     check_key,
     convert_many,
-    ignored_fields,
     lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
@@ -42,7 +41,8 @@ async def upsert_records(
     check_key(key_field, properties)
     missing = [i for i, r in enumerate(records) if r.get(key_field) in (None, "")]
     if missing:
-        raise ToolInputError(f"records {missing[:20]} have no value for the key field {key_field!r}.")
+        shown = ", ".join(f"records[{i}]" for i in missing[:20]) + (" …" if len(missing) > 20 else "")
+        raise ToolInputError(f"{shown} (counting from 0) have no value for the key field {key_field!r}.")
     converted = convert_many(records, properties, "update")
     updates = []
     for plain, conv in zip(records, converted, strict=True):
@@ -50,7 +50,7 @@ async def upsert_records(
         updates.append(RecordUpdate(record=body, update_key=UpdateKey(key_field, str(plain[key_field]))))
     with lookup_rules(state.policy, properties, records):
         result = await state.client.upsert_records(app_id, updates, all_or_nothing=all_or_nothing(state))
-    return ok(bulk_result(result, ignored_fields(converted)))
+    return ok(bulk_result(result, converted))
 
 
 SPEC: ToolSpec = write(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
+from kintone_mcp.server.tools.outputs import parse_id_ranges
 from tests.server.helpers import call_error, call_ok
 
 
@@ -23,7 +24,8 @@ async def test_update_and_upsert_by_key(mcp: Client) -> None:
             {"customer_code": "C-0001", "company_name": "Renamed"},
         ],
     )
-    assert [r["operation"] for r in created["records"]] == ["INSERT", "UPDATE"]
+    new, old = parse_id_ranges(created["ids"])
+    assert created["inserted"] == str(new) and old == 1  # C-0001 is customer 1
     page = await call_ok(
         mcp, "get_records", app=1, query='customer_code in ("C-9001", "C-0001")', fields=["company_name"]
     )
