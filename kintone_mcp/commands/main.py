@@ -18,6 +18,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("kintone_mcp.commands.serve", "run the MCP server (the default command): stdio, or --transport http"),
     "check": ("kintone_mcp.commands.check", "check the configured Kintone connection; exit 0 when it works"),
     "sandbox": ("kintone_mcp.commands.sandbox", "run the Kintone-compatible sandbox server in the foreground"),
+    "connection": (
+        "kintone_mcp.commands.connection",
+        "named connections: add, list, test, edit, remove, default (secrets stored encrypted, never shown)",
+    ),
     "auth": (
         "kintone_mcp.commands.auth",
         "sign in with OAuth 2.0 (login), show the sign-in (status), forget it (logout)",
