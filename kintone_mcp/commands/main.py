@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from kintone_mcp import __version__
 
@@ -29,9 +30,25 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that words it does not know are not echoed: someone who types ``--password SECRET`` (there
+    is no such flag: secrets come from files, standard input or a prompt) must not see the secret printed back
+    into a terminal log or a CI transcript. Option names are shown; values are not."""
+
+    def error(self, message: str) -> NoReturn:
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            words = message[len(prefix):].split()
+            shown = [w.partition("=")[0] for w in words if w.startswith("-")]
+            message = prefix + (" ".join(shown) or "(values not shown)")
+            if len(shown) != len(words):
+                message += " (other words not shown, as they may be secrets)"
+        super().error(message)
+
+
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``selected``, only that sub-command's module is imported (the server starts faster)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kintone-mcp",
         description="MCP server for Kintone, with a built-in Kintone-compatible sandbox.",
     )

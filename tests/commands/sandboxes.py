@@ -1,0 +1,30 @@
+"""A sandbox that accepts canary credentials, shared by the ``kintone-mcp connection`` tests."""
+
+from __future__ import annotations
+
+from kintone_mcp.sandbox import Sandbox, SandboxConfig
+from kintone_mcp.sandbox.config import ApiTokenSpec, UserSpec
+
+PASSWORD = "pw-CANARY-conn-5a1f9e37"
+WRONG_PASSWORD = "pw-CANARY-wrong-0b2c4d6e"
+TOKEN = "tokCANARYconn2b8e4f0a1c3d5b7f9e1a3c5d7b9f1a"
+BASIC_PASSWORD = "basic-CANARY-conn-77e1"
+#: every canary; none may ever appear in anything the command prints or in the connections file
+CANARIES = (PASSWORD, WRONG_PASSWORD, TOKEN, BASIC_PASSWORD)
+
+
+def canary_sandbox() -> Sandbox:
+    return Sandbox(
+        SandboxConfig(
+            demo=True,
+            demo_records=10,
+            users=[UserSpec("Administrator", PASSWORD)],
+            api_tokens=[ApiTokenSpec(2, TOKEN)],
+        )
+    )
+
+
+def assert_no_canary(*texts: str) -> None:
+    for text in texts:
+        for canary in CANARIES:
+            assert canary not in text, f"a secret ({canary[:12]}…) reached the output: {text[:300]!r}"
