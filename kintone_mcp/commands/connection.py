@@ -237,13 +237,19 @@ def _checked(args: argparse.Namespace, terminal: Terminal, draft: Draft, *, fres
 
     report: ConnectionReport = anyio.run(_check, settings)
     terminal.say(render_text(report))
-    if report.verdict != "failed":
+    if report.verdict != "failed" and (settings.auth_type is not None or _user_api_works(report)):
         return True
     if _save_anyway(args, terminal, "The check failed"):
         return True
     if signed_in_now and fresh_sign_in:
         _forget_sign_in(settings)
     return False
+
+
+def _user_api_works(report: ConnectionReport) -> bool:
+    """A User API connection has no REST credentials, so the check cannot try apps; what it is for is the user_api
+    step, which must have passed."""
+    return any(s.step == "user_api" and s.status == "ok" for s in report.steps)
 
 
 def _save_anyway(args: argparse.Namespace, terminal: Terminal, what: str) -> bool:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.config import ApiTokenSpec, UserSpec
+from kintone_mcp.sandbox.config import ApiTokenSpec, UserApiTokenSpec, UserSpec
 
 PASSWORD = "pw-CANARY-conn-5a1f9e37"
 WRONG_PASSWORD = "pw-CANARY-wrong-0b2c4d6e"
 TOKEN = "tokCANARYconn2b8e4f0a1c3d5b7f9e1a3c5d7b9f1a"
 BASIC_PASSWORD = "basic-CANARY-conn-77e1"
+USER_API_TOKEN = "cy.s.api1.CANARYconnuser.eyJleHAiOjB9.c2lnbmF0dXJl"
+PASSPHRASE = "passphrase-CANARY-conn-1c9d"
 #: every canary; none may ever appear in anything the command prints or in the connections file
-CANARIES = (PASSWORD, WRONG_PASSWORD, TOKEN, BASIC_PASSWORD)
+CANARIES = (PASSWORD, WRONG_PASSWORD, TOKEN, BASIC_PASSWORD, USER_API_TOKEN, PASSPHRASE)
 
 
 def canary_sandbox() -> Sandbox:
@@ -20,6 +22,7 @@ def canary_sandbox() -> Sandbox:
             demo_records=10,
             users=[UserSpec("Administrator", PASSWORD)],
             api_tokens=[ApiTokenSpec(2, TOKEN)],
+            user_api_tokens=[UserApiTokenSpec(USER_API_TOKEN, scope="read")],
         )
     )
 

@@ -21,7 +21,15 @@ from mcp import Client, StdioServerParameters
 from kintone_mcp.commands.main import main
 from kintone_mcp.sandbox.testing import serve_in_thread
 from kintone_mcp.settings.store import KEYRING_SERVICE, encrypted_file_store
-from tests.commands.sandboxes import PASSWORD, TOKEN, WRONG_PASSWORD, assert_no_canary, canary_sandbox
+from tests.commands.sandboxes import (
+    PASSPHRASE,
+    PASSWORD,
+    TOKEN,
+    USER_API_TOKEN,
+    WRONG_PASSWORD,
+    assert_no_canary,
+    canary_sandbox,
+)
 from tests.conftest import stored_home
 from tests.keyrings import MemoryKeyring
 from tests.server.helpers import call_ok
@@ -206,3 +214,29 @@ def test_a_server_started_with_the_connection_name_works(cli: Cli, sandbox_url: 
             assert "password of user 'Administrator'" in json.dumps(await call_ok(mcp, "test_connection"))
 
     anyio.run(use)
+
+
+def test_a_user_api_connection_and_tokens_beside_app_tokens(cli: Cli, sandbox_url: str) -> None:
+    code, out, _ = cli("connection", "add", "people", "--url", sandbox_url, "--api", "user", "--secrets-stdin",
+                       stdin=f"user_api_token={USER_API_TOKEN}\n")  # fmt: skip
+    assert code == 0 and "[ok  ] user_api" in out, out
+    assert connections()["connections"]["people"] == {"base_url": sandbox_url, "secret_store": "file"}  # type: ignore[index]
+    assert "user_api" in cli("connection", "list")[1]
+    code, out, _ = cli("connection", "add", "both", "--url", sandbox_url, "--auth", "api_token",
+                       "--user-api-token", "yes", "--secrets-stdin",
+                       stdin=f"api_token=2:{TOKEN}\nuser_api_token={USER_API_TOKEN}\n")  # fmt: skip
+    assert code == 0 and "[ok  ] user_api" in out and "[ok  ] credentials" in out, out
+
+
+def test_a_passphrase_from_the_environment_encrypts_the_secrets(
+    cli: Cli, sandbox_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KINTONE_SECRETS_PASSPHRASE", PASSPHRASE)
+    code, out, _ = add_password(cli, sandbox_url)
+    assert code == 0 and "key from a passphrase" in out
+    assert not (stored_home() / "secrets.key").exists()
+    assert PASSPHRASE.encode() not in stored_bytes() and PASSWORD.encode() not in stored_bytes()
+    assert cli("connection", "test", "prod")[0] == 0
+    monkeypatch.delenv("KINTONE_SECRETS_PASSPHRASE")
+    code, _, err = cli("connection", "test", "prod")
+    assert code == 1 and "encrypted with a passphrase: set KINTONE_SECRETS_PASSPHRASE" in err
