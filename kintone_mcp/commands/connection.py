@@ -14,6 +14,7 @@ No secret is ever printed: the form reads them without echo, list shows only whe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -194,13 +195,18 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    from kintone_mcp.settings.store import open_secret_store
+    from kintone_mcp.settings.store import StoreError, open_secret_store
 
     document = _file(args)
     table = dict(_known(document, args.name))
-    old_store = _store_of(document, args.name)
-    current = (old_store.load(args.name) if old_store is not None else None) or {}
     terminal, given = _terminal(args)
+    old_store, current = None, {}
+    try:
+        old_store = _store_of(document, args.name)
+        current = (old_store.load(args.name) if old_store is not None else None) or {}
+    except StoreError as exc:
+        # Editing is how damaged or lost secrets are replaced: go on, and every secret is asked for again.
+        terminal.say(f"The stored secrets cannot be used ({exc}); enter them again.")
     kind = args.secret_store or table.get("secret_store") or "auto"
     store = open_secret_store(str(kind), document.path, _environment())
     terminal.say(f"Editing connection {args.name!r} in {document.path}: Enter keeps each value shown.")
@@ -213,7 +219,8 @@ def _edit(args: argparse.Namespace) -> int:
         document.connections[args.name] = draft.table
         document.write()
         if old_store is not None and old_store.kind != store.kind:
-            old_store.delete(args.name)
+            with contextlib.suppress(StoreError):
+                old_store.delete(args.name)
     terminal.say(f"Saved connection {args.name!r}.")
     return 0
 

@@ -240,3 +240,24 @@ def test_a_passphrase_from_the_environment_encrypts_the_secrets(
     monkeypatch.delenv("KINTONE_SECRETS_PASSPHRASE")
     code, _, err = cli("connection", "test", "prod")
     assert code == 1 and "encrypted with a passphrase: set KINTONE_SECRETS_PASSPHRASE" in err
+
+
+def test_edit_replaces_damaged_secrets_and_moves_them_between_stores(cli: Cli, sandbox_url: str) -> None:
+    assert add_password(cli, sandbox_url)[0] == 0
+    secrets_file = stored_home() / "secrets" / "prod.secrets"
+    secrets_file.write_bytes(secrets_file.read_bytes().replace(b'"ciphertext": "', b'"ciphertext": "AAAA'))
+    code, _, err = cli("connection", "test", "prod")
+    assert code == 1 and "fail their integrity check" in err
+    code, out, _ = cli("connection", "edit", "prod", "--secrets-stdin", stdin=f"password={PASSWORD}\n")
+    assert code == 0 and "cannot be used" in out, out
+    assert cli("connection", "test", "prod")[0] == 0
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        code, out, _ = cli("connection", "edit", "prod", "--secret-store", "keyring")
+        assert code == 0, out
+        assert not secrets_file.exists() and connections()["connections"]["prod"]["secret_store"] == "keyring"  # type: ignore[index]
+        assert json.loads(keyring.get_keyring().get_password(KEYRING_SERVICE, "prod")) == {"password": PASSWORD}
+        assert cli("connection", "test", "prod")[0] == 0
+    finally:
+        keyring.set_keyring(previous)
