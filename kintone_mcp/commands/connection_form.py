@@ -28,6 +28,12 @@ SECRET_LABELS = {
     "pfx_file_password": "Client certificate password",
 }
 AUTH_TYPES = ("password", "api_token", "oauth")
+#: the table keys the form decides (each secret's plain and ``_file`` forms included: the form stores secrets)
+_ASKED = frozenset(
+    {"base_url", "subdomain", "domain", "auth_type", "username", "oauth_client_id", "oauth_scopes",
+     "oauth_redirect_uri", "app_aliases", "app_id", "guest_space_id", "basic_auth_username", "pfx_file_path",
+     "secret_store", *STORED_SECRETS, *(f"{k}_file" for k in STORED_SECRETS)}
+)  # fmt: skip
 
 
 class FormError(Exception):
@@ -247,11 +253,11 @@ class Form:
         if guest:
             out["guest_space_id"] = int(guest) if guest.isdigit() else guest
         self._certificate(out, table, current, secrets, flag_name)
-        for key in ("ca_bundle", "read_only", "allow_apps", "deny_apps", "tools", "disable_tools",
-                    "oauth_token_store", "download_dir"):
-            # Settings the form does not ask about, set by hand in the file: kept as they are.
-            if key in table:
-                out[key] = table[key]
+        for key, value in table.items():
+            # Settings the form does not ask about (set by hand in the file: read_only, timeouts, a proxy, …) are
+            # kept as they are.
+            if key not in _ASKED and key not in out:
+                out[key] = value
         kept = {k: v for k, v in current.items() if k in secrets and secrets[k] is None}
         new = {k: v for k, v in secrets.items() if v is not None}
         return Draft(name, out, {**kept, **new})

@@ -124,11 +124,16 @@ def test_add_list_test_edit_remove(cli: Cli, sandbox_url: str, kind: str) -> Non
     code, out, _ = cli("connection", "test", "tokens")
     assert code == 0 and "OK: Connected" in out and "API token(s) for app 2" in out
 
-    # Edit without entering the secret again: every other setting may change, the secret is kept.
+    # Edit without entering the secret again: every other setting may change, the secret is kept, and a setting
+    # written by hand that the form does not ask about stays.
+    document = (stored_home() / "connections.toml").read_text()
+    (stored_home() / "connections.toml").write_text(document.replace('username = "Administrator"\n',
+                                                                      'username = "Administrator"\nretries = 2\n'))
     code, out, _ = cli("connection", "edit", "prod", "--aliases", "deals=2,customers=1", "--app", "customers")
     assert code == 0, out
     table = connections()["connections"]["prod"]  # type: ignore[index]
     assert table["app_aliases"] == {"deals": 2, "customers": 1} and table["app_id"] == "customers"
+    assert table["retries"] == 2
     code, out, _ = cli("connection", "test", "prod")
     assert code == 0 and "default app 1" in out
     # A new secret that fails the check is not saved: the connection keeps working with the old one.
