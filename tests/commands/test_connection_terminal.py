@@ -46,6 +46,7 @@ class Terminal:
             # As a shell does for a job in the foreground: Ctrl-C interrupts it even when the test runner was started
             # in the background (where SIGINT is ignored, and an ignored signal stays ignored across exec).
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             os.execve(sys.executable, [sys.executable, "-m", "kintone_mcp", *args], env)
         self.pid, self.fd = pid, fd
         self.screen = ""
@@ -85,6 +86,21 @@ class Terminal:
         self.type(text + "\r")
 
     def interrupt(self) -> None:
+        """Ctrl-C once the command waits for the answer, as a person would press it.
+
+        Python raises KeyboardInterrupt when a blocked read is interrupted; a SIGINT that arrives after the prompt is
+        written but before the read begins is only noticed once the read returns (a person would press Ctrl-C
+        again). So wait until the process sleeps in its read; without /proc, give it a moment.
+        """
+        stat = Path(f"/proc/{self.pid}/stat")
+        if stat.exists():
+            deadline, asleep = time.monotonic() + 10, 0
+            while asleep < 3 and time.monotonic() < deadline:
+                state = stat.read_text().rsplit(")", 1)[1].split()[0]
+                asleep = asleep + 1 if state == "S" else 0
+                time.sleep(0.02)
+        else:
+            time.sleep(0.5)
         self._mark = len(self.screen)
         os.write(self.fd, b"\x03")  # the terminal's intr character: SIGINT to the foreground process
 
