@@ -73,7 +73,7 @@ def add_form_arguments(parser: argparse.ArgumentParser) -> None:
 
 @dataclass
 class Terminal:
-    """Where questions are asked; replaced in nothing but kept apart so the form reads as questions."""
+    """Where questions are asked and answered: the terminal when ``interactive``, else nothing is asked."""
 
     interactive: bool
     out: TextIO = field(default_factory=lambda: sys.stdout)
@@ -159,19 +159,21 @@ class Form:
         self.t = terminal
         self.given = given_secrets
 
-    def _value(self, flag: str | None, question: str, default: str | None, *, required: bool = False,
+    def _value(self, flag: str | None, question: str, default: str | None, *, required: str | None = None,
                hint: str = "") -> str:
+        """The flag's value, else the answer, else the default; ``required`` names the flag of a value that must
+        be given."""
         if flag is not None:
             return flag.strip()
         if self.t.interactive:
             return self.t.ask(question, default if default is not None else ("" if not required else None), hint=hint)
         if required and not default:
-            raise FormError(f"{question}: give it with its flag (there is no terminal to ask).")
+            raise FormError(f"{question} is needed: give {required} (there is no terminal to ask).")
         return default or ""
 
     def _yes(self, flag: str | None, question: str, default: bool) -> bool:
         if flag is not None:
-            return flag == "yes" or (flag not in ("no", "") and bool(flag.strip()))
+            return flag == "yes"
         return self.t.confirm(question, default) if self.t.interactive else default
 
     def _secret(self, key: str, current: dict[str, str], flag_name: str) -> str | None:
@@ -196,7 +198,7 @@ class Form:
         flag_name = "--secrets-file" if a.secrets_file else "--secrets-stdin"
         # The address: a subdomain, a host or a URL in one question, as people copy whichever they have.
         now = table.get("base_url") or table.get("subdomain")
-        address = self._value(a.url, "Kintone address", now, required=True,
+        address = self._value(a.url, "Kintone address", now, required="--url",
                               hint=" (a subdomain such as example, or a URL such as https://example.cybozu.com)")
         if "://" in address:
             out["base_url"] = address.rstrip("/")
@@ -225,7 +227,7 @@ class Form:
                 )
             out["auth_type"] = auth
             if auth == "password":
-                out["username"] = self._value(a.username, "Login name", table.get("username"), required=True)
+                out["username"] = self._value(a.username, "Login name", table.get("username"), required="--username")
                 secrets["password"] = self._secret("password", current, flag_name)
             elif auth == "api_token":
                 secrets["api_token"] = self._secret("api_token", current, flag_name)
@@ -272,7 +274,7 @@ class Form:
 
         a = self.args
         out["oauth_client_id"] = self._value(a.oauth_client_id, "OAuth client id", table.get("oauth_client_id"),
-                                             required=True)
+                                             required="--oauth-client-id")
         scopes = table.get("oauth_scopes")
         scopes_text = " ".join(scopes) if isinstance(scopes, list) else (scopes or " ".join(DEFAULT_SCOPES))
         chosen = self._value(a.oauth_scopes, "OAuth scopes", scopes_text)

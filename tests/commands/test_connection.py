@@ -31,7 +31,7 @@ from tests.commands.sandboxes import (
     canary_sandbox,
 )
 from tests.conftest import stored_home
-from tests.keyrings import MemoryKeyring
+from tests.keyrings import FileKeyring, MemoryKeyring
 from tests.server.helpers import call_ok
 
 pytestmark = pytest.mark.socket
@@ -181,6 +181,10 @@ def test_secrets_come_from_standard_input_or_a_file_never_the_command_line(
         cli("connection", "add", "x", "--url", sandbox_url, "--password", PASSWORD)
     code, _, err = cli("connection", "add", "x", "--url", sandbox_url, "--auth", "password", "--username", "a")
     assert code == 2 and "--secrets-stdin or --secrets-file" in err and "never on the command line" in err
+    code, _, err = cli("connection", "add", "x", "--auth", "password")
+    assert code == 2 and "Kintone address is needed: give --url" in err and "Nothing was saved" in err
+    code, _, err = cli("connection", "add", "x", "--url", sandbox_url, "--auth", "password")
+    assert code == 2 and "Login name is needed: give --username" in err
     code, _, err = cli("connection", "add", "x", "--url", sandbox_url, "--auth", "password", "--username", "a",
                        "--secrets-stdin", stdin=f"pasword={PASSWORD}\n")  # fmt: skip
     assert code == 2 and "line 1 is not NAME=VALUE" in err
@@ -200,11 +204,28 @@ def test_names_are_checked_and_never_overwritten(cli: Cli, sandbox_url: str) -> 
     assert code == 2 and "cannot be a connection name" in err
 
 
-def test_a_server_started_with_the_connection_name_works(cli: Cli, sandbox_url: str) -> None:
-    assert add_password(cli, sandbox_url)[0] == 0  # the default connection
-    assert cli("connection", "add", "tokens", "--url", sandbox_url, "--auth", "api_token", "--secrets-stdin",
-               stdin=f"api_token=2:{TOKEN}\n")[0] == 0  # fmt: skip
+@pytest.mark.parametrize("store", ["file", "keyring"])
+def test_a_server_started_with_the_connection_name_works(
+    cli: Cli, sandbox_url: str, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KINTONE_")}
+    if store == "keyring":
+        # A keyring that outlives the process, as the OS keyring does: this process stores, the server reads.
+        monkeypatch.setenv("TEST_KEYRING_FILE", str(tmp_path / "keychain.json"))
+        previous = keyring.get_keyring()
+        keyring.set_keyring(FileKeyring())
+        env.update(PYTHON_KEYRING_BACKEND="tests.keyrings.FileKeyring",
+                   TEST_KEYRING_FILE=str(tmp_path / "keychain.json"),
+                   PYTHONPATH=str(Path(__file__).resolve().parents[2]))  # fmt: skip
+    try:
+        assert add_password(cli, sandbox_url)[0] == 0  # the default connection
+        assert cli("connection", "add", "tokens", "--url", sandbox_url, "--auth", "api_token", "--secrets-stdin",
+                   stdin=f"api_token=2:{TOKEN}\n")[0] == 0  # fmt: skip
+        assert connections()["connections"]["tokens"]["secret_store"] == store  # type: ignore[index]
+        assert cli("check", "--connection", "tokens")[0] == 0
+    finally:
+        if store == "keyring":
+            keyring.set_keyring(previous)
 
     def server(**extra: str) -> StdioServerParameters:
         return StdioServerParameters(command=sys.executable, args=["-m", "kintone_mcp"], env={**env, **extra})
