@@ -122,10 +122,10 @@ def _known(document: ConnectionsFile, name: str) -> dict[str, Any]:
 
 @contextmanager
 def _no_interrupt() -> Iterator[None]:
-    """Holds Ctrl-C off while the secrets and the file are written, so that both or neither change."""
-    held: list[object] = []
+    """Holds Ctrl-C off while the secrets and the file are written, so that both or neither change. A Ctrl-C
+    pressed meanwhile is dropped: by then the change is made, and the command only has to say so."""
     try:
-        previous = signal.signal(signal.SIGINT, lambda *_: held.append(True))
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # not the main thread: nothing to hold off
         yield
         return
@@ -133,8 +133,6 @@ def _no_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if held:
-        raise KeyboardInterrupt
 
 
 # --- add and edit -------------------------------------------------------------------------------------------
@@ -237,17 +235,23 @@ def _checked(args: argparse.Namespace, terminal: Terminal, draft: Draft, *, fres
     except ConfigurationError as exc:
         terminal.say(str(exc))
         return _save_anyway(args, terminal, "The settings are not usable")
-    signed_in_now = False
-    if settings.auth_type == "oauth" and not args.no_sign_in:
-        signed_in_now = _sign_in(args, settings, terminal)
     from kintone_mcp.commands.check import _check
 
-    report: ConnectionReport = anyio.run(_check, settings)
-    terminal.say(render_text(report))
-    if report.verdict != "failed" and (settings.auth_type is not None or _user_api_works(report)):
-        return True
-    if _save_anyway(args, terminal, "The check failed"):
-        return True
+    signed_in_now = False
+    try:
+        if settings.auth_type == "oauth" and not args.no_sign_in and not _signed_in(settings):
+            signed_in_now = _sign_in(args, settings, terminal)
+        report: ConnectionReport = anyio.run(_check, settings)
+        terminal.say(render_text(report))
+        if report.verdict != "failed" and (settings.auth_type is not None or _user_api_works(report)):
+            return True
+        if _save_anyway(args, terminal, "The check failed"):
+            return True
+    except BaseException:
+        # Ctrl-C during the sign-in, the check or the question: the new connection's sign-in goes with it.
+        if signed_in_now and fresh_sign_in:
+            _forget_sign_in(settings)
+        raise
     if signed_in_now and fresh_sign_in:
         _forget_sign_in(settings)
     return False
@@ -276,6 +280,23 @@ def _sign_in(args: argparse.Namespace, settings: Settings, terminal: Terminal) -
     terminal.say("Signing in with OAuth 2.0, so the check can use the connection:")
     name = settings.connection or "default"
     return sign_in(settings, token_store_for(settings), name, name, no_browser=args.no_browser) == 0
+
+
+def _signed_in(settings: Settings) -> bool:
+    """Whether the connection already has a sign-in for this address and client (editing other settings of an
+    OAuth connection does not send the user to the browser again)."""
+    from kintone_mcp.auth.token_store import TokenStoreError
+    from kintone_mcp.connect import token_store_for
+
+    try:
+        tokens = token_store_for(settings).load(settings.connection or "default")
+    except TokenStoreError:
+        return False
+    return (
+        tokens is not None
+        and tokens.base_url.rstrip("/") == settings.base_url.rstrip("/")
+        and tokens.client_id == settings.oauth_client_id
+    )
 
 
 def _forget_sign_in(settings: Settings) -> None:

@@ -68,6 +68,12 @@ def test_adding_an_oauth_connection_signs_in_checks_and_attaches_the_sign_in_to_
     test = Process(["connection", "test", "sso"], _env(world))
     code, test_out, test_err = test.finish()
     assert code == 0 and "OK: Connected" in test_out, test_out
+    # Editing another setting keeps the sign-in: no browser again, the client secret kept as well.
+    edit = Process(["connection", "edit", "sso", "--no-input", "--app", "2"], _env(world))
+    code, edit_out, edit_err = edit.finish()
+    assert code == 0 and "Signing in" not in edit_out and "Saved connection 'sso'" in edit_out, edit_out + edit_err
+    assert tomllib.loads(_connections(world).read_text())["connections"]["sso"]["app_id"] == 2
+    _no_secret(world, edit_out, edit_err)
     _no_secret(world, status_out, status_err, test_out, test_err)
 
     remove = Process(["connection", "remove", "sso", "--yes"], _env(world))
