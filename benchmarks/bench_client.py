@@ -32,8 +32,7 @@ import httpx
 from kintone_mcp.auth import Credentials, PasswordAuth
 from kintone_mcp.client import KintoneClient
 from kintone_mcp.client.connection import USER_AGENT
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 
 APP = 2
 PAGE = 500

@@ -30,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kintone_mcp.query import parse
-from kintone_mcp.sandbox.querysql import QueryContext, compile_query, index_statements
+from kintone_mcp.sandbox.store.querysql import QueryContext, compile_query, index_statements
 
 APP = 2
 NOW = datetime(2025, 6, 18, 3, 0, tzinfo=UTC)

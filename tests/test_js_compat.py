@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 
 JS_DIR = Path(__file__).parent / "js"
 
@@ -45,6 +44,8 @@ def test_official_js_client_core() -> None:
     log = _run_script("core.mjs")
     assert "ok create and deploy an app" in log
     assert "ok an API token cannot list apps (403 GAIA_NO01)" in log
+    assert "ok upsert by record id: updates an existing record, adds a missing one with a new id" in log
+    assert 'ok boolean field attributes take "true"/"false" and read back as booleans' in log
 
 
 def test_official_js_client_cursor_bulk_files_comments_status() -> None:

@@ -110,10 +110,17 @@ class RecordsMixin(AppsMixin):
         return _updated(data, ())[0]
 
     async def upsert_record(
-        self, app: int, update_key: UpdateKey, record: RecordInput, *, revision: int | None = None
+        self, app: int, update_key: UpdateKey | int, record: RecordInput, *, revision: int | None = None
     ) -> WrittenRecord:
-        """Updates the record whose ``update_key`` field holds the value, or adds it; ``operation`` says which."""
-        update = RecordUpdate(record=dict(record), update_key=update_key, revision=revision)
+        """Updates the record whose ``update_key`` field holds the value, or adds it; ``operation`` says which.
+
+        An ``int`` is a record id: Kintone updates that record if it exists and otherwise adds a new one, with a new
+        id (docs/kintone-api.md §4, PUT records.json), so read the id from the answer, never from the request.
+        """
+        if isinstance(update_key, int):
+            update = RecordUpdate(record=dict(record), id=update_key, revision=revision)
+        else:
+            update = RecordUpdate(record=dict(record), update_key=update_key, revision=revision)
         body = {"app": app, "upsert": True, "records": [update.to_json()]}
         data = await self._conn.call("PUT", "rest", "records", body=body, apps=await self._apps_for_write(app))
         return _updated(data, ())[0]
@@ -159,9 +166,8 @@ class RecordsMixin(AppsMixin):
     async def upsert_records(
         self, app: int, updates: Sequence[RecordUpdate], *, all_or_nothing: bool = False
     ) -> WriteResult:
-        """Each update must name an ``update_key``; each written record says INSERT or UPDATE."""
-        if any(u.update_key is None for u in updates):
-            raise ValueError("every record of an upsert needs an update_key")
+        """Each update names its record by ``update_key`` or by ``id`` (an id that matches no record adds a new one,
+        with a new id); each written record says INSERT or UPDATE. ``WriteResult.records`` is in request order."""
         return await write_many(
             self._conn,
             method="PUT",

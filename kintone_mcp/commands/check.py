@@ -1,4 +1,9 @@
-"""``kintone-mcp check``: the test_connection checks for a terminal; exit 0 when connected, 1 when not.
+"""``kintone-mcp check``: the test_connection checks for a terminal, with an exit code a script can branch on.
+
+Exit codes (EXIT_CODES; documented in docs/configuration.md and in ``--help``): 0 the connection works (every check
+passed), 1 it does not (or the configuration is unusable), 2 the command line is wrong (argparse's code), 3 Kintone
+answered but something could not be verified or a non-essential check failed (a bare API token cannot list apps, so
+nothing proves it is valid): scripts that treat only 0 as success never mistake "unverified" for "works".
 
 Imported to build the command line, so it imports nothing heavy at the top.
 """
@@ -10,11 +15,22 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kintone_mcp.server.tools.connection.test_connection import ConnectionReport
+    from kintone_mcp.server.tools.connection.report import ConnectionReport
     from kintone_mcp.settings import Settings
 
 
+#: diagnose's verdict -> exit code; 2 stays argparse's "usage error"
+EXIT_CODES: dict[str, int] = {"ok": 0, "failed": 1, "partial": 3}
+
+EPILOG = (
+    "exit codes: 0 the connection works (every check passed); 1 it does not, or the configuration is unusable; "
+    "2 wrong command line; 3 Kintone answered but the credentials or some checks could not be verified "
+    "(PARTIAL: see the steps marked skip or FAIL)"
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
     parser.add_argument("--config", help="TOML file of named connections (KINTONE_CONFIG)")
     parser.add_argument("--connection", help="connection to use from the TOML file (KINTONE_CONNECTION)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -36,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = anyio.run(_check, settings)
     sys.stdout.write((compact_json(dump(report)) if args.json else render_text(report)) + "\n")
-    return 1 if report.verdict == "failed" else 0
+    return EXIT_CODES[report.verdict]
 
 
 async def _check(settings: Settings) -> ConnectionReport:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from kintone_mcp.commands.connection_form import Draft, Form, FormError, Terminal, add_form_arguments, check_name
 
 if TYPE_CHECKING:
-    from kintone_mcp.server.tools.connection.test_connection import ConnectionReport
+    from kintone_mcp.server.tools.connection.report import ConnectionReport
     from kintone_mcp.settings import Settings
     from kintone_mcp.settings.store import ConnectionsFile, SecretStore
 
@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add = actions.add_parser("add", help="add a connection: asks for each setting, checks it, then saves it")
     edit = actions.add_parser("edit", help="change a connection's settings (a secret is kept unless entered again)")
     listing = actions.add_parser("list", help="the connections, where each keeps its secrets (never the secrets)")
-    test = actions.add_parser("test", help="check a connection as `kintone-mcp check` does")
+    test = actions.add_parser("test", help="check a connection as `kintone-mcp check` does (and with its exit codes)")
     remove = actions.add_parser("remove", help="remove a connection, its stored secrets and its OAuth sign-in")
     default = actions.add_parser("default", help="make a connection the one used when none is named")
     add.add_argument("name", nargs="?", metavar="NAME", help="the connection's name (asked when not given)")
@@ -366,7 +366,7 @@ def _list(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     import anyio
 
-    from kintone_mcp.commands.check import _check
+    from kintone_mcp.commands.check import EXIT_CODES, _check
     from kintone_mcp.server.results import compact_json, dump
     from kintone_mcp.server.tools.connection.diagnose import render_text
     from kintone_mcp.settings import ConfigurationError, stored_connection_settings
@@ -380,7 +380,7 @@ def _test(args: argparse.Namespace) -> int:
         return 1
     report = anyio.run(_check, settings)
     _out(compact_json(dump(report)) if args.json else render_text(report))
-    return 1 if report.verdict == "failed" else 0
+    return EXIT_CODES[report.verdict]
 
 
 def _remove(args: argparse.Namespace) -> int:

@@ -17,7 +17,10 @@ from kintone_mcp import __version__
 #: sub-command -> (module holding ``add_arguments(parser)`` and ``run(args) -> int``, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("kintone_mcp.commands.serve", "run the MCP server (the default command): stdio, or --transport http"),
-    "check": ("kintone_mcp.commands.check", "check the configured Kintone connection; exit 0 when it works"),
+    "check": (
+        "kintone_mcp.commands.check",
+        "check the configured Kintone connection; exit 0 works, 1 fails, 3 could not verify",
+    ),
     "sandbox": ("kintone_mcp.commands.sandbox", "run the Kintone-compatible sandbox server in the foreground"),
     "connection": (
         "kintone_mcp.commands.connection",
@@ -30,10 +33,25 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, except that words it does not know are not echoed: someone who types ``--password SECRET`` (there
-    is no such flag: secrets come from files, standard input or a prompt) must not see the secret printed back
-    into a terminal log or a CI transcript. Option names are shown; values are not."""
+class _CommandParser(argparse.ArgumentParser):
+    """A parser whose leaf sub-commands report an unknown option themselves, with their own usage line, and never
+    echo the words they do not know.
+
+    argparse hands a sub-command's leftovers up to the top parser, whose error shows ``kintone-mcp [-h] COMMAND``:
+    no help for someone who typed ``kintone-mcp serve --demo-recods 5``. Erroring in the sub-command that was
+    parsing shows the options it does take. Someone who types ``--password SECRET`` (there is no such flag: secrets
+    come from files, standard input or a prompt) must not see the secret printed back into a terminal log or a CI
+    transcript, so option names are shown and values are not.
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        has_commands = any(isinstance(a, argparse._SubParsersAction) for a in self._actions)
+        if extras and not has_commands:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
 
     def error(self, message: str) -> NoReturn:
         prefix = "unrecognized arguments: "
@@ -48,7 +66,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``selected``, only that sub-command's module is imported (the server starts faster)."""
-    parser = _Parser(
+    parser = _CommandParser(
         prog="kintone-mcp",
         description="MCP server for Kintone, with a built-in Kintone-compatible sandbox.",
     )

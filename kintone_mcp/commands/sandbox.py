@@ -14,25 +14,20 @@ import sys
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from kintone_mcp.commands.demo_options import add_demo_arguments
 from kintone_mcp.sandbox import demo
-from kintone_mcp.sandbox.api_oauth import banner_lines as oauth_banner
-from kintone_mcp.sandbox.config import (
-    ADMIN_LOGIN,
-    DEFAULT_PASSWORD,
-    TOKEN_PERMISSIONS,
-    USER_API_SCOPES,
-    ApiTokenSpec,
-    SandboxConfig,
-    UserApiTokenSpec,
-    UserSpec,
-)
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig, parse_client_spec
-from kintone_mcp.sandbox.operations import (
+from kintone_mcp.sandbox.access.apitokens import TOKEN_PERMISSIONS
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig, parse_client_spec
+from kintone_mcp.sandbox.access.userapitokens import USER_API_SCOPES
+from kintone_mcp.sandbox.endpoints.oauth import banner_lines as oauth_banner
+from kintone_mcp.sandbox.operations.middleware import (
     add_operations_arguments,
     non_negative_int,
     operations_config_from_args,
     positive_int,
 )
+from kintone_mcp.sandbox.options import ApiTokenSpec, SandboxConfig, UserApiTokenSpec, UserSpec
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, DEFAULT_PASSWORD
 
 if TYPE_CHECKING:
     from kintone_mcp.sandbox.sandbox import Sandbox
@@ -65,7 +60,7 @@ def _token(text: str) -> ApiTokenSpec:
 
 
 def _user_api_token(text: str) -> UserApiTokenSpec:
-    from kintone_mcp.sandbox.userapitokens import parse_expiry
+    from kintone_mcp.sandbox.access.userapitokens import parse_expiry
 
     # The expiry may contain colons (18:00:00), so only the first two separate fields.
     parts = text.split(":", 2)
@@ -108,14 +103,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="PATH", help="SQLite file to keep data in (default: in memory)")
     seed = parser.add_mutually_exclusive_group()
     seed.add_argument("--demo", dest="demo", action="store_true", default=True,
-                      help="seed demo users and the Customers / Deals / Support tickets apps (default)")
+                      help="seed demo users and apps: Customers, Deals, Support tickets, Contracts and a "
+                           "guest-space app (default)")
     seed.add_argument("--empty", dest="demo", action="store_false", help="start with only the Administrator user")
-    parser.add_argument("--demo-records", type=non_negative_int, default=300, metavar="N",
-                        help="number of records in the Deals demo app (default: 300; try 100000 for benchmarks)")
-    parser.add_argument("--seed", type=int, default=SandboxConfig.seed, help="seed of the demo data generator")
-    parser.add_argument("--demo-start", type=_demo_start, default=None, metavar="YYYY-MM-DD",
-                        help="first day of the demo data (default: the Monday a year before today, so the data is "
-                             "current; give a date for data that is the same on every day)")
+    add_demo_arguments(parser)
+    parser.add_argument("--lenient-operators", action="store_true",
+                        help="accept query operators whose support in Kintone is unconfirmed (is empty on "
+                             "SINGLE_LINE_TEXT and LINK); by default they are refused with GAIA_IQ03, as reported "
+                             "of real Kintone")
     parser.add_argument("--user", type=_user, action="append", default=[], metavar="LOGIN:PASSWORD",
                         help="add a user (or reset its password); repeatable")
     parser.add_argument("--api-token", type=_token, action="append", default=[], metavar="APP_ID:TOKEN[:PERMS]",
@@ -140,20 +135,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_operations_arguments(parser)
 
 
-def _demo_start(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
-
-
 def build_config(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(
         db_path=args.db,
         demo=args.demo,
         demo_records=args.demo_records,
-        seed=args.seed,
+        seed=SandboxConfig.seed if args.seed is None else args.seed,
         demo_start=args.demo_start or demo.recent_start(date.today()),
+        lenient_operators=args.lenient_operators,
         users=list(args.user),
         api_tokens=list(args.api_token),
         user_api_tokens=list(args.user_api_token),
@@ -181,12 +170,22 @@ def banner(sandbox: Sandbox, base_url: str, config: SandboxConfig, *, fresh: boo
     lines = [f"Kintone sandbox listening on {base_url}", f"  REST API: {base_url}/k/v1/  (guest spaces: "
              f"{base_url}/k/guest/ID/v1/)"]
     lines.append(f"  storage: {config.db_path or 'in memory (gone when stopped)'}")
+    with sandbox.store.reading() as conn:
+        apps = demo.app_overview(conn)
+    if apps:
+        lines.append("Apps:")
+        for listed in apps:
+            where = "" if listed.guest_space is None else (
+                f", guest space {listed.guest_space} \"{listed.space_name}\": "
+                f"{base_url}/k/guest/{listed.guest_space}/v1/")
+            code = listed.code or "no code"
+            lines.append(f"  {listed.app_id} {listed.name} ({code}, {listed.records} records{where})")
     lines.append("Password authentication (X-Cybozu-Authorization = base64 of LOGIN:PASSWORD):")
     users: list[tuple[str, str]] = []
     if fresh:
         users.append((ADMIN_LOGIN, DEFAULT_PASSWORD))
         if config.demo:
-            from kintone_mcp.sandbox.demo import USERS
+            from kintone_mcp.sandbox.demo.seed import USERS
 
             users += [(login, DEFAULT_PASSWORD) for login, _, _ in USERS]
     users += [(u.login, u.password) for u in config.users]
@@ -216,7 +215,7 @@ def banner(sandbox: Sandbox, base_url: str, config: SandboxConfig, *, fresh: boo
             lines.append(f"  {user_spec.token}  ({user_spec.scope}{until})")
     if config.basic_auth is not None:
         lines.append(f"Basic gate (Authorization: Basic): {config.basic_auth[0]}:{config.basic_auth[1]}")
-    lines += oauth_banner(sandbox, base_url, config)
+    lines += oauth_banner(sandbox.store, base_url, config)
     if users:
         login, password = next(iter(seen.items()))
         encoded = base64.b64encode(f"{login}:{password}".encode()).decode()

@@ -16,10 +16,19 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kintone_mcp.sandbox import Sandbox
 
 #: command-line flags that are launch settings (Settings field names)
-_SETTING_FLAGS = ("config", "connection", "app_id", "allow_apps", "deny_apps", "tools", "disable_tools")
+_SETTING_FLAGS = (
+    "config", "connection", "app_id", "allow_apps", "deny_apps", "tools", "disable_tools", "guest_space_id",
+)
+#: flags that only mean something with --sandbox (they shape its demo data)
+_DEMO_FLAGS = ("demo_records", "seed", "demo_start")
+#: the demo's guest space ("Partner portal", holding app 4); --guest-space-id with --sandbox must name it
+_DEMO_GUEST_SPACE = 2
 #: settings of the server itself rather than of the Kintone connection: --sandbox takes them from the environment
 _SERVER_SETTINGS = (
     "KINTONE_MCP_HTTP_TOKEN",
@@ -48,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--allowed-host", action="append", default=[], help="HTTP: extra Host name accepted (DNS-rebinding guard)"
     )
     parser.add_argument("--sandbox", action="store_true", help="serve an embedded sandbox with demo data")
+    parser.add_argument(
+        "--guest-space-id",
+        type=int,
+        metavar="ID",
+        help="guest space whose apps the server uses (KINTONE_GUEST_SPACE_ID); with --sandbox, "
+        f"{_DEMO_GUEST_SPACE} is the demo's guest space",
+    )
     parser.add_argument("--read-only", action="store_true", default=None, help="offer no tool that changes data")
     parser.add_argument("--app-id", help="default app id or alias")
     parser.add_argument("--allow-apps", help="comma-separated app ids or aliases the server may use")
@@ -60,6 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="TOML file of named connections (KINTONE_CONFIG)")
     parser.add_argument("--connection", help="connection to use from the TOML file (KINTONE_CONNECTION)")
     parser.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    from kintone_mcp.commands.demo_options import add_demo_arguments
+
+    add_demo_arguments(parser.add_argument_group("demo data (with --sandbox)"), default_records=None)
 
 
 def _optional_path(text: str) -> Path | None:
@@ -102,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             token = _read_token(args.http_token_file)
             if args.sandbox:
-                settings = stack.enter_context(_sandbox_settings(overrides(args)))
+                settings = stack.enter_context(_sandbox_settings(overrides(args), args, token))
+            elif demo := _demo_flags_without_sandbox(args):
+                raise ValueError(f"{', '.join(demo)}: demo data options, only with --sandbox; add it or leave them out")
             else:
                 settings = load_settings(overrides(args))
             from kintone_mcp.server.launch import http_token, serve, server_from_settings
@@ -137,30 +158,101 @@ def _announce(url: str) -> None:
     sys.stderr.write(f"kintone-mcp: MCP endpoint {url}\n")
 
 
-@contextmanager
-def _sandbox_settings(flags: dict[str, Any]) -> Iterator[Any]:
-    """Start the demo sandbox on a free loopback port and configure the server for it (password auth as the
-    sandbox's administrator). The environment's connection settings are deliberately not used: only the
-    command line's safety flags and the server's own settings (HTTP token, download folder, timeouts) apply."""
-    from kintone_mcp.sandbox import Sandbox, SandboxConfig
-    from kintone_mcp.sandbox.config import ADMIN_LOGIN, DEFAULT_PASSWORD
-    from kintone_mcp.sandbox.demo import recent_start
-    from kintone_mcp.sandbox.testing import serve_in_thread
+def _demo_flags_without_sandbox(args: argparse.Namespace) -> list[str]:
+    return ["--" + name.replace("_", "-") for name in _DEMO_FLAGS if getattr(args, name, None) is not None]
+
+
+def _sandbox_cli(flags: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The launch settings of a server pointed at the demo sandbox: its administrator, its aliases, the flags."""
+    from kintone_mcp.commands.demo_options import DEMO_ALIASES
+    from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, DEFAULT_PASSWORD
+
+    cli = {
+        "base_url": base_url,
+        "username": ADMIN_LOGIN,
+        "password": DEFAULT_PASSWORD,
+        "app_aliases": dict(DEMO_ALIASES),
+        **flags,
+    }
+    cli.setdefault("app_id", "deals")
+    return cli
+
+
+def _check_sandbox_flags(
+    flags: dict[str, Any], env: dict[str, str], args: argparse.Namespace, flag_token: str | None
+) -> None:
+    """Refuse a configuration error before the sandbox starts (and prints its banner): the same settings and policy
+    are built against a placeholder address, and the HTTP transport's bind rule checked, so `--allow-apps dealz` is
+    the only thing the user sees."""
+    from kintone_mcp.loopback import is_loopback
+    from kintone_mcp.server.http import TransportConfigError
+    from kintone_mcp.server.launch import http_token, policy_from_settings
     from kintone_mcp.settings import load_settings
 
-    # Demo data over the past year, so that "which deals closed this month?" has an answer.
-    sandbox = Sandbox(SandboxConfig(demo=True, demo_start=recent_start(date.today())))
-    with serve_in_thread(sandbox) as base_url:
-        sys.stderr.write(
-            f"kintone-mcp: sandbox with demo data at {base_url} (login {ADMIN_LOGIN} / password {DEFAULT_PASSWORD}; "
-            "apps: 1 Customers, 2 Deals, 3 Support tickets)\n"
+    guest = flags.get("guest_space_id")
+    if guest is not None and guest != _DEMO_GUEST_SPACE:
+        raise ValueError(
+            f"--guest-space-id {guest}: the sandbox's only guest space is {_DEMO_GUEST_SPACE} (\"Partner portal\", "
+            f"app 4, alias partners); use --guest-space-id {_DEMO_GUEST_SPACE} or leave it out"
         )
-        cli = {
-            "base_url": base_url,
-            "username": ADMIN_LOGIN,
-            "password": DEFAULT_PASSWORD,
-            "app_aliases": {"customers": 1, "deals": 2, "tickets": 3},
-            **flags,
-        }
-        cli.setdefault("app_id", "deals")
-        yield load_settings(cli, env={k: v for k, v in os.environ.items() if k in _SERVER_SETTINGS})
+    settings = load_settings(_sandbox_cli(flags, "http://127.0.0.1:1"), env=env)
+    policy_from_settings(settings)
+    if args.transport == "http" and not is_loopback(args.host) and http_token(settings, flag_token) is None:
+        # The same refusal build_http_app gives; checked here too so that it comes before the sandbox starts.
+        raise TransportConfigError(
+            f"refusing to listen on {args.host}, which is not a loopback address, without authentication. Set a "
+            "bearer token (KINTONE_MCP_HTTP_TOKEN or --http-token-file), or bind 127.0.0.1."
+        )
+
+
+@contextmanager
+def _sandbox_settings(flags: dict[str, Any], args: argparse.Namespace, flag_token: str | None) -> Iterator[Any]:
+    """Start the demo sandbox on a free loopback port and configure the server for it (password auth as the
+    sandbox's administrator). The environment's connection settings are deliberately not used: only the
+    command line's flags and the server's own settings (HTTP token, download folder, timeouts) apply."""
+    from kintone_mcp.settings import load_settings
+
+    env = {k: v for k, v in os.environ.items() if k in _SERVER_SETTINGS}
+    _check_sandbox_flags(flags, env, args, flag_token)
+    from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
+    from kintone_mcp.sandbox.demo import recent_start
+
+    # Demo data over the year up to today, so "which deals close this month?" and "my overdue tickets" have answers.
+    config = SandboxConfig(
+        demo=True,
+        demo_records=SandboxConfig.demo_records if args.demo_records is None else args.demo_records,
+        seed=SandboxConfig.seed if args.seed is None else args.seed,
+        demo_start=args.demo_start or recent_start(date.today()),
+    )
+    sandbox = Sandbox(config)
+    try:
+        with serve_in_thread(sandbox) as base_url:
+            cli = _sandbox_cli(flags, base_url)
+            settings = load_settings(cli, env=env)
+            for line in sandbox_banner(sandbox, base_url, cli):
+                sys.stderr.write(f"kintone-mcp: {line}\n")
+            yield settings
+    finally:
+        sandbox.close()
+
+
+def sandbox_banner(sandbox: Sandbox, base_url: str, cli: dict[str, Any]) -> list[str]:
+    """What `serve --sandbox` tells the person who started it (on stderr): where the sandbox is, the login the
+    server uses, and every app with the alias that names it, the guest-space app included."""
+    from kintone_mcp.sandbox.demo import app_overview
+
+    by_id = {app_id: alias for alias, app_id in cli["app_aliases"].items()}
+    default = cli.get("app_id")
+    lines = [f"sandbox with demo data at {base_url} (login {cli['username']} / password {cli['password']})"]
+    with sandbox.store.reading() as conn:
+        apps = app_overview(conn)
+    for app in apps:
+        alias = by_id.get(app.app_id)
+        named = f" alias {alias}" if alias else ""
+        marks = [f"{app.records} records"]
+        if default in (alias, str(app.app_id), app.app_id):
+            marks.append("the default app")
+        if app.guest_space is not None:
+            marks.append(f'guest space {app.guest_space} "{app.space_name}"')
+        lines.append(f"  app {app.app_id} {app.name}{named} ({', '.join(marks)})")
+    return lines

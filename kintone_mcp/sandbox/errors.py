@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 
-class KintoneError(Exception):
-    """Becomes ``{code, id, message, errors?}`` with ``status`` as the HTTP status.
+class ErrorReply(Exception):
+    """Raised to answer the request with a Kintone error: becomes ``{code, id, message, errors?}`` with ``status`` as
+    the HTTP status. (Not ``KintoneError``: that is the client's root error, which the sandbox never sees.)
 
     ``errors`` follows Kintone's shape, e.g. ``{"record.Title.value": {"messages": ["Required."]}}``.
     ``params`` are the values the message names (``{"id": 5}``, ``{"field": "Title"}``): the English ``message``
@@ -33,12 +34,12 @@ class KintoneError(Exception):
         self.params: Mapping[str, object] = params or {}
 
 
-def invalid(key: str, message: str) -> KintoneError:
+def invalid(key: str, message: str) -> ErrorReply:
     """A CB_VA01 validation error about one request parameter or record field."""
-    return KintoneError(400, "CB_VA01", "Missing or invalid input.", {key: {"messages": [message]}})
+    return ErrorReply(400, "CB_VA01", "Missing or invalid input.", {key: {"messages": [message]}})
 
 
-def invalid_many(errors: dict[str, list[str]]) -> KintoneError:
-    return KintoneError(
+def invalid_many(errors: dict[str, list[str]]) -> ErrorReply:
+    return ErrorReply(
         400, "CB_VA01", "Missing or invalid input.", {k: {"messages": v} for k, v in errors.items()}
     )

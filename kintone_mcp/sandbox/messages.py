@@ -5,11 +5,11 @@ per-user language setting, so the header alone decides. English is the default, 
 (often more specific than the table's) is kept as is. Japanese comes from the table below.
 
 Messages that name something (a field, an app id, a limit) have two forms: a generic one, and a detailed template with
-``{placeholders}`` used when the caller passes every value it needs in ``params`` (``KintoneError.params``). A
+``{placeholders}`` used when the caller passes every value it needs in ``params`` (``ErrorReply.params``). A
 half-filled template would read worse than the generic sentence, so a template is only used when all its placeholders
 are given.
 
-Where Kintone's own Japanese is on record (measured answers of a real Kintone, kintone-api.md's sources), the table
+Where Kintone's own Japanese is on record (measured answers of a real Kintone, docs/kintone-api.md's sources), the table
 uses it, since that is what a client written against Kintone sees; the rest is written for this project.
 
 Per-field sentences inside ``errors`` (``localize_text``) are either fixed (``TEXTS_JA``) or carry a number or a value
@@ -36,8 +36,8 @@ class Message:
     ja_detail: str | None = None
 
 
-#: English follows Kintone's own wording where it is known (kintone-api.md); the rest says what went wrong and what to
-#: do about it. Japanese is written for this project, in the polite register Kintone's screens use.
+#: English follows Kintone's own wording where it is known (docs/kintone-api.md); the rest says what went wrong and
+#: what to do about it. Japanese is written for this project, in the polite register Kintone's screens use.
 MESSAGES: dict[str, Message] = {
     # Authentication and permission
     "CB_AU01": Message("Please login.", "ログインしてください。"),

@@ -1,77 +1,46 @@
-"""The Sandbox object: storage, seed data and the ASGI app that answers like Kintone."""
+"""The Sandbox object: wires storage, seed data, the endpoints and the operational wrapper into the ASGI app that
+answers like Kintone."""
 
 from __future__ import annotations
 
-import json
-import logging
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from functools import partial
-from typing import Any
+from datetime import datetime
 
-import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from kintone_mcp.sandbox import (
-    api_oauth,
-    auth,
-    directory,
-    filestore,
-    messages,
-    oauthscopes,
-    oauthstore,
-    operations,
-    uploads,
-    userapitokens,
+from kintone_mcp.sandbox.access import apitokens, oauthstore, userapitokens
+from kintone_mcp.sandbox.access.apitokens import TOKEN_PERMISSIONS
+from kintone_mcp.sandbox.demo import seed
+from kintone_mcp.sandbox.endpoints import (
+    apps,
+    bulk,
+    catalog,
+    comments,
+    cursor,
+    files,
+    oauth,
+    records,
+    settings,
+    status,
+    users,
 )
-from kintone_mcp.sandbox.appstore import AppInfo
-from kintone_mcp.sandbox.config import (
-    ADMIN_LOGIN,
-    ADMINISTRATORS_GROUP,
-    DEFAULT_PASSWORD,
-    TOKEN_PERMISSIONS,
-    SandboxConfig,
-)
-from kintone_mcp.sandbox.errors import KintoneError
-from kintone_mcp.sandbox.params import Params, parse_query_items
-from kintone_mcp.sandbox.responses import error_response, json_response
-from kintone_mcp.sandbox.routing import Api, Endpoint, RequestContext, Router
-from kintone_mcp.sandbox.store import Store
-
-logger = logging.getLogger(__name__)
+from kintone_mcp.sandbox.http.dispatch import Dispatcher
+from kintone_mcp.sandbox.http.routing import Router, Services
+from kintone_mcp.sandbox.operations import middleware
+from kintone_mcp.sandbox.options import SandboxConfig
+from kintone_mcp.sandbox.store import appstore, database, directory, filestore, spaces
+from kintone_mcp.sandbox.store.database import Store
+from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN, ADMINISTRATORS_GROUP, DEFAULT_PASSWORD
 
 _METHODS = ["GET", "POST", "PUT", "DELETE"]
 
 
-def format_time(moment: datetime) -> str:
-    """Kintone's timestamp form: UTC, minute precision."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:00Z")
-
-
 def default_routers() -> list[Router]:
-    # Imported here so that endpoint modules can import this module's helpers without a cycle.
-    from kintone_mcp.sandbox import (
-        api_apps,
-        api_bulk,
-        api_catalog,
-        api_comments,
-        api_cursor,
-        api_files,
-        api_records,
-        api_settings,
-        api_status,
-        api_users,
-    )
-
-    return [api_apps.router, api_settings.router, api_records.router, api_users.router,
-            api_files.router, api_cursor.router, api_status.router, api_comments.router, api_bulk.router,
-            api_catalog.router]
+    return [apps.router, settings.router, records.router, users.router, files.router, cursor.router, status.router,
+            comments.router, bulk.router, catalog.router]
 
 
 class Sandbox:
@@ -84,25 +53,27 @@ class Sandbox:
         self.downloads = filestore.Downloads()
         self.router = Router()
         self.router.include(default_routers() if routers is None else routers)
+        #: What request handlers get of this sandbox (instead of the sandbox itself).
+        self.services = Services(config=self.config, store=self.store, downloads=self.downloads, router=self.router)
         self._bootstrap()
+        dispatcher = Dispatcher(self.services)
         self.starlette = Starlette(
             routes=[
-                Route("/k/v1/{path:path}", self._kintone, methods=_METHODS),
-                Route("/k/guest/{space:int}/v1/{path:path}", self._kintone, methods=_METHODS),
-                Route("/v1/{path:path}", self._user_api, methods=_METHODS),
-                *api_oauth.routes(self),
+                Route("/k/v1/{path:path}", dispatcher.kintone, methods=_METHODS),
+                Route("/k/guest/{space:int}/v1/{path:path}", dispatcher.kintone, methods=_METHODS),
+                Route("/v1/{path:path}", dispatcher.user_api, methods=_METHODS),
+                *oauth.routes(self.services),
             ]
         )
-        self.asgi_app: ASGIApp = operations.wrap(self.starlette, self.config.operations)
+        self.asgi_app: ASGIApp = middleware.wrap(self.starlette, self.config.operations)
 
     # -- clock ---------------------------------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        moment = self.config.clock() if self.config.clock is not None else datetime.now(UTC)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return self.services.now()
 
     def now_text(self) -> str:
-        return format_time(self.now())
+        return self.services.now_text()
 
     # -- setup ---------------------------------------------------------------------------------------------------
 
@@ -115,13 +86,11 @@ class Sandbox:
             # Files dropped while a download was still reading them, left over from the last run of this database.
             filestore.purge_dropped(conn, self.downloads)
             if fresh:
-                self.store.set_meta(conn, "initialized", now)
+                database.set_meta(conn, "initialized", now)
                 directory.upsert_user(conn, ADMIN_LOGIN, DEFAULT_PASSWORD, name="Administrator", now=now)
                 directory.add_group(conn, ADMINISTRATORS_GROUP, "Administrators", [ADMIN_LOGIN])
                 if self.config.demo:
-                    from kintone_mcp.sandbox import demo
-
-                    demo.seed(self, conn)
+                    seed.seed(conn, self.config)
             for user in self.config.users:
                 directory.upsert_user(
                     conn,
@@ -151,13 +120,8 @@ class Sandbox:
         demo: bool = False,
         conn: sqlite3.Connection | None = None,
     ) -> None:
-        perms = [p for p in TOKEN_PERMISSIONS if p in set(permissions)]
         with self.store.within(conn) as c:
-            c.execute(
-                "INSERT INTO api_tokens(token, app, permissions, demo) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(token) DO UPDATE SET app = excluded.app, permissions = excluded.permissions",
-                (token, app, ",".join(perms), int(demo)),
-            )
+            apitokens.add(c, app, token, permissions, demo=demo)
 
     def add_user_api_token(
         self,
@@ -198,168 +162,22 @@ class Sandbox:
 
     def add_space(self, name: str, *, guest: bool = False, conn: sqlite3.Connection | None = None) -> int:
         with self.store.within(conn) as c:
-            next_id = c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM spaces").fetchone()[0]
-            c.execute(
-                "INSERT INTO spaces(id, name, is_guest, default_thread) VALUES (?, ?, ?, ?)",
-                (next_id, name, int(guest), next_id),
-            )
-        return int(next_id)
+            return spaces.add_space(c, name, guest=guest)
 
     def set_allowed_users(self, app: int, logins: list[str] | None) -> None:
         """Restrict an app to these users (None: everyone). Administrator is always allowed."""
         with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE apps SET allowed_users = ? WHERE id = ?", (None if logins is None else json.dumps(logins), app)
-            )
+            appstore.set_allowed_users(conn, app, logins)
 
     @property
     def demo_tokens(self) -> dict[int, str]:
         """The full-permission token of each demo app (app id -> token)."""
         with self.store.reading() as conn:
-            rows = conn.execute("SELECT app, token FROM api_tokens WHERE demo = 1 ORDER BY app").fetchall()
-        return {int(r["app"]): str(r["token"]) for r in rows}
-
-    def guest_space_of(self, conn: sqlite3.Connection, info: AppInfo) -> int | None:
-        """The guest space an app lives in, or None for apps outside guest spaces."""
-        if info.space_id is None:
-            return None
-        row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (info.space_id,)).fetchone()
-        return info.space_id if row is not None and row["is_guest"] else None
+            return apitokens.demo_tokens(conn)
 
     def open_cursor_count(self) -> int:
         """Cursors (records/cursor.json) open now; tests use it to check that clients delete theirs."""
-        from kintone_mcp.sandbox import api_cursor
-
-        return api_cursor.open_cursor_count(self)
+        return cursor.open_cursor_count(self.services)
 
     def close(self) -> None:
         self.store.close()
-
-    # -- HTTP ----------------------------------------------------------------------------------------------------
-
-    async def _kintone(self, request: Request) -> Response:
-        space = request.path_params.get("space")
-        return await self._dispatch(request, "kintone", request.path_params["path"], space)
-
-    async def _user_api(self, request: Request) -> Response:
-        return await self._dispatch(request, "user", request.path_params["path"], None)
-
-    async def _dispatch(self, request: Request, api: Api, path: str, guest_space: int | None) -> Response:
-        language = _Language(request.headers.get("accept-language"))
-        try:
-            params = await _read_params(request, self.config.max_file_size)
-            endpoint = self.router.resolve(api, request.method, path)
-            result = await anyio.to_thread.run_sync(
-                partial(
-                    self._execute, endpoint, request.method, path, request.headers, params, guest_space, api,
-                    str(request.base_url), language,
-                )
-            )
-        except KintoneError as exc:
-            return error_response(exc, language.accept_language)
-        except Exception:
-            logger.exception("unexpected error in %s %s", request.method, request.url.path)
-            return error_response(
-                KintoneError(500, "CB_IL02", "Unexpected error in the sandbox; see its log for details."),
-                language.accept_language,
-            )
-        # Downloads (file.json) answer with the file itself, not JSON.
-        return result if isinstance(result, Response) else json_response(result)
-
-    def _execute(
-        self,
-        endpoint: Endpoint | None,
-        method: str,
-        path: str,
-        headers: Headers,
-        params: dict[str, Any],
-        guest_space: int | None,
-        api: Api = "kintone",
-        base_url: str = "",
-        language: _Language | None = None,
-    ) -> Any:
-        auth.check_basic_gate(headers, self.config.basic_auth)
-        if endpoint is None or endpoint.auth:
-            with self.store.reading() as conn:
-                principal = auth.authenticate(
-                    conn, headers, basic_gate=self.config.basic_auth is not None, user_api=api == "user",
-                    now=self.now(),
-                )
-        else:
-            principal = auth.Principal(scheme="password", login="")
-        language = language or _Language(headers.get("accept-language"))
-        if principal.scheme in ("password", "oauth") and principal.login:
-            with self.store.reading() as conn:
-                language.choose_for(conn, principal.login)
-        if endpoint is None:
-            allowed = self.router.methods(api, path)
-            hint = f" It supports {', '.join(allowed)}." if allowed else ""
-            raise KintoneError(404, "CB_NF01", f"The API {method} {path} does not exist in this sandbox.{hint}")
-        if principal.uses_token and not endpoint.tokens:
-            raise KintoneError(
-                403,
-                "GAIA_NO01",
-                f"Using this API token, you cannot run the specified API: {endpoint.path} does not accept API "
-                "tokens; use password authentication.",
-            )
-        oauthscopes.check(endpoint, principal, self.config.oauth)
-        with self.store.transaction() if endpoint.writes else self.store.reading() as conn:
-            if guest_space is not None:
-                _check_guest_path(conn, guest_space)
-            ctx = RequestContext(
-                sandbox=self,
-                conn=conn,
-                principal=principal,
-                params=Params(params),
-                guest_space=guest_space,
-                now=self.now(),
-                accept_language=language.accept_language,
-                base_url=base_url,
-            )
-            return endpoint.handler(ctx)
-
-
-class _Language:
-    """The language of a request's messages: the user's language setting when it names one, else the
-    ``Accept-Language`` header (kintone-api.md §7.1). Carried as an Accept-Language value, which is what the message
-    functions read; a language setting of "auto" (the default: follow the browser) leaves the header in charge."""
-
-    def __init__(self, header: str | None) -> None:
-        self.accept_language = header
-
-    def choose_for(self, conn: sqlite3.Connection, login: str) -> None:
-        row = conn.execute("SELECT locale FROM users WHERE code = ?", (login,)).fetchone()
-        if row is not None and row["locale"] in messages.SUPPORTED_LANGUAGES:
-            self.accept_language = str(row["locale"])
-
-
-def _check_guest_path(conn: sqlite3.Connection, space: int) -> None:
-    # Every /k/guest/{space}/v1/ call needs {space} to be a guest space; without this a regular space's id in a guest
-    # path would list (apps.json) or create (preview/app.json) that space's apps.
-    row = conn.execute("SELECT is_guest FROM spaces WHERE id = ?", (space,)).fetchone()
-    if row is None or not row["is_guest"]:
-        raise KintoneError(
-            403,
-            "CB_NO02",
-            f"No privilege to proceed: there is no guest space {space}. Guest paths (/k/guest/ID/v1/) are for "
-            "guest spaces; use /k/v1/ for everything else.",
-        )
-
-
-async def _read_params(request: Request, max_file_size: int) -> dict[str, Any]:
-    params = parse_query_items(request.query_params.multi_items())
-    if uploads.is_multipart(request.headers):
-        params.update(await uploads.read_form(request, max_file_size))
-        return params
-    body = await request.body()
-    if body.strip():
-        try:
-            decoded = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise KintoneError(
-                400, "CB_IJ01", f"The request body is not valid JSON ({exc}); send a JSON object."
-            ) from exc
-        if not isinstance(decoded, dict):
-            raise KintoneError(400, "CB_IJ01", "The request body must be a JSON object.")
-        params.update(decoded)
-    return params

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 
 async def test_list_apps_with_password(shared_admin: KintoneClient) -> None:
     apps = await shared_admin.list_apps()
-    assert [(a.app_id, a.code) for a in apps] == [(1, "CUSTOMERS"), (2, "DEALS"), (3, "TICKETS")]
+    assert [(a.app_id, a.code) for a in apps] == [(1, "CUSTOMERS"), (2, "DEALS"), (3, "TICKETS"), (5, "CONTRACTS")]
     assert all(a.created_at is not None and a.creator is not None for a in apps)
 
 
@@ -30,7 +30,7 @@ async def test_list_apps_filters_and_pages(shared_admin: KintoneClient) -> None:
     assert [a.app_id for a in await shared_admin.list_apps(codes=["DEALS"])] == [2]
     assert [a.app_id for a in await shared_admin.list_apps(ids=[1, 3])] == [1, 3]
     assert [a.app_id for a in await shared_admin.list_apps(limit=1, offset=1)] == [2]
-    assert [a.app_id for a in await shared_admin.list_all_apps()] == [1, 2, 3]
+    assert [a.app_id for a in await shared_admin.list_all_apps()] == [1, 2, 3, 5]
 
 
 async def test_list_apps_with_mapped_tokens_reads_each_app(shared_sandbox: Sandbox) -> None:

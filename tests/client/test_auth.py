@@ -20,8 +20,8 @@ from kintone_mcp.client import (
 )
 from kintone_mcp.client.connection import USER_AGENT
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import OperationsConfig
+from kintone_mcp.sandbox.operations.faults import FaultRule
+from kintone_mcp.sandbox.operations.middleware import OperationsConfig
 
 from .conftest import BASE, RecordingTransport, client_for, password_credentials, recording_client, token_credentials
 
@@ -52,7 +52,7 @@ async def test_wrong_password_is_an_authentication_error_with_a_fix(shared_sandb
 
 async def test_demo_users_can_sign_in(shared_sandbox: Sandbox) -> None:
     async with client_for(shared_sandbox, password_credentials("sato", "sandbox")) as client:
-        assert [a.app_id for a in await client.list_apps()] == [1, 2, 3]
+        assert [a.app_id for a in await client.list_apps()] == [1, 2, 3, 5]
 
 
 async def test_unknown_token_is_an_authentication_error(shared_sandbox: Sandbox) -> None:

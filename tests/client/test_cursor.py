@@ -11,9 +11,8 @@ import pytest
 
 from kintone_mcp.client import KintoneClient, NetworkError, RateLimitError, Record, ServerError, ValidationError
 from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.api_cursor import open_cursor_count
-from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import OperationsMiddleware
+from kintone_mcp.sandbox.operations.faults import FaultRule
+from kintone_mcp.sandbox.operations.middleware import OperationsMiddleware
 
 from .conftest import client_for, recording_client
 
@@ -41,7 +40,7 @@ async def test_iterates_every_match_in_query_order(shared_sandbox: Sandbox, shar
     expected = await all_ids(shared_admin, 2)
     seen = [r.id async for r in shared_admin.iter_records(2, query="order by $id asc", page_size=70)]
     assert seen == expected and len(seen) == 300
-    assert open_cursor_count(shared_sandbox) == 0
+    assert shared_sandbox.open_cursor_count() == 0
 
 
 async def test_pages_carry_the_total_and_the_fields_asked_for(shared_admin: KintoneClient) -> None:
@@ -65,9 +64,9 @@ async def test_stopping_early_deletes_the_cursor(shared_sandbox: Sandbox, shared
         async for record in records:
             taken.append(record)
             if len(taken) == 60:
-                assert open_cursor_count(shared_sandbox) == 1
+                assert shared_sandbox.open_cursor_count() == 1
                 break
-    assert open_cursor_count(shared_sandbox) == 0
+    assert shared_sandbox.open_cursor_count() == 0
 
 
 async def test_an_error_in_the_consumer_deletes_the_cursor(
@@ -77,18 +76,18 @@ async def test_an_error_in_the_consumer_deletes_the_cursor(
         async with aclosing(shared_admin.iter_record_pages(2, page_size=20)) as pages:
             async for _ in pages:
                 raise RuntimeError("consumer failed")
-    assert open_cursor_count(shared_sandbox) == 0
+    assert shared_sandbox.open_cursor_count() == 0
 
 
 async def test_a_failing_page_read_deletes_the_cursor(sandbox: Sandbox) -> None:
     async with client_for(sandbox) as client:
         pages = client.iter_record_pages(2, page_size=100)
         first = await pages.__anext__()
-        assert len(first.records) == 100 and open_cursor_count(sandbox) == 1
+        assert len(first.records) == 100 and sandbox.open_cursor_count() == 1
         break_cursor_reads(sandbox)
         with pytest.raises(ServerError):
             await pages.__anext__()
-    assert open_cursor_count(sandbox) == 0
+    assert sandbox.open_cursor_count() == 0
 
 
 async def test_a_dropped_connection_deletes_the_cursor(sandbox: Sandbox) -> None:
@@ -99,7 +98,7 @@ async def test_a_dropped_connection_deletes_the_cursor(sandbox: Sandbox) -> None
         with pytest.raises(NetworkError):
             async for _ in records:
                 pass
-    assert open_cursor_count(sandbox) == 0
+    assert sandbox.open_cursor_count() == 0
 
 
 async def test_cancellation_deletes_the_cursor(sandbox: Sandbox) -> None:
@@ -115,7 +114,7 @@ async def test_cancellation_deletes_the_cursor(sandbox: Sandbox) -> None:
                         await anyio.lowlevel.checkpoint()  # the cancellation lands here, inside the iteration
         assert scope.cancelled_caught
         assert len(got) == 30
-        assert open_cursor_count(sandbox) == 0
+        assert sandbox.open_cursor_count() == 0
 
 
 async def test_cancelled_while_waiting_for_a_page(sandbox: Sandbox) -> None:
@@ -128,7 +127,7 @@ async def test_cancelled_while_waiting_for_a_page(sandbox: Sandbox) -> None:
             await pages.__anext__()
         assert scope.cancelled_caught
         # The generator itself was cancelled mid-request and cleaned up on its way out.
-        assert open_cursor_count(sandbox) == 0
+        assert sandbox.open_cursor_count() == 0
         await pages.aclose()
 
 
@@ -138,7 +137,7 @@ async def test_reading_to_the_end_sends_no_delete(shared_sandbox: Sandbox) -> No
         count = len([r async for r in client.iter_records(1, page_size=500)])
     assert count > 0
     assert [r.method for r in wire.requests if r.url.path.endswith("cursor.json")][-1] == "GET"
-    assert open_cursor_count(shared_sandbox) == 0
+    assert shared_sandbox.open_cursor_count() == 0
 
 
 async def test_limit_in_a_cursor_query_is_refused(shared_admin: KintoneClient) -> None:
@@ -158,10 +157,10 @@ async def test_too_many_open_cursors(sandbox: Sandbox) -> None:
         open_iterators = [client.iter_record_pages(2, page_size=1) for _ in range(10)]
         for it in open_iterators:
             await it.__anext__()
-        assert open_cursor_count(sandbox) == 10
+        assert sandbox.open_cursor_count() == 10
         with pytest.raises(RateLimitError) as info:
             await client.iter_record_pages(2).__anext__()
         assert info.value.code == "GAIA_TM12" and "10 minutes" in str(info.value)
         for it in open_iterators:
             await it.aclose()
-    assert open_cursor_count(sandbox) == 0
+    assert sandbox.open_cursor_count() == 0

@@ -20,8 +20,8 @@ from kintone_mcp.client import (
 )
 from kintone_mcp.client.errors import error_from_response
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import OperationsConfig
+from kintone_mcp.sandbox.operations.faults import FaultRule
+from kintone_mcp.sandbox.operations.middleware import OperationsConfig
 
 from .conftest import client_for
 

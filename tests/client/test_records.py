@@ -211,8 +211,31 @@ async def test_upsert_many(admin: KintoneClient) -> None:
     second = await admin.upsert_records(1, updates)
     assert [r.operation for r in second.records] == ["UPDATE"] * 3
     assert second.ids == first.ids
-    with pytest.raises(ValueError, match="update_key"):
-        await admin.upsert_records(1, [RecordUpdate({}, id=1)])
+    with pytest.raises(ValueError, match="exactly one of `id` and `update_key`"):
+        await admin.upsert_records(1, [RecordUpdate({})])
+
+
+async def test_upsert_by_record_id_updates_or_adds_with_a_new_id(admin: KintoneClient) -> None:
+    """Kintone's upsert accepts ``id`` instead of ``updateKey`` (docs/kintone-api.md §4): the record is updated if it
+    exists, else a new one is added with a new id. cli-kintone's `record import --update-key Record_number` relies
+    on it, sending placeholder ids for new rows."""
+    before = await admin.get_record(1, 2)
+    one = await admin.upsert_record(1, 2, {"notes": {"value": "by id"}})
+    assert (one.id, one.revision, one.operation) == (2, (before.revision or 0) + 1, "UPDATE")
+    assert (await admin.get_record(1, 2)).value("notes") == "by id"
+    placeholder = 90_000
+    added = await admin.upsert_record(1, placeholder, {"customer_code": {"value": "ID-NEW"},
+                                                       "company_name": {"value": "New by id"}})
+    assert added.operation == "INSERT" and added.id == 121 and added.revision == 1  # the next id, not the one sent
+    with pytest.raises(NotFoundError):
+        await admin.get_record(1, placeholder)
+    mixed = await admin.upsert_records(1, [
+        RecordUpdate({"notes": {"value": "again"}}, id=3),
+        RecordUpdate({"customer_code": {"value": "ID-NEW-2"}, "company_name": {"value": "Second"}}, id=placeholder),
+        RecordUpdate({"company_name": {"value": "By key"}}, update_key=UpdateKey("customer_code", "ID-NEW")),
+    ])
+    assert [(r.id, r.operation) for r in mixed.records] == [(3, "UPDATE"), (122, "INSERT"), (121, "UPDATE")]
+    assert (await admin.get_record(1, 121)).value("company_name") == "By key"
 
 
 # --- API tokens and lookups ----------------------------------------------------------------------------------
@@ -238,3 +261,33 @@ async def test_lookup_write_without_the_source_apps_token_is_refused(sandbox: Sa
         with pytest.raises(PermissionDeniedError) as info:
             await client.add_record(2, deal("No source token", customer_code="C-0001"))
     assert info.value.code == "GAIA_NO01"
+
+
+# --- operators whose support is unconfirmed -------------------------------------------------------------------
+
+
+async def test_unconfirmed_operators_are_refused_by_a_default_sandbox_and_passed_on_by_the_client(
+    admin: KintoneClient,
+) -> None:
+    """`is empty` on SINGLE_LINE_TEXT / LINK is refused by real Kintone as far as is known (GAIA_IQ03,
+    docs/findings.md): the sandbox refuses it by default, and the client does not refuse it itself, so Kintone has the
+    last word."""
+    from kintone_mcp.client import ApiError
+
+    for query in ("contact_name is empty", "email is not empty", "customer_since is empty"):
+        with pytest.raises(ApiError) as info:
+            await admin.get_records(1, query=query)
+        assert info.value.code == "GAIA_IQ03" and info.value.status == 400, query
+    # A confirmed one (is empty on MULTI_LINE_TEXT) still works: no demo customer has notes.
+    assert (await admin.get_records(1, query="notes is empty", total_count=True)).total_count == 120
+
+
+async def test_the_lenient_switch_accepts_unconfirmed_operators() -> None:
+    from kintone_mcp.sandbox import SandboxConfig
+
+    lenient = Sandbox(SandboxConfig(demo=True, lenient_operators=True))
+    async with client_for(lenient) as client:
+        page = await client.get_records(1, query="contact_name is not empty", total_count=True)
+        assert page.total_count == 120
+        assert (await client.get_records(1, query="email is empty", total_count=True)).total_count == 0
+    lenient.close()

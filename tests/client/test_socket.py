@@ -11,11 +11,9 @@ import pytest
 from kintone_mcp.auth import ApiToken, ApiTokenAuth, Credentials
 from kintone_mcp.client import KintoneClient, NetworkError
 from kintone_mcp.connect import build_client
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.api_cursor import open_cursor_count
-from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import OperationsMiddleware
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from kintone_mcp.sandbox.operations.faults import FaultRule
+from kintone_mcp.sandbox.operations.middleware import OperationsMiddleware
 from kintone_mcp.settings import load_settings
 
 from .conftest import create_app, password_credentials
@@ -37,7 +35,7 @@ async def test_configured_client_over_a_socket(served: tuple[Sandbox, str]) -> N
     async with build_client(settings) as client:
         ids = [r.id async for r in client.iter_records(2, query="order by $id asc", page_size=100)]
         assert ids == list(range(1, 301))
-        assert open_cursor_count(sb) == 0
+        assert sb.open_cursor_count() == 0
 
 
 async def test_many_concurrent_calls_share_one_pool(served: tuple[Sandbox, str]) -> None:
@@ -63,7 +61,7 @@ async def test_a_real_disconnect_mid_export_still_deletes_the_cursor(served: tup
         cast(OperationsMiddleware, sb.asgi_app).faults.replace([drop])
         with pytest.raises(NetworkError, match="RemoteProtocolError"):
             await pages.__anext__()
-    assert open_cursor_count(sb) == 0
+    assert sb.open_cursor_count() == 0
 
 
 async def test_file_round_trip_over_a_socket(served: tuple[Sandbox, str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.config import ApiTokenSpec, UserApiTokenSpec, UserSpec
+from kintone_mcp.sandbox.options import ApiTokenSpec, UserApiTokenSpec, UserSpec
 
 PASSWORD = "pw-CANARY-conn-5a1f9e37"
 WRONG_PASSWORD = "pw-CANARY-wrong-0b2c4d6e"

@@ -19,7 +19,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from kintone_mcp.commands.main import main
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import serve_in_thread
 from kintone_mcp.settings.store import KEYRING_SERVICE, encrypted_file_store
 from tests.commands.sandboxes import (
     PASSPHRASE,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import serve_in_thread
 from kintone_mcp.settings.store import encrypted_file_store
 from tests.commands.sandboxes import PASSWORD, WRONG_PASSWORD, assert_no_canary, canary_sandbox
 

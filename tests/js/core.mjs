@@ -162,6 +162,40 @@ await step("update by updateKey and upsert", async () => {
   );
 });
 
+await step("upsert by record id: updates an existing record, adds a missing one with a new id", async () => {
+  const existing = await client.record.getRecords({ app, query: 'title = "rec-007"' });
+  const id = existing.records[0].$id.value;
+  const up = await client.record.updateRecords({
+    app,
+    upsert: true,
+    records: [
+      { id, record: { amount: { value: "77" } } },
+      { id: 999999, record: { title: { value: "added-by-id" }, amount: { value: "3" } } },
+    ],
+  });
+  assert.deepEqual(up.records.map((r) => r.operation), ["UPDATE", "INSERT"]);
+  assert.equal(up.records[0].id, id);
+  assert.notEqual(up.records[1].id, "999999");
+  const added = await client.record.getRecord({ app, id: up.records[1].id });
+  assert.equal(added.record.title.value, "added-by-id");
+  assert.equal((await client.record.getRecord({ app, id })).record.amount.value, "77");
+});
+
+await step('boolean field attributes take "true"/"false" and read back as booleans', async () => {
+  const created = await client.app.addApp({ name: "JS strings" });
+  await client.app.addFormFields({
+    app: created.app,
+    properties: {
+      code: { type: "SINGLE_LINE_TEXT", code: "code", label: "Code", required: "false", unique: "true" },
+      when: { type: "DATE", code: "when", label: "When", defaultNowValue: "false" },
+    },
+  });
+  const { properties } = await client.app.getFormFields({ app: created.app, preview: true });
+  assert.equal(properties.code.required, false);
+  assert.equal(properties.code.unique, true);
+  assert.equal(properties.when.defaultNowValue, false);
+});
+
 await step("validation errors are CB_VA01 with field keys", async () => {
   const e = await expectKintoneError(client.record.addRecord({ app, record: { amount: { value: "x" } } }), 400, "CB_VA01");
   assert.ok(e.errors["record.title.value"], JSON.stringify(e.errors));

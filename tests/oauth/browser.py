@@ -10,8 +10,8 @@ from html import unescape
 import httpx
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig
-from kintone_mcp.sandbox.oauthstore import demo_client_spec
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig
+from kintone_mcp.sandbox.access.oauthstore import demo_client_spec
 
 BASE = "http://sandbox.test"
 ALL_SCOPES = (

@@ -16,7 +16,7 @@ from kintone_mcp.auth.oauth_tokens import OAuthTokens
 from kintone_mcp.auth.token_store import FileTokenStore
 from kintone_mcp.client import KintoneClient
 from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec
 from tests.oauth.browser import BASE, Clock, demo_client, form_fields
 
 ALL = (
@@ -67,7 +67,7 @@ async def play_browser(http: httpx.AsyncClient, url: str, *, login_name: str = "
 
 def register_canary_client(sb: Sandbox, redirect_uri: str = "http://127.0.0.1:8789/callback") -> OAuthClientSpec:
     spec = OAuthClientSpec("canary-client", CANARY_SECRET, redirect_uri)
-    from kintone_mcp.sandbox.oauthstore import register_client
+    from kintone_mcp.sandbox.access.oauthstore import register_client
 
     with sb.store.transaction() as conn:
         register_client(conn, spec)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kintone_mcp.client.errors import OAuthLoginRequiredError
-from kintone_mcp.sandbox import oauthstore
+from kintone_mcp.sandbox.access import oauthstore
 from tests.oauth.browser import make_sandbox
 from tests.oauth.signin import CANARY_SECRET, EpochClock, register_canary_client, sign_in
 

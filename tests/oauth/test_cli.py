@@ -22,9 +22,8 @@ import pytest
 from kintone_mcp.auth.token_store import FileTokenStore
 from kintone_mcp.commands.main import main
 from kintone_mcp.connect import build_client
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig
 from kintone_mcp.settings import load_settings
 from tests.oauth.browser import form_fields
 

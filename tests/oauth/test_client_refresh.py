@@ -13,8 +13,8 @@ import pytest
 
 from kintone_mcp.auth.token_store import FileTokenStore
 from kintone_mcp.client.errors import NetworkError, OAuthLoginRequiredError, PermissionDeniedError
-from kintone_mcp.sandbox import Sandbox, oauthstore
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, serve_in_thread
+from kintone_mcp.sandbox.access import oauthstore
 from tests.oauth.browser import make_sandbox
 from tests.oauth.signin import EpochClock, sign_in
 

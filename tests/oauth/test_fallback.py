@@ -13,7 +13,7 @@ from kintone_mcp.auth import Credentials, PasswordAuth
 from kintone_mcp.client import KintoneClient
 from kintone_mcp.client.errors import BulkWriteError, ValidationError
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.oauthconfig import OAuthConfig
+from kintone_mcp.sandbox.access.oauthclients import OAuthConfig
 from tests.oauth.browser import BASE
 from tests.oauth.signin import EpochClock, SignedIn, sign_in
 

@@ -13,7 +13,7 @@ import pytest
 from kintone_mcp.auth.oauth import OAuthClientConfig, OAuthSession
 from kintone_mcp.auth.oauth_login import LoginError, LoopbackReceiver, is_loopback_http, login
 from kintone_mcp.auth.token_store import FileTokenStore
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec
 from tests.oauth.browser import BASE, make_sandbox
 from tests.oauth.signin import play_browser
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec
 from tests.oauth.browser import BASE, Clock, approve, demo_client, form_fields, make_sandbox, query_of
 
 pytestmark = pytest.mark.anyio

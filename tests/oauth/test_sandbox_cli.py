@@ -9,8 +9,8 @@ import pytest
 from kintone_mcp.commands.main import build_parser
 from kintone_mcp.commands.sandbox import banner, build_config
 from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.oauthconfig import DEFAULT_REDIRECT_URI, DEMO_CLIENT_ID, OAuthClientSpec
-from kintone_mcp.sandbox.oauthstore import find_client
+from kintone_mcp.sandbox.access.oauthclients import DEFAULT_REDIRECT_URI, DEMO_CLIENT_ID, OAuthClientSpec
+from kintone_mcp.sandbox.access.oauthstore import find_client
 
 
 def test_oauth_options_reach_the_config() -> None:

@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from kintone_mcp.sandbox import Sandbox, oauthstore
-from kintone_mcp.sandbox.oauthscopes import REFUSED, required_scope
+from kintone_mcp.sandbox import Sandbox
+from kintone_mcp.sandbox.access import oauthstore
+from kintone_mcp.sandbox.access.oauthscopes import REFUSED, required_scope
 from tests.oauth.browser import ALL_SCOPES, BASE, Clock, approve, demo_client, make_sandbox, query_of
 
 pytestmark = pytest.mark.anyio

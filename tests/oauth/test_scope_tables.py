@@ -7,10 +7,11 @@ import pytest
 
 from kintone_mcp.auth import oauth as client_oauth
 from kintone_mcp.auth.oauth_scopes import KINTONE_SCOPES, required_scope
-from kintone_mcp.sandbox import Sandbox, SandboxConfig, oauthconfig
-from kintone_mcp.sandbox.oauthscopes import REFUSED
-from kintone_mcp.sandbox.oauthscopes import required_scope as sandbox_scope
-from kintone_mcp.sandbox.routing import Endpoint
+from kintone_mcp.sandbox import Sandbox, SandboxConfig
+from kintone_mcp.sandbox.access import oauthclients
+from kintone_mcp.sandbox.access.oauthscopes import REFUSED
+from kintone_mcp.sandbox.access.oauthscopes import required_scope as sandbox_scope
+from kintone_mcp.sandbox.http.routing import Endpoint
 
 ENDPOINTS = [e for e in Sandbox(SandboxConfig(demo=False)).router.endpoints() if e.api == "kintone"]
 
@@ -32,8 +33,8 @@ def test_the_tables_know_the_record_file_and_settings_endpoints() -> None:
 
 
 def test_the_scope_lists_and_default_redirect_agree() -> None:
-    assert KINTONE_SCOPES == oauthconfig.OAUTH_SCOPES
-    assert client_oauth.DEFAULT_REDIRECT_URI == oauthconfig.DEFAULT_REDIRECT_URI
+    assert KINTONE_SCOPES == oauthclients.OAUTH_SCOPES
+    assert client_oauth.DEFAULT_REDIRECT_URI == oauthclients.DEFAULT_REDIRECT_URI
 
 
 def test_paths_outside_the_rest_api_have_no_scope() -> None:

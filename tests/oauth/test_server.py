@@ -10,7 +10,8 @@ from mcp import Client
 
 from kintone_mcp.auth import Credentials
 from kintone_mcp.client import KintoneClient
-from kintone_mcp.sandbox import Sandbox, oauthstore
+from kintone_mcp.sandbox import Sandbox
+from kintone_mcp.sandbox.access import oauthstore
 from kintone_mcp.server.app import build_server
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions

@@ -14,8 +14,8 @@ import pytest
 from kintone_mcp.auth import Credentials, PasswordAuth
 from kintone_mcp.client import BackoffRetry, KintoneClient, NoRetry, RetryPolicy
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.faults import FaultRule
-from kintone_mcp.sandbox.operations import OperationsConfig, OperationsMiddleware
+from kintone_mcp.sandbox.operations.faults import FaultRule
+from kintone_mcp.sandbox.operations.middleware import OperationsConfig, OperationsMiddleware
 
 BASE = "http://sandbox.test"
 CUSTOMERS, DEALS, TICKETS = 1, 2, 3

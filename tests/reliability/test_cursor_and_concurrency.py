@@ -8,7 +8,7 @@ import pytest
 
 from kintone_mcp.client import KintoneClient, NetworkError, RateLimitError, ServerError
 from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.faults import FaultRule
+from kintone_mcp.sandbox.operations.faults import FaultRule
 from tests.reliability.conftest import (
     BASE,
     CUSTOMERS,

@@ -17,7 +17,7 @@ import pytest
 from mcp import Client
 
 from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.faults import FaultRule
+from kintone_mcp.sandbox.operations.faults import FaultRule
 from tests.reliability.conftest import (
     CUSTOMERS,
     DEALS,

@@ -20,7 +20,7 @@ from kintone_mcp.client import (
     WriteOutcomeUnknownError,
 )
 from kintone_mcp.sandbox import Sandbox
-from kintone_mcp.sandbox.faults import FaultRule
+from kintone_mcp.sandbox.operations.faults import FaultRule
 from tests.reliability.conftest import (
     CUSTOMERS,
     DEALS,

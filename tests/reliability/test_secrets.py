@@ -35,10 +35,9 @@ from starlette.routing import Route
 from kintone_mcp.auth import ApiToken, ApiTokenAuth, BasicGateAuth, Credentials, PasswordAuth, UserApiTokenAuth
 from kintone_mcp.client import KintoneClient, KintoneError, NoRetry
 from kintone_mcp.connect import build_client
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.config import ApiTokenSpec, UserApiTokenSpec, UserSpec
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig
+from kintone_mcp.sandbox.options import ApiTokenSpec, UserApiTokenSpec, UserSpec
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.settings import load_settings
 from tests.reliability.conftest import CUSTOMERS, DEALS, TICKETS, Wire, client_for, mcp_server

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.routing import Router
+from kintone_mcp.sandbox.http.routing import Router
 
 BASE_URL = "http://sandbox.test"
 START = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
@@ -32,9 +32,9 @@ class Clock:
 def routers() -> list[Router]:
     # The routers these tests exercise, named explicitly so that another area's half-finished module elsewhere in
     # the shared tree cannot break them; test_files.py checks that the default sandbox serves them too.
-    from kintone_mcp.sandbox import api_apps, api_comments, api_files, api_records, api_settings
+    from kintone_mcp.sandbox.endpoints import apps, comments, files, records, settings
 
-    return [api_apps.router, api_settings.router, api_records.router, api_files.router, api_comments.router]
+    return [apps.router, settings.router, records.router, files.router, comments.router]
 
 
 def make_sandbox(clock: Clock | None = None, **config: Any) -> Sandbox:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec
 
 CLIENT = OAuthClientSpec("refusal-tests", "refusal-tests-secret", "http://127.0.0.1:9/callback")
 RECORD_SCOPES = "k:app_record:read k:app_record:write"

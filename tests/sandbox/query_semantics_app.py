@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from kintone_mcp.query import parse
 from kintone_mcp.query.ast import Query
-from kintone_mcp.sandbox.querysql import QueryContext, compile_query
+from kintone_mcp.sandbox.store.querysql import QueryContext, compile_query
 
 APP = 2
 OTHER_APP = 3

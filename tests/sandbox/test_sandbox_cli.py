@@ -15,7 +15,7 @@ import pytest
 from kintone_mcp.commands.main import build_parser
 from kintone_mcp.commands.sandbox import build_config
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.demo import recent_start
+from kintone_mcp.sandbox.demo.seed import recent_start
 
 
 def _config(*argv: str) -> SandboxConfig:

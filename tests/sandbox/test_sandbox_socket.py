@@ -8,8 +8,7 @@ import httpx
 import pytest
 from sandbox_api import password_headers, token_headers
 
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 
 pytestmark = pytest.mark.socket
 
@@ -19,7 +18,7 @@ def test_serves_and_shuts_down() -> None:
     with serve_in_thread(sb) as base_url:
         assert base_url.startswith("http://127.0.0.1:")
         resp = httpx.get(f"{base_url}/k/v1/apps.json", headers=password_headers())
-        assert resp.status_code == 200 and len(resp.json()["apps"]) == 3
+        assert resp.status_code == 200 and len(resp.json()["apps"]) == 4  # 1-3 and 5; 4 is a guest-space app
         error = httpx.get(f"{base_url}/k/v1/apps.json")
         assert error.status_code == 401 and error.headers["X-Cybozu-Error"] == "CB_AU01"
     with pytest.raises(httpx.ConnectError):

@@ -15,8 +15,7 @@ import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
-from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.testing import serve_in_thread
+from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from tests.server.helpers import call_ok
 
 pytestmark = [pytest.mark.socket]
@@ -64,6 +63,72 @@ async def test_serve_sandbox_needs_no_setup_and_honours_read_only() -> None:
         # The demo's dates follow today, so the question users ask first has an answer.
         closing = await call_ok(mcp, "get_records", app="deals", query="close_date = THIS_MONTH()", limit=1)
         assert closing["total_count"] > 0
+
+
+def _serve_sandbox(*flags: str) -> subprocess.CompletedProcess[str]:
+    """`serve --sandbox` with stdin closed: it starts, prints its banner, reads EOF and stops."""
+    return subprocess.run(
+        [sys.executable, "-m", "kintone_mcp", "serve", "--sandbox", *flags],
+        env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_serve_sandbox_banner_lists_every_app_with_its_alias() -> None:
+    run = _serve_sandbox()
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""  # stdout is the protocol
+    lines = run.stderr.splitlines()
+    assert any("sandbox with demo data at http://127.0.0.1:" in ln and "login Administrator" in ln for ln in lines)
+    for expected in (
+        "app 1 Customers alias customers (120 records)",
+        "app 2 Deals alias deals (300 records, the default app)",
+        "app 3 Support tickets alias tickets (200 records)",
+        'app 4 Partner requests alias partners (12 records, guest space 2 "Partner portal")',
+        "app 5 Contracts alias contracts (8 records)",
+    ):
+        assert any(line.endswith(expected) for line in lines), (expected, run.stderr)
+
+
+@pytest.mark.anyio
+async def test_serve_sandbox_takes_the_demo_flags() -> None:
+    flags = ("--demo-records", "7", "--seed", "5", "--demo-start", "2025-01-06", "--app-id", "contracts")
+    async with Client(_stdio(_env(), "serve", "--sandbox", *flags)) as mcp:
+        deals = await call_ok(mcp, "get_records", app="deals", fields=["title"], limit=10)
+        assert deals["total_count"] == 7 and deals["returned"] == 7
+        titles = sorted(r["title"] for r in deals["records"])
+        # --demo-start: the first contract is signed 40 days after it; --app-id contracts is the default app.
+        contract = await call_ok(mcp, "get_record", id=1)
+        assert contract["record"]["signed_on"] == "2025-02-15"
+    # --seed reached the sandbox: the titles are seed 5's, which are not the default seed's.
+    assert titles == _deal_titles(SandboxConfig(demo=True, demo_records=7, seed=5))
+    assert titles != _deal_titles(SandboxConfig(demo=True, demo_records=7))
+    default = _serve_sandbox("--demo-records", "7", "--seed", "5", "--demo-start", "2025-01-06")
+    assert "app 2 Deals alias deals (7 records" in default.stderr
+
+
+def _deal_titles(config: SandboxConfig) -> list[str]:
+    sandbox = Sandbox(config)
+    with sandbox.store.reading() as conn:
+        rows = conn.execute("SELECT json_extract(data, '$.title') FROM records WHERE app = 2").fetchall()
+    sandbox.close()
+    return sorted(r[0] for r in rows)
+
+
+def test_serve_refuses_a_configuration_error_before_the_sandbox_starts() -> None:
+    run = _serve_sandbox("--allow-apps", "dealz")
+    assert run.returncode == 2
+    assert "'dealz' is neither an app id nor an alias" in run.stderr
+    assert "sandbox with demo data" not in run.stderr  # nothing started, nothing announced
+    wrong_guest = _serve_sandbox("--guest-space-id", "9")
+    assert wrong_guest.returncode == 2 and "only guest space is 2" in wrong_guest.stderr
+    assert "sandbox with demo data" not in wrong_guest.stderr
+    without_sandbox = subprocess.run(
+        [sys.executable, "-m", "kintone_mcp", "serve", "--demo-records", "5"],
+        env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert without_sandbox.returncode == 2 and "--demo-records: demo data options, only with --sandbox" in (
+        without_sandbox.stderr
+    )
 
 
 def _free_port() -> int:
@@ -153,6 +218,7 @@ def test_http_refuses_a_network_address_without_a_token() -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "refusing to listen on 0.0.0.0" in proc.stderr and proc.stdout == ""
+    assert "sandbox with demo data" not in proc.stderr  # refused before the sandbox started
 
 
 def test_check_reports_and_sets_the_exit_code(sandbox_url: str) -> None:
@@ -173,3 +239,22 @@ def test_check_reports_and_sets_the_exit_code(sandbox_url: str) -> None:
         [sys.executable, "-m", "kintone_mcp", "check"], env=_env(), capture_output=True, text=True, timeout=60
     )
     assert unconfigured.returncode == 1 and "KINTONE_BASE_URL" in unconfigured.stderr
+
+
+def test_check_exits_3_when_the_credentials_could_not_be_verified(sandbox_url: str) -> None:
+    """A bare API token (no app id) cannot list apps, so nothing proves it works: PARTIAL, and not exit 0."""
+    from kintone_mcp.sandbox.demo.seed import demo_token
+
+    bare = _env(KINTONE_BASE_URL=sandbox_url, KINTONE_API_TOKEN=demo_token(2, SandboxConfig.seed))
+    run = subprocess.run(
+        [sys.executable, "-m", "kintone_mcp", "check"], env=bare, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "[skip] credentials" in run.stdout and run.stdout.rstrip().splitlines()[-1].startswith("PARTIAL:")
+    assert demo_token(2, SandboxConfig.seed) not in run.stdout + run.stderr
+    # With its app id the same token is verified (it reads app 2): exit 0.
+    named = {**bare, "KINTONE_API_TOKEN": f"2:{demo_token(2, SandboxConfig.seed)}"}
+    verified = subprocess.run(
+        [sys.executable, "-m", "kintone_mcp", "check"], env=named, capture_output=True, text=True, timeout=60
+    )
+    assert verified.returncode == 0, verified.stdout

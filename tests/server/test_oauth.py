@@ -12,7 +12,7 @@ from mcp import Client
 from kintone_mcp.auth import Credentials
 from kintone_mcp.client import KintoneClient
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from kintone_mcp.sandbox.oauthconfig import OAuthClientSpec, OAuthConfig
+from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig
 from kintone_mcp.server.app import build_server
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions

@@ -25,7 +25,7 @@ from kintone_mcp.client.errors import (
 )
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
-from kintone_mcp.server.tools.connection.test_connection import CheckStep, ConnectionReport
+from kintone_mcp.server.tools.connection.report import CheckStep, ConnectionReport
 from kintone_mcp.server.tools.outputs import app_brief
 
 if TYPE_CHECKING:

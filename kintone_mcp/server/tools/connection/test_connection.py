@@ -4,32 +4,16 @@ explain (and for first-time setup).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from mcp.types import CallToolResult
 
-from kintone_mcp.server.results import Out, ok
+from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import Ctx
-from kintone_mcp.server.tools.outputs import AppBrief
+from kintone_mcp.server.tools.connection.report import ConnectionReport
 from kintone_mcp.server.tools.spec import ToolSpec, read
 from kintone_mcp.settings import ConfigurationError
-
-
-class CheckStep(Out):
-    step: str
-    status: Literal["ok", "failed", "skipped"]
-    detail: str
-    fix: str | None = None
-
-
-class ConnectionReport(Out):
-    verdict: Literal["ok", "partial", "failed"]
-    summary: str
-    base_url: str
-    auth: str
-    steps: list[CheckStep]
-    apps: list[AppBrief] | None = None
 
 
 async def test_connection(ctx: Ctx) -> Annotated[CallToolResult, ConnectionReport]:

@@ -11,7 +11,7 @@ from tests.server.helpers import call_ok
 @pytest.mark.anyio
 async def test_list_apps_and_get_app(mcp: Client) -> None:
     apps = await call_ok(mcp, "list_apps")
-    assert [a["id"] for a in apps["apps"]] == [1, 2, 3]
+    assert [a["id"] for a in apps["apps"]] == [1, 2, 3, 5]
     assert await call_ok(mcp, "list_apps", name="deal") == {"apps": [{"id": 2, "name": "Deals", "code": "DEALS"}]}
     schema = await call_ok(mcp, "get_app", app=2)
     fields = {f["code"]: f for f in schema["fields"]}

@@ -22,7 +22,7 @@ async def test_connection_report_for_password_and_wrong_password(make_server: Se
             steps[s]["status"] for s in ("address", "answers", "credentials", "apps", "permissions", "user_api")
         } == {"ok"}
         assert steps["tls"]["status"] == "skipped"  # plain http to the sandbox
-        assert [a["id"] for a in report["apps"]] == [1, 2, 3]
+        assert [a["id"] for a in report["apps"]] == [1, 2, 3, 5]
     wrong = PasswordAuth("Administrator", "wrong-password")
     async with Client(make_server(credentials=Credentials(rest=wrong, user_api=wrong))) as mcp:
         report = await call_ok(mcp, "test_connection")
