@@ -14,9 +14,13 @@ from kintone_mcp.sandbox import SandboxConfig
 @pytest.mark.parametrize(
     ("argv", "usage", "unknown"),
     [
-        (["serve", "--sandbox", "--demo-recordz", "5"], "usage: kintone-mcp serve ", "--demo-recordz 5"),
+        # Words that are not options are left out: they may be secrets (`--password SECRET` is no option).
+        (["serve", "--sandbox", "--demo-recordz", "5"], "usage: kintone-mcp serve ",
+         "--demo-recordz (other words not shown, as they may be secrets)"),
         (["--sandbox", "--bogus"], "usage: kintone-mcp serve ", "--bogus"),  # plain `kintone-mcp ...` is serve
-        (["check", "--port", "3"], "usage: kintone-mcp check ", "--port 3"),
+        (["check", "--port", "3"], "usage: kintone-mcp check ",
+         "--port (other words not shown, as they may be secrets)"),
+        (["connection", "add", "x", "--password=pw-CANARY-argv"], "usage: kintone-mcp connection add ", "--password"),
         (["sandbox", "--bogus"], "usage: kintone-mcp sandbox ", "--bogus"),
         (["auth", "login", "--bogus"], "usage: kintone-mcp auth login ", "--bogus"),
     ],
@@ -30,6 +34,7 @@ def test_an_unknown_option_shows_the_usage_of_its_sub_command(
     err = capsys.readouterr().err
     assert err.startswith(usage), err
     assert f"error: unrecognized arguments: {unknown}\n" in err
+    assert "CANARY" not in err
 
 
 def test_check_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,8 +1,9 @@
 """Where OAuth tokens live between runs: the OS keyring when one is available, else one file per connection.
 
-* :class:`KeyringTokenStore` uses the ``keyring`` package (the optional ``keyring`` extra:
-  ``pip install 'kintone-mcp[keyring]'``): macOS Keychain, Windows Credential Locker, the Secret Service on Linux
-  desktops. One entry per connection under the service name ``kintone-mcp``.
+* :class:`KeyringTokenStore` uses the ``keyring`` package (the optional ``keyring`` extra,
+  ``pip install 'kintone-mcp[keyring]'``, found by :mod:`kintone_mcp.oskeyring`): macOS Keychain, Windows
+  Credential Locker, the Secret Service on Linux desktops. One entry per connection under the service name
+  ``kintone-mcp``.
 * :class:`FileTokenStore` writes ``<dir>/<connection>.json`` with mode 0600 in a 0700 directory, atomically (a
   temporary file in the same directory, then a rename), so a crash never leaves half a token file and another
   process never reads one.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import logging
 import os
 import re
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kintone_mcp.auth.oauth_tokens import OAuthTokens
+from kintone_mcp.oskeyring import keyring_module, usable_keyring
 
 logger = logging.getLogger("kintone_mcp.auth")
 
@@ -110,7 +111,7 @@ class KeyringTokenStore:
 
     def __init__(self, backend: Any = None, service: str = KEYRING_SERVICE) -> None:
         if backend is None:
-            backend = _keyring_module().get_keyring()
+            backend = keyring_module().get_keyring()
         self._keyring = backend
         self.service = service
 
@@ -143,37 +144,6 @@ class KeyringTokenStore:
         except Exception as exc:
             raise TokenStoreError(f"the OS keyring refused to remove {connection!r}: {type(exc).__name__}") from None
         return True
-
-
-def _keyring_module() -> Any:
-    # Imported by name: keyring is an optional extra, absent from most installs (and from type checking).
-    return importlib.import_module("keyring")
-
-
-def usable_keyring() -> Any | None:
-    """The active keyring backend when the ``keyring`` package is installed and has a real one, else None.
-
-    keyring falls back to backends that store nothing (``fail.Keyring``, ``null.Keyring``) or are empty chains on
-    headless machines; those count as no keyring, and the file store is used instead.
-    """
-    try:
-        keyring = _keyring_module()
-        fail = importlib.import_module("keyring.backends.fail")
-    except ImportError:
-        return None
-    try:
-        backend = keyring.get_keyring()
-    except Exception:
-        return None
-    if isinstance(backend, fail.Keyring) or type(backend).__module__.endswith(".null"):
-        return None
-    if type(backend).__name__ == "ChainerBackend" and not getattr(backend, "backends", None):
-        return None
-    try:
-        priority = float(getattr(backend, "priority", 1))
-    except Exception:
-        priority = 1.0
-    return backend if priority > 0 else None
 
 
 def open_token_store(setting: str | None, default_directory: Path) -> TokenStore:

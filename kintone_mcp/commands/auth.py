@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     label = name or "default (unnamed)"
     try:
         if args.auth_action == "login":
-            return _login(args, settings, store, key, label)
+            return sign_in(settings, store, key, label, no_browser=args.no_browser, user=args.user,
+                           timeout=args.timeout)
         if args.auth_action == "status":
             return _status(settings, store, key, label, name)
         return _logout(store, key, label)
@@ -101,7 +102,18 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _login(args: argparse.Namespace, settings: Settings, store: TokenStore, key: str, label: str) -> int:
+def sign_in(
+    settings: Settings,
+    store: TokenStore,
+    key: str,
+    label: str,
+    *,
+    no_browser: bool = False,
+    user: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> int:
+    """The authorization code flow for ``settings``, storing the tokens under ``key``: ``auth login``, and
+    ``connection add`` for an OAuth connection (so the check before saving runs with a sign-in). 0 when signed in."""
     session = oauth_session_for(settings)
 
     async def read_line() -> str:
@@ -122,9 +134,9 @@ def _login(args: argparse.Namespace, settings: Settings, store: TokenStore, key:
                 key,
                 out=_out,
                 read_line=read_line,
-                open_browser=None if args.no_browser else open_browser,
-                user=args.user,
-                wait_seconds=args.timeout,
+                open_browser=None if no_browser else open_browser,
+                user=user,
+                wait_seconds=timeout,
             )
         except LoginError as exc:
             _err(f"Sign-in failed: {exc}")

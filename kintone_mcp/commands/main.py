@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from kintone_mcp import __version__
 
@@ -21,6 +22,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "check the configured Kintone connection; exit 0 works, 1 fails, 3 could not verify",
     ),
     "sandbox": ("kintone_mcp.commands.sandbox", "run the Kintone-compatible sandbox server in the foreground"),
+    "connection": (
+        "kintone_mcp.commands.connection",
+        "named connections: add, list, test, edit, remove, default (secrets stored encrypted, never shown)",
+    ),
     "auth": (
         "kintone_mcp.commands.auth",
         "sign in with OAuth 2.0 (login), show the sign-in (status), forget it (logout)",
@@ -29,11 +34,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 class _CommandParser(argparse.ArgumentParser):
-    """A parser whose leaf sub-commands report an unknown option themselves, with their own usage line.
+    """A parser whose leaf sub-commands report an unknown option themselves, with their own usage line, and never
+    echo the words they do not know.
 
     argparse hands a sub-command's leftovers up to the top parser, whose error shows ``kintone-mcp [-h] COMMAND``:
     no help for someone who typed ``kintone-mcp serve --demo-recods 5``. Erroring in the sub-command that was
-    parsing shows the options it does take.
+    parsing shows the options it does take. Someone who types ``--password SECRET`` (there is no such flag: secrets
+    come from files, standard input or a prompt) must not see the secret printed back into a terminal log or a CI
+    transcript, so option names are shown and values are not.
     """
 
     def parse_known_args(  # type: ignore[override]
@@ -44,6 +52,16 @@ class _CommandParser(argparse.ArgumentParser):
         if extras and not has_commands:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed, extras
+
+    def error(self, message: str) -> NoReturn:
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            words = message[len(prefix):].split()
+            shown = [w.partition("=")[0] for w in words if w.startswith("-")]
+            message = prefix + (" ".join(shown) or "(values not shown)")
+            if len(shown) != len(words):
+                message += " (other words not shown, as they may be secrets)"
+        super().error(message)
 
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:

@@ -9,8 +9,11 @@ Every setting is named ``KINTONE_<FIELD>`` in the environment (``https_proxy`` i
 in a TOML connection and in ``cli_overrides``. Secrets may also be given as ``<NAME>_FILE``: a path to a file
 holding the secret (``KINTONE_PASSWORD_FILE``; ``password_file`` in TOML).
 
-The TOML file (``KINTONE_CONFIG``) holds named connections; ``KINTONE_CONNECTION`` picks one, else
-``default_connection``, else the only one::
+The TOML file (``KINTONE_CONFIG``, else ``connections.toml`` in :func:`user_config_dir`, where
+``kintone-mcp connection add`` keeps them) holds named connections; ``KINTONE_CONNECTION`` picks one, else
+``default_connection``, else the only one of a file named explicitly. A connection added by ``connection add``
+keeps its secrets in the OS keyring or an encrypted file (``secret_store``, see :mod:`kintone_mcp.settings.store`),
+read as if they stood in its table::
 
     default_connection = "prod"
 
@@ -26,12 +29,13 @@ The TOML file (``KINTONE_CONFIG``) holds named connections; ``KINTONE_CONNECTION
 Relative paths in the file are relative to the file's directory.
 
 Modules: ``fields`` (names, secret and path fields, value types), ``sources`` (environment, connections file),
-``resolution`` (the checks), ``schema`` (``Settings``), ``load`` (``load_settings``), ``paths``.
+``resolution`` (the checks), ``schema`` (``Settings``), ``load`` (``load_settings`` and the settings of one stored
+connection), ``paths``, and the ``store`` sub-package (stored connections and their secrets).
 """
 
 from kintone_mcp.settings.errors import ConfigurationError
 from kintone_mcp.settings.fields import SECRET_FIELDS, ApiTokenSetting, AuthType, env_name
-from kintone_mcp.settings.load import load_settings
+from kintone_mcp.settings.load import draft_settings, load_settings, machine_environment, stored_connection_settings
 from kintone_mcp.settings.paths import user_config_dir
 from kintone_mcp.settings.resolution import MIN_HTTP_TOKEN_LENGTH, app_id_of
 from kintone_mcp.settings.schema import Settings
@@ -44,7 +48,10 @@ __all__ = [
     "ConfigurationError",
     "Settings",
     "app_id_of",
+    "draft_settings",
     "env_name",
     "load_settings",
+    "machine_environment",
+    "stored_connection_settings",
     "user_config_dir",
 ]

@@ -22,6 +22,13 @@ from kintone_mcp.settings.errors import ConfigurationError
 from kintone_mcp.settings.fields import SECRET_FIELDS, env_name
 from kintone_mcp.settings.schema import Settings
 from kintone_mcp.settings.sources import ConnectionFileSource, EnvironmentSource, with_secret_files
+from kintone_mcp.settings.store import connections_path
+
+#: settings of this machine rather than of a connection: a stored connection's check still uses them
+_MACHINE_SETTINGS = frozenset(
+    {"ca_bundle", "https_proxy", "timeout", "connect_timeout", "total_timeout", "retries", "max_concurrency",
+     "oauth_token_store"}
+)  # fmt: skip
 
 logger = logging.getLogger("kintone_mcp.settings")
 
@@ -35,7 +42,7 @@ def load_settings(
     environment: Mapping[str, str] = os.environ if env is None else env
     cli = {k: v for k, v in (cli_overrides or {}).items() if v is not None}
     cli = with_secret_files(cli, where=" on the command line", base=None)
-    connection_file = ConnectionFileSource(Settings)
+    connection_file = ConnectionFileSource(Settings, environment)
     sources = (InitSettingsSource(Settings, init_kwargs=cli), EnvironmentSource(Settings, environment), connection_file)
     try:
         settings = Settings(_build_sources=(sources, cli))
@@ -49,6 +56,39 @@ def load_settings(
         raise ConfigurationError(connection_file.problems)
     _warn_about_short_secrets(settings)
     return settings
+
+
+def machine_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment without the variables that configure a connection (address, credentials, apps, policy), so
+    that a stored connection is checked as it is stored; what belongs to this machine (proxy, CA bundle, timeouts,
+    the OAuth token store, where the secrets are and their passphrase) stays."""
+    environment: Mapping[str, str] = os.environ if env is None else env
+    dropped = {env_name(f) for f in Settings.model_fields if f not in _MACHINE_SETTINGS}
+    dropped |= {f"{env_name(f)}_FILE" for f in SECRET_FIELDS if f not in _MACHINE_SETTINGS}
+    return {k: v for k, v in environment.items() if k not in dropped}
+
+
+def stored_connection_settings(
+    name: str, config: str | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """The settings of the stored connection ``name`` alone (``kintone-mcp connection test``): its table and secrets
+    in the connections file (``config``, else KINTONE_CONFIG, else the default one), with this machine's settings
+    from the environment and nothing else from it."""
+    environment: Mapping[str, str] = os.environ if env is None else env
+    path = connections_path(environment, config)
+    return load_settings({"config": str(path), "connection": name}, machine_environment(environment))
+
+
+def draft_settings(name: str, values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    """The settings a connection would have with ``values`` (its table with the secrets in it), before it is saved:
+    what ``kintone-mcp connection add`` and ``edit`` check. Raises :class:`ConfigurationError`."""
+    cli = {**{k: v for k, v in values.items() if v is not None}, "connection": name}
+    sources = (InitSettingsSource(Settings, init_kwargs=cli), EnvironmentSource(Settings, machine_environment(env)))
+    try:
+        return Settings(_build_sources=(sources, cli))
+    except PydanticValidationError as exc:
+        details = [f"{env_name(str(e['loc'][0])) if e['loc'] else 'settings'}: {e['msg']}" for e in exc.errors()]
+        raise ConfigurationError(details) from None
 
 
 def _warn_about_short_secrets(settings: Settings) -> None:

@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from kintone_mcp.settings.fields import PATH_FIELDS, SECRET_FIELDS, env_name
+from kintone_mcp.settings.store import StoreError, default_connections_path, open_secret_store
 
 
 @dataclass(frozen=True)
@@ -109,17 +110,26 @@ class EnvironmentSource(_Gathered):
 
 
 class ConnectionFileSource(_Gathered):
-    """The chosen ``[connections.NAME]`` table of the TOML file named by ``config``.
+    """The chosen ``[connections.NAME]`` table of the connections file, with its stored secrets.
 
-    The file and the connection are the ones the sources before it chose (the command line, else the
-    environment), read from pydantic-settings' record of those sources. The table's own ``connection`` is the
-    name chosen, so that the settings carry it (the key of the connection's stored OAuth sign-in). Problems with
-    the file itself are kept in ``problems``: they come before every other.
+    The file is the one named by ``config`` (the command line, else ``KINTONE_CONFIG``), else ``connections.toml``
+    in kintone-mcp's configuration folder, where ``kintone-mcp connection add`` keeps connections. The connection is
+    ``connection`` (``--connection`` / ``KINTONE_CONNECTION``), else the file's ``default_connection``, else, for a
+    file named explicitly, its only one. The configuration folder's file is a default, not a demand: when nothing
+    names a connection and the command line or the environment gives a Kintone address of its own, that
+    configuration is used alone, so a host configured through the environment is never changed by a connection
+    someone stored later.
+
+    A table's ``secret_store`` (``keyring`` or ``file``) says where ``connection add`` put its secrets; they are read
+    as if they stood in the table, so the environment and flags still win over them. The table's own
+    ``connection`` is the name chosen, so that the settings carry it (the key of the connection's stored OAuth
+    sign-in). Problems with the file or the secrets are kept in ``problems``: they come before every other.
     """
 
-    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str] | None = None) -> None:
         super().__init__(settings_cls)
         self.problems: list[str] = []
+        self._env: Mapping[str, str] = env or {}
         self._values: dict[str, Any] | None = None
 
     def _chosen(self, key: str) -> Any:
@@ -132,11 +142,19 @@ class ConnectionFileSource(_Gathered):
             self._values = {}
             if path:
                 self._values = self._read(Path(str(path)), str(connection) if connection else None)
-            elif connection:
-                self.problems.append("KINTONE_CONNECTION is set but KINTONE_CONFIG (the connections file) is not.")
+                return dict(self._values)
+            default = default_connections_path(self._env)
+            if connection and not default.is_file():
+                self.problems.append(
+                    f"KINTONE_CONNECTION is {connection!r}, but no connection is stored ({default} does not exist): "
+                    f"add it with `kintone-mcp connection add {connection}`, or point KINTONE_CONFIG at your "
+                    "connections file."
+                )
+            elif connection or (default.is_file() and not (self._chosen("base_url") or self._chosen("subdomain"))):
+                self._values = self._read(default, str(connection) if connection else None, implicit=True)
         return dict(self._values)
 
-    def _read(self, path: Path, connection: str | None) -> dict[str, Any]:
+    def _read(self, path: Path, connection: str | None, *, implicit: bool = False) -> dict[str, Any]:
         problems = self.problems
         try:
             document = tomllib.loads(path.expanduser().read_text(encoding="utf-8"))
@@ -152,10 +170,12 @@ class ConnectionFileSource(_Gathered):
                 f"{path}: unknown top-level key(s) {', '.join(unknown_top)}; settings go under [connections.NAME]."
             )
         connections = document.get("connections", {})
+        chosen = connection or document.get("default_connection")
+        if implicit and chosen is None:
+            return {}
         if not isinstance(connections, dict) or not connections:
             problems.append(f"{path} defines no [connections.NAME] table.")
             return {}
-        chosen = connection or document.get("default_connection")
         if chosen is None:
             if len(connections) != 1:
                 problems.append(
@@ -172,7 +192,7 @@ class ConnectionFileSource(_Gathered):
         table: dict[str, Any] = dict(connections[chosen])
         allowed = (set(self.settings_cls.model_fields) - {"config", "connection"}) | {
             f"{f}_file" for f in SECRET_FIELDS
-        }
+        } | {"secret_store"}
         unknown = sorted(set(table) - allowed)
         if unknown:
             problems.append(
@@ -187,4 +207,30 @@ class ConnectionFileSource(_Gathered):
                 target = Path(table[key]).expanduser()
                 table[key] = str(target if target.is_absolute() else base / target)
         where = f" in {path} [connections.{chosen}]"
-        return {**with_secret_files(table, where=where, base=base), "connection": chosen}
+        values = with_secret_files(table, where=where, base=base)
+        if "secret_store" in values:
+            self._add_stored_secrets(values, path, str(chosen), where)
+        return {**values, "connection": chosen}
+
+    def _add_stored_secrets(self, values: dict[str, Any], path: Path, name: str, where: str) -> None:
+        kind = values.pop("secret_store")
+        try:
+            stored = open_secret_store(str(kind), path, self._env).load(name)
+        except StoreError as exc:
+            self.problems.append(f"Connection {name!r}{where}: {exc}")
+            return
+        if stored is None:
+            self.problems.append(
+                f"Connection {name!r}{where} keeps its secrets in the {kind} store, but none are there: enter them "
+                f"again with `kintone-mcp connection edit {name}`."
+            )
+            return
+        for key, secret in stored.items():
+            if key not in SECRET_FIELDS:
+                self.problems.append(f"Connection {name!r}: its stored secrets hold an unknown setting {key!r}.")
+            elif key in values:
+                self.problems.append(
+                    f"{env_name(key)} is both in the stored secrets of connection {name!r} and{where}: keep one."
+                )
+            else:
+                values[key] = secret

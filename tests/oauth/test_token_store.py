@@ -16,8 +16,8 @@ from kintone_mcp.auth.token_store import (
     TokenStoreError,
     entry_file_name,
     open_token_store,
-    usable_keyring,
 )
+from kintone_mcp.oskeyring import usable_keyring
 from kintone_mcp.settings import user_config_dir
 
 TOKENS = OAuthTokens(

@@ -98,6 +98,11 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
 
     if client.has_rest_credentials:
         r.ok("configuration", f"{client.base_url}; {auth}")
+    elif client.has_user_api_credentials:
+        # A User API token alone is a working setup for users, organizations and groups: the user_api step says
+        # whether it works, and the REST steps are simply not for it.
+        r.ok("configuration", f"{client.base_url}; {auth}; no REST API credentials (users, organizations and groups "
+             "only)")
     else:
         r.fail(
             "configuration",
@@ -127,8 +132,9 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
             probe_error = exc
 
     if r.failed("address") or not client.has_rest_credentials:
+        why = "an earlier step failed" if r.failed("address") or r.failed("configuration") else "no REST credentials"
         for step in ("answers", "tls", "credentials"):
-            r.skip(step, "not tried: an earlier step failed")
+            r.skip(step, f"not tried: {why}")
     elif isinstance(probe_error, OAuthLoginRequiredError):
         # OAuth with no usable sign-in (none, expired, revoked) or without a scope: `kintone-mcp auth login` fixes it.
         if probe_error.missing_scope is None:
