@@ -7,9 +7,11 @@ Above both :mod:`kintone_mcp.settings` and :mod:`kintone_mcp.auth`, so that neit
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -44,6 +46,24 @@ def _transports(settings: Settings) -> tuple[httpx.AsyncBaseTransport, dict[str,
         pfx_password=_secret(settings.pfx_file_password) or None,
         https_proxy=_secret(settings.https_proxy) or None,
     )
+
+
+def connection_secrets(settings: Settings) -> tuple[str, ...]:
+    """The secrets of the connection besides the credentials, in the forms they are sent in: the client
+    certificate's password, and a proxy URL's password as written (percent-encoded), decoded, and as the
+    ``Proxy-Authorization: Basic`` value httpx builds from ``user:password``."""
+    out = [_secret(settings.pfx_file_password)]
+    proxy = _secret(settings.https_proxy)
+    if proxy:
+        try:
+            parts = urlsplit(proxy)
+            user, password = parts.username, parts.password
+        except ValueError:
+            user, password = None, None
+        if password:
+            plain_user, plain = unquote(user or ""), unquote(password)
+            out += [password, plain, base64.b64encode(f"{plain_user}:{plain}".encode()).decode()]
+    return tuple(s for s in out if s)
 
 
 def build_client(
@@ -82,7 +102,7 @@ def build_client(
             raise ConfigurationError([str(exc)]) from None
     return KintoneClient(
         settings.base_url,
-        credentials=Credentials(rest=rest, user_api=user_api),
+        credentials=Credentials(rest=rest, user_api=user_api, other_secrets=connection_secrets(settings)),
         guest_space_id=settings.guest_space_id,
         transport=transport,
         mounts=mounts,

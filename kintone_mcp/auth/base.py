@@ -52,9 +52,12 @@ class Credentials:
 
     rest: httpx.Auth | None = None
     user_api: httpx.Auth | None = None
+    #: secrets of the connection that no strategy holds (a proxy's password and the Proxy-Authorization value made
+    #: from it, the client certificate's password): masked in text like the strategies' own
+    other_secrets: tuple[str, ...] = ()
 
     def secret_values(self) -> list[str]:
-        out: list[str] = []
+        out: list[str] = [s for s in self.other_secrets if s]
         for auth in (self.rest, self.user_api):
             if isinstance(auth, KintoneAuth):
                 out.extend(s for s in auth.secret_values() if s)

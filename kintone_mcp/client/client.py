@@ -100,6 +100,12 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
         creds = self._conn.credentials
         return f"REST API: {creds.describe('rest')}; User API: {creds.describe('user')}"
 
+    async def probe(self) -> int:
+        """The HTTP status of one request sent without credentials; NetworkError when the host does not answer (or
+        its certificate does not verify). Tells whether the address answers when no authenticated request can be
+        sent (API tokens that name no app)."""
+        return await self._conn.probe()
+
     async def aclose(self) -> None:
         await self._conn.aclose()
 

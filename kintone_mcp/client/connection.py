@@ -158,6 +158,22 @@ class Connection:
     def closed(self) -> bool:
         return self._http.is_closed
 
+    async def probe(self) -> int:
+        """One request without credentials (``GET`` of the REST API's ``apps.json``, which Kintone refuses without
+        them), over the same transport, TLS settings and proxy as every call: the HTTP status when the host answers
+        (a certificate that does not verify, or no answer, raises NetworkError). For ``check`` when no
+        authenticated request can be sent, so that it reports what it saw rather than what it assumed."""
+        request = self._http.build_request("GET", self.path("rest", "apps"))
+        try:
+            with anyio.fail_after(self.attempt_timeout or 60.0):
+                response = await self._http.send(request)
+                await response.aclose()
+        except (httpx.TransportError, TimeoutError) as exc:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            text = f"{self.base_url} did not answer a request without credentials ({reason})"
+            raise NetworkError(self.redact(text)) from None
+        return response.status_code
+
     # --- paths --------------------------------------------------------------------------------------------------
 
     def space_for(self, apps: Sequence[int]) -> Space:

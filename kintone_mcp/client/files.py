@@ -19,6 +19,7 @@ import anyio
 import httpx
 
 from kintone_mcp.client.connection import Connection
+from kintone_mcp.client.errors import NetworkError
 
 #: how much of a local file is read per chunk when uploading or saving
 CHUNK = 64 * 1024
@@ -55,8 +56,19 @@ class FileDownload:
     size: int | None
     response: httpx.Response
 
-    def aiter_bytes(self, chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
-        return self.response.aiter_bytes(chunk_size)
+    async def aiter_bytes(self, chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
+        """The body in chunks. A connection that breaks or stalls mid-body raises NetworkError (not httpx's own
+        errors): the answer had started, so the request's retries no longer apply, and the caller decides."""
+        received = 0
+        try:
+            async for chunk in self.response.aiter_bytes(chunk_size):
+                received += len(chunk)
+                yield chunk
+        except httpx.TransportError as exc:
+            of = f" of {self.size:,}" if self.size is not None else ""
+            raise NetworkError(
+                f"The file download was cut off after {received:,}{of} bytes ({type(exc).__name__}). Retry it."
+            ) from None
 
 
 class FilesMixin:
@@ -129,7 +141,7 @@ class FilesMixin:
             length = response.headers.get("content-length")
             yield FileDownload(
                 content_type=response.headers.get("content-type", "application/octet-stream"),
-                size=int(length) if length and length.isdigit() else None,
+                size=int(length) if length and length.isascii() and length.isdigit() else None,
                 response=response,
             )
 

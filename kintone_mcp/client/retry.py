@@ -167,7 +167,7 @@ def concurrency_limit(headers: Mapping[str, str]) -> tuple[int | None, int | Non
 
     def number(name: str) -> int | None:
         text = headers.get(name, "").strip()
-        return int(text) if text.isdigit() else None
+        return int(text) if text.isascii() and text.isdigit() else None
 
     return number("x-concurrencylimit-limit"), number("x-concurrencylimit-running")
 

@@ -42,7 +42,7 @@ def _user(text: str) -> UserSpec:
 
 def _token(text: str) -> ApiTokenSpec:
     parts = text.split(":")
-    if len(parts) not in (2, 3) or not parts[0].isdigit() or not parts[1]:
+    if len(parts) not in (2, 3) or not (parts[0].isascii() and parts[0].isdigit()) or not parts[1]:
         raise argparse.ArgumentTypeError(
             "expected APP_ID:TOKEN[:PERMS] with a numeric app id, e.g. 1:mytoken:view,add"
         )

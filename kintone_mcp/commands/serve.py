@@ -34,7 +34,12 @@ _SERVER_SETTINGS = (
     "KINTONE_MCP_HTTP_TOKEN",
     "KINTONE_MCP_HTTP_TOKEN_FILE",
     "KINTONE_MCP_HTTP_MAX_BODY",
+    "KINTONE_MCP_HTTP_MAX_CONNECTIONS",
+    "KINTONE_MCP_HTTP_READ_TIMEOUT",
+    "KINTONE_MCP_HTTP_MAX_SESSIONS",
+    "KINTONE_MCP_HTTP_SESSION_IDLE_TIMEOUT",
     "KINTONE_DOWNLOAD_DIR",
+    "KINTONE_DOWNLOAD_MAX_BYTES",
     "KINTONE_TIMEOUT",
     "KINTONE_CONNECT_TIMEOUT",
     "KINTONE_TOTAL_TIMEOUT",
@@ -92,6 +97,11 @@ def configure_logging(level: str) -> None:
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {k: getattr(args, k, None) for k in _SETTING_FLAGS}
+    for key in ("allow_apps", "deny_apps"):
+        # As lists: on the command line an empty value is given on purpose (`--allow-apps ""`), and must not read
+        # as "not set" the way an empty environment variable does (hosts substitute unset settings as "").
+        if out[key] is not None:
+            out[key] = [item.strip() for item in out[key].split(",") if item.strip()]
     if getattr(args, "read_only", None):
         out["read_only"] = True
     return {k: v for k, v in out.items() if v is not None}
@@ -126,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(f"{', '.join(demo)}: demo data options, only with --sandbox; add it or leave them out")
             else:
                 settings = load_settings(overrides(args))
-            from kintone_mcp.server.launch import http_token, serve, server_from_settings
+            from kintone_mcp.server.launch import HttpLimits, http_token, serve, server_from_settings
 
             token = http_token(settings, token)
             if token is not None:
@@ -144,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
                     allowed_hosts=args.allowed_host,
                     on_listen=_announce,
                     max_body=settings.mcp_http_max_body,
+                    limits=HttpLimits.of(settings),
                 )
             )
         except (ConfigurationError, PolicyConfigError, TransportConfigError, ValueError, OSError) as exc:

@@ -66,6 +66,12 @@ class KintoneMCPServer(MCPServer[ServerState]):
             ]
         return self._listed
 
+    async def run_stdio_async(self) -> None:
+        """Stdio with an answer for every malformed line, where the SDK's transport drops them (server/stdio.py)."""
+        from kintone_mcp.server.stdio import serve_stdio
+
+        await serve_stdio(self._lowlevel_server)
+
     async def _input_schema(self, name: str) -> dict[str, Any] | None:
         """The advertised (slimmed) input schema of a tool: what the strictness check holds arguments to."""
         if self._schemas is None:
@@ -208,5 +214,5 @@ def build_server(
             description=spec.description,
             annotations=spec.annotations(),
         )
-    register_resources(server)
+    register_resources(server, offered={s.name for s in enabled})
     return server

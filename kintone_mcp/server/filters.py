@@ -17,6 +17,7 @@ from pydantic import BaseModel, Discriminator, Field, Tag
 from kintone_mcp.query import parse
 from kintone_mcp.query.ast import And, Condition, Expr, FieldRef, FuncCall, NumberLit, Op, Or, Query, StringLit, Value
 from kintone_mcp.query.errors import QuerySyntaxError, format_expected
+from kintone_mcp.query.lexer import is_control
 from kintone_mcp.query.operators import ALL_FUNCTIONS, allowed_functions
 from kintone_mcp.server.fieldinfo import Properties, field_type
 from kintone_mcp.server.query_check import QueryRejected, check
@@ -78,7 +79,8 @@ def compile_filter(flt: Filter, properties: Properties) -> Expr:
     expr = _group(flt, properties, problems)
     if problems:
         raise QueryRejected(problems)
-    check(Query(where=expr), properties)
+    # The callers check the whole query they send (this filter joined with theirs) against the app lists.
+    check(Query(where=expr), properties, None)
     return expr
 
 
@@ -138,6 +140,14 @@ def _function(text: str, where: str, problems: list[str]) -> Value | None:
 def _value(raw: Scalar, ftype: str, where: str, problems: list[str]) -> Value:
     functions = allowed_functions(ftype)
     if isinstance(raw, str):
+        bad = next((ch for ch in raw if is_control(ch) and ch not in "\n\t"), None)
+        if bad is not None:
+            # The query language has no way to write it (the printer would refuse); say so instead of failing.
+            problems.append(
+                f"{where}: the value contains the control character U+{ord(bad):04X}, which a Kintone query cannot "
+                "hold; remove it (newlines and tabs are fine)"
+            )
+            return StringLit("")
         m = _FUNC_SHAPE.match(raw)
         # On a field that takes functions, anything shaped like a call is meant as one (THIS_QUARTER() included,
         # which the parser then names as unknown); elsewhere only real function names are, so text such as

@@ -5,7 +5,10 @@ A server that holds Kintone credentials and listens on a network address without
 credentials to anyone who can reach the port, so binding a non-loopback address without a token is refused at
 start-up rather than warned about. The token is compared in constant time and wraps the whole ASGI app (every path).
 Request bodies are bounded (``KINTONE_MCP_HTTP_MAX_BODY``, 1 MiB by default: far more than any tool call a model
-writes) and refused with 413 before the MCP layer would buffer them.
+writes) and refused with 413 before the MCP layer would buffer them. A request must arrive whole within
+``KINTONE_MCP_HTTP_READ_TIMEOUT`` and at most ``KINTONE_MCP_HTTP_MAX_CONNECTIONS`` connections are held
+(``http_limits``); sessions are capped (``KINTONE_MCP_HTTP_MAX_SESSIONS``) and closed when unused for
+``KINTONE_MCP_HTTP_SESSION_IDLE_TIMEOUT`` seconds.
 
 Sessions are stateful with SSE answers (the SDK default) because progress notifications during long reads are
 dropped on a stateless JSON-only connection (docs/mcp-sdk.md §1.3).
@@ -30,6 +33,12 @@ logger = logging.getLogger(__name__)
 
 #: largest request body accepted by default, in bytes
 DEFAULT_MAX_BODY = 1024 * 1024
+#: Streamable HTTP sessions open at once by default, and how long one may stay unused (KINTONE_MCP_HTTP_*)
+DEFAULT_MAX_SESSIONS = 100
+DEFAULT_SESSION_IDLE_TIMEOUT = 1800.0
+#: connections held at once, and seconds a request may take to arrive (see http_limits)
+DEFAULT_MAX_CONNECTIONS = 200
+DEFAULT_READ_TIMEOUT = 20.0
 
 
 class TransportConfigError(ValueError):
@@ -90,7 +99,7 @@ class BodySizeLimitMiddleware:
                 declared = value
                 break
         if declared is not None:
-            if not declared.strip().isdigit():
+            if not (declared.strip().isascii() and declared.strip().isdigit()):
                 await self._refuse(send, 400, "the Content-Length header is not a number")
                 return
             if int(declared) > self.max_bytes:
@@ -152,6 +161,8 @@ def build_http_app(
     allowed_hosts: Sequence[str] = (),
     path: str = "/mcp",
     max_body: int = DEFAULT_MAX_BODY,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT,
 ) -> ASGIApp:
     """The ASGI app serving ``server`` at ``path``. Raises TransportConfigError for an unsafe configuration.
 
@@ -177,16 +188,36 @@ def build_http_app(
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
-    app: ASGIApp = server.streamable_http_app(streamable_http_path=path, transport_security=security, host=host)
+    # The SDK holds up to 10,000 sessions for 30 minutes each by default: a local server serves a handful of
+    # hosts, and every session holds memory until it ends (see benchmarks/bench_http_sessions.py).
+    app: ASGIApp = server.streamable_http_app(
+        streamable_http_path=path,
+        transport_security=security,
+        host=host,
+        max_sessions=max_sessions,
+        session_idle_timeout=session_idle_timeout,
+    )
     app = BodySizeLimitMiddleware(app, max_body)
     if bearer_token:
         app = BearerTokenMiddleware(app, bearer_token)
     return app
 
 
-async def serve_http(app: ASGIApp, *, host: str, port: int) -> None:
+async def serve_http(
+    app: ASGIApp,
+    *,
+    host: str,
+    port: int,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+) -> None:
+    """Serves ``app`` with uvicorn, each request bounded in the time it takes to arrive and the connections
+    bounded in number (:mod:`kintone_mcp.server.http_limits`)."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    from kintone_mcp.server.http_limits import guarded_protocol
+
+    protocol = guarded_protocol(max_connections=max_connections, read_timeout=read_timeout)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, http=protocol)
     logger.info("kintone-mcp listening on http://%s:%d/mcp", host if ":" not in host else f"[{host}]", port)
     await uvicorn.Server(config).serve()

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from kintone_mcp.server.app import KintoneMCPServer, build_server
+from kintone_mcp.server.http import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_SESSION_IDLE_TIMEOUT,
+)
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
 
@@ -47,6 +54,7 @@ def options_from_settings(settings: Settings, *, download_dir: Path | None = Non
         auth_type=settings.auth_type or "none",
         base_url=settings.base_url,
         download_dir=folder.expanduser().resolve() if folder else None,
+        download_max_bytes=settings.download_max_bytes,
         user_api=settings.has_user_api_credentials,
         proxy=settings.https_proxy is not None,
     )
@@ -78,6 +86,26 @@ def server_from_settings(
 Transport = Literal["stdio", "http"]
 
 
+@dataclass(frozen=True)
+class HttpLimits:
+    """The Streamable HTTP transport's bounds (KINTONE_MCP_HTTP_MAX_CONNECTIONS, _READ_TIMEOUT, _MAX_SESSIONS,
+    _SESSION_IDLE_TIMEOUT); the defaults are the settings' defaults."""
+
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
+
+    @classmethod
+    def of(cls, settings: Settings) -> HttpLimits:
+        return cls(
+            max_connections=settings.mcp_http_max_connections,
+            read_timeout=settings.mcp_http_read_timeout,
+            max_sessions=settings.mcp_http_max_sessions,
+            session_idle_timeout=settings.mcp_http_session_idle_timeout,
+        )
+
+
 async def serve(
     server: KintoneMCPServer,
     *,
@@ -88,19 +116,25 @@ async def serve(
     allowed_hosts: Sequence[str] = (),
     on_listen: Callable[[str], object] | None = None,
     max_body: int | None = None,
+    limits: HttpLimits | None = None,
 ) -> None:
     if transport == "stdio":
         await server.run_stdio_async()
         return
     from kintone_mcp.server.http import DEFAULT_MAX_BODY, build_http_app, serve_http
 
+    bounds = limits or HttpLimits()
     app = build_http_app(
         server,
         host=host,
         bearer_token=bearer_token,
         allowed_hosts=allowed_hosts,
         max_body=max_body or DEFAULT_MAX_BODY,
+        max_sessions=bounds.max_sessions,
+        session_idle_timeout=bounds.session_idle_timeout,
     )
     if on_listen is not None:
         on_listen(f"http://{host if ':' not in host else f'[{host}]'}:{port}/mcp")
-    await serve_http(app, host=host, port=port)
+    await serve_http(
+        app, host=host, port=port, max_connections=bounds.max_connections, read_timeout=bounds.read_timeout
+    )

@@ -1,6 +1,13 @@
 """Every safety rule of the server, in one place: read-only mode, app allow / deny lists, tool allow / deny lists,
 app aliases and the default app.
 
+The app lists hold across apps too. A lookup field copies values out of its source app when its key is written,
+and a condition on a related-records field (``cust_ref.company_name like "Fuji"``) is answered from the related
+app's records, so either would let an allowed app answer questions about a blocked one. The rule is the strict
+one: a read or write whose answer or effect depends on a blocked app is refused, naming the field and the app
+(``check_query_links``, ``check_record_links``). Values an allowed app already stores (copies a lookup made
+before) are that app's data and are read as such.
+
 The tools never decide these things themselves: they ask ``Policy`` which app a call means (``resolve_app``,
 which also enforces the app lists), and the server asks it which tools to register at all (``tool_enabled``).
 A rule that cannot be satisfied (an unknown tool name, an alias to nothing) is a start-up error, so that a
@@ -9,9 +16,11 @@ typo in a safety setting never silently widens what the server may do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from kintone_mcp.query.ast import And, Condition, Expr, Or, Query
 from kintone_mcp.settings import app_id_of
 
 
@@ -72,6 +81,13 @@ class Policy:
                 out.add(app_id)
             return frozenset(out)
 
+        allowed = None if allow_apps is None else ids(allow_apps, "the app allow list")
+        if allowed is not None and not allowed:
+            # An allow list that lists nothing is a mistake either way it could be read: refuse it.
+            raise PolicyConfigError(
+                "the app allow list is given but empty: list the apps the server may use, or give no allow list to "
+                "allow every app the credentials reach"
+            )
         default_id: int | None = None
         if default_app not in (None, ""):
             default_id = _in_range(app_id_of(default_app, alias_ids))
@@ -79,7 +95,7 @@ class Policy:
                 raise PolicyConfigError(f"default app {default_app!r} is neither an app id nor a configured alias")
         return cls(
             read_only=read_only,
-            allow_apps=None if allow_apps is None else ids(allow_apps, "the app allow list"),
+            allow_apps=allowed,
             deny_apps=ids(deny_apps, "the app deny list"),
             tools=None if tools is None else frozenset(t.strip() for t in tools if t.strip()),
             disabled_tools=frozenset(t.strip() for t in disabled_tools if t.strip()),
@@ -149,6 +165,104 @@ class Policy:
         return app_id
 
 
+    # --- references to other apps -----------------------------------------------------------------------------
+
+    def blocked_source(self, prop: Mapping[str, Any]) -> int | None:
+        """The app a lookup or related-records field reads from, when the app lists block it; else None."""
+        settings = prop.get("referenceTable") if prop.get("type") == "REFERENCE_TABLE" else prop.get("lookup")
+        if not isinstance(settings, Mapping):
+            return None
+        related = settings.get("relatedApp")
+        source = _as_app_id(str(related.get("app", ""))) if isinstance(related, Mapping) else None
+        if source is None:
+            # A source the form does not name by id cannot be shown to be allowed.
+            return 0 if self.allow_apps is not None or self.deny_apps else None
+        return None if self.app_allowed(source) else source
+
+    def check_query_links(self, query: Query, properties: Mapping[str, Mapping[str, Any]]) -> None:
+        """Refuses a query with a condition or sort key on a related-records field whose app is blocked: its
+        answer would tell which records of the blocked app match."""
+        refs = [k.field for k in query.order_by]
+        if query.where is not None:
+            refs += [c.field for c in _conditions(query.where)]
+        for ref in refs:
+            head, dot, _ = ref.code.partition(".")
+            prop = properties.get(head)
+            if not dot or prop is None or prop.get("type") != "REFERENCE_TABLE":
+                continue
+            source = self.blocked_source(prop)
+            if source is not None:
+                raise AppNotAllowedError(
+                    f"{ref.code} goes through the related-records field {head}, which shows records of "
+                    f"{_app_name(source)}; this server's app allow/deny settings block that app, so conditions and "
+                    f"sorting on {head}.* are refused (their answer would come from its records). Leave them out."
+                )
+
+    def check_record_links(
+        self, records: Iterable[Mapping[str, Any]], properties: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        """Refuses a write that sets a lookup whose source app is blocked: Kintone would copy that app's values
+        into the record (and refuse an unknown key with an error that tells whether the key exists there)."""
+        for record in records:
+            for code, cell in record.items():
+                prop = properties.get(code) or {}
+                if prop.get("type") == "SUBTABLE":
+                    inner = prop.get("fields") or {}
+                    for row in _rows(cell):
+                        self._check_lookups(row, inner, table=code)
+                else:
+                    self._check_lookups({code: cell}, properties, table=None)
+
+    def _check_lookups(
+        self, cells: Mapping[str, Any], properties: Mapping[str, Mapping[str, Any]], *, table: str | None
+    ) -> None:
+        for code, cell in cells.items():
+            prop = properties.get(code) or {}
+            if "lookup" not in prop or _empty(cell):
+                continue
+            source = self.blocked_source(prop)
+            if source is not None:
+                where = f"{code} (in the table {table})" if table else code
+                raise AppNotAllowedError(
+                    f"{where} is a lookup that copies values from {_app_name(source)}, which this server's app "
+                    f"allow/deny settings block; nothing was written. Leave {code} out (or empty), or ask the user "
+                    "to allow that app."
+                )
+
+
+def _app_name(app: int) -> str:
+    return f"app {app}" if app else "an app the form does not name"
+
+
+def _conditions(expr: Expr) -> Iterator[Condition]:
+    if isinstance(expr, Condition):
+        yield expr
+    elif isinstance(expr, And | Or):
+        for item in expr.items:
+            yield from _conditions(item)
+
+
+# Records come as the tools take them (plain values; a table a list of row objects) or in Kintone's form
+# ({"value": ...} around every value and row): both are read.
+
+
+def _value(cell: Any) -> Any:
+    return cell.get("value") if isinstance(cell, Mapping) and "value" in cell else cell
+
+
+def _rows(cell: Any) -> Iterator[Mapping[str, Any]]:
+    value = _value(cell)
+    for row in value if isinstance(value, list) else []:
+        inner = row.get("value") if isinstance(row, Mapping) and isinstance(row.get("value"), Mapping) else row
+        if isinstance(inner, Mapping):
+            yield inner
+
+
+def _empty(cell: Any) -> bool:
+    value = _value(cell)
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
 #: Larger numbers cannot be Kintone app ids (64-bit on Kintone's side).
 _MAX_APP_ID = 2**63 - 1
 
@@ -163,4 +277,5 @@ def _as_app_id(value: str | int | None) -> int | None:
     if isinstance(value, int):
         return value if 0 < value <= _MAX_APP_ID else None
     text = value.strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= _MAX_APP_ID else None
+    # isdigit alone accepts "²", which int() refuses.
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= _MAX_APP_ID else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from kintone_mcp.query.ast import Query
 from kintone_mcp.query.check import check_query
 from kintone_mcp.server.fieldinfo import Properties
+from kintone_mcp.server.policy import Policy
 
 
 class QueryRejected(ValueError):
@@ -22,8 +23,12 @@ class QueryRejected(ValueError):
         )
 
 
-def check(query: Query, properties: Properties) -> None:
-    """Raise QueryRejected listing every problem the checker finds in ``query``."""
+def check(query: Query, properties: Properties, policy: Policy | None) -> None:
+    """Raise QueryRejected listing every problem the checker finds in ``query``, and AppNotAllowedError for a
+    condition that reaches a blocked app (``policy``; None only where no app lists apply, such as tests of the
+    checker itself)."""
     problems = check_query(query, properties)
     if problems:
         raise QueryRejected([p.message for p in problems])
+    if policy is not None:
+        policy.check_query_links(query, properties)

@@ -242,7 +242,8 @@ class _Checker:
                 if inner_code in _ROW_ID_KEYS:
                     if inner_value in (None, ""):
                         continue
-                    if isinstance(inner_value, bool) or not str(inner_value).strip().isdigit():
+                    row_id = str(inner_value).strip()
+                    if isinstance(inner_value, bool) or not (row_id.isascii() and row_id.isdigit()):
                         # Kintone takes an unknown row id for a new row, and drops the row it was meant to keep.
                         self.fail(
                             f"{where}.{inner_code}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -10,8 +11,16 @@ from kintone_mcp.server.results import compact_json, dump
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.app_info.app_schema import build_app_schema
 
+#: each resource -> the tool whose answer it exposes: the resource is offered only when that tool is
+RESOURCE_TOOLS = {"app_schema": "get_app"}
 
-def register_resources(server: MCPServer[ServerState]) -> None:
+
+def register_resources(server: MCPServer[ServerState], offered: Collection[str]) -> None:
+    """Registers the resources whose tool is in ``offered`` (the tools the settings let the server offer): a
+    resource must not hand out what a tool switched off by KINTONE_TOOLS / KINTONE_DISABLE_TOOLS would have."""
+    if RESOURCE_TOOLS["app_schema"] not in offered:
+        return
+
     @server.resource(
         "kintone://app/{app}/schema",
         name="app_schema",

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 #: How long an app's field list is trusted. Long enough that a conversation's read-then-write pair costs one
 #: fields.json call, short enough that a form change made meanwhile is seen within a minute.
 SCHEMA_TTL_SECONDS = 60.0
+#: Largest attachment download_file saves by default: far above office documents, far below a full disk.
+DEFAULT_DOWNLOAD_MAX_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class ServerOptions:
     base_url: str = ""
     #: download_file writes here; None disables saving (small text files are still returned inline).
     download_dir: Path | None = None
+    #: download_file refuses attachments larger than this (announced or streamed), in bytes
+    download_max_bytes: int = DEFAULT_DOWNLOAD_MAX_BYTES
     #: the connection has a credential the cybozu.com User API accepts (password or User API token)
     user_api: bool = False
     #: an HTTPS proxy resolves names, so a local DNS failure means nothing

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from kintone_mcp.loopback import is_loopback
+from kintone_mcp.redaction import MIN_SECRET_LENGTH
 from kintone_mcp.settings.errors import ConfigurationError
 from kintone_mcp.settings.fields import ApiTokenSetting, AuthType, env_name
 from kintone_mcp.settings.sources import Problem, items
@@ -49,11 +50,38 @@ _TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
+#: ``scheme://user:password@`` (or ``user:password@`` without a scheme) at the start of a URL
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
+
+
+def _masked(value: object) -> str:
+    """A wrong value quoted in a problem without revealing it: it may be a secret pasted into the wrong setting.
+    Values shorter than the shortest secret the redactor masks are quoted whole (they help, and hide nothing)."""
+    text = str(value)
+    if len(text) < MIN_SECRET_LENGTH:
+        return repr(text)
+    return f"{text[:2]!r}… ({len(text)} characters, not shown)"
+
+
+def _shown_url(text: str) -> str:
+    """A URL quoted in a problem: its user and password (``user:password@``) are never shown, however malformed
+    the rest is; what is left is shown whole when it holds no '@' at all."""
+    without = _USERINFO.sub(lambda m: f"{m.group(1) or ''}***@", text.strip(), count=1)
+    return repr(without) if "@" not in without.replace("***@", "", 1) else _masked(text)
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²" and "١", which ``int()`` refuses or reads otherwise."""
+    text = text.strip()
+    return text.isascii() and text.isdigit()
+
+
 def app_id_of(ref: object, aliases: Mapping[str, int]) -> int | None:
     """The app a configured reference means: a positive whole number is an id, anything else an alias; None when
     it is neither."""
     text = str(ref).strip()
-    if not isinstance(ref, bool) and text.isdigit() and int(text) > 0:
+    # isdigit alone accepts "²", which int() refuses.
+    if not isinstance(ref, bool) and text.isascii() and text.isdigit() and int(text) > 0:
         return int(text)
     return aliases.get(text)
 
@@ -116,7 +144,7 @@ class _Resolver:
         )
         if self.out["oauth_redirect_uri"] and not self._is_http_url(self.out["oauth_redirect_uri"]):
             self.problems.append(
-                f"KINTONE_OAUTH_REDIRECT_URI must be an http(s) URL, got {self.out['oauth_redirect_uri']!r}."
+                f"KINTONE_OAUTH_REDIRECT_URI must be an http(s) URL, got {_shown_url(self.out['oauth_redirect_uri'])}."
             )
         if self.problems:
             raise ConfigurationError(self.problems)
@@ -157,15 +185,15 @@ class _Resolver:
             return True
         if text in _FALSE:
             return False
-        self.problems.append(f"{env_name(key)} must be true or false, got {value!r}.")
+        self.problems.append(f"{env_name(key)} must be true or false, got {_masked(value)}.")
         return False
 
     def _positive_int(self, key: str) -> int | None:
         value = self.raw.get(key)
         if value is None or value == "":
             return None
-        if isinstance(value, bool) or not str(value).strip().isdigit() or int(str(value).strip()) < 1:
-            self.problems.append(f"{env_name(key)} must be a positive whole number, got {value!r}.")
+        if isinstance(value, bool) or not _digits(str(value)) or int(str(value).strip()) < 1:
+            self.problems.append(f"{env_name(key)} must be a positive whole number, got {_masked(value)}.")
             return None
         return int(str(value).strip())
 
@@ -183,7 +211,7 @@ class _Resolver:
         except ValueError:
             number = None
         if number is None or number != number or not low <= number <= high:
-            self.problems.append(f"{env_name(key)} must be a {kind} from {low:g} to {high:g}, got {value!r}.")
+            self.problems.append(f"{env_name(key)} must be a {kind} from {low:g} to {high:g}, got {_masked(value)}.")
             return None
         return number
 
@@ -222,6 +250,13 @@ class _Resolver:
         self.out["mcp_http_token"] = token
         size = self._number("mcp_http_max_body", 1024, 1024**3, whole=True)
         self.out["mcp_http_max_body"] = int(size) if size is not None else None
+        for key, low, high in (("mcp_http_max_connections", 2, 100_000), ("mcp_http_max_sessions", 1, 100_000)):
+            count = self._number(key, low, high, whole=True)
+            self.out[key] = int(count) if count is not None else None
+        self.out["mcp_http_read_timeout"] = self._number("mcp_http_read_timeout", 0.1, 3600)
+        self.out["mcp_http_session_idle_timeout"] = self._number("mcp_http_session_idle_timeout", 1, 7 * 86_400)
+        largest = self._number("download_max_bytes", 1, 1024**4, whole=True)
+        self.out["download_max_bytes"] = int(largest) if largest is not None else None
         folder = self._text("download_dir")
         if folder is not None:
             path = Path(folder).expanduser()
@@ -244,7 +279,8 @@ class _Resolver:
                     name, sep, app = str(item).partition(":")
                 if not sep:
                     self.problems.append(
-                        f"KINTONE_APP_ALIASES entry {item!r} must look like name=APP_ID (e.g. deals=2,customers=1)."
+                        f"KINTONE_APP_ALIASES entry {_masked(item)} must look like name=APP_ID "
+                        "(e.g. deals=2,customers=1)."
                     )
                     continue
                 pairs.append((name.strip(), app.strip()))
@@ -253,11 +289,13 @@ class _Resolver:
             text = str(app).strip()
             if not isinstance(name, str) or not _ALIAS.match(name):
                 self.problems.append(
-                    f"KINTONE_APP_ALIASES: alias {name!r} must start with a letter or _ and hold only letters, "
+                    f"KINTONE_APP_ALIASES: alias {_masked(name)} must start with a letter or _ and hold only letters, "
                     "digits, _ and -."
                 )
-            elif isinstance(app, bool) or not text.isdigit() or int(text) < 1:
-                self.problems.append(f"KINTONE_APP_ALIASES: alias {name!r} must map to an app id, got {app!r}.")
+            elif isinstance(app, bool) or not _digits(text) or int(text) < 1:
+                self.problems.append(
+                    f"KINTONE_APP_ALIASES: alias {_masked(name)} must map to an app id, got {_masked(app)}."
+                )
             else:
                 aliases[name] = int(text)
         return aliases
@@ -268,7 +306,7 @@ class _Resolver:
             return app
         known = ", ".join(sorted(aliases)) or "none defined"
         self.problems.append(
-            f"{env_name(key)}: {ref!r} is neither an app id nor an alias from KINTONE_APP_ALIASES ({known})."
+            f"{env_name(key)}: {_masked(ref)} is neither an app id nor an alias from KINTONE_APP_ALIASES ({known})."
         )
         return None
 
@@ -282,7 +320,16 @@ class _Resolver:
         value = self.raw.get(key)
         if value is None or value == "":
             return None
-        apps = [self._app_ref(key, item, aliases) for item in items(value)]
+        listed = items(value)
+        if not listed and key == "allow_apps":
+            # Given, but listing nothing (",", [] or an empty --allow-apps): allowing every app would widen access
+            # on a typo, and allowing none would make a server that can do nothing. Neither is what was meant.
+            self.problems.append(
+                "KINTONE_ALLOW_APPS (--allow-apps) is given but lists no app: list the app ids or aliases the server "
+                "may use (e.g. 2,3), or remove the setting to allow every app the credentials reach."
+            )
+            return None
+        apps = [self._app_ref(key, item, aliases) for item in listed]
         return tuple(dict.fromkeys(a for a in apps if a is not None))
 
     def _names(self, key: str) -> tuple[str, ...] | None:
@@ -345,11 +392,11 @@ class _Resolver:
             if not _SUBDOMAIN.match(subdomain):
                 self.problems.append(
                     f"KINTONE_SUBDOMAIN must be the first part of your Kintone host (as in "
-                    f"https://SUBDOMAIN.cybozu.com), got {subdomain!r}."
+                    f"https://SUBDOMAIN.cybozu.com), got {_masked(subdomain)}."
                 )
                 return
             if not _HOSTNAME.match(domain):
-                self.problems.append(f"KINTONE_DOMAIN must be a host name such as cybozu.com, got {domain!r}.")
+                self.problems.append(f"KINTONE_DOMAIN must be a host name such as cybozu.com, got {_masked(domain)}.")
                 return
             # A client certificate only works on the secure-access host SUBDOMAIN.s.DOMAIN.
             secure = ".s" if self.out.get("pfx_file_path") else ""
@@ -368,7 +415,7 @@ class _Resolver:
         except ValueError:
             parts, host = None, None
         if parts is None or parts.scheme not in ("http", "https") or not host:
-            self.problems.append(f"KINTONE_BASE_URL must look like https://example.cybozu.com, got {text!r}.")
+            self.problems.append(f"KINTONE_BASE_URL must look like https://example.cybozu.com, got {_shown_url(text)}.")
             return
         if parts.username or parts.password:
             self.problems.append(
@@ -378,7 +425,8 @@ class _Resolver:
             return
         if parts.query or parts.fragment or parts.path.strip("/"):
             self.problems.append(
-                f"KINTONE_BASE_URL must be just the scheme and host (e.g. https://example.cybozu.com), got {text!r}."
+                "KINTONE_BASE_URL must be just the scheme and host (e.g. https://example.cybozu.com), got "
+                f"{_shown_url(text)}."
             )
             return
         if parts.scheme == "http" and not is_loopback(host):
@@ -407,7 +455,7 @@ class _Resolver:
             text = str(item).strip()
             app: int | None = None
             head, sep, tail = text.partition(":")
-            if sep and head.strip().isdigit():
+            if sep and _digits(head):
                 app, text = int(head.strip()), tail.strip()
             if not text or not _TOKEN.match(text):
                 # Never echo what was there: it may be a real token with a typo.
@@ -455,7 +503,7 @@ class _Resolver:
             if auth_type is None:
                 self.problems.append(
                     f"KINTONE_AUTH_TYPE must be password (or custom), api_token (or token) or oauth (or oauth2), "
-                    f"got {raw_type!r}."
+                    f"got {_masked(raw_type)}."
                 )
                 return
         else:
@@ -518,5 +566,3 @@ class _Resolver:
                 )
         if pfx_password and not self.out.get("pfx_file_path") and not self.raw.get("pfx_file_path"):
             self.problems.append("KINTONE_PFX_FILE_PASSWORD is set but KINTONE_PFX_FILE_PATH is not.")
-
-

@@ -72,8 +72,18 @@ class Settings(BaseSettings):
     mcp_http_token: SecretStr | None = None
     #: Largest HTTP request body the Streamable HTTP transport accepts, in bytes (larger: 413).
     mcp_http_max_body: int = 1024 * 1024
+    #: Largest attachment download_file saves, in bytes (larger: refused, nothing saved).
+    download_max_bytes: int = 100 * 1024 * 1024
     #: Folder download_file saves into (None: small text files are only returned inline).
     download_dir: Path | None = None
+    #: Connections the Streamable HTTP transport holds at once (beyond it, the stalest unfinished request is dropped).
+    mcp_http_max_connections: int = 200
+    #: Seconds a request may take to arrive whole (headers and body) over the Streamable HTTP transport.
+    mcp_http_read_timeout: float = 20.0
+    #: Streamable HTTP sessions open at once (beyond it, a new session is answered 503).
+    mcp_http_max_sessions: int = 100
+    #: Seconds a Streamable HTTP session may stay without any request before it is closed.
+    mcp_http_session_idle_timeout: float = 1800.0
 
     @classmethod
     def settings_customise_sources(

@@ -67,10 +67,10 @@ def test_filter_problems_name_the_fix() -> None:
 
 
 def test_raw_query_is_checked_against_fields() -> None:
-    check(parse('Stage in ("Won") and $id > 3 order by Amount desc'), PROPS)
-    check(parse('Related.Name in ("a")'), PROPS)
+    check(parse('Stage in ("Won") and $id > 3 order by Amount desc'), PROPS, None)
+    check(parse('Related.Name in ("a")'), PROPS, None)
     with pytest.raises(QueryRejected) as err:
-        check(parse('$id > 3 and Stage.x in ("a") order by Amnt desc'), PROPS)
+        check(parse('$id > 3 and Stage.x in ("a") order by Amnt desc'), PROPS, None)
     assert len(err.value.problems) == 2 and "Amount" in str(err.value)
 
 

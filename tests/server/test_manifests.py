@@ -97,7 +97,15 @@ def test_bundle_arguments_are_ones_the_cli_accepts() -> None:
 
 
 #: Settings a bundle has no use for: they configure the HTTP transport, and a bundle runs the server on stdio.
-NOT_FOR_A_BUNDLE = {"KINTONE_MCP_HTTP_TOKEN", "KINTONE_MCP_HTTP_MAX_BODY"}
+#: settings of the HTTP transport, which a bundle (stdio) never uses
+NOT_FOR_A_BUNDLE = {
+    "KINTONE_MCP_HTTP_TOKEN",
+    "KINTONE_MCP_HTTP_MAX_BODY",
+    "KINTONE_MCP_HTTP_MAX_CONNECTIONS",
+    "KINTONE_MCP_HTTP_READ_TIMEOUT",
+    "KINTONE_MCP_HTTP_MAX_SESSIONS",
+    "KINTONE_MCP_HTTP_SESSION_IDLE_TIMEOUT",
+}
 
 
 def test_the_bundle_lets_the_user_set_every_setting() -> None:

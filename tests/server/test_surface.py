@@ -145,6 +145,18 @@ async def test_app_schema_resource(mcp: Client) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(
+    "policy", [Policy.build(disabled_tools=["get_app"]), Policy.build(tools=["list_apps", "get_records"])]
+)
+async def test_the_schema_resource_follows_get_app(make_server: ServerFactory, policy: Policy) -> None:
+    """A resource that exposes what a switched-off tool would is switched off with it (issue 17, item 13)."""
+    async with Client(make_server(policy)) as mcp:
+        assert (await mcp.list_resource_templates()).resource_templates == []
+        with pytest.raises(Exception, match=r"(?i)unknown resource|not found"):
+            await mcp.read_resource("kintone://app/2/schema")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
     ("tool", "args", "expected"),
     [
         ("get_app", {"app": 99}, "Not found"),

@@ -147,23 +147,33 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
     elif isinstance(probe_error, NetworkError):
         if _is_tls(probe_error):
             r.ok("answers", f"{host} accepts connections")
-            r.fail(
-                "tls",
-                f"the TLS handshake failed: {probe_error}",
-                "If a proxy inspects TLS, point KINTONE_CA_BUNDLE at its CA certificate (PEM). For secure access "
-                "with a client certificate, set KINTONE_PFX_FILE_PATH and KINTONE_PFX_FILE_PASSWORD and use the "
-                "*.s.cybozu.com address.",
-            )
+            r.fail("tls", f"the TLS handshake failed: {probe_error}", _TLS_FIX)
         else:
-            r.fail(
-                "answers",
-                f"no answer from {client.base_url}: {probe_error}",
-                "Check that the address and port are right and reachable from this machine (firewall, VPN, "
-                "HTTPS_PROXY).",
-            )
+            r.fail("answers", f"no answer from {client.base_url}: {probe_error}", _ANSWER_FIX)
             r.skip("tls", "not tried: the server did not answer")
         r.skip("credentials", "not tried: the server did not answer")
+    elif probe_error is not None and not isinstance(probe_error, ApiError):
+        # Refused before sending (API tokens that name no app, with no app configured to try them on; more tokens
+        # than one request may carry): the network and TLS are observed with one request without credentials,
+        # and the credentials are reported as not verified, never as working.
+        try:
+            status = await client.probe()
+        except NetworkError as exc:
+            if _is_tls(exc):
+                r.ok("answers", f"{host} accepts connections")
+                r.fail("tls", f"the TLS handshake failed: {exc}", _TLS_FIX)
+            else:
+                r.fail("answers", f"no answer from {client.base_url}: {exc}", _ANSWER_FIX)
+                r.skip("tls", "not tried: the server did not answer")
+        else:
+            r.ok("answers", f"{client.base_url} answers (HTTP {status} to a request without credentials)")
+            if https:
+                r.ok("tls", "certificate verified")
+            else:
+                r.skip("tls", "plain http (fine for the local sandbox; Kintone itself is https only)")
+        r.skip("credentials", f"not verified: {probe_error} (write tokens as APP_ID:TOKEN, or set KINTONE_APP_ID)")
     else:
+        # Kintone answered (records, or an error of its own): the network and TLS steps were observed.
         r.ok("answers", f"{client.base_url} answers")
         if https:
             r.ok("tls", "certificate verified")
@@ -171,8 +181,6 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
             r.skip("tls", "plain http (fine for the local sandbox; Kintone itself is https only)")
         if isinstance(probe_error, AuthenticationError):
             r.fail("credentials", f"refused: {probe_error.message or probe_error.code}", probe_error.hint or _CRED_FIX)
-        elif isinstance(probe_error, CredentialsMissingError):
-            r.skip("credentials", str(probe_error))
         elif isinstance(probe_error, ApiError) and not isinstance(probe_error, PermissionDeniedError):
             r.fail(
                 "credentials", f"unexpected answer: {probe_error}", "Check KINTONE_BASE_URL and KINTONE_GUEST_SPACE_ID."
@@ -210,6 +218,8 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
         "partial": "Connected, but some checks failed or could not run: see the steps with a fix.",
         "failed": "Not connected: fix the first failed step and check again.",
     }[verdict]
+    if verdict == "partial" and any(s.step == "credentials" and s.status == "skipped" for s in r.steps):
+        summary = "Kintone answers, but the credentials could not be verified: see the skipped steps."
     return ConnectionReport(
         verdict=verdict,
         summary=summary,
@@ -221,6 +231,13 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
 
 
 _CRED_FIX = "Check KINTONE_USERNAME / KINTONE_PASSWORD or KINTONE_API_TOKEN."
+_TLS_FIX = (
+    "If a proxy inspects TLS, point KINTONE_CA_BUNDLE at its CA certificate (PEM). For secure access with a client "
+    "certificate, set KINTONE_PFX_FILE_PATH and KINTONE_PFX_FILE_PASSWORD and use the *.s.cybozu.com address."
+)
+_ANSWER_FIX = (
+    "Check that the address and port are right and reachable from this machine (firewall, VPN, HTTPS_PROXY)."
+)
 
 
 async def _visible_apps(client: KintoneClient, policy: Policy) -> list[App]:

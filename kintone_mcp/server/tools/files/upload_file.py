@@ -1,8 +1,15 @@
-"""The ``upload_file`` tool: a file from the download folder attached to a record's file field."""
+"""The ``upload_file`` tool: a file from the download folder attached to a record's file field.
+
+The file is opened once, without following a link at any component below the folder, checked on its descriptor
+(a regular file with one name, on the folder's device) and read from that descriptor (``_local.open_inside``), so
+neither a link nor a file swapped in between a check and the open can send a file from outside the folder.
+"""
 
 from __future__ import annotations
 
 import mimetypes
+import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +21,11 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, RecordIdArg, RevisionArg
+from kintone_mcp.server.tools.files._local import open_inside
 from kintone_mcp.server.tools.spec import ToolSpec, write
+
+#: bytes read from the file per step
+_CHUNK = 64 * 1024
 
 
 class UploadResult(Out):
@@ -25,10 +36,10 @@ class UploadResult(Out):
     files: int = Field(description="files now in the field")
 
 
-async def _upload_path(raw: str, folder: Path | None) -> Path:
-    """The file to attach, which must lie inside the download folder: a model steered by text it read could
-    otherwise send any file this process can read (its own environment in /proc/self/environ, keys, the
-    configuration with its secrets) to Kintone, and read it back from there."""
+def _parts_inside(raw: str, folder: Path | None) -> tuple[str, ...]:
+    """The path components, below the download folder, of the file to attach; it must lie inside the folder: a
+    model steered by text it read could otherwise send any file this process can read (its own environment in
+    /proc/self/environ, keys, the configuration with its secrets) to Kintone, and read it back from there."""
     if folder is None:
         raise ToolInputError(
             "Attaching files needs the download folder (KINTONE_DOWNLOAD_DIR or --download-dir), and none is "
@@ -37,26 +48,32 @@ async def _upload_path(raw: str, folder: Path | None) -> Path:
     if not raw.strip() or "\x00" in raw:
         raise ToolInputError(f"{raw!r} is not a file name: give the name of a file in the download folder {folder}.")
     try:
-        candidate = await anyio.Path(raw).expanduser()
-        if not candidate.is_absolute():
-            candidate = anyio.Path(folder) / candidate
-        # Resolving follows symbolic links, so a link inside the folder cannot point out of it.
-        resolved = Path(await candidate.resolve())
-        inside = resolved.is_relative_to(folder)
-        is_file = inside and await anyio.Path(resolved).is_file()
+        candidate = Path(raw).expanduser()
+        candidate = Path(os.path.normpath(candidate if candidate.is_absolute() else folder / candidate))
+        if not candidate.is_relative_to(folder):
+            # The same folder under another name (a link to it, /tmp and /private/tmp): compare where it leads.
+            real = Path(os.path.realpath(candidate.parent)) / candidate.name
+            candidate = real if real.is_relative_to(folder) else candidate
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ToolInputError(f"{raw!r} cannot be used as a path ({reason}).") from None
-    if not inside:
+    if not candidate.is_relative_to(folder) or candidate == folder:
         raise ToolInputError(
             f"{raw!r} is outside the download folder {folder}; only files inside it can be attached. Ask the user "
             "to copy the file there, then pass its name."
         )
-    if any(part.startswith(".") for part in resolved.relative_to(folder).parts):
+    parts = candidate.relative_to(folder).parts
+    if any(part.startswith(".") for part in parts):
         raise ToolInputError(f"{raw!r} is a hidden file or inside a hidden folder; refusing to attach it.")
-    if not is_file:
-        raise ToolInputError(f"{raw!r} is not a file in the download folder {folder}.")
-    return resolved
+    return parts
+
+
+async def _chunks(fd: int, size: int) -> AsyncIterator[bytes]:
+    """At most ``size`` bytes (the size announced in the request), however the file changes meanwhile."""
+    left = size
+    while left > 0 and (chunk := await anyio.to_thread.run_sync(os.read, fd, min(_CHUNK, left))):
+        left -= len(chunk)
+        yield chunk
 
 
 async def upload_file(
@@ -75,11 +92,24 @@ async def upload_file(
     if prop is None or prop.get("type") != "FILE":
         fields = [c for c, p in properties.items() if p.get("type") == "FILE"]
         raise ToolInputError(f"{field!r} is not a file field of app {app_id}; its file fields: {fields or 'none'}.")
-    source = await _upload_path(path, state.options.download_dir)
-    content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+    folder = state.options.download_dir
+    parts = _parts_inside(path, folder)
+    assert folder is not None  # _parts_inside refused otherwise
     record = await state.client.get_record(app_id, id)
     existing = [{"fileKey": f["fileKey"]} for f in record.value(field) or []]
-    key = await state.client.upload_file(source, content_type=content_type, app=app_id)
+    # Opened once and checked on the descriptor, then read from it: what is checked is what is sent.
+    source = open_inside(folder, parts, path)
+    try:
+        content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+        key = await state.client.upload_file(
+            _chunks(source.fd, source.size),
+            filename=source.name,
+            size=source.size,
+            content_type=content_type,
+            app=app_id,
+        )
+    finally:
+        os.close(source.fd)
     written = await state.client.update_record(
         app_id,
         {field: {"value": [*existing, {"fileKey": key}]}},

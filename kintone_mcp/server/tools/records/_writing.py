@@ -15,6 +15,7 @@ from kintone_mcp.client.errors import ValidationError
 from kintone_mcp.client.results import WriteResult
 from kintone_mcp.server.errors import ToolInputError, describe_kintone_error
 from kintone_mcp.server.fieldinfo import Properties
+from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.record_input import (
     ConvertedRecord,
     FieldProblem,
@@ -117,9 +118,11 @@ def all_or_nothing(state: ServerState) -> bool:
 
 
 @contextmanager
-def lookup_hints(properties: Properties, records: Sequence[Mapping[str, Any]]) -> Iterator[None]:
-    """A lookup key with no match is refused by Kintone with the key alone; add where the keys are and how to
-    find one, from the field's lookup settings."""
+def lookup_rules(policy: Policy, properties: Properties, records: Sequence[Mapping[str, Any]]) -> Iterator[None]:
+    """Around a write: first, a lookup whose source app the app lists block is refused before anything is sent
+    (``Policy.check_record_links``); then, a lookup key with no match, which Kintone refuses with the key alone,
+    gets where the keys are and how to find one, from the field's lookup settings."""
+    policy.check_record_links(records, properties)
     try:
         yield
     except ValidationError as exc:
@@ -130,6 +133,8 @@ def lookup_hints(properties: Properties, records: Sequence[Mapping[str, Any]]) -
             if exc.code != _LOOKUP_NO_MATCH or not isinstance(lookup, Mapping):
                 continue
             source = (lookup.get("relatedApp") or {}).get("app")
+            if policy.blocked_source(properties.get(code) or {}) is not None:
+                continue  # never point at a blocked app (the write was refused before sending anyway)
             key = lookup.get("relatedKeyField")
             shown = [str(m.get("relatedField")) for m in lookup.get("fieldMappings") or []]
             by = f", e.g. a filter on {shown[0]}" if shown else ""

@@ -10,7 +10,7 @@ from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, PlainRecord
 from kintone_mcp.server.tools.outputs import RecordWritten
-from kintone_mcp.server.tools.records._writing import convert_one, lookup_hints
+from kintone_mcp.server.tools.records._writing import convert_one, lookup_rules
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
 
@@ -23,7 +23,7 @@ async def add_record(ctx: Ctx, record: PlainRecord, app: AppArg = None) -> Annot
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)
     converted = convert_one(record, properties, "add")
-    with lookup_hints(properties, [record]):
+    with lookup_rules(state.policy, properties, [record]):
         written = await state.client.add_record(app_id, converted.record)
     return ok(
         RecordWritten(

@@ -16,7 +16,7 @@ from kintone_mcp.server.tools.records._writing import (
     all_or_nothing,
     bulk_result,
     convert_many,
-    lookup_hints,
+    lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
@@ -34,7 +34,7 @@ async def add_records(
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)
     converted = convert_many(records, properties, "add")
-    with lookup_hints(properties, records):
+    with lookup_rules(state.policy, properties, records):
         result = await state.client.add_records(
             app_id, [c.record for c in converted], all_or_nothing=all_or_nothing(state)
         )

@@ -320,7 +320,7 @@ async def aggregate_records(
     parsed = parse(query) if query else Query()
     where = and_(parsed.where, compile_filter(filter, properties) if filter else None)
     base = Query(where)
-    check(base, properties)
+    check(base, properties, state.policy)
     needed = {"$id"} | {g.table or g.code for g in groups_by} | {m.table or m.code for m in wanted if m.code}
     fmt = RecordFormatter(properties)
     acc: dict[tuple[Any, ...], _Acc] = {}

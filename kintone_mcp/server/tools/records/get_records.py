@@ -184,7 +184,7 @@ async def _plan(
     where = and_(view_where, parsed.where, compile_filter(filter, properties) if filter else None)
     # An explicit order (the argument or the query's) replaces the view's sort: that is what was asked for.
     order = _order_keys(order_by) if order_by else parsed.order_by or view_order
-    check(Query(where, order), properties)
+    check(Query(where, order), properties, state.policy)
     return _Plan(where, order, bool(order), limit if limit is not None else parsed.limit, parsed.offset or 0)
 
 
@@ -303,7 +303,7 @@ async def get_records(
         )
         where = parse(cont.where).where if cont.where else None
         order = _order_keys(cont.order) if cont.order else ()
-        check(Query(where, order), properties)
+        check(Query(where, order), properties, state.policy)
     else:
         app_id = state.policy.resolve_app(app)
         properties = await state.fields(app_id)

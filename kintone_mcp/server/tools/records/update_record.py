@@ -24,7 +24,7 @@ from kintone_mcp.server.tools.records._writing import (
     check_key,
     convert_one,
     join_notes,
-    lookup_hints,
+    lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
@@ -57,7 +57,7 @@ async def update_record(
     before: dict[str, list[dict[str, Any]]] = {}
     if tables:
         before = await _rows_before(state, app_id, properties, tables, _which(id, key, properties))
-    with lookup_hints(properties, [record]):
+    with lookup_rules(state.policy, properties, [record]):
         written = await state.client.update_record(app_id, converted.record, id=id, update_key=key, revision=revision)
     removed = _removed(before, converted.record)
     return ok(

@@ -20,7 +20,7 @@ from kintone_mcp.server.tools.records._writing import (
     bulk_result,
     check_key,
     convert_many,
-    lookup_hints,
+    lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
@@ -62,7 +62,7 @@ async def update_records(
         )
         for change, conv in zip(records, converted, strict=True)
     ]
-    with lookup_hints(properties, [c.record for c in records]):
+    with lookup_rules(state.policy, properties, [c.record for c in records]):
         result = await state.client.update_records(app_id, updates, all_or_nothing=all_or_nothing(state))
     return ok(bulk_result(result, converted))
 

@@ -19,7 +19,7 @@ from kintone_mcp.server.tools.records._writing import (
     bulk_result,
     check_key,
     convert_many,
-    lookup_hints,
+    lookup_rules,
 )
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
@@ -48,7 +48,7 @@ async def upsert_records(
     for plain, conv in zip(records, converted, strict=True):
         body = {k: v for k, v in conv.record.items() if k != key_field}
         updates.append(RecordUpdate(record=body, update_key=UpdateKey(key_field, str(plain[key_field]))))
-    with lookup_hints(properties, records):
+    with lookup_rules(state.policy, properties, records):
         result = await state.client.upsert_records(app_id, updates, all_or_nothing=all_or_nothing(state))
     return ok(bulk_result(result, converted))
 

@@ -72,3 +72,24 @@ async def test_connection_report_when_nothing_answers() -> None:
     assert steps["address"].status == "ok" and steps["answers"].status == "failed" and steps["answers"].fix
     assert steps["credentials"].status == "skipped"
     assert "[FAIL] answers" in render_text(report)
+
+
+def test_check_claims_nothing_it_did_not_observe(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tokens that name no app and no app to try them on: no authenticated request can be sent, so the network is
+    observed with one request without credentials; nothing listens, so no step may say that the server answers or
+    that its certificate was verified, and check does not say "Connected" (issue 17, item 9)."""
+    import os
+
+    from kintone_mcp.commands.main import main
+
+    for key in list(os.environ):
+        if key.startswith("KINTONE_") or key.upper() == "HTTPS_PROXY":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("KINTONE_BASE_URL", "https://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("KINTONE_API_TOKEN", "tokenWithoutAnApp0123456789")
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "[ok  ] answers" not in out and "certificate verified" not in out and "Connected" not in out
+    assert "[FAIL] answers: no answer" in out and "[skip] credentials: not verified" in out and "APP_ID:TOKEN" in out
