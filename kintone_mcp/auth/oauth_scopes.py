@@ -19,7 +19,7 @@ KINTONE_SCOPES: tuple[str, ...] = (
 #: What ``kintone-mcp auth login`` asks for when KINTONE_OAUTH_SCOPES is not set: everything the tools can use.
 DEFAULT_SCOPES: tuple[str, ...] = KINTONE_SCOPES
 
-_PATH = re.compile(r"^/k/(?:guest/\d+/)?v1/(?P<endpoint>.+)\.json$")
+_PATH = re.compile(r"^/k/(?:guest/\d+/)?v1/(?P<endpoint>.+)\.json\Z")
 _RECORD_ENDPOINTS = frozenset(
     {"record", "records", "record/comment", "record/comments", "record/status", "records/status", "record/assignees"}
 )

@@ -28,7 +28,7 @@ from kintone_mcp.oskeyring import keyring_module, usable_keyring
 logger = logging.getLogger("kintone_mcp.auth")
 
 KEYRING_SERVICE = "kintone-mcp"
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}\Z")
 
 
 class TokenStoreError(Exception):

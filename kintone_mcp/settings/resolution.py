@@ -42,12 +42,12 @@ _MAX_TOKENS = 9
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-_SUBDOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_SUBDOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
 )
-_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
-_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]+\Z")
+_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
 
 
 #: ``scheme://user:password@`` (or ``user:password@`` without a scheme) at the start of a URL

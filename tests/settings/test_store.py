@@ -14,7 +14,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kintone_mcp.oskeyring import usable_keyring
@@ -208,6 +208,10 @@ _table = st.dictionaries(
 
 @settings(max_examples=150, deadline=None)
 @given(connections=st.dictionaries(_text.filter(bool), _table, max_size=3), default=st.none() | _text)
+# Found by Hypothesis: a key ending in a newline passed the bare-key check (Python's `$` matches before it).
+@example(connections={"0\n": {}}, default=None)
+@example(connections={"0": {}, "0\n": {}}, default=None)
+@example(connections={"0": {"0\n": ""}}, default=None)
 def test_the_writer_gives_back_what_it_was_handed(
     connections: dict[str, dict[str, object]], default: str | None
 ) -> None:
@@ -252,3 +256,15 @@ def test_encodings_helper_finds_what_it_should() -> None:
         blob = base64.b64encode(prefix + secret.encode())
         assert any(form in blob for form in encodings(secret))
     assert any(form in binascii.hexlify(secret.encode()) for form in encodings(secret))
+
+
+@pytest.mark.parametrize("name", ["prod\n", "prod\r\n", "prod\x00"])
+def test_a_name_ending_in_a_control_character_never_becomes_a_file_name_as_it_is(name: str) -> None:
+    # Python's `$` matches before a final newline: "prod\n" once passed as tame and named a file "prod\n.secrets".
+    from kintone_mcp.auth.token_store import entry_file_name
+    from kintone_mcp.settings.store.connections_file import NAME
+    from kintone_mcp.settings.store.files import file_name_for
+
+    for file_name in (file_name_for(name, ".secrets"), entry_file_name(name)):
+        assert file_name.isprintable() and file_name != file_name_for("prod", ".secrets")
+    assert not NAME.match(name)

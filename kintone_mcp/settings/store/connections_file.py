@@ -23,8 +23,8 @@ from kintone_mcp.settings.paths import user_config_dir
 from kintone_mcp.settings.store.files import StoreError, write_private
 
 #: names ``connection add`` accepts: they are keyring entries, file names and TOML keys, so keep them plain
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\Z")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+\Z")
 _HEADER = (
     "# Kintone connections of kintone-mcp, written by `kintone-mcp connection`. This file holds no secret: each\n"
     "# connection's secrets are in the OS keyring or in the encrypted files beside it (secret_store says which).\n"

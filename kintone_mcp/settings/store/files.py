@@ -10,7 +10,7 @@ import re
 import tempfile
 from pathlib import Path
 
-_TAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+_TAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}\Z")
 
 
 class StoreError(Exception):
