@@ -13,22 +13,17 @@ Neither ever logs a token, and errors name the entry and the location, never the
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
-import os
-import re
-import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
 from kintone_mcp.auth.oauth_tokens import OAuthTokens
 from kintone_mcp.oskeyring import keyring_module, usable_keyring
+from kintone_mcp.privatefiles import file_name_for, write_private
 
 logger = logging.getLogger("kintone_mcp.auth")
 
 KEYRING_SERVICE = "kintone-mcp"
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}\Z")
 
 
 class TokenStoreError(Exception):
@@ -47,10 +42,7 @@ class TokenStore(Protocol):
 
 def entry_file_name(connection: str) -> str:
     """A file name for any connection name: the name itself when it is tame, else a readable part and a digest."""
-    if _SAFE_NAME.match(connection) and connection not in (".", ".."):
-        return f"{connection}.json"
-    tame = re.sub(r"[^A-Za-z0-9_-]+", "_", connection)[:40].strip("_") or "connection"
-    return f"{tame}-{hashlib.sha256(connection.encode()).hexdigest()[:12]}.json"
+    return file_name_for(connection, ".json")
 
 
 class FileTokenStore:
@@ -79,22 +71,10 @@ class FileTokenStore:
     def save(self, connection: str, tokens: OAuthTokens) -> None:
         path = self.path_of(connection)
         try:
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # mkstemp creates the file 0600 before a byte is written, so the tokens are never readable by others.
-            fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
+            write_private(path, tokens.to_json().encode("utf-8"))
         except OSError as exc:
-            raise TokenStoreError(f"cannot write OAuth tokens under {self.directory}: {exc.strerror}") from None
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(tokens.to_json())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, 0o600)
-            os.replace(temporary, path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise TokenStoreError(f"cannot write OAuth tokens to {path}: {exc.strerror}") from None
+            where = f"under {self.directory}" if exc.filename != str(path) else f"to {path}"
+            raise TokenStoreError(f"cannot write OAuth tokens {where}: {exc.strerror}") from None
 
     def delete(self, connection: str) -> bool:
         try:

@@ -262,8 +262,8 @@ def test_encodings_helper_finds_what_it_should() -> None:
 def test_a_name_ending_in_a_control_character_never_becomes_a_file_name_as_it_is(name: str) -> None:
     # Python's `$` matches before a final newline: "prod\n" once passed as tame and named a file "prod\n.secrets".
     from kintone_mcp.auth.token_store import entry_file_name
+    from kintone_mcp.privatefiles import file_name_for
     from kintone_mcp.settings.store.connections_file import NAME
-    from kintone_mcp.settings.store.files import file_name_for
 
     for file_name in (file_name_for(name, ".secrets"), entry_file_name(name)):
         assert file_name.isprintable() and file_name != file_name_for("prod", ".secrets")

@@ -24,7 +24,8 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from kintone_mcp.settings.store.files import StoreError, file_name_for, write_private
+from kintone_mcp.privatefiles import file_name_for
+from kintone_mcp.settings.store.files import StoreError, write_private
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
