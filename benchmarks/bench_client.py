@@ -1,6 +1,6 @@
-"""What the typed client costs over a bare httpx loop doing the very same requests to the same sandbox.
+"""What the typed client costs over a bare httpx2 loop doing the very same requests to the same sandbox.
 
-Two workloads, each timed through :class:`~kintone_mcp.client.KintoneClient` and through a hand-written httpx loop
+Two workloads, each timed through :class:`~kintone_mcp.client.KintoneClient` and through a hand-written httpx2 loop
 that sends the same requests (same JSON, same headers, one connection pool) to the same sandbox over a real socket,
 in the same run, alternating so that neither side gets a warmer sandbox:
 
@@ -27,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
+import httpx2
 
 from kintone_mcp.auth import Credentials, PasswordAuth
 from kintone_mcp.client import KintoneClient
@@ -59,7 +59,7 @@ async def export_client(client: KintoneClient) -> int:
     return n
 
 
-async def export_bare(http: httpx.AsyncClient) -> int:
+async def export_bare(http: httpx2.AsyncClient) -> int:
     created = await http.post("/k/v1/records/cursor.json", json={"app": APP, "size": PAGE})
     created.raise_for_status()
     cursor = created.json()["id"]
@@ -79,7 +79,7 @@ async def add_client(client: KintoneClient, records: list[dict[str, Any]]) -> in
     return result.committed_count
 
 
-async def add_bare(http: httpx.AsyncClient, records: list[dict[str, Any]]) -> int:
+async def add_bare(http: httpx2.AsyncClient, records: list[dict[str, Any]]) -> int:
     requests = [
         {"method": "POST", "api": "/k/v1/records.json", "payload": {"app": APP, "records": records[i : i + 100]}}
         for i in range(0, len(records), 100)
@@ -104,7 +104,7 @@ async def measure(base_url: str, *, records: int, add: int, rounds: int) -> dict
     credentials = Credentials(rest=PasswordAuth("Administrator", "sandbox"))
     async with (
         KintoneClient(base_url, credentials=credentials) as client,
-        httpx.AsyncClient(base_url=base_url, headers=HEADERS, timeout=60) as http,
+        httpx2.AsyncClient(base_url=base_url, headers=HEADERS, timeout=60) as http,
     ):
         # Warm-up: connection set-up, first-use costs and the sandbox's caches are not what is measured.
         for _ in range(2):

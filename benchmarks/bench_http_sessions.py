@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 
 INIT = {
     "jsonrpc": "2.0",
@@ -61,9 +61,9 @@ def _server(**settings: str) -> Iterator[tuple[str, int]]:
     try:
         for _ in range(400):
             try:
-                httpx.get(url, timeout=1)
+                httpx2.get(url, timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.05)
         yield url, proc.pid
     finally:
@@ -71,7 +71,7 @@ def _server(**settings: str) -> Iterator[tuple[str, int]]:
         proc.wait(timeout=30)
 
 
-def _open(http: httpx.Client, url: str, n: int) -> tuple[list[str], int]:
+def _open(http: httpx2.Client, url: str, n: int) -> tuple[list[str], int]:
     sessions, refused = [], 0
     for _ in range(n):
         answer = http.post(url, content=json.dumps(INIT), headers=HEADERS)
@@ -88,7 +88,7 @@ def main() -> None:
     n = parser.parse_args().sessions
 
     print(f"{n:,} sessions, cap raised to {n:,} (KINTONE_MCP_HTTP_MAX_SESSIONS):")
-    with _server(KINTONE_MCP_HTTP_MAX_SESSIONS=str(n)) as (url, pid), httpx.Client(timeout=30) as http:
+    with _server(KINTONE_MCP_HTTP_MAX_SESSIONS=str(n)) as (url, pid), httpx2.Client(timeout=30) as http:
         _open(http, url, 1)  # the first session loads what every session shares
         floor = _rss_mib(pid)
         sessions, _ = _open(http, url, n)
@@ -107,7 +107,7 @@ def main() -> None:
     print(f"  {len(again):,} open again {reused:7.1f} MiB  ({reused / floor:.2f}x: freed memory is reused)")
 
     print(f"{n:,} initializes against the default cap:")
-    with _server() as (url, pid), httpx.Client(timeout=30) as http:
+    with _server() as (url, pid), httpx2.Client(timeout=30) as http:
         _open(http, url, 1)
         floor = _rss_mib(pid)
         sessions, refused = _open(http, url, n)

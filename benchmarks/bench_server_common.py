@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-import httpx
+import httpx2
 
 from kintone_mcp.auth import Credentials, PasswordAuth
 from kintone_mcp.client import KintoneClient
@@ -25,7 +25,7 @@ def sandbox(records: int = 300) -> Sandbox:
 
 def client_for(sb: Sandbox) -> KintoneClient:
     return KintoneClient(
-        BASE_URL, credentials=Credentials(rest=ADMIN, user_api=ADMIN), transport=httpx.ASGITransport(app=sb.asgi_app)
+        BASE_URL, credentials=Credentials(rest=ADMIN, user_api=ADMIN), transport=httpx2.ASGITransport(app=sb.asgi_app)
     )
 
 

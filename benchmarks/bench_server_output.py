@@ -25,11 +25,11 @@ from kintone_mcp.server.results import compact_size as _size
 
 async def main(n: int) -> None:
     sb = sandbox()
-    import httpx
+    import httpx2
 
     admin = PasswordAuth("Administrator", "sandbox")
     async with KintoneClient(
-        "http://127.0.0.1:8787", credentials=Credentials(rest=admin), transport=httpx.ASGITransport(app=sb.asgi_app)
+        "http://127.0.0.1:8787", credentials=Credentials(rest=admin), transport=httpx2.ASGITransport(app=sb.asgi_app)
     ) as client:
         raw_page = await client.get_records(2, query=f"order by $id desc limit {n}")
     raw = {"records": [r.raw for r in raw_page.records], "totalCount": None}

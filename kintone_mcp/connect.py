@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import httpx
+import httpx2
 from pydantic import SecretStr
 
 from kintone_mcp.auth import (
@@ -38,7 +38,7 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
-def _transports(settings: Settings) -> tuple[httpx.AsyncBaseTransport, dict[str, httpx.AsyncBaseTransport]]:
+def _transports(settings: Settings) -> tuple[httpx2.AsyncBaseTransport, dict[str, httpx2.AsyncBaseTransport]]:
     """The direct transport and the proxy mounts, with the configured CA bundle, client certificate and proxy."""
     return build_transport(
         ca_bundle=settings.ca_bundle,
@@ -51,7 +51,7 @@ def _transports(settings: Settings) -> tuple[httpx.AsyncBaseTransport, dict[str,
 def connection_secrets(settings: Settings) -> tuple[str, ...]:
     """The secrets of the connection besides the credentials, in the forms they are sent in: the client
     certificate's password, and a proxy URL's password as written (percent-encoded), decoded, and as the
-    ``Proxy-Authorization: Basic`` value httpx builds from ``user:password``."""
+    ``Proxy-Authorization: Basic`` value httpx2 builds from ``user:password``."""
     out = [_secret(settings.pfx_file_password)]
     proxy = _secret(settings.https_proxy)
     if proxy:
@@ -69,15 +69,15 @@ def connection_secrets(settings: Settings) -> tuple[str, ...]:
 def build_client(
     settings: Settings,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    oauth: httpx.Auth | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    oauth: httpx2.Auth | None = None,
 ) -> KintoneClient:
     """A client for the configured connection.
 
     ``transport`` replaces the network (tests). ``oauth`` is the OAuth strategy (from the token store of
     ``kintone-mcp auth login``), required when ``auth_type`` is ``oauth``.
     """
-    rest: httpx.Auth | None = None
+    rest: httpx2.Auth | None = None
     if settings.auth_type == "password":
         rest = PasswordAuth(settings.username or "", _secret(settings.password))
     elif settings.auth_type == "api_token":
@@ -88,13 +88,13 @@ def build_client(
     if rest is not None and settings.basic_auth_username and settings.basic_auth_password:
         rest = BasicGateAuth(rest, settings.basic_auth_username, _secret(settings.basic_auth_password))
 
-    user_api: httpx.Auth | None = None
+    user_api: httpx2.Auth | None = None
     if settings.user_api_token is not None:
         user_api = UserApiTokenAuth(_secret(settings.user_api_token))
     elif settings.auth_type == "password":
         user_api = rest
 
-    mounts: dict[str, httpx.AsyncBaseTransport] | None = None
+    mounts: dict[str, httpx2.AsyncBaseTransport] | None = None
     if transport is None:
         try:
             transport, mounts = _transports(settings)
@@ -106,7 +106,7 @@ def build_client(
         guest_space_id=settings.guest_space_id,
         transport=transport,
         mounts=mounts,
-        timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+        timeout=httpx2.Timeout(settings.timeout, connect=settings.connect_timeout),
         retry_policy=BackoffRetry(retries=settings.retries, total_timeout=settings.total_timeout),
         max_concurrency=settings.max_concurrency,
         # Half of Kintone's 10 per domain: other integrations and browsers' exports need some too.
@@ -135,24 +135,24 @@ def token_store_for(settings: Settings) -> TokenStore:
     return open_token_store(settings.oauth_token_store, user_config_dir() / "oauth")
 
 
-def transport_factory_for(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> TransportFactory:
+def transport_factory_for(settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> TransportFactory:
     """Transports for token calls: the given one (tests; lent, never closed), else one built per call with the
     same CA bundle, client certificate and proxy as the API calls."""
     if transport is not None:
         lent = transport
         return lambda url: (lent, False)
 
-    def build(url: str) -> tuple[httpx.AsyncBaseTransport, bool]:
+    def build(url: str) -> tuple[httpx2.AsyncBaseTransport, bool]:
         direct, mounts = _transports(settings)
         # The proxy mount serves https:// only, as for the API calls. The transport not chosen has opened nothing
-        # (httpx connects lazily), so it is simply dropped.
+        # (httpx2 connects lazily), so it is simply dropped.
         chosen = mounts.get("https://") if url.startswith("https://") else None
         return chosen or direct, True
 
     return build
 
 
-def oauth_session_for(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> OAuthSession:
+def oauth_session_for(settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> OAuthSession:
     from kintone_mcp.auth.oauth import OAuthSession
 
     return OAuthSession(oauth_client_config(settings), transport_factory=transport_factory_for(settings, transport))
@@ -161,7 +161,7 @@ def oauth_session_for(settings: Settings, *, transport: httpx.AsyncBaseTransport
 def oauth_auth_for(
     settings: Settings,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None,
     store: TokenStore | None = None,
     clock: Callable[[], float] | None = None,
 ) -> OAuthAuth:

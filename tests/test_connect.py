@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 import uvicorn
 from cryptography import x509
@@ -42,8 +42,8 @@ def sandbox() -> Iterator[Sandbox]:
     sb.close()
 
 
-def asgi(sb: Sandbox) -> httpx.ASGITransport:
-    return httpx.ASGITransport(app=sb.asgi_app)
+def asgi(sb: Sandbox) -> httpx2.ASGITransport:
+    return httpx2.ASGITransport(app=sb.asgi_app)
 
 
 async def test_password_serves_both_apis(sandbox: Sandbox) -> None:
@@ -112,7 +112,7 @@ async def test_oauth_uses_the_stored_sign_in_and_asks_for_one_when_there_is_none
         assert isinstance(client.credentials.rest, OAuthAuth)
         with pytest.raises(OAuthLoginRequiredError, match="kintone-mcp auth login"):
             await client.get_app(1)
-    client = build_client(settings, oauth=httpx.Auth())
+    client = build_client(settings, oauth=httpx2.Auth())
     assert client.credentials.rest is not None
 
 

@@ -1,4 +1,4 @@
-"""Credential strategies for the Kintone client, each an ``httpx.Auth``.
+"""Credential strategies for the Kintone client, each an ``httpx2.Auth``.
 
 * :class:`PasswordAuth`: ``X-Cybozu-Authorization``; serves the REST API and the User API.
 * :class:`ApiTokenAuth`: app API tokens (``X-Cybozu-API-Token``), at most 9 per request, chosen per target app
@@ -6,7 +6,7 @@
 * :class:`UserApiTokenAuth`: the cybozu.com User API token (``Authorization: Bearer``). User API only.
 * :class:`BasicGateAuth`: the domain's Basic authentication gate, wrapped around password or app-token auth.
   It cannot go with the User API token or OAuth, which need the same ``Authorization`` header.
-* OAuth 2.0 arrives with its own issue as another ``httpx.Auth`` placed in ``Credentials.rest``; nothing else
+* OAuth 2.0 arrives with its own issue as another ``httpx2.Auth`` placed in ``Credentials.rest``; nothing else
   needs to change for it.
 * :mod:`kintone_mcp.auth.tls`: CA bundle, client certificate (.pfx) and HTTPS proxy, wired into the transport.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 
-import httpx
+import httpx2
 
 from kintone_mcp.auth.base import apps_of
 from kintone_mcp.auth.errors import CredentialsUnavailable
@@ -31,7 +31,7 @@ class ApiToken:
         return f"ApiToken(app={self.app}, token='**********')"
 
 
-class ApiTokenAuth(httpx.Auth):
+class ApiTokenAuth(httpx2.Auth):
     uses_authorization_header = False
 
     def __init__(self, tokens: Iterable[ApiToken | str]) -> None:
@@ -85,7 +85,7 @@ class ApiTokenAuth(httpx.Auth):
             )
         return chosen
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         request.headers["X-Cybozu-API-Token"] = ",".join(self.select(apps_of(request)))
         yield request
 

@@ -1,6 +1,6 @@
 """What every credential strategy shares, and the pair of strategies a connection holds.
 
-Each strategy is an ``httpx.Auth``. Besides setting its header, a strategy can tell the client:
+Each strategy is an ``httpx2.Auth``. Besides setting its header, a strategy can tell the client:
 
 * ``secret_values()``: the secrets it holds, so that error messages can be scrubbed of them;
 * ``uses_authorization_header``: whether it needs the ``Authorization`` header (Bearer), which rules out the
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-import httpx
+import httpx2
 
 #: request extension key holding ``tuple[int, ...]``: the apps a request touches, target first
 APPS_EXTENSION = "kintone_mcp.apps"
@@ -25,7 +25,7 @@ APPS_EXTENSION = "kintone_mcp.apps"
 
 @runtime_checkable
 class KintoneAuth(Protocol):
-    """The extra surface our ``httpx.Auth`` strategies offer (an OAuth strategy will implement it too)."""
+    """The extra surface our ``httpx2.Auth`` strategies offer (an OAuth strategy will implement it too)."""
 
     uses_authorization_header: bool
 
@@ -34,7 +34,7 @@ class KintoneAuth(Protocol):
     def describe(self) -> str: ...
 
 
-def apps_of(request: httpx.Request) -> tuple[int, ...]:
+def apps_of(request: httpx2.Request) -> tuple[int, ...]:
     apps = request.extensions.get(APPS_EXTENSION, ())
     return tuple(apps)
 
@@ -50,8 +50,8 @@ class Credentials:
     OAuth (its own strategy, added with the OAuth flow) goes in ``rest``.
     """
 
-    rest: httpx.Auth | None = None
-    user_api: httpx.Auth | None = None
+    rest: httpx2.Auth | None = None
+    user_api: httpx2.Auth | None = None
     #: secrets of the connection that no strategy holds (a proxy's password and the Proxy-Authorization value made
     #: from it, the client certificate's password): masked in text like the strategies' own
     other_secrets: tuple[str, ...] = ()

@@ -10,15 +10,15 @@ from __future__ import annotations
 import base64
 from collections.abc import Generator, Sequence
 
-import httpx
+import httpx2
 
 from kintone_mcp.auth.base import KintoneAuth
 
 
-class BasicGateAuth(httpx.Auth):
+class BasicGateAuth(httpx2.Auth):
     uses_authorization_header = True
 
-    def __init__(self, inner: httpx.Auth, username: str, password: str) -> None:
+    def __init__(self, inner: httpx2.Auth, username: str, password: str) -> None:
         if getattr(inner, "uses_authorization_header", False):
             raise ValueError(
                 "The Basic gate (KINTONE_BASIC_AUTH_USERNAME/KINTONE_BASIC_AUTH_PASSWORD) uses the Authorization "
@@ -29,7 +29,7 @@ class BasicGateAuth(httpx.Auth):
         self._password = password
         self._header = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         request.headers["Authorization"] = self._header
         yield from self.inner.auth_flow(request)
 

@@ -1,5 +1,5 @@
-"""OAuth 2.0 for the Kintone REST API: the token endpoint (through authlib's httpx integration) and the
-``httpx.Auth`` strategy that signs every request with the stored access token.
+"""OAuth 2.0 for the Kintone REST API: the token endpoint (through authlib's httpx2 integration) and the
+``httpx2.Auth`` strategy that signs every request with the stored access token.
 
 :class:`OAuthAuth` keeps the connection signed in without user action:
 
@@ -19,34 +19,26 @@ Kintone refuses OAuth on the cursor and bulkRequest APIs; ``refuses_cursor_and_b
 
 from __future__ import annotations
 
-import importlib
 import logging
+import ssl
 import time
-import warnings
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import anyio.to_thread
-import httpx
+import httpx2
+from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from kintone_mcp.auth.oauth_errors import OAuthUnavailable, TokenEndpointError
 from kintone_mcp.auth.oauth_scopes import required_scope
 from kintone_mcp.auth.oauth_tokens import OAuthTokens
 from kintone_mcp.auth.token_store import TokenStore, TokenStoreError
-
-with warnings.catch_warnings():
-    # authlib warns (with an "always" filter of its own) that plain httpx support is deprecated in favour of its
-    # httpx2 package; httpx is what this project uses, and the warning would only clutter stderr.
-    import authlib.deprecate
-
-    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
-    from authlib.common.security import generate_token
-    from authlib.integrations.base_client import OAuthError
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
-    from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
-    from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 logger = logging.getLogger("kintone_mcp.auth")
 
@@ -59,43 +51,28 @@ TOKEN_PATH = "/oauth2/token"
 REFRESH_LEEWAY = 60.0
 
 #: Makes the transport for one token call to the given URL, and says whether the call owns it (closes it after).
-TransportFactory = Callable[[str], tuple[httpx.AsyncBaseTransport, bool]]
-
-# authlib's httpx integration is built on httpx2 when that is installed (the mcp SDK installs it), else on httpx.
-# Its client is used as is; only the transport underneath comes from this project (see _Bridge).
-try:
-    _authlib_http: Any = importlib.import_module("httpx2")
-except ImportError:  # pragma: no cover - depends on what else is installed
-    _authlib_http = httpx
+TransportFactory = Callable[[str], tuple[httpx2.AsyncBaseTransport, bool]]
 
 
-def _default_transport(url: str) -> tuple[httpx.AsyncBaseTransport, bool]:
-    return httpx.AsyncHTTPTransport(trust_env=False), True
+
+def _default_transport(url: str) -> tuple[httpx2.AsyncBaseTransport, bool]:
+    # The same verification as the API calls' (auth/tls.py): the system's CA store through Python's ssl, whatever
+    # httpx2's own default would be on this platform.
+    return httpx2.AsyncHTTPTransport(verify=ssl.create_default_context(), trust_env=False), True
 
 
-class _Bridge(_authlib_http.AsyncBaseTransport):  # type: ignore[misc]
-    """Carries authlib's requests over one of our httpx transports: the same TLS context, client certificate
-    and proxy as the API calls (or the in-process sandbox in tests), whichever HTTP library authlib is on."""
+class _Borrowed(httpx2.AsyncBaseTransport):
+    """A lent transport (the in-process sandbox in tests): authlib's client sends over it, and closing that client,
+    as every token call does, must leave it open for its owner."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, owned: bool) -> None:
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
         self._inner = inner
-        self._owned = owned
 
-    async def handle_async_request(self, request: Any) -> Any:
-        body = await request.aread()
-        forwarded = httpx.Request(request.method, str(request.url), headers=list(request.headers.raw), content=body)
-        response = await self._inner.handle_async_request(forwarded)
-        try:
-            content = await response.aread()
-        finally:
-            await response.aclose()
-        headers = [(k, v) for k, v in response.headers.raw if k.lower() not in (b"content-length", b"transfer-encoding",
-                                                                               b"content-encoding")]
-        return _authlib_http.Response(response.status_code, headers=headers, content=content)
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
-        if self._owned:
-            await self._inner.aclose()
+        pass
 
 
 @dataclass(frozen=True)
@@ -152,7 +129,7 @@ class OAuthSession:
             token_endpoint_auth_method="client_secret_basic",
             redirect_uri=self.config.redirect_uri,
             code_challenge_method="S256",
-            transport=_Bridge(transport, owned),
+            transport=transport if owned else _Borrowed(transport),
             timeout=self._timeout,
             trust_env=False,
         )
@@ -192,7 +169,7 @@ class OAuthSession:
             token = await call(client)
         except OAuthError as exc:
             raise GrantRefused(str(exc.error or "error"), exc.description) from None
-        except _authlib_http.HTTPStatusError as exc:
+        except httpx2.HTTPStatusError as exc:
             raise TokenEndpointError(
                 f"the OAuth token endpoint answered HTTP {exc.response.status_code} without a token; retry later"
             ) from None
@@ -215,7 +192,7 @@ def new_code_verifier() -> str:
     return str(generate_token(64))
 
 
-class OAuthAuth(httpx.Auth):
+class OAuthAuth(httpx2.Auth):
     """Signs Kintone REST requests with the OAuth sign-in stored for ``connection`` (see the module docstring)."""
 
     uses_authorization_header = True
@@ -264,12 +241,12 @@ class OAuthAuth(httpx.Auth):
         """The tokens in use (None until the first request loads them)."""
         return self._tokens
 
-    # --- httpx.Auth -------------------------------------------------------------------------------------------------
+    # --- httpx2.Auth -------------------------------------------------------------------------------------------------
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        raise RuntimeError("OAuthAuth refreshes tokens asynchronously: use it with httpx.AsyncClient")
+    def sync_auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+        raise RuntimeError("OAuthAuth refreshes tokens asynchronously: use it with httpx2.AsyncClient")
 
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         tokens = await self._usable_tokens()
         request.headers["Authorization"] = f"Bearer {tokens.access_token}"
         response = yield request
@@ -277,7 +254,7 @@ class OAuthAuth(httpx.Auth):
             raise self._scope_error(named, tokens)
         if response.status_code == 401:
             tokens = await self._refresh_after_rejection(tokens)
-            if not isinstance(request.stream, httpx.ByteStream):
+            if not isinstance(request.stream, httpx2.ByteStream):
                 return  # a streamed upload cannot be sent twice: the caller sees this 401, the next call works
             request.headers["Authorization"] = f"Bearer {tokens.access_token}"
             response = yield request
@@ -351,7 +328,7 @@ class OAuthAuth(httpx.Auth):
                     if self._tokens is tokens:
                         try:
                             await self._refresh_locked()
-                        except httpx.TransportError as exc:
+                        except httpx2.TransportError as exc:
                             if not still_valid:
                                 raise
                             # Refreshing early is a courtesy: the token works for a few seconds more.
@@ -420,7 +397,7 @@ class OAuthAuth(httpx.Auth):
             logger.warning("could not save the refreshed OAuth tokens (%s); this process keeps using them", exc)
 
 
-def _challenged_scope(response: httpx.Response) -> str | None:
+def _challenged_scope(response: httpx2.Response) -> str | None:
     """The scope named by an RFC 6750 ``insufficient_scope`` challenge, if the answer carries one."""
     challenge = response.headers.get("www-authenticate", "")
     if "insufficient_scope" not in challenge:

@@ -6,7 +6,7 @@ Raised inside the OAuth strategy (below the client); the client turns it into
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 
 from kintone_mcp.auth.errors import CredentialsUnavailable
 
@@ -38,6 +38,6 @@ class OAuthUnavailable(CredentialsUnavailable):
         super().__init__(f"{reason} {fix}", missing=False)
 
 
-class TokenEndpointError(httpx.TransportError):
+class TokenEndpointError(httpx2.TransportError):
     """The token endpoint gave no usable answer (5xx, a gateway page): a temporary failure, retryable like a
     network error, and no reason to sign in again."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Generator, Sequence
 
-import httpx
+import httpx2
 
 
-class PasswordAuth(httpx.Auth):
+class PasswordAuth(httpx2.Auth):
     """Signs every request as a Kintone user. Serves the REST API and the User API alike."""
 
     uses_authorization_header = False
@@ -20,7 +20,7 @@ class PasswordAuth(httpx.Auth):
         self._password = password
         self._header = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         request.headers["X-Cybozu-Authorization"] = self._header
         yield request
 

@@ -15,7 +15,7 @@ import ssl
 import tempfile
 from pathlib import Path
 
-import httpx
+import httpx2
 
 
 class TlsConfigurationError(Exception):
@@ -85,19 +85,19 @@ def build_transport(
     pfx_path: Path | None = None,
     pfx_password: str | None = None,
     https_proxy: str | None = None,
-    limits: httpx.Limits | None = None,
-) -> tuple[httpx.AsyncBaseTransport, dict[str, httpx.AsyncBaseTransport]]:
+    limits: httpx2.Limits | None = None,
+) -> tuple[httpx2.AsyncBaseTransport, dict[str, httpx2.AsyncBaseTransport]]:
     """The transport for the connection and the mounts that route ``https://`` through the proxy, if any.
 
     The proxy applies to HTTPS only, as ``HTTPS_PROXY`` means everywhere; plain ``http://`` (a local sandbox) goes
     direct. The environment is never read here: the configuration passes the proxy in.
     """
     context = ssl_context(ca_bundle=ca_bundle, pfx_path=pfx_path, pfx_password=pfx_password)
-    limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    direct = httpx.AsyncHTTPTransport(verify=context, trust_env=False, limits=limits)
-    mounts: dict[str, httpx.AsyncBaseTransport] = {}
+    limits = limits or httpx2.Limits(max_connections=100, max_keepalive_connections=20)
+    direct = httpx2.AsyncHTTPTransport(verify=context, trust_env=False, limits=limits)
+    mounts: dict[str, httpx2.AsyncBaseTransport] = {}
     if https_proxy:
-        mounts["https://"] = httpx.AsyncHTTPTransport(
-            verify=context, trust_env=False, limits=limits, proxy=httpx.Proxy(https_proxy)
+        mounts["https://"] = httpx2.AsyncHTTPTransport(
+            verify=context, trust_env=False, limits=limits, proxy=httpx2.Proxy(https_proxy)
         )
     return direct, mounts

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 
-import httpx
+import httpx2
 
 
-class UserApiTokenAuth(httpx.Auth):
+class UserApiTokenAuth(httpx2.Auth):
     uses_authorization_header = True
 
     def __init__(self, token: str) -> None:
@@ -21,7 +21,7 @@ class UserApiTokenAuth(httpx.Auth):
         self._token = token
         self._header = f"Bearer {token}"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         request.headers["Authorization"] = self._header
         yield request
 

@@ -1,4 +1,4 @@
-"""Typed async Kintone client (httpx + pydantic).
+"""Typed async Kintone client (httpx2 + pydantic).
 
 Build one from the launch configuration (``kintone_mcp.connect.build_client(load_settings())``) or directly::
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import TracebackType
 
-import httpx
+import httpx2
 
 from kintone_mcp.auth.base import Credentials
 from kintone_mcp.client import oauth_fallback
@@ -25,10 +25,10 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
     ``base_url`` is ``https://SUBDOMAIN.cybozu.com`` (or ``.kintone.com``, ``.cybozu.cn``, a sandbox's
     ``http://127.0.0.1:PORT``). ``credentials`` pairs the REST API strategy with the User API one (see
     :class:`kintone_mcp.auth.Credentials`). ``guest_space_id`` switches REST paths to ``/k/guest/{id}/v1/``.
-    ``transport`` replaces the network (tests pass ``httpx.ASGITransport(app=sandbox.asgi_app)``); ``mounts``
+    ``transport`` replaces the network (tests pass ``httpx2.ASGITransport(app=sandbox.asgi_app)``); ``mounts``
     route schemes to other transports (the HTTPS proxy). ``retry_policy`` decides on retries (default: none;
     :class:`~kintone_mcp.client.retry.BackoffRetry` is what ``build_client`` configures). ``timeout`` bounds one
-    request (float: seconds from sending to the last byte of the answer; an ``httpx.Timeout`` sets connect / read
+    request (float: seconds from sending to the last byte of the answer; an ``httpx2.Timeout`` sets connect / read
     / write / pool apart, its read value bounding the whole answer). ``max_concurrency`` caps the requests this
     client has in flight at once, all callers together (Kintone allows 100 per domain, shared by every client);
     ``max_open_cursors`` the cursors it holds open at once (Kintone allows 10 per domain; default: no own limit).
@@ -40,9 +40,9 @@ class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, Direct
         *,
         credentials: Credentials,
         guest_space_id: int | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
-        timeout: float | httpx.Timeout = 60.0,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        mounts: Mapping[str, httpx2.AsyncBaseTransport] | None = None,
+        timeout: float | httpx2.Timeout = 60.0,
         retry_policy: RetryPolicy | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_open_cursors: int | None = None,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import anyio
-import httpx
+import httpx2
 
 from kintone_mcp import __version__
 from kintone_mcp.auth.base import APPS_EXTENSION, Credentials
@@ -110,14 +110,14 @@ class Connection:
         *,
         credentials: Credentials,
         guest_space_id: int | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
-        timeout: float | httpx.Timeout = 60.0,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        mounts: Mapping[str, httpx2.AsyncBaseTransport] | None = None,
+        timeout: float | httpx2.Timeout = 60.0,
         retry_policy: RetryPolicy | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_open_cursors: int | None = None,
     ) -> None:
-        url = httpx.URL(base_url)
+        url = httpx2.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"the Kintone base URL must be http(s)://host, got {base_url!r}")
         if max_concurrency < 1:
@@ -131,15 +131,15 @@ class Connection:
         # Scrubbing is a second line of defence (messages are never built from what we send).
         self.redactor = SecretRedactor(credentials.secret_values)
         #: one request to Kintone may take this long, from sending to the last byte of the answer (streamed
-        #: uploads and downloads excepted: httpx's per-read timeout bounds them)
-        self.attempt_timeout: float | None = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
+        #: uploads and downloads excepted: httpx2's per-read timeout bounds them)
+        self.attempt_timeout: float | None = timeout.read if isinstance(timeout, httpx2.Timeout) else timeout
         self.max_concurrency = max_concurrency
         # Shared by every caller of this client; lowered to the domain's own limit when Kintone announces a smaller
         # one (X-ConcurrencyLimit-Limit), never raised above max_concurrency.
         self._slots = anyio.CapacityLimiter(max_concurrency)
         #: cursors this client may hold open at once (None: as many as Kintone allows; see :mod:`.cursor`)
         self.cursor_slots = anyio.CapacityLimiter(max_open_cursors) if max_open_cursors else None
-        self._http = httpx.AsyncClient(
+        self._http = httpx2.AsyncClient(
             base_url=self.base_url,
             transport=transport,
             mounts=dict(mounts) if mounts else None,
@@ -168,7 +168,7 @@ class Connection:
             with anyio.fail_after(self.attempt_timeout or 60.0):
                 response = await self._http.send(request)
                 await response.aclose()
-        except (httpx.TransportError, TimeoutError) as exc:
+        except (httpx2.TransportError, TimeoutError) as exc:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             text = f"{self.base_url} did not answer a request without credentials ({reason})"
             raise NetworkError(self.redact(text)) from None
@@ -200,7 +200,7 @@ class Connection:
     def redact(self, text: str) -> str:
         return self.redactor.redact(text)
 
-    def _auth_for(self, api: Api) -> httpx.Auth:
+    def _auth_for(self, api: Api) -> httpx2.Auth:
         auth = self.credentials.rest if api == "rest" else self.credentials.user_api
         if auth is None:
             if api == "rest":
@@ -227,7 +227,7 @@ class Connection:
         body: Any = None,
         apps: Sequence[int] = (),
         space: Space | _Unset = _BY_APP,
-    ) -> httpx.Request:
+    ) -> httpx2.Request:
         """A GET goes with its parameters in the query string unless they cannot be written there or the URL
         would exceed :data:`MAX_GET_URL_LENGTH`: then it is a POST with ``X-HTTP-Method-Override: GET`` and a
         JSON body, which Kintone accepts for every GET endpoint. The path is that of ``apps[0]``'s space unless
@@ -241,7 +241,7 @@ class Connection:
                 length = len(self.base_url) + len(path) + 1 + len(urlencode(pairs, quote_via=quote))
                 if length <= MAX_GET_URL_LENGTH:
                     return self._http.build_request(
-                        "GET", path, params=httpx.QueryParams(pairs), headers=headers, extensions=extensions
+                        "GET", path, params=httpx2.QueryParams(pairs), headers=headers, extensions=extensions
                     )
             headers["X-HTTP-Method-Override"] = "GET"
             method = "POST"
@@ -286,7 +286,7 @@ class Connection:
         apps: Sequence[int] = (),
         idempotent: bool | None = None,
         space: Space | _Unset = _BY_APP,
-    ) -> tuple[Any, httpx.Headers]:
+    ) -> tuple[Any, httpx2.Headers]:
         request = self.build_request(method, api, endpoint, params=params, body=body, apps=apps, space=space)
         try:
             response, data = await self._exchange(request, api, idempotent=idempotent, decode=True)
@@ -352,8 +352,8 @@ class Connection:
         return None
 
     async def send(
-        self, request: httpx.Request, api: Api, *, stream: bool = False, idempotent: bool | None = None
-    ) -> httpx.Response:
+        self, request: httpx2.Request, api: Api, *, stream: bool = False, idempotent: bool | None = None
+    ) -> httpx2.Response:
         """Sends ``request`` with ``api``'s credentials; on an error answer raises the mapped exception.
 
         With ``stream=True`` a successful response is returned unread (the caller must close it); prefer
@@ -364,21 +364,21 @@ class Connection:
 
     async def _exchange(
         self,
-        request: httpx.Request,
+        request: httpx2.Request,
         api: Api,
         *,
         idempotent: bool | None,
         decode: bool,
         stream: bool = False,
         hold_slot: bool = True,
-    ) -> tuple[httpx.Response, Any]:
+    ) -> tuple[httpx2.Response, Any]:
         """The request with its retries: the response (and its JSON when ``decode``), or the final error."""
         auth = self._auth_for(api)
         method = request.headers.get("X-HTTP-Method-Override", request.method).upper()
         safe = method == "GET" if idempotent is None else idempotent
         write = is_data_write(method, request.url.path)
         # A body held in memory can be sent again; a streamed upload cannot.
-        replayable = isinstance(request.stream, httpx.ByteStream)
+        replayable = isinstance(request.stream, httpx2.ByteStream)
         policy = self.retry_policy
         started = time.monotonic()
         deadline = started + policy.total_timeout if policy.total_timeout is not None else None
@@ -425,15 +425,15 @@ class Connection:
 
     async def _attempt(
         self,
-        request: httpx.Request,
+        request: httpx2.Request,
         method: str,
-        auth: httpx.Auth,
+        auth: httpx2.Auth,
         *,
         stream: bool,
         decode: bool,
         hold_slot: bool,
         budget: float | None,
-    ) -> tuple[httpx.Response, Any] | Failure:
+    ) -> tuple[httpx2.Response, Any] | Failure:
         """One copy of the request: the answer, or what went wrong as a :class:`Failure`."""
         path = request.url.path
         token = object()
@@ -454,14 +454,14 @@ class Connection:
                 except CredentialsUnavailable as exc:
                     cls = CredentialsMissingError if exc.missing else CredentialsError
                     raise cls(str(exc)) from None
-                except httpx.TimeoutException as exc:
+                except httpx2.TimeoutException as exc:
                     delivery, transient = delivery_of_exception(exc)
                     error = NetworkError(
                         f"Kintone did not answer {method} {path} in time ({type(exc).__name__}). Check the network, "
                         "or retry later."
                     )
                     return Failure(error, delivery, transient)
-                except httpx.TransportError as exc:
+                except httpx2.TransportError as exc:
                     delivery, transient = delivery_of_exception(exc)
                     error = NetworkError(
                         self.redact(
@@ -502,7 +502,7 @@ class Connection:
 
     def _final_error(
         self,
-        request: httpx.Request,
+        request: httpx2.Request,
         method: str,
         failure: Failure,
         uncertain: Failure | None,
@@ -535,7 +535,7 @@ class Connection:
             error.args = (f"{error} (gave up after {attempts} attempts in {elapsed:.1f} s)",)
         return error
 
-    def _observe_limits(self, headers: httpx.Headers) -> None:
+    def _observe_limits(self, headers: httpx2.Headers) -> None:
         """Kintone announces the domain's concurrent-request limit on every answer; never exceed it ourselves."""
         limit, _ = concurrency_limit(headers)
         if limit is not None and 0 < limit < self._slots.total_tokens:
@@ -548,7 +548,7 @@ class Connection:
         return self._slots.borrowed_tokens, int(self._slots.total_tokens)
 
     async def _error_of(
-        self, request: httpx.Request, method: str, response: httpx.Response, *, stream: bool
+        self, request: httpx2.Request, method: str, response: httpx2.Response, *, stream: bool
     ) -> ApiError:
         try:
             content = await response.aread()
@@ -574,7 +574,7 @@ class Connection:
         )
 
     @asynccontextmanager
-    async def stream(self, request: httpx.Request, api: Api) -> AsyncIterator[httpx.Response]:
+    async def stream(self, request: httpx2.Request, api: Api) -> AsyncIterator[httpx2.Response]:
         """A successful response whose body is read by the caller, closed on exit. It holds one concurrency slot
         until then: a download in progress is a request in flight."""
         token = object()

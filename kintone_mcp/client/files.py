@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 
 from kintone_mcp.client.connection import Connection
 from kintone_mcp.client.errors import NetworkError
@@ -26,7 +26,7 @@ CHUNK = 64 * 1024
 
 
 def _quote_filename(name: str) -> str:
-    # Browsers' (and httpx's) multipart convention: raw UTF-8, with quote and line breaks percent-escaped.
+    # Browsers' (and httpx2's) multipart convention: raw UTF-8, with quote and line breaks percent-escaped.
     return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -54,17 +54,17 @@ class FileDownload:
 
     content_type: str
     size: int | None
-    response: httpx.Response
+    response: httpx2.Response
 
     async def aiter_bytes(self, chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
-        """The body in chunks. A connection that breaks or stalls mid-body raises NetworkError (not httpx's own
+        """The body in chunks. A connection that breaks or stalls mid-body raises NetworkError (not httpx2's own
         errors): the answer had started, so the request's retries no longer apply, and the caller decides."""
         received = 0
         try:
             async for chunk in self.response.aiter_bytes(chunk_size):
                 received += len(chunk)
                 yield chunk
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             of = f" of {self.size:,}" if self.size is not None else ""
             raise NetworkError(
                 f"The file download was cut off after {received:,}{of} bytes ({type(exc).__name__}). Retry it."
@@ -118,7 +118,7 @@ class FilesMixin:
         for name, value in template.headers.items():
             if name not in ("content-length", "content-type"):
                 headers.setdefault(name, value)
-        request = httpx.Request(
+        request = httpx2.Request(
             "POST",
             template.url,
             headers=headers,

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
-import httpx
+import httpx2
 
 from kintone_mcp.client.errors import ApiError, KintoneError
 
@@ -200,13 +200,13 @@ def _is_tls_verification(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
-def delivery_of_exception(exc: httpx.TransportError) -> tuple[Delivery, bool]:
+def delivery_of_exception(exc: httpx2.TransportError) -> tuple[Delivery, bool]:
     """(delivery, transient) for a request that got no answer."""
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ProxyError):
+    if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout | httpx2.ProxyError):
         # Nothing left this machine towards Kintone (or the proxy refused to forward it). A certificate that does
         # not verify will not verify a second later.
         return Delivery.NOT_SENT, not _is_tls_verification(exc)
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+    if isinstance(exc, httpx2.UnsupportedProtocol | httpx2.LocalProtocolError):
         return Delivery.NOT_SENT, False
     # Read/write timeouts, a connection closed before or during the answer: the request may have been processed.
     return Delivery.UNKNOWN, True

@@ -44,7 +44,7 @@ def default_routers() -> list[Router]:
 
 
 class Sandbox:
-    """A Kintone-compatible server over SQLite. ``asgi_app`` is what to serve or to hand to httpx.ASGITransport."""
+    """A Kintone-compatible server over SQLite. ``asgi_app`` is what to serve or to hand to httpx2.ASGITransport."""
 
     def __init__(self, config: SandboxConfig | None = None, *, routers: Iterable[Router] | None = None) -> None:
         self.config = config or SandboxConfig()

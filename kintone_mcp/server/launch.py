@@ -20,7 +20,7 @@ from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.state import ServerOptions
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from kintone_mcp.client import KintoneClient
     from kintone_mcp.settings import Settings
@@ -64,7 +64,7 @@ def server_from_settings(
     settings: Settings,
     *,
     download_dir: Path | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None,
 ) -> KintoneMCPServer:
     """The server for a configuration. The client is built at the first tool call, not here: importing it and
     building its TLS context would delay every start (docs/mcp-sdk.md §6.4). A client certificate or CA bundle

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.auth import ApiToken, ApiTokenAuth, Credentials, PasswordAuth
@@ -45,7 +45,7 @@ def client_for(sb: Sandbox, credentials: Credentials | None = None, **kwargs: ob
     return KintoneClient(
         BASE,
         credentials=credentials or password_credentials(),
-        transport=httpx.ASGITransport(app=sb.asgi_app),
+        transport=httpx2.ASGITransport(app=sb.asgi_app),
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -62,14 +62,14 @@ async def shared_admin(shared_sandbox: Sandbox) -> AsyncIterator[KintoneClient]:
         yield client
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
+class RecordingTransport(httpx2.AsyncBaseTransport):
     """Passes every request to the real sandbox and keeps a copy, so tests can see what went over the wire."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
         self.inner = inner
-        self.requests: list[httpx.Request] = []
+        self.requests: list[httpx2.Request] = []
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         return await self.inner.handle_async_request(request)
 
@@ -78,7 +78,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 
 
 def recording_client(sb: Sandbox, credentials: Credentials | None = None) -> tuple[KintoneClient, RecordingTransport]:
-    transport = RecordingTransport(httpx.ASGITransport(app=sb.asgi_app))
+    transport = RecordingTransport(httpx2.ASGITransport(app=sb.asgi_app))
     client = KintoneClient(BASE, credentials=credentials or password_credentials(), transport=transport)
     return client, transport
 
@@ -86,7 +86,7 @@ def recording_client(sb: Sandbox, credentials: Credentials | None = None) -> tup
 async def create_app(sb: Sandbox, name: str, properties: dict[str, dict[str, object]]) -> int:
     """A new live app with these fields, made through the sandbox's own settings API (setup, not under test)."""
     headers = {"X-Cybozu-Authorization": "QWRtaW5pc3RyYXRvcjpzYW5kYm94"}  # Administrator:sandbox
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as raw:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sb.asgi_app), base_url=BASE) as raw:
         created = await raw.post("/k/v1/preview/app.json", json={"name": name}, headers=headers)
         created.raise_for_status()
         app = int(created.json()["app"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.auth import ApiToken, ApiTokenAuth, BasicGateAuth, Credentials, PasswordAuth, UserApiTokenAuth
@@ -206,7 +206,7 @@ def test_basic_gate_cannot_wrap_a_bearer_strategy() -> None:
 
 async def test_guest_space_paths(sandbox: Sandbox) -> None:
     space = sandbox.add_space("Partners", guest=True)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.asgi_app), base_url=BASE) as raw:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox.asgi_app), base_url=BASE) as raw:
         created = await raw.post(
             f"/k/guest/{space}/v1/preview/app.json",
             json={"name": "Partner deals"},
@@ -217,7 +217,7 @@ async def test_guest_space_paths(sandbox: Sandbox) -> None:
         # Not configured for the guest space: the app's path is learnt from Kintone's refusal (tests/client/
         # test_guest_spaces.py covers how).
         assert (await outside.get_app(app)).space_id == space
-    wire = RecordingTransport(httpx.ASGITransport(app=sandbox.asgi_app))
+    wire = RecordingTransport(httpx2.ASGITransport(app=sandbox.asgi_app))
     client = KintoneClient(BASE, credentials=password_credentials(), guest_space_id=space, transport=wire)
     async with client:
         assert (await client.get_app(app)).space_id == space

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.client import GuestSpaceUnknownError, KintoneClient, NotFoundError
@@ -29,14 +29,14 @@ KINTONE_IL23 = (
 class KintoneWording(RecordingTransport):
     """The sandbox, with GAIA_IL23 answered in Kintone's own words."""
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         response = await super().handle_async_request(request)
         if response.status_code != 400:
             return response
         body = json.loads(await response.aread())
         if body.get("code") == "GAIA_IL23":
             body["message"] = KINTONE_IL23
-        return httpx.Response(400, json=body, headers={"content-type": "application/json"})
+        return httpx2.Response(400, json=body, headers={"content-type": "application/json"})
 
 
 def paths(wire: RecordingTransport) -> list[str]:
@@ -89,14 +89,14 @@ async def test_writes_reads_and_cursors_on_a_guest_app_go_to_its_path(sandbox: S
         f"POST /k/guest/{GUEST}/v1/record.json",
     ]
     assert all(p.startswith(("GET /k/guest/2/", "POST /k/guest/2/", "DELETE /k/guest/2/")) for p in sent[1:])
-    async with KintoneClient(BASE, credentials=password_credentials(), transport=httpx.ASGITransport(
+    async with KintoneClient(BASE, credentials=password_credentials(), transport=httpx2.ASGITransport(
             app=sandbox.asgi_app)) as check:  # fmt: skip
         page = await check.get_records(PARTNER, query='subject = "s"', total_count=True)
         assert page.total_count == 1
 
 
 async def test_with_the_guest_space_configured_normal_apps_work_too(sandbox: Sandbox) -> None:
-    wire = KintoneWording(httpx.ASGITransport(app=sandbox.asgi_app))
+    wire = KintoneWording(httpx2.ASGITransport(app=sandbox.asgi_app))
     async with KintoneClient(BASE, credentials=password_credentials(), guest_space_id=GUEST, transport=wire) as client:
         assert len((await client.get_records(PARTNER, query="limit 1")).records) == 1
         assert len((await client.get_records(1, query="limit 1")).records) == 1
@@ -108,7 +108,7 @@ async def test_with_the_guest_space_configured_normal_apps_work_too(sandbox: San
 
 
 async def test_where_kintone_does_not_name_the_space_the_error_says_what_to_configure(sandbox: Sandbox) -> None:
-    wire = KintoneWording(httpx.ASGITransport(app=sandbox.asgi_app))
+    wire = KintoneWording(httpx2.ASGITransport(app=sandbox.asgi_app))
     async with KintoneClient(BASE, credentials=password_credentials(), transport=wire) as client:
         with pytest.raises(GuestSpaceUnknownError) as info:
             await client.get_records(PARTNER)

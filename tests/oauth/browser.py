@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import unescape
 
-import httpx
+import httpx2
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
 from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec, OAuthConfig
@@ -57,13 +57,13 @@ def form_fields(page: str) -> dict[str, str]:
 
 
 async def approve(
-    browser: httpx.AsyncClient,
+    browser: httpx2.AsyncClient,
     authorization_url: str,
     *,
     login: str = "sato",
     password: str = "sandbox",
     action: str = "approve",
-) -> httpx.Response:
+) -> httpx2.Response:
     """GET the consent page, POST its form as the user would; returns the answer to the POST (a redirect)."""
     page = await browser.get(authorization_url)
     assert page.status_code == 200, page.text
@@ -76,4 +76,4 @@ async def approve(
 
 
 def query_of(location: str) -> dict[str, str]:
-    return dict(httpx.URL(location).params)
+    return dict(httpx2.URL(location).params)

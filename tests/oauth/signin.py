@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from kintone_mcp.auth import Credentials
 from kintone_mcp.auth.oauth import OAuthAuth, OAuthClientConfig, OAuthSession
@@ -34,7 +34,7 @@ class SignedIn:
     store: FileTokenStore
     session: OAuthSession
     tokens: OAuthTokens
-    transport: httpx.AsyncBaseTransport
+    transport: httpx2.AsyncBaseTransport
     base_url: str
     connection: str | None
 
@@ -51,7 +51,7 @@ class EpochClock(Clock):
         return self.now.timestamp()
 
 
-async def play_browser(http: httpx.AsyncClient, url: str, *, login_name: str = "sato", password: str = "sandbox",
+async def play_browser(http: httpx2.AsyncClient, url: str, *, login_name: str = "sato", password: str = "sandbox",
                        action: str = "approve") -> str:
     """GET the consent page, POST its form; returns the Location Kintone redirects the browser to."""
     page = await http.get(url)
@@ -80,7 +80,7 @@ async def sign_in(
     tmp_path: Path,
     *,
     scopes: tuple[str, ...] = ALL,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None,
     base_url: str = BASE,
     connection: str | None = None,
     login_name: str = "sato",
@@ -89,7 +89,7 @@ async def sign_in(
 ) -> SignedIn:
     """The --no-browser flow: print the URL, the test's browser approves, the redirected URL is pasted back."""
     spec = spec or demo_client(sb)
-    transport = transport or httpx.ASGITransport(app=sb.asgi_app)
+    transport = transport or httpx2.ASGITransport(app=sb.asgi_app)
     config = OAuthClientConfig(base_url, spec.client_id, spec.client_secret, spec.redirect_uri, scopes)
     lent = transport
     session = OAuthSession(config, transport_factory=lambda url: (lent, False))
@@ -102,7 +102,7 @@ async def sign_in(
 
     async def paste() -> str:
         url = next(line.strip() for text in printed for line in text.splitlines() if "/oauth2/authorization?" in line)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url) as browser:
+        async with httpx2.AsyncClient(transport=transport, base_url=base_url) as browser:
             return await play_browser(browser, url, login_name=login_name)
 
     tokens = await login(session, store, connection or "default", out=capture, read_line=paste, open_browser=None,

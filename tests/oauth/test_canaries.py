@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_no_secret_in_logs_errors_or_reprs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)  # every logger, httpx's request lines included
+    caplog.set_level(logging.DEBUG)  # every logger, httpx2's request lines included
     clock = EpochClock()
     sb = make_sandbox(clock, refresh_rotation="rotate")
     spec = register_canary_client(sb)

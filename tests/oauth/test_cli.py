@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.auth.token_store import FileTokenStore
@@ -123,7 +123,7 @@ class Process:
 
 def approve_in_browser(authorization_url: str, *, action: str = "approve") -> str:
     """GET the consent page, POST its form as sato; returns where Kintone redirects the browser."""
-    with httpx.Client() as browser:
+    with httpx2.Client() as browser:
         page = browser.get(authorization_url)
         assert page.status_code == 200
         fields = form_fields(page.text)
@@ -141,7 +141,7 @@ def test_login_with_the_loopback_listener_then_status_server_check_and_logout(
     login.wait_for("Waiting for the redirect")
     location = approve_in_browser(url)
     assert location.startswith(world.redirect_uri + "?")
-    with httpx.Client() as browser:
+    with httpx2.Client() as browser:
         landing = browser.get(location)  # the browser follows the redirect to the CLI's listener
     assert landing.status_code == 200 and "Signed in" in landing.text
     code, out, err = login.finish()

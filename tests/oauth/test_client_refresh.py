@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import anyio
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.auth.token_store import FileTokenStore
@@ -82,7 +82,7 @@ async def test_a_401_for_an_expired_token_refreshes_once_and_retries(sb: Sandbox
 async def test_twenty_concurrent_calls_at_expiry_refresh_exactly_once(
     sb: Sandbox, clock: EpochClock, tmp_path: Path, expiry_seen_by: str, wire: str
 ) -> None:
-    async def run(transport: httpx.AsyncBaseTransport | None, base_url: str) -> None:
+    async def run(transport: httpx2.AsyncBaseTransport | None, base_url: str) -> None:
         signed = await sign_in(sb, clock, tmp_path, transport=transport, base_url=base_url)
         auth = signed.auth()
         if expiry_seen_by == "server":
@@ -108,7 +108,7 @@ async def test_twenty_concurrent_calls_at_expiry_refresh_exactly_once(
         await run(None, "http://sandbox.test")
     else:
         with serve_in_thread(sb) as base_url:
-            await run(httpx.AsyncHTTPTransport(), base_url)
+            await run(httpx2.AsyncHTTPTransport(), base_url)
 
 
 async def test_a_revoked_refresh_token_asks_to_sign_in_again(clock: EpochClock, tmp_path: Path) -> None:
@@ -249,7 +249,7 @@ async def test_a_token_endpoint_outage_is_a_network_error_not_a_sign_in_problem(
     sb: Sandbox, clock: EpochClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     signed = await sign_in(sb, clock, tmp_path)
-    async with httpx.AsyncClient(transport=signed.transport, base_url=signed.base_url) as admin:
+    async with httpx2.AsyncClient(transport=signed.transport, base_url=signed.base_url) as admin:
         answer = await admin.put("/_sandbox/faults", json=["error:status=503,paths=/oauth2/token"])
         assert answer.status_code == 200, answer.text
     auth = signed.auth()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import aclosing
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.auth import Credentials, PasswordAuth
@@ -38,7 +38,7 @@ async def signed(sb: Sandbox, clock: EpochClock, tmp_path: Path) -> SignedIn:
 
 def password_client(sb: Sandbox) -> KintoneClient:
     auth = PasswordAuth("sato", "sandbox")
-    return KintoneClient(BASE, credentials=Credentials(rest=auth), transport=httpx.ASGITransport(app=sb.asgi_app))
+    return KintoneClient(BASE, credentials=Credentials(rest=auth), transport=httpx2.ASGITransport(app=sb.asgi_app))
 
 
 async def ids_of(client: KintoneClient, query: str, page_size: int = 500) -> list[int]:

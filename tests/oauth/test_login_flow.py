@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import anyio
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.auth.oauth import OAuthClientConfig, OAuthSession
@@ -45,7 +45,7 @@ async def test_the_listener_ignores_other_requests_and_answers_the_callback() ->
             got.append(await receiver.wait(10))
 
         group.start_soon(wait)
-        async with httpx.AsyncClient() as browser:
+        async with httpx2.AsyncClient() as browser:
             assert (await browser.get(f"http://127.0.0.1:{port}/favicon.ico")).status_code == 404
             assert (await browser.get(f"http://127.0.0.1:{port}/callback")).status_code == 404  # no query
             page = await browser.get(f"http://127.0.0.1:{port}/callback?code=abc&state=xyz")
@@ -72,7 +72,7 @@ async def test_the_listener_gives_up_after_the_timeout() -> None:
 async def test_a_redirect_uri_it_cannot_listen_on_falls_back_to_pasting(tmp_path: Path) -> None:
     spec = OAuthClientSpec("web", "web-secret", "https://app.example.com/oauth/callback")
     sb = make_sandbox(clients=[spec])
-    transport = httpx.ASGITransport(app=sb.asgi_app)
+    transport = httpx2.ASGITransport(app=sb.asgi_app)
     session = OAuthSession(OAuthClientConfig(BASE, spec.client_id, spec.client_secret, spec.redirect_uri,
                                              ("k:app_record:read",)),
                            transport_factory=lambda url: (transport, False))
@@ -83,7 +83,7 @@ async def test_a_redirect_uri_it_cannot_listen_on_falls_back_to_pasting(tmp_path
 
     async def paste() -> str:
         url = next(line.strip() for text in printed for line in text.splitlines() if "/oauth2/authorization?" in line)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE) as browser:
+        async with httpx2.AsyncClient(transport=transport, base_url=BASE) as browser:
             return await play_browser(browser, url)
 
     tokens = await login(session, FileTokenStore(tmp_path), "web", out=printed.append, read_line=paste,
@@ -94,7 +94,7 @@ async def test_a_redirect_uri_it_cannot_listen_on_falls_back_to_pasting(tmp_path
 
 async def test_nothing_pasted_in_time_fails_clearly(tmp_path: Path) -> None:
     sb = make_sandbox()
-    transport = httpx.ASGITransport(app=sb.asgi_app)
+    transport = httpx2.ASGITransport(app=sb.asgi_app)
     session = OAuthSession(
         OAuthClientConfig(BASE, "kintone-mcp-demo", "x"), transport_factory=lambda url: (transport, False)
     )

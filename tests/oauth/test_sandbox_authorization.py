@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.sandbox import Sandbox
@@ -28,8 +28,8 @@ def sb(clock: Clock) -> Sandbox:
 
 
 @pytest.fixture
-async def http(sb: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as client:
+async def http(sb: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sb.asgi_app), base_url=BASE) as client:
         yield client
 
 
@@ -45,19 +45,19 @@ def auth_url(spec: OAuthClientSpec, **overrides: str | None) -> str:
     return "/oauth2/authorization?" + urlencode({k: v for k, v in params.items() if v is not None})
 
 
-async def exchange(http: httpx.AsyncClient, spec: OAuthClientSpec, code: str, **extra: str) -> httpx.Response:
+async def exchange(http: httpx2.AsyncClient, spec: OAuthClientSpec, code: str, **extra: str) -> httpx2.Response:
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": spec.redirect_uri, **extra}
     return await http.post("/oauth2/token", data=form, auth=(spec.client_id, spec.client_secret))
 
 
-async def code_for(http: httpx.AsyncClient, spec: OAuthClientSpec, **overrides: str | None) -> str:
+async def code_for(http: httpx2.AsyncClient, spec: OAuthClientSpec, **overrides: str | None) -> str:
     answer = await approve(http, auth_url(spec, **overrides))
     assert answer.status_code == 302, answer.text
     return query_of(answer.headers["location"])["code"]
 
 
 async def test_approval_redirects_with_code_and_state_and_the_code_buys_working_tokens(
-    sb: Sandbox, http: httpx.AsyncClient
+    sb: Sandbox, http: httpx2.AsyncClient
 ) -> None:
     spec = demo_client(sb)
     page = await http.get(auth_url(spec))
@@ -88,7 +88,7 @@ async def test_approval_redirects_with_code_and_state_and_the_code_buys_working_
     assert got.json()["record"]["Created_by"]["value"]["code"] == "sato"
 
 
-async def test_client_secret_in_the_form_body_is_accepted(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_client_secret_in_the_form_body_is_accepted(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     spec = demo_client(sb)
     code = await code_for(http, spec)
     answer = await http.post("/oauth2/token", data={
@@ -109,7 +109,7 @@ async def test_client_secret_in_the_form_body_is_accepted(sb: Sandbox, http: htt
     ids=["basic-wrong", "form-wrong", "none", "unknown-client"],
 )
 async def test_client_authentication_failures_are_invalid_client(
-    sb: Sandbox, http: httpx.AsyncClient, auth: tuple[str, str] | None, form: dict[str, str]
+    sb: Sandbox, http: httpx2.AsyncClient, auth: tuple[str, str] | None, form: dict[str, str]
 ) -> None:
     spec = demo_client(sb)
     code = await code_for(http, spec)
@@ -125,7 +125,7 @@ async def test_client_authentication_failures_are_invalid_client(
 
 async def test_basic_credentials_are_form_decoded_as_rfc_6749_says() -> None:
     sb = make_sandbox(clients=[OAuthClientSpec("id with space", "s:e/c+r%t", "http://127.0.0.1:9/cb")])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as client:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sb.asgi_app), base_url=BASE) as client:
         spec = OAuthClientSpec("id with space", "s:e/c+r%t", "http://127.0.0.1:9/cb")
         code = await code_for(client, spec)
         encoded = base64.b64encode(b"id+with+space:s%3Ae%2Fc%2Br%25t").decode()
@@ -137,7 +137,7 @@ async def test_basic_credentials_are_form_decoded_as_rfc_6749_says() -> None:
     assert answer.status_code == 200, answer.text
 
 
-async def test_denying_redirects_with_access_denied(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_denying_redirects_with_access_denied(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     answer = await approve(http, auth_url(demo_client(sb)), action="deny")
     assert answer.status_code == 302
     params = query_of(answer.headers["location"])
@@ -145,7 +145,7 @@ async def test_denying_redirects_with_access_denied(sb: Sandbox, http: httpx.Asy
     assert "code" not in params
 
 
-async def test_a_wrong_password_shows_the_page_again_without_redirecting(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_a_wrong_password_shows_the_page_again_without_redirecting(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     answer = await approve(http, auth_url(demo_client(sb)), password="not-the-password")
     assert answer.status_code == 401
     assert "location" not in answer.headers
@@ -161,7 +161,7 @@ async def test_a_wrong_password_shows_the_page_again_without_redirecting(sb: San
     ids=["unknown-client", "other-redirect", "no-redirect"],
 )
 async def test_unknown_client_or_redirect_mismatch_never_redirects(
-    sb: Sandbox, http: httpx.AsyncClient, overrides: dict[str, str | None]
+    sb: Sandbox, http: httpx2.AsyncClient, overrides: dict[str, str | None]
 ) -> None:
     answer = await http.get(auth_url(demo_client(sb), **overrides))
     assert answer.status_code == 400
@@ -181,7 +181,7 @@ async def test_unknown_client_or_redirect_mismatch_never_redirects(
     ids=["no-state", "implicit", "unknown-scope", "no-scope", "bad-pkce-method"],
 )
 async def test_bad_requests_from_a_known_client_are_reported_by_redirect(
-    sb: Sandbox, http: httpx.AsyncClient, overrides: dict[str, str | None], error: str
+    sb: Sandbox, http: httpx2.AsyncClient, overrides: dict[str, str | None], error: str
 ) -> None:
     answer = await http.get(auth_url(demo_client(sb), **overrides))
     assert answer.status_code == 302
@@ -191,7 +191,7 @@ async def test_bad_requests_from_a_known_client_are_reported_by_redirect(
 
 
 async def test_codes_are_single_use_and_a_replay_revokes_what_the_first_use_issued(
-    sb: Sandbox, http: httpx.AsyncClient
+    sb: Sandbox, http: httpx2.AsyncClient
 ) -> None:
     spec = demo_client(sb)
     code = await code_for(http, spec)
@@ -212,7 +212,7 @@ async def test_codes_are_single_use_and_a_replay_revokes_what_the_first_use_issu
     assert refreshed.json()["error"] == "invalid_grant"
 
 
-async def test_codes_expire(sb: Sandbox, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_codes_expire(sb: Sandbox, http: httpx2.AsyncClient, clock: Clock) -> None:
     spec = demo_client(sb)
     code = await code_for(http, spec)
     clock.advance(10 * 60 + 1)
@@ -221,7 +221,7 @@ async def test_codes_expire(sb: Sandbox, http: httpx.AsyncClient, clock: Clock) 
     assert "expired" in answer.json()["error_description"]
 
 
-async def test_a_code_is_bound_to_its_redirect_uri_and_its_client(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_a_code_is_bound_to_its_redirect_uri_and_its_client(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     spec = demo_client(sb)
     code = await code_for(http, spec)
     wrong = await http.post("/oauth2/token", data={"grant_type": "authorization_code", "code": code,
@@ -231,7 +231,7 @@ async def test_a_code_is_bound_to_its_redirect_uri_and_its_client(sb: Sandbox, h
     assert "redirect_uri" in wrong.json()["error_description"]
 
     other = make_sandbox(clients=[OAuthClientSpec("other", "other-secret", spec.redirect_uri)])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other.asgi_app), base_url=BASE) as client:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=other.asgi_app), base_url=BASE) as client:
         own = await code_for(client, demo_client(other))
         stolen = await client.post("/oauth2/token", data={"grant_type": "authorization_code", "code": own,
                                                           "redirect_uri": spec.redirect_uri},
@@ -251,7 +251,7 @@ def _s256(verifier: str) -> str:
 async def test_pkce(clock: Clock, pkce: str, verifier: str | None, ok: bool) -> None:
     sb = make_sandbox(clock, pkce=pkce)
     spec = demo_client(sb)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
         code = await code_for(http, spec, code_challenge=_s256("v" * 50), code_challenge_method="S256")
         answer = await exchange(http, spec, code, **({"code_verifier": verifier} if verifier else {}))
     assert (answer.status_code == 200) is ok, answer.text
@@ -265,14 +265,14 @@ async def test_pkce(clock: Clock, pkce: str, verifier: str | None, ok: bool) -> 
     ],
 )
 async def test_only_the_code_and_refresh_grants_exist(
-    sb: Sandbox, http: httpx.AsyncClient, form: dict[str, str], headers: dict[str, str], error: str
+    sb: Sandbox, http: httpx2.AsyncClient, form: dict[str, str], headers: dict[str, str], error: str
 ) -> None:
     spec = demo_client(sb)
     answer = await http.post("/oauth2/token", data=form, headers=headers, auth=(spec.client_id, spec.client_secret))
     assert answer.status_code == 400 and answer.json()["error"] == error
 
 
-async def test_the_token_endpoint_wants_a_form(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_the_token_endpoint_wants_a_form(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     spec = demo_client(sb)
     answer = await http.post("/oauth2/token", json={"grant_type": "refresh_token"},
                              auth=(spec.client_id, spec.client_secret))

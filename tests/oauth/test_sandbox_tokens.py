@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.sandbox import Sandbox
@@ -19,7 +19,9 @@ from tests.oauth.browser import ALL_SCOPES, BASE, Clock, approve, demo_client, m
 pytestmark = pytest.mark.anyio
 
 
-async def sign_in(http: httpx.AsyncClient, sb: Sandbox, scope: str = ALL_SCOPES, login: str = "sato") -> dict[str, Any]:
+async def sign_in(
+    http: httpx2.AsyncClient, sb: Sandbox, scope: str = ALL_SCOPES, login: str = "sato"
+) -> dict[str, Any]:
     spec = demo_client(sb)
     url = "/oauth2/authorization?" + urlencode({
         "client_id": spec.client_id, "redirect_uri": spec.redirect_uri, "state": "s", "response_type": "code",
@@ -35,7 +37,7 @@ async def sign_in(http: httpx.AsyncClient, sb: Sandbox, scope: str = ALL_SCOPES,
     return body
 
 
-async def refresh(http: httpx.AsyncClient, sb: Sandbox, refresh_token: str, **extra: str) -> httpx.Response:
+async def refresh(http: httpx2.AsyncClient, sb: Sandbox, refresh_token: str, **extra: str) -> httpx2.Response:
     spec = demo_client(sb)
     return await http.post("/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token,
                                                   **extra}, auth=(spec.client_id, spec.client_secret))
@@ -56,16 +58,16 @@ def sb(clock: Clock) -> Sandbox:
 
 
 @pytest.fixture
-async def http(sb: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as client:
+async def http(sb: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sb.asgi_app), base_url=BASE) as client:
         yield client
 
 
-async def records(http: httpx.AsyncClient, token: str) -> httpx.Response:
+async def records(http: httpx2.AsyncClient, token: str) -> httpx2.Response:
     return await http.get("/k/v1/records.json", params={"app": 1}, headers=bearer(token))
 
 
-async def test_access_tokens_expire_on_the_sandbox_clock(sb: Sandbox, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_access_tokens_expire_on_the_sandbox_clock(sb: Sandbox, http: httpx2.AsyncClient, clock: Clock) -> None:
     tokens = await sign_in(http, sb)
     clock.advance(3599)
     assert (await records(http, tokens["access_token"])).status_code == 200
@@ -79,7 +81,7 @@ async def test_access_tokens_expire_on_the_sandbox_clock(sb: Sandbox, http: http
 
 async def test_the_lifetime_is_configurable(clock: Clock) -> None:
     sb = make_sandbox(clock, access_token_lifetime=timedelta(seconds=60))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
         tokens = await sign_in(http, sb)
         assert tokens["expires_in"] == 60
         clock.advance(60)
@@ -89,7 +91,7 @@ async def test_the_lifetime_is_configurable(clock: Clock) -> None:
 @pytest.mark.parametrize("rotation", ["reuse", "rotate", "omit"])
 async def test_refresh_in_every_rotation_mode(clock: Clock, rotation: str) -> None:
     sb = make_sandbox(clock, refresh_rotation=rotation)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
         tokens = await sign_in(http, sb)
         clock.advance(4000)
         answer = await refresh(http, sb, tokens["refresh_token"])
@@ -112,14 +114,14 @@ async def test_refresh_in_every_rotation_mode(clock: Clock, rotation: str) -> No
 
 async def test_refresh_tokens_can_have_a_lifetime(clock: Clock) -> None:
     sb = make_sandbox(clock, refresh_token_lifetime=timedelta(days=1))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
         tokens = await sign_in(http, sb)
         clock.advance(86400)
         answer = await refresh(http, sb, tokens["refresh_token"])
     assert answer.json()["error"] == "invalid_grant" and "expired" in answer.json()["error_description"]
 
 
-async def test_a_refresh_may_narrow_the_scope_but_not_widen_it(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_a_refresh_may_narrow_the_scope_but_not_widen_it(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     tokens = await sign_in(http, sb, scope="k:app_record:read k:app_settings:read")
     narrowed = await refresh(http, sb, tokens["refresh_token"], scope="k:app_record:read")
     assert narrowed.json()["scope"] == "k:app_record:read"
@@ -128,7 +130,7 @@ async def test_a_refresh_may_narrow_the_scope_but_not_widen_it(sb: Sandbox, http
     assert "k:file:write" in widened.json()["error_description"]
 
 
-async def test_revocation_kills_access_and_refresh_tokens(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_revocation_kills_access_and_refresh_tokens(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     sato = await sign_in(http, sb, login="sato")
     suzuki = await sign_in(http, sb, login="suzuki")
     with sb.store.transaction() as conn:
@@ -140,7 +142,7 @@ async def test_revocation_kills_access_and_refresh_tokens(sb: Sandbox, http: htt
     assert (await records(http, suzuki["access_token"])).status_code == 200
 
 
-async def test_tokens_are_stored_as_digests_only(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_tokens_are_stored_as_digests_only(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     tokens = await sign_in(http, sb)
     with sb.store.reading() as conn:
         dump = "\n".join(conn.iterdump())
@@ -173,14 +175,14 @@ SCOPED_CALLS: list[tuple[str, str, dict[str, Any], str]] = [
     ("method", "path", "args", "scope"), SCOPED_CALLS, ids=[f"{c[0]} {c[1]}" for c in SCOPED_CALLS]
 )
 async def test_each_endpoint_needs_its_scope(
-    sb: Sandbox, http: httpx.AsyncClient, method: str, path: str, args: dict[str, Any], scope: str
+    sb: Sandbox, http: httpx2.AsyncClient, method: str, path: str, args: dict[str, Any], scope: str
 ) -> None:
     assert required_scope(method, path) == scope
     others = " ".join(s for s in ALL_SCOPES.split() if s != scope)
     without = await sign_in(http, sb, scope=others, login="Administrator")
     with_it = await sign_in(http, sb, scope=scope, login="Administrator")
 
-    async def call(token: str) -> httpx.Response:
+    async def call(token: str) -> httpx2.Response:
         if method == "GET":
             return await http.get(f"/k/v1/{path}", params=args, headers=bearer(token))
         return await http.request(method, f"/k/v1/{path}", json=args, headers=bearer(token))
@@ -195,7 +197,7 @@ async def test_each_endpoint_needs_its_scope(
     assert "OAuth scope" not in allowed.text, allowed.text
 
 
-async def test_file_upload_needs_file_write(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_file_upload_needs_file_write(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     read_only = await sign_in(http, sb, scope="k:file:read")
     writer = await sign_in(http, sb, scope="k:file:write")
     files = {"file": ("a.txt", b"hello", "text/plain")}
@@ -207,7 +209,7 @@ async def test_file_upload_needs_file_write(sb: Sandbox, http: httpx.AsyncClient
 
 async def test_the_scope_error_answer_is_configurable(clock: Clock) -> None:
     sb = make_sandbox(clock, scope_error_status=401, scope_error_code="CB_OA01")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sb.asgi_app), base_url=BASE) as http:
         tokens = await sign_in(http, sb, scope="k:app_record:read")
         answer = await http.get("/k/v1/app.json", params={"id": 1}, headers=bearer(tokens["access_token"]))
     assert answer.status_code == 401 and answer.json()["code"] == "CB_OA01"
@@ -222,7 +224,7 @@ async def test_the_scope_error_answer_is_configurable(clock: Clock) -> None:
     ],
 )
 async def test_cursor_and_bulk_refuse_oauth_whatever_the_scopes(
-    sb: Sandbox, http: httpx.AsyncClient, method: str, path: str, body: dict[str, Any]
+    sb: Sandbox, http: httpx2.AsyncClient, method: str, path: str, body: dict[str, Any]
 ) -> None:
     tokens = await sign_in(http, sb, login="Administrator")
     answer = await http.request(method, f"/k/v1/{path}", json=body, headers=bearer(tokens["access_token"]))
@@ -237,7 +239,7 @@ def test_the_space_cursor_and_bulk_apis_are_marked_refused(path: str) -> None:
         assert required_scope(method, path) == REFUSED
 
 
-async def test_the_user_api_does_not_take_oauth_tokens(sb: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_the_user_api_does_not_take_oauth_tokens(sb: Sandbox, http: httpx2.AsyncClient) -> None:
     tokens = await sign_in(http, sb, login="Administrator")
     answer = await http.get("/v1/users.json", headers=bearer(tokens["access_token"]))
     assert answer.status_code == 401

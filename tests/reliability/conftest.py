@@ -1,5 +1,5 @@
 """Shared set-up of the reliability tests: sandboxes with fault rules, clients with fast seeded retries, and an
-instrumented transport that records what went over the wire (in process, through httpx.ASGITransport)."""
+instrumented transport that records what went over the wire (in process, through httpx2.ASGITransport)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.auth import Credentials, PasswordAuth
@@ -51,18 +51,18 @@ class Exchange:
 
 
 @dataclass
-class Wire(httpx.AsyncBaseTransport):
+class Wire(httpx2.AsyncBaseTransport):
     """Forwards to the sandbox in process and records every exchange; ``in_flight``/``peak`` count requests
     waiting for their answer. ``before`` may run for each request first (to change fault rules mid-call, or
     to fail a connection attempt as a refused TCP connect would)."""
 
-    inner: httpx.AsyncBaseTransport
+    inner: httpx2.AsyncBaseTransport
     exchanges: list[Exchange] = field(default_factory=list)
-    before: Callable[[httpx.Request, int], None] | None = None
+    before: Callable[[httpx2.Request, int], None] | None = None
     in_flight: int = 0
     peak: int = 0
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         method = request.headers.get("X-HTTP-Method-Override", request.method)
         n = len(self.exchanges)
         entry = Exchange(method, request.url.path, None)
@@ -86,7 +86,7 @@ class Wire(httpx.AsyncBaseTransport):
 
 
 def wire_for(sandbox: Sandbox) -> Wire:
-    return Wire(httpx.ASGITransport(app=sandbox.asgi_app))
+    return Wire(httpx2.ASGITransport(app=sandbox.asgi_app))
 
 
 def client_for(
@@ -94,26 +94,26 @@ def client_for(
     *,
     wire: Wire | None = None,
     retry: RetryPolicy | None = None,
-    timeout: float | httpx.Timeout = 10.0,
+    timeout: float | httpx2.Timeout = 10.0,
     max_concurrency: int = 10,
     credentials: Credentials | None = None,
 ) -> KintoneClient:
     return KintoneClient(
         BASE,
         credentials=credentials or admin(),
-        transport=wire if wire is not None else httpx.ASGITransport(app=sandbox.asgi_app),
+        transport=wire if wire is not None else httpx2.ASGITransport(app=sandbox.asgi_app),
         retry_policy=retry if retry is not None else fast_retries(),
         timeout=timeout,
         max_concurrency=max_concurrency,
     )
 
 
-def refuse_connections(count: int) -> Callable[[httpx.Request, int], None]:
+def refuse_connections(count: int) -> Callable[[httpx2.Request, int], None]:
     """The first ``count`` requests fail as a refused TCP connection does: nothing reaches the server."""
 
-    def before(request: httpx.Request, n: int) -> None:
+    def before(request: httpx2.Request, n: int) -> None:
         if n < count:
-            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+            raise httpx2.ConnectError("[Errno 111] Connection refused", request=request)
 
     return before
 

@@ -20,7 +20,7 @@ from tests.reliability.test_secrets import _pfx
 
 PROXY_USER, PROXY_PASSWORD = "proxy-user", "pxy-CANARY/7c1e@9b"
 PFX_PASSWORD = "pfx-CANARY-2e4d6f80"
-#: every form the proxy password takes: decoded, as written in the URL, and the Basic value httpx sends
+#: every form the proxy password takes: decoded, as written in the URL, and the Basic value httpx2 sends
 PROXY_FORMS = [
     PROXY_PASSWORD,
     "pxy-CANARY%2F7c1e%409b",

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 pytestmark = [pytest.mark.socket, pytest.mark.slow]
@@ -57,9 +57,9 @@ def server() -> Iterator[str]:
     try:
         for _ in range(300):
             try:
-                httpx.get(url, timeout=1)
+                httpx2.get(url, timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.05)
         yield url
     finally:
@@ -75,7 +75,7 @@ def _authenticated_initialize(url: str) -> int:
         "Accept": "application/json, text/event-stream",
         "Content-Type": "application/json",
     }
-    return httpx.post(f"{url}/mcp", content=json.dumps(INIT), headers=headers, timeout=10).status_code
+    return httpx2.post(f"{url}/mcp", content=json.dumps(INIT), headers=headers, timeout=10).status_code
 
 
 def _slow_sockets(port: int) -> list[socket.socket]:

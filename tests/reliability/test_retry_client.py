@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.client import (
@@ -304,7 +304,7 @@ async def test_a_bulk_transaction_with_an_unknown_outcome_is_all_or_nothing(sand
 async def test_a_later_transaction_with_an_unknown_outcome_keeps_the_earlier_ones_in_view(sandbox: Sandbox) -> None:
     bulk = "/k/v1/bulkRequest.json"
 
-    def break_the_second_transaction(request: httpx.Request, n: int) -> None:
+    def break_the_second_transaction(request: httpx2.Request, n: int) -> None:
         if request.url.path == bulk and any(e.path == bulk for e in wire.exchanges[:n]):
             faults(sandbox).faults.replace([FaultRule("drop", after_commit=True, paths=(bulk,))])
 

@@ -7,7 +7,7 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.client import BackoffRetry, Delivery, Failure, NetworkError, NoRetry
@@ -25,7 +25,7 @@ from kintone_mcp.client.retry import (
 def _answer(status: int, code: str = "", **headers: str) -> Failure:
     body = f'{{"code":"{code}","id":"x","message":"m"}}'.encode() if code else b"<html>gateway</html>"
     error = error_from_response(status, body, "application/json" if code else "text/html")
-    return failure_of_answer(error, httpx.Headers(headers))
+    return failure_of_answer(error, httpx2.Headers(headers))
 
 
 def _network() -> Failure:
@@ -70,10 +70,10 @@ def test_retry_after_is_a_floor_and_a_long_one_ends_the_call() -> None:
 
 def test_retry_after_as_an_http_date() -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    seconds = retry_after_seconds(httpx.Headers({"retry-after": later}))
+    seconds = retry_after_seconds(httpx2.Headers({"retry-after": later}))
     assert seconds is not None and 25 <= seconds <= 30
-    assert retry_after_seconds(httpx.Headers({"retry-after": "soon"})) is None
-    assert retry_after_seconds(httpx.Headers({})) is None
+    assert retry_after_seconds(httpx2.Headers({"retry-after": "soon"})) is None
+    assert retry_after_seconds(httpx2.Headers({})) is None
 
 
 def test_a_saturated_domain_doubles_the_backoff_ceiling() -> None:
@@ -109,14 +109,14 @@ def test_answers_are_classified(status: int, code: str, delivery: Delivery, tran
 
 
 def test_transport_failures_are_classified() -> None:
-    request = httpx.Request("POST", "https://example.cybozu.com/k/v1/record.json")
-    refused = httpx.ConnectError("refused", request=request)
+    request = httpx2.Request("POST", "https://example.cybozu.com/k/v1/record.json")
+    refused = httpx2.ConnectError("refused", request=request)
     assert delivery_of_exception(refused) == (Delivery.NOT_SENT, True)
-    assert delivery_of_exception(httpx.PoolTimeout("pool", request=request)) == (Delivery.NOT_SENT, True)
-    assert delivery_of_exception(httpx.ConnectTimeout("slow", request=request)) == (Delivery.NOT_SENT, True)
-    for unknown in (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError):
+    assert delivery_of_exception(httpx2.PoolTimeout("pool", request=request)) == (Delivery.NOT_SENT, True)
+    assert delivery_of_exception(httpx2.ConnectTimeout("slow", request=request)) == (Delivery.NOT_SENT, True)
+    for unknown in (httpx2.ReadTimeout, httpx2.WriteTimeout, httpx2.RemoteProtocolError, httpx2.ReadError):
         assert delivery_of_exception(unknown("x", request=request)) == (Delivery.UNKNOWN, True), unknown
-    bad_certificate = httpx.ConnectError("certificate verify failed", request=request)
+    bad_certificate = httpx2.ConnectError("certificate verify failed", request=request)
     bad_certificate.__cause__ = ssl.SSLCertVerificationError("CERTIFICATE_VERIFY_FAILED")
     assert delivery_of_exception(bad_certificate) == (Delivery.NOT_SENT, False)
 

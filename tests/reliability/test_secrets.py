@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -257,7 +257,7 @@ async def test_refused_credentials(
             if tool not in ("test_connection", "get_record") or args.get("id") != "abc":
                 assert result.is_error or tool == "test_connection", f"{name}: {tool} should be refused"
     async with KintoneClient(
-        "http://sandbox.test", credentials=creds, transport=httpx.ASGITransport(app=sandbox.asgi_app)
+        "http://sandbox.test", credentials=creds, transport=httpx2.ASGITransport(app=sandbox.asgi_app)
     ) as client:
         for call in (client.get_app(1), client.list_users(), client.add_record(1, {"customer_code": {"value": "x"}})):
             with pytest.raises(KintoneError) as info:
@@ -276,9 +276,9 @@ async def test_a_crash_inside_a_tool_logs_no_secret(
     the secrets masked, and the model is told only that something failed inside."""
     caplog.set_level(logging.DEBUG)
     sandbox = Sandbox(sandbox_config(gate=True))
-    wire = Wire(httpx.ASGITransport(app=sandbox.asgi_app))
+    wire = Wire(httpx2.ASGITransport(app=sandbox.asgi_app))
 
-    def crash(request: httpx.Request, n: int) -> None:
+    def crash(request: httpx2.Request, n: int) -> None:
         if request.url.path.endswith("/record.json"):
             raise RuntimeError(f"cannot send {request.method} {request.url} with headers {dict(request.headers)}")
 
@@ -317,7 +317,8 @@ async def test_a_gateway_echoing_the_request_is_masked(leaks: Leaks) -> None:
 
     app = Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "POST"])])
     for creds in (gated_password(), tokens()):
-        async with KintoneClient("http://gw.test", credentials=creds, transport=httpx.ASGITransport(app=app)) as client:
+        transport = httpx2.ASGITransport(app=app)
+        async with KintoneClient("http://gw.test", credentials=creds, transport=transport) as client:
             for call in (client.get_app(1), client.list_users()):
                 with pytest.raises(KintoneError) as info:
                     await call
@@ -476,15 +477,15 @@ def test_http_transport_with_the_canary_token(served_gate: str, tmp_path: Path, 
     try:
         for _ in range(200):
             try:
-                httpx.get(url, timeout=1)
+                httpx2.get(url, timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.05)
         answers = [
-            httpx.post(url, json=init, headers=headers),
-            httpx.post(url, json=init, headers={**headers, "Authorization": f"Bearer {WRONG['password']}"}),
-            httpx.post(url, json=init, headers={**headers, "Authorization": f"Bearer {HTTP_TOKEN}"}),
-            httpx.post(url, json=init, headers={**headers, "Authorization": f"Bearer {HTTP_TOKEN}", "Host": "evil"}),
+            httpx2.post(url, json=init, headers=headers),
+            httpx2.post(url, json=init, headers={**headers, "Authorization": f"Bearer {WRONG['password']}"}),
+            httpx2.post(url, json=init, headers={**headers, "Authorization": f"Bearer {HTTP_TOKEN}"}),
+            httpx2.post(url, json=init, headers={**headers, "Authorization": f"Bearer {HTTP_TOKEN}", "Host": "evil"}),
         ]
         assert [a.status_code for a in answers] == [401, 401, 200, 421]
         for answer in answers:
@@ -513,6 +514,6 @@ def test_settings_and_clients_never_show_secrets(tmp_path: Path, leaks: Leaks) -
     leaks.check("configuration error", str(info.value) + repr(info.value))
     settings = load_settings(env={k: v for k, v in env.items() if k != "KINTONE_USER_API_TOKEN"})
     leaks.check("settings repr", repr(settings) + str(settings) + str(settings.model_dump()))
-    client = build_client(settings, transport=httpx.ASGITransport(app=Starlette()))
+    client = build_client(settings, transport=httpx2.ASGITransport(app=Starlette()))
     leaks.check("client repr", repr(client) + client.describe_credentials() + repr(client.credentials))
     leaks.check("redactor", repr(client.redactor))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.client import BackoffRetry
@@ -117,7 +117,7 @@ async def test_build_client_uses_them() -> None:
             "KINTONE_MAX_CONCURRENCY": "12",
         }
     )
-    async with build_client(settings, transport=httpx.MockTransport(lambda r: httpx.Response(200))) as client:
+    async with build_client(settings, transport=httpx2.MockTransport(lambda r: httpx2.Response(200))) as client:
         conn = client._conn
         assert conn.attempt_timeout == 30 and conn._http.timeout.connect == 4 and conn._http.timeout.read == 30
         assert conn.concurrency == (0, 12)

@@ -7,7 +7,7 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
 from kintone_mcp.sandbox.http.routing import Router
@@ -53,17 +53,17 @@ def token(*tokens: str) -> dict[str, str]:
 ADMIN = password()
 
 
-def client(sandbox: Sandbox, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=sandbox.asgi_app)
-    return httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=ADMIN if headers is None else headers)
+def client(sandbox: Sandbox, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=sandbox.asgi_app)
+    return httpx2.AsyncClient(transport=transport, base_url=BASE_URL, headers=ADMIN if headers is None else headers)
 
 
-def ok(resp: httpx.Response) -> Any:
+def ok(resp: httpx2.Response) -> Any:
     assert resp.status_code == 200, f"{resp.request.method} {resp.request.url}: {resp.status_code} {resp.text}"
     return resp.json()
 
 
-def assert_error(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
+def assert_error(resp: httpx2.Response, status: int, code: str) -> dict[str, Any]:
     assert resp.status_code == status, f"expected {status} {code}, got {resp.status_code}: {resp.text}"
     body: dict[str, Any] = resp.json()
     assert body["code"] == code, body
@@ -73,7 +73,7 @@ def assert_error(resp: httpx.Response, status: int, code: str) -> dict[str, Any]
     return body
 
 
-def error_messages(resp: httpx.Response) -> dict[str, list[str]]:
+def error_messages(resp: httpx2.Response) -> dict[str, list[str]]:
     """The ``errors`` of a 400 CB_VA01, as key -> messages."""
     body = assert_error(resp, 400, "CB_VA01")
     return {k: v["messages"] for k, v in body.get("errors", {}).items()}
@@ -94,7 +94,7 @@ FILE_APP_FIELDS: dict[str, Any] = {
 }
 
 
-async def create_app(http: httpx.AsyncClient, name: str, properties: dict[str, Any], prefix: str = "/k/v1/") -> int:
+async def create_app(http: httpx2.AsyncClient, name: str, properties: dict[str, Any], prefix: str = "/k/v1/") -> int:
     created = ok(await http.post(f"{prefix}preview/app.json", json={"name": name}))
     app = int(created["app"])
     ok(await http.post(f"{prefix}preview/app/form/fields.json", json={"app": app, "properties": properties}))

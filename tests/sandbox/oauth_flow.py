@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 
 from kintone_mcp.sandbox.access.oauthclients import OAuthClientSpec
 
@@ -13,7 +13,7 @@ CLIENT = OAuthClientSpec("refusal-tests", "refusal-tests-secret", "http://127.0.
 RECORD_SCOPES = "k:app_record:read k:app_record:write"
 
 
-async def access_token(client: httpx.AsyncClient, login: str = "Administrator", password: str = "sandbox") -> str:
+async def access_token(client: httpx2.AsyncClient, login: str = "Administrator", password: str = "sandbox") -> str:
     """Signs ``login`` in through the authorization code flow of ``CLIENT`` (register it in SandboxConfig.oauth)."""
     approved = await client.post("/oauth2/authorization", data={
         "client_id": CLIENT.client_id, "redirect_uri": CLIENT.redirect_uri, "response_type": "code",

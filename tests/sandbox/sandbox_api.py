@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import httpx
+import httpx2
 
 from kintone_mcp.sandbox import Sandbox
 
@@ -20,14 +20,14 @@ def token_headers(*tokens: str) -> dict[str, str]:
     return {"X-Cybozu-API-Token": ",".join(tokens)}
 
 
-def client_for(sandbox: Sandbox) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL)
+def client_for(sandbox: Sandbox) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL)
 
 
 class Api:
     """Calls ``/k/v1/<path>`` (or an absolute path) with fixed credentials."""
 
-    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str] | None = None, prefix: str = "/k/v1/"):
+    def __init__(self, client: httpx2.AsyncClient, headers: dict[str, str] | None = None, prefix: str = "/k/v1/"):
         self.client = client
         self.headers = password_headers() if headers is None else headers
         self.prefix = prefix
@@ -43,21 +43,21 @@ class Api:
 
     async def call(
         self, method: str, path: str, body: Any = None, *, params: Any = None, headers: dict[str, str] | None = None
-    ) -> httpx.Response:
+    ) -> httpx2.Response:
         return await self.client.request(
             method, self._url(path), json=body, params=params, headers={**self.headers, **(headers or {})}
         )
 
-    async def get(self, path: str, params: Any = None, **kw: Any) -> httpx.Response:
+    async def get(self, path: str, params: Any = None, **kw: Any) -> httpx2.Response:
         return await self.call("GET", path, params=params, **kw)
 
-    async def post(self, path: str, body: Any, **kw: Any) -> httpx.Response:
+    async def post(self, path: str, body: Any, **kw: Any) -> httpx2.Response:
         return await self.call("POST", path, body, **kw)
 
-    async def put(self, path: str, body: Any, **kw: Any) -> httpx.Response:
+    async def put(self, path: str, body: Any, **kw: Any) -> httpx2.Response:
         return await self.call("PUT", path, body, **kw)
 
-    async def delete(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+    async def delete(self, path: str, body: Any = None, **kw: Any) -> httpx2.Response:
         return await self.call("DELETE", path, body, **kw)
 
     async def ok(self, method: str, path: str, body: Any = None, *, params: Any = None) -> Any:
@@ -67,7 +67,7 @@ class Api:
         return resp.json()
 
 
-def assert_error(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
+def assert_error(resp: httpx2.Response, status: int, code: str) -> dict[str, Any]:
     """Checks a Kintone error answer and returns its body."""
     assert resp.status_code == status, f"expected {status} {code}, got {resp.status_code}: {resp.text}"
     body: dict[str, Any] = resp.json()
@@ -79,7 +79,7 @@ def assert_error(resp: httpx.Response, status: int, code: str) -> dict[str, Any]
     return body
 
 
-def error_keys(resp: httpx.Response) -> dict[str, list[str]]:
+def error_keys(resp: httpx2.Response) -> dict[str, list[str]]:
     body = assert_error(resp, 400, "CB_VA01")
     return {k: v["messages"] for k, v in body.get("errors", {}).items()}
 

@@ -9,7 +9,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.commands.main import build_parser
@@ -133,12 +133,12 @@ def _start(argv: list[str]) -> tuple[subprocess.Popen[str], list[str]]:
     return proc, lines
 
 
-def _wait_ready(base_url: str, headers: dict[str, str]) -> httpx.Response:
+def _wait_ready(base_url: str, headers: dict[str, str]) -> httpx2.Response:
     deadline = time.monotonic() + 10
     while True:
         try:
-            return httpx.get(f"{base_url}/k/v1/apps.json", headers=headers, timeout=2)
-        except httpx.TransportError:
+            return httpx2.get(f"{base_url}/k/v1/apps.json", headers=headers, timeout=2)
+        except httpx2.TransportError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
@@ -155,7 +155,7 @@ def test_cli_serves_prints_credentials_and_keeps_a_db(tmp_path: Path) -> None:
         assert "  carol:pw" in lines and "  Administrator:sandbox" in lines
         assert any("tok1" in line and "(view)" in line for line in lines)
         assert _wait_ready(base_url, headers).json() == {"apps": []}
-        created = httpx.post(f"{base_url}/k/v1/preview/app.json", json={"name": "Kept"}, headers=headers)
+        created = httpx2.post(f"{base_url}/k/v1/preview/app.json", json={"name": "Kept"}, headers=headers)
         assert created.json()["app"] == "1"
     finally:
         proc.terminate()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 import pytest
 from sandbox_api import password_headers, token_headers
 
@@ -17,17 +17,17 @@ def test_serves_and_shuts_down() -> None:
     sb = Sandbox(SandboxConfig(demo=True))
     with serve_in_thread(sb) as base_url:
         assert base_url.startswith("http://127.0.0.1:")
-        resp = httpx.get(f"{base_url}/k/v1/apps.json", headers=password_headers())
+        resp = httpx2.get(f"{base_url}/k/v1/apps.json", headers=password_headers())
         assert resp.status_code == 200 and len(resp.json()["apps"]) == 4  # 1-3 and 5; 4 is a guest-space app
-        error = httpx.get(f"{base_url}/k/v1/apps.json")
+        error = httpx2.get(f"{base_url}/k/v1/apps.json")
         assert error.status_code == 401 and error.headers["X-Cybozu-Error"] == "CB_AU01"
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{base_url}/k/v1/apps.json", headers=password_headers(), timeout=2)
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.get(f"{base_url}/k/v1/apps.json", headers=password_headers(), timeout=2)
 
 
 def test_concurrent_writers_are_serialised() -> None:
     sb = Sandbox(SandboxConfig(demo=True))
-    with serve_in_thread(sb) as base_url, httpx.Client(base_url=base_url, headers=password_headers()) as client:
+    with serve_in_thread(sb) as base_url, httpx2.Client(base_url=base_url, headers=password_headers()) as client:
 
         def add(i: int) -> list[str]:
             records = [{"title": {"value": f"w{i}-{j}"}} for j in range(10)]
@@ -59,7 +59,7 @@ def test_concurrent_writers_are_serialised() -> None:
 def test_token_over_socket() -> None:
     sb = Sandbox(SandboxConfig(demo=True))
     with serve_in_thread(sb) as base_url:
-        resp = httpx.get(
+        resp = httpx2.get(
             f"{base_url}/k/v1/records.json",
             params={"app": 1, "query": "limit 3"},
             headers=token_headers(sb.demo_tokens[1]),

@@ -6,7 +6,7 @@ import base64
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 
@@ -48,7 +48,7 @@ def make_server(sandbox: Sandbox) -> ServerFactory:
         creds = credentials or password_credentials()
 
         def client_factory() -> KintoneClient:
-            return KintoneClient(BASE_URL, credentials=creds, transport=httpx.ASGITransport(app=sandbox.asgi_app))
+            return KintoneClient(BASE_URL, credentials=creds, transport=httpx2.ASGITransport(app=sandbox.asgi_app))
 
         opts = ServerOptions(base_url=BASE_URL, user_api=creds.user_api is not None, **options)
         return build_server(
@@ -67,7 +67,7 @@ async def mcp(make_server: ServerFactory) -> AsyncIterator[Client]:
 async def add_file_field(sandbox: Sandbox, app: int, code: str = "attachments") -> str:
     """Give a demo app a FILE field through the sandbox's own settings API (preview, then deploy)."""
     auth = {"X-Cybozu-Authorization": base64.b64encode(b"Administrator:sandbox").decode()}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
         body = {"app": app, "properties": {code: {"type": "FILE", "code": code, "label": "Attachments"}}}
         (await http.post("/k/v1/preview/app/form/fields.json", json=body, headers=auth)).raise_for_status()
         (

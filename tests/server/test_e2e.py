@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 
@@ -167,9 +167,9 @@ def http_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         url = f"http://127.0.0.1:{port}/mcp"
         for _ in range(100):  # uvicorn binds just after the endpoint is announced
             try:
-                httpx.get(url, timeout=1)
+                httpx2.get(url, timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.05)
         yield url, token
     finally:
@@ -188,7 +188,7 @@ async def test_http_needs_the_bearer_token_and_checks_host(http_server: tuple[st
     init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",
             "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}  # fmt: skip
     headers = {"Accept": "application/json, text/event-stream"}
-    async with httpx.AsyncClient() as raw:
+    async with httpx2.AsyncClient() as raw:
         assert (await raw.post(url, json=init, headers=headers)).status_code == 401
         wrong = await raw.post(url, json=init, headers={**headers, "Authorization": "Bearer nope"})
         assert wrong.status_code == 401

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.auth import Credentials, PasswordAuth
@@ -22,7 +22,7 @@ async def client() -> AsyncIterator[KintoneClient]:
     async with KintoneClient(
         "http://sandbox.test",
         credentials=Credentials(rest=PasswordAuth("Administrator", "sandbox")),
-        transport=httpx.ASGITransport(app=sandbox.asgi_app),
+        transport=httpx2.ASGITransport(app=sandbox.asgi_app),
     ) as kintone:
         yield kintone
 

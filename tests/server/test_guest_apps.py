@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 
@@ -32,7 +32,7 @@ def guest_server(sandbox: Sandbox, guest_space_id: int | None = None, **policy: 
             BASE_URL,
             credentials=creds,
             guest_space_id=guest_space_id,
-            transport=httpx.ASGITransport(app=sandbox.asgi_app),
+            transport=httpx2.ASGITransport(app=sandbox.asgi_app),
         )
 
     return build_server(
@@ -94,7 +94,7 @@ async def test_the_guest_space_setting_keeps_working_and_reaches_normal_apps_too
 @pytest.mark.anyio
 async def test_where_kintone_does_not_say_the_space_the_model_is_told_what_the_user_must_set(sandbox: Sandbox) -> None:
     creds = password_credentials()
-    wire = KintoneWording(httpx.ASGITransport(app=sandbox.asgi_app))
+    wire = KintoneWording(httpx2.ASGITransport(app=sandbox.asgi_app))
     server = build_server(
         policy=Policy.build(),
         options=ServerOptions(base_url=BASE_URL, user_api=True),

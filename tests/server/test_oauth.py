@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 
@@ -24,7 +24,7 @@ OAUTH_CLIENT = OAuthClientSpec("server-tests", "server-tests-secret", "http://12
 SCOPES = "k:app_record:read k:app_record:write k:app_settings:read"
 
 
-class BearerAuth(httpx.Auth):
+class BearerAuth(httpx2.Auth):
     """An access token obtained from the sandbox's own authorization server (the OAuth strategy's refresh logic is
     tested with the auth package; here only what Kintone refuses to OAuth callers matters)."""
 
@@ -34,13 +34,13 @@ class BearerAuth(httpx.Auth):
     def __init__(self, token: str) -> None:
         self.token = token
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         request.headers["Authorization"] = f"Bearer {self.token}"
         yield request
 
 
 async def _token(sandbox: Sandbox) -> str:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
         approved = await http.post(
             "/oauth2/authorization",
             data={"client_id": OAUTH_CLIENT.client_id, "redirect_uri": OAUTH_CLIENT.redirect_uri,
@@ -64,7 +64,7 @@ async def test_oauth_reads_page_without_the_cursor_and_big_writes_say_they_are_n
 
     def client() -> KintoneClient:
         return KintoneClient(
-            BASE_URL, credentials=Credentials(rest=auth), transport=httpx.ASGITransport(app=sandbox.asgi_app)
+            BASE_URL, credentials=Credentials(rest=auth), transport=httpx2.ASGITransport(app=sandbox.asgi_app)
         )
 
     server = build_server(

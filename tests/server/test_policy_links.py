@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 
@@ -42,7 +42,7 @@ async def add_deal_fields(sandbox: Sandbox) -> None:
             "size": "5",
         },
     }
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
         body = {"app": DEALS, "properties": {"cust_ref": field, "ext_id": key}}
         (await http.post("/k/v1/preview/app/form/fields.json", json=body, headers=auth)).raise_for_status()
         deploy = {"apps": [{"app": DEALS}]}

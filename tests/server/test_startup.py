@@ -1,6 +1,6 @@
 """Start-up stays light: nothing heavy is imported or built before the host has its tool list (docs/mcp-sdk.md §6.4).
 
-The client (httpx, its pydantic models, the TLS context, cryptography for a client certificate) is built at the
+The client (its pydantic models, the TLS context, cryptography for a client certificate) is built at the
 first tool call that needs it, once per lifespan, and closed with it. These are import-graph and behaviour tests,
 not timings: benchmarks/bench_server_startup.py measures the time.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 
@@ -37,7 +37,7 @@ NOT_AT_START = {
     "kintone_mcp.client.models.apps": "pydantic models of apps, views, process settings",
     "kintone_mcp.auth.tls": "TLS context and client certificate",
     "cryptography.hazmat.primitives.serialization.pkcs12": "client certificates (.pfx) only",
-    "httpx": "the client's HTTP library (the SDK itself uses httpx2)",
+    "httpx": "httpx 0.x, a second HTTP stack: the client shares httpx2 with the SDK and authlib",
     "authlib": "OAuth only",
 }
 
@@ -114,7 +114,8 @@ def test_a_real_start_imports_nothing_heavy_before_tools_list(tmp_path: Path) ->
 def test_the_first_tool_call_loads_the_client(tmp_path: Path) -> None:
     """The control for the test above: the same log does show the client once a tool needs it."""
     loaded = _modules_loaded_by_a_real_start(tmp_path, call_a_tool=True)
-    assert {"kintone_mcp.client.client", "kintone_mcp.client.models.fields", "httpx"} <= loaded
+    assert {"kintone_mcp.client.client", "kintone_mcp.client.models.fields", "httpx2"} <= loaded
+    assert "httpx" not in loaded, "the client must run on the SDK's httpx2, not load a second HTTP stack"
     assert "cryptography.hazmat.primitives.serialization.pkcs12" not in loaded, "no client certificate is configured"
 
 
@@ -124,7 +125,7 @@ async def test_the_client_is_built_once_at_the_first_call_and_closed_with_the_se
 
     def factory() -> KintoneClient:
         client = KintoneClient(
-            BASE_URL, credentials=password_credentials(), transport=httpx.ASGITransport(app=sandbox.asgi_app)
+            BASE_URL, credentials=password_credentials(), transport=httpx2.ASGITransport(app=sandbox.asgi_app)
         )
         built.append(client)
         return client
@@ -164,7 +165,7 @@ def test_first_uses_on_several_threads_share_one_client(sandbox: Sandbox) -> Non
         builds += 1
         time.sleep(0.05)  # a window in which another thread would build a second client without the lock
         return KintoneClient(
-            BASE_URL, credentials=password_credentials(), transport=httpx.ASGITransport(app=sandbox.asgi_app)
+            BASE_URL, credentials=password_credentials(), transport=httpx2.ASGITransport(app=sandbox.asgi_app)
         )
 
     state = ServerState(client_factory=slow_factory, policy=Policy.build(), options=ServerOptions())

@@ -26,7 +26,7 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 def decode_filename(name: str) -> str:
-    """The file name as the user's system spelled it. Browsers and httpx write a filename in a multipart part with the
+    """The file name as the user's system spelled it. Browsers and httpx2 write a filename in a multipart part with the
     HTML5 form rule: ``"`` as ``%22``, CR as ``%0D`` and LF as ``%0A``, nothing else escaped (not even ``%``), so
     those three sequences are decoded and every other ``%`` is kept as written."""
     return name.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")

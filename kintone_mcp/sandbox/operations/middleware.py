@@ -4,18 +4,18 @@ sandbox-only admin endpoints (``/_sandbox/faults``, ``/_sandbox/health``).
 Pure ASGI rather than Starlette's BaseHTTPMiddleware, for two reasons: streamed responses and client disconnects must
 pass through untouched, and dropping or truncating a connection needs the server's own ``send``/``receive``.
 
-``wrap()`` must be the outermost layer (the app handed to uvicorn or to ``httpx.ASGITransport``): a connection drop
+``wrap()`` must be the outermost layer (the app handed to uvicorn or to ``httpx2.ASGITransport``): a connection drop
 under uvicorn reaches the socket through uvicorn's ``send`` callable, which any middleware outside this one would hide.
 
-How a broken connection is made visible to an httpx client:
+How a broken connection is made visible to an httpx2 client:
 
 * over a real socket (uvicorn): the middleware closes uvicorn's transport, before any byte (``drop``) or after the
   headers and part of the body (``truncate``), then waits for uvicorn to notice, so uvicorn neither answers 500 nor
-  logs an application error. httpx raises ``RemoteProtocolError`` ("Server disconnected without sending a response" /
+  logs an application error. httpx2 raises ``RemoteProtocolError`` ("Server disconnected without sending a response" /
   "peer closed connection without sending complete message body").
-* in process (``httpx.ASGITransport``): there is no connection to close, and an exception raised by the app reaches
-  the caller unchanged (ASGITransport's default ``raise_app_exceptions=True``; httpx then attaches the request). So the
-  middleware raises ``ConnectionDropped`` / ``ResponseTruncated``, subclasses of ``httpx.RemoteProtocolError``: the
+* in process (``httpx2.ASGITransport``): there is no connection to close, and an exception raised by the app reaches
+  the caller unchanged (ASGITransport's default ``raise_app_exceptions=True``; httpx2 then attaches the request). So the
+  middleware raises ``ConnectionDropped`` / ``ResponseTruncated``, subclasses of ``httpx2.RemoteProtocolError``: the
   client's retry logic sees the same exception class either way.
 """
 
@@ -33,7 +33,7 @@ from http import HTTPStatus
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kintone_mcp.loopback import is_loopback
@@ -85,11 +85,11 @@ class OperationsConfig:
     admin_loopback_only: bool = True
 
 
-class ConnectionDropped(httpx.RemoteProtocolError):
+class ConnectionDropped(httpx2.RemoteProtocolError):
     """Raised in process where a real server would close the socket without answering (fault ``drop``)."""
 
 
-class ResponseTruncated(httpx.RemoteProtocolError):
+class ResponseTruncated(httpx2.RemoteProtocolError):
     """Raised in process where a real server would close the socket mid-body (fault ``truncate``)."""
 
 
@@ -546,7 +546,7 @@ async def _method_not_allowed(receive: Receive, send: Send, allow: str) -> None:
 
 
 async def _close_connection(
-    transport: asyncio.BaseTransport | None, receive: Receive, in_process: httpx.RemoteProtocolError
+    transport: asyncio.BaseTransport | None, receive: Receive, in_process: httpx2.RemoteProtocolError
 ) -> None:
     if transport is None:
         raise in_process

@@ -19,7 +19,7 @@ Adding a tool:
 4. Add it to ``manifests/manifest.json`` and regenerate the README's tool table
    (``python -m tests.server.tool_table --write``); tests check both against ``ALL_TOOLS``.
 
-No module imported here may import the Kintone client or httpx at import time: the server imports this package
+No module imported here may import the Kintone client at import time: the server imports this package
 before its first ``tools/list``, and a tool loads what it needs when it runs (``tests/server/test_startup.py``).
 """
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sandbox_api import Api, assert_error, client_for, password_headers, token_headers
 
@@ -237,7 +237,7 @@ async def test_the_basic_gate_leaves_no_room_for_a_user_api_token() -> None:
 
 async def test_user_api_token_over_a_real_socket(sandbox: Sandbox) -> None:
     with serve_in_thread(sandbox) as base_url:
-        async with httpx.AsyncClient(base_url=base_url) as client:
+        async with httpx2.AsyncClient(base_url=base_url) as client:
             resp = await client.get("/v1/group/users.json", params={"code": "managers"}, headers=bearer(READ))
             assert resp.status_code == 200, resp.text
             assert [u["code"] for u in resp.json()["users"]] == ["sato", "takahashi"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 from sandbox_api import Api, assert_error, client_for, password_headers, token_headers
 
@@ -18,8 +18,8 @@ TICKETS = 3
 
 
 async def test_apis_json_lists_the_apis_without_credentials(demo_sandbox: Sandbox) -> None:
-    transport = httpx.ASGITransport(app=demo_sandbox.asgi_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://kintone.test:8787") as anonymous:
+    transport = httpx2.ASGITransport(app=demo_sandbox.asgi_app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://kintone.test:8787") as anonymous:
         resp = await anonymous.get("/k/v1/apis.json")
         assert resp.status_code == 200, resp.text
         body = resp.json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import oauth_flow
 import pytest
 from sandbox_api import Api, assert_error, client_for, error_keys, password_headers, token_headers
@@ -48,7 +48,7 @@ async def deal(api: Api, record_id: int = 1) -> dict[str, Any]:
     return record
 
 
-def assert_failure_shape(resp: httpx.Response, status: int, code: str, index: int, size: int) -> dict[str, Any]:
+def assert_failure_shape(resp: httpx2.Response, status: int, code: str, index: int, size: int) -> dict[str, Any]:
     """The failing sub-request holds Kintone's error object, every other position {}."""
     assert resp.status_code == status, resp.text
     assert resp.headers["X-Cybozu-Error"] == code
@@ -357,7 +357,7 @@ async def test_oauth_callers_are_refused(sandbox: Sandbox) -> None:
 
 async def test_over_a_real_socket(sandbox: Sandbox) -> None:
     with serve_in_thread(sandbox) as base_url:
-        async with httpx.AsyncClient(base_url=base_url, headers=password_headers()) as client:
+        async with httpx2.AsyncClient(base_url=base_url, headers=password_headers()) as client:
             api = Api(client)
             resp = await api.post(
                 "bulkRequest.json",

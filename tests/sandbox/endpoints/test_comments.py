@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from files_comments_helpers import (
     Clock,
@@ -40,21 +40,21 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-async def http(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+async def http(sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
     async with client(sandbox) as c:
         yield c
 
 
 async def post(
-    http: httpx.AsyncClient, record: int, text: str, app: int = CUSTOMERS, mentions: list[dict[str, str]] | None = None
-) -> httpx.Response:
+    http: httpx2.AsyncClient, record: int, text: str, app: int = CUSTOMERS, mentions: list[dict[str, str]] | None = None
+) -> httpx2.Response:
     comment: dict[str, Any] = {"text": text}
     if mentions is not None:
         comment["mentions"] = mentions
     return await http.post("/k/v1/record/comment.json", json={"app": app, "record": record, "comment": comment})
 
 
-async def page(http: httpx.AsyncClient, record: int, app: int = CUSTOMERS, **params: Any) -> dict[str, Any]:
+async def page(http: httpx2.AsyncClient, record: int, app: int = CUSTOMERS, **params: Any) -> dict[str, Any]:
     body: dict[str, Any] = ok(
         await http.get("/k/v1/record/comments.json", params={"app": app, "record": record, **params})
     )
@@ -65,7 +65,7 @@ def ids(body: dict[str, Any]) -> list[int]:
     return [int(c["id"]) for c in body["comments"]]
 
 
-async def test_post_and_read_a_comment(http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_post_and_read_a_comment(http: httpx2.AsyncClient, clock: Clock) -> None:
     resp = await post(http, 1, "Called the customer.\nThey will reply tomorrow.")
     assert ok(resp) == {"id": "1"}
     body = await page(http, 1)
@@ -84,7 +84,7 @@ async def test_post_and_read_a_comment(http: httpx.AsyncClient, clock: Clock) ->
     }
 
 
-async def test_ids_count_per_record_and_are_not_reused(http: httpx.AsyncClient) -> None:
+async def test_ids_count_per_record_and_are_not_reused(http: httpx2.AsyncClient) -> None:
     assert [ok(await post(http, 1, f"a{i}"))["id"] for i in range(3)] == ["1", "2", "3"]
     assert ok(await post(http, 2, "b0"))["id"] == "1"
     ok(await http.request("DELETE", "/k/v1/record/comment.json", json={"app": CUSTOMERS, "record": 1, "comment": 3}))
@@ -100,7 +100,7 @@ async def test_the_creator_is_the_caller_with_their_name(sandbox: Sandbox) -> No
     assert comment["creator"]["name"] not in ("", "sato")  # the demo user's display name
 
 
-async def test_created_at_follows_the_sandbox_clock(http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_created_at_follows_the_sandbox_clock(http: httpx2.AsyncClient, clock: Clock) -> None:
     ok(await post(http, 1, "first"))
     clock.advance(timedelta(hours=5, seconds=7))
     ok(await post(http, 1, "second"))
@@ -115,7 +115,7 @@ async def test_created_at_follows_the_sandbox_clock(http: httpx.AsyncClient, clo
 
 
 @pytest.fixture
-async def twenty_five(http: httpx.AsyncClient) -> httpx.AsyncClient:
+async def twenty_five(http: httpx2.AsyncClient) -> httpx2.AsyncClient:
     for i in range(1, 26):
         ok(await post(http, 1, f"comment {i}"))
     return http
@@ -142,14 +142,14 @@ async def twenty_five(http: httpx.AsyncClient) -> httpx.AsyncClient:
     ],
 )
 async def test_paging_flags_at_the_edges(
-    twenty_five: httpx.AsyncClient, params: dict[str, Any], expected: list[int], older: bool, newer: bool
+    twenty_five: httpx2.AsyncClient, params: dict[str, Any], expected: list[int], older: bool, newer: bool
 ) -> None:
     body = await page(twenty_five, 1, **params)
     assert ids(body) == expected
     assert (body["older"], body["newer"]) == (older, newer)
 
 
-async def test_exactly_one_page_has_neither_flag(http: httpx.AsyncClient) -> None:
+async def test_exactly_one_page_has_neither_flag(http: httpx2.AsyncClient) -> None:
     for i in range(10):
         ok(await post(http, 1, f"c{i}"))
     for order in ("asc", "desc"):
@@ -158,11 +158,11 @@ async def test_exactly_one_page_has_neither_flag(http: httpx.AsyncClient) -> Non
         assert (body["older"], body["newer"]) == (False, False)
 
 
-async def test_a_record_without_comments(http: httpx.AsyncClient) -> None:
+async def test_a_record_without_comments(http: httpx2.AsyncClient) -> None:
     assert await page(http, 3) == {"comments": [], "older": False, "newer": False}
 
 
-async def test_paging_parameters_in_a_json_body(twenty_five: httpx.AsyncClient) -> None:
+async def test_paging_parameters_in_a_json_body(twenty_five: httpx2.AsyncClient) -> None:
     resp = await twenty_five.request(
         "GET",
         "/k/v1/record/comments.json",
@@ -171,7 +171,7 @@ async def test_paging_parameters_in_a_json_body(twenty_five: httpx.AsyncClient) 
     assert ids(ok(resp)) == [3, 4, 5]
 
 
-async def test_comments_stay_on_their_record(http: httpx.AsyncClient) -> None:
+async def test_comments_stay_on_their_record(http: httpx2.AsyncClient) -> None:
     ok(await post(http, 1, "on one"))
     ok(await post(http, 2, "on two"))
     assert [c["text"] for c in (await page(http, 2))["comments"]] == ["on two"]
@@ -187,7 +187,7 @@ async def test_comments_stay_on_their_record(http: httpx.AsyncClient) -> None:
         ({"order": "newest"}, "order"),
     ],
 )
-async def test_bad_paging_parameters(http: httpx.AsyncClient, params: dict[str, Any], key: str) -> None:
+async def test_bad_paging_parameters(http: httpx2.AsyncClient, params: dict[str, Any], key: str) -> None:
     resp = await http.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 1, **params})
     assert list(error_messages(resp)) == [key]
 
@@ -195,7 +195,7 @@ async def test_bad_paging_parameters(http: httpx.AsyncClient, params: dict[str, 
 # -- mentions --------------------------------------------------------------------------------------------------------
 
 
-async def test_mentions_of_each_type_are_kept_in_order(http: httpx.AsyncClient) -> None:
+async def test_mentions_of_each_type_are_kept_in_order(http: httpx2.AsyncClient) -> None:
     mentions = [
         {"code": "sato", "type": "USER"},
         {"code": "managers", "type": "GROUP"},
@@ -207,12 +207,12 @@ async def test_mentions_of_each_type_are_kept_in_order(http: httpx.AsyncClient) 
     assert comment["text"] == "please check"
 
 
-async def test_a_mention_without_a_type_names_a_user(http: httpx.AsyncClient) -> None:
+async def test_a_mention_without_a_type_names_a_user(http: httpx2.AsyncClient) -> None:
     ok(await post(http, 1, "fyi", mentions=[{"code": "tanaka"}]))
     assert (await page(http, 1))["comments"][0]["mentions"] == [{"code": "tanaka", "type": "USER"}]
 
 
-async def test_ten_mentions_are_allowed_eleven_are_not(http: httpx.AsyncClient) -> None:
+async def test_ten_mentions_are_allowed_eleven_are_not(http: httpx2.AsyncClient) -> None:
     users = ["sato", "suzuki", "tanaka", "takahashi", "watanabe", "Administrator"]
     ten = [{"code": u, "type": "USER"} for u in users] + [
         {"code": "managers", "type": "GROUP"},
@@ -239,13 +239,15 @@ async def test_ten_mentions_are_allowed_eleven_are_not(http: httpx.AsyncClient) 
         ({"code": "sales", "type": "USER"}, 400, "GAIA_IL26", "comment.mentions[0].code"),
     ],
 )
-async def test_bad_mentions(http: httpx.AsyncClient, mention: dict[str, str], status: int, code: str, key: str) -> None:
+async def test_bad_mentions(
+    http: httpx2.AsyncClient, mention: dict[str, str], status: int, code: str, key: str
+) -> None:
     body = assert_error(await post(http, 1, "hi", mentions=[mention]), status, code)
     assert list(body["errors"]) == [key]
     assert (await page(http, 1))["comments"] == []
 
 
-async def test_mentions_must_be_a_list_of_objects(http: httpx.AsyncClient) -> None:
+async def test_mentions_must_be_a_list_of_objects(http: httpx2.AsyncClient) -> None:
     resp = await http.post(
         "/k/v1/record/comment.json",
         json={"app": CUSTOMERS, "record": 1, "comment": {"text": "x", "mentions": {"code": "sato"}}},
@@ -258,7 +260,7 @@ async def test_mentions_must_be_a_list_of_objects(http: httpx.AsyncClient) -> No
     assert list(error_messages(resp)) == ["comment.mentions[0]"]
 
 
-async def test_an_inactive_user_cannot_be_mentioned(sandbox: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_an_inactive_user_cannot_be_mentioned(sandbox: Sandbox, http: httpx2.AsyncClient) -> None:
     with sandbox.store.transaction() as conn:
         conn.execute("UPDATE users SET valid = 0 WHERE code = 'watanabe'")
     assert_error(await post(http, 1, "hi", mentions=[{"code": "watanabe", "type": "USER"}]), 400, "GAIA_IL26")
@@ -267,7 +269,7 @@ async def test_an_inactive_user_cannot_be_mentioned(sandbox: Sandbox, http: http
 # -- text ------------------------------------------------------------------------------------------------------------
 
 
-async def test_text_length_limit(http: httpx.AsyncClient) -> None:
+async def test_text_length_limit(http: httpx2.AsyncClient) -> None:
     longest = "あ" * 65_535
     ok(await post(http, 1, longest))
     assert (await page(http, 1))["comments"][0]["text"] == longest
@@ -286,7 +288,7 @@ async def test_text_length_limit(http: httpx.AsyncClient) -> None:
         (None, "comment"),
     ],
 )
-async def test_bad_comment_bodies(http: httpx.AsyncClient, comment: Any, key: str) -> None:
+async def test_bad_comment_bodies(http: httpx2.AsyncClient, comment: Any, key: str) -> None:
     resp = await http.post("/k/v1/record/comment.json", json={"app": CUSTOMERS, "record": 1, "comment": comment})
     assert list(error_messages(resp)) == [key]
 
@@ -294,7 +296,7 @@ async def test_bad_comment_bodies(http: httpx.AsyncClient, comment: Any, key: st
 # -- deleting --------------------------------------------------------------------------------------------------------
 
 
-async def delete(http: httpx.AsyncClient, record: int, comment: Any, app: int = CUSTOMERS) -> httpx.Response:
+async def delete(http: httpx2.AsyncClient, record: int, comment: Any, app: int = CUSTOMERS) -> httpx2.Response:
     return await http.request(
         "DELETE", "/k/v1/record/comment.json", json={"app": app, "record": record, "comment": comment}
     )
@@ -311,21 +313,21 @@ async def test_only_the_author_deletes(sandbox: Sandbox) -> None:
 
 
 async def test_even_the_administrator_cannot_delete_someone_elses_comment(
-    sandbox: Sandbox, http: httpx.AsyncClient
+    sandbox: Sandbox, http: httpx2.AsyncClient
 ) -> None:
     async with client(sandbox, password("sato")) as sato:
         comment = ok(await post(sato, 1, "mine"))["id"]
     assert_error(await delete(http, 1, comment), 403, "CB_NO02")
 
 
-async def test_delete_with_query_parameters(http: httpx.AsyncClient) -> None:
+async def test_delete_with_query_parameters(http: httpx2.AsyncClient) -> None:
     ok(await post(http, 1, "bye"))
     resp = await http.delete("/k/v1/record/comment.json", params={"app": CUSTOMERS, "record": 1, "comment": 1})
     assert ok(resp) == {}
     assert (await page(http, 1))["comments"] == []
 
 
-async def test_unknown_comment(http: httpx.AsyncClient) -> None:
+async def test_unknown_comment(http: httpx2.AsyncClient) -> None:
     ok(await post(http, 1, "exists"))
     assert_error(await delete(http, 1, 99), 400, "GAIA_RE02")
     # Comment 1 exists on record 1, not on record 2.
@@ -335,14 +337,14 @@ async def test_unknown_comment(http: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("comment", [None, "", "first", 1.5])
-async def test_bad_comment_ids(http: httpx.AsyncClient, comment: Any) -> None:
+async def test_bad_comment_ids(http: httpx2.AsyncClient, comment: Any) -> None:
     assert list(error_messages(await delete(http, 1, comment))) == ["comment"]
 
 
 # -- records, apps and permissions -----------------------------------------------------------------------------------
 
 
-async def test_unknown_record_and_app_on_every_verb(http: httpx.AsyncClient) -> None:
+async def test_unknown_record_and_app_on_every_verb(http: httpx2.AsyncClient) -> None:
     assert_error(
         await http.get("/k/v1/record/comments.json", params={"app": CUSTOMERS, "record": 9999}), 404, "GAIA_RE01"
     )
@@ -353,14 +355,14 @@ async def test_unknown_record_and_app_on_every_verb(http: httpx.AsyncClient) -> 
     assert_error(await delete(http, 1, 1, app=999), 404, "GAIA_AP01")
 
 
-async def test_app_and_record_are_required(http: httpx.AsyncClient) -> None:
+async def test_app_and_record_are_required(http: httpx2.AsyncClient) -> None:
     assert list(error_messages(await http.get("/k/v1/record/comments.json", params={"record": 1}))) == ["app"]
     assert list(error_messages(await http.get("/k/v1/record/comments.json", params={"app": 1}))) == ["record"]
     resp = await http.post("/k/v1/record/comment.json", json={"app": 1, "comment": {"text": "x"}})
     assert list(error_messages(resp)) == ["record"]
 
 
-async def test_comments_go_with_their_record(sandbox: Sandbox, http: httpx.AsyncClient) -> None:
+async def test_comments_go_with_their_record(sandbox: Sandbox, http: httpx2.AsyncClient) -> None:
     ok(await post(http, 1, "doomed"))
     ok(await post(http, 2, "survivor"))
     ok(await http.request("DELETE", "/k/v1/records.json", json={"app": CUSTOMERS, "ids": [1]}))
@@ -407,7 +409,7 @@ async def test_users_outside_the_app_cannot_comment(sandbox: Sandbox) -> None:
         ok(await post(suzuki, 1, "allowed"))
 
 
-async def test_guest_space_records_are_commented_through_the_guest_path(http: httpx.AsyncClient) -> None:
+async def test_guest_space_records_are_commented_through_the_guest_path(http: httpx2.AsyncClient) -> None:
     guest = "/k/guest/2/v1/"  # demo space 2 is a guest space
     app = await create_app(
         http, "Partner notes", {"t": {"type": "SINGLE_LINE_TEXT", "code": "t", "label": "T"}}, prefix=guest
@@ -431,12 +433,12 @@ async def test_guest_space_records_are_commented_through_the_guest_path(http: ht
 # -- revision --------------------------------------------------------------------------------------------------------
 
 
-async def revision(http: httpx.AsyncClient, record: int) -> str:
+async def revision(http: httpx2.AsyncClient, record: int) -> str:
     body = ok(await http.get("/k/v1/record.json", params={"app": CUSTOMERS, "id": record}))
     return str(body["record"]["$revision"]["value"])
 
 
-async def test_comments_leave_the_revision_alone_by_default(http: httpx.AsyncClient) -> None:
+async def test_comments_leave_the_revision_alone_by_default(http: httpx2.AsyncClient) -> None:
     before = await revision(http, 1)
     ok(await post(http, 1, "no bump"))
     ok(await delete(http, 1, 1))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import oauth_flow
 import pytest
 from sandbox_api import Api, assert_error, client_for, error_keys, password_headers, token_headers
@@ -331,7 +331,7 @@ async def test_guest_space_apps_need_the_guest_path(api: Api) -> None:
 
 async def test_over_a_real_socket(sandbox: Sandbox) -> None:
     with serve_in_thread(sandbox) as base_url:
-        async with httpx.AsyncClient(base_url=base_url, headers=password_headers()) as client:
+        async with httpx2.AsyncClient(base_url=base_url, headers=password_headers()) as client:
             api = Api(client)
             cursor_id, total = await open_cursor(api, size=500)
             records, more = await read_page(api, cursor_id)

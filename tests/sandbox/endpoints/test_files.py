@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import httpx2
 import pytest
 from files_comments_helpers import (
     ADMIN,
@@ -38,9 +38,9 @@ UPLOAD_KEY = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3
 class Env:
     sandbox: Sandbox
     clock: Clock
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
     app: int
-    opened: list[httpx.AsyncClient] = field(default_factory=list)
+    opened: list[httpx2.AsyncClient] = field(default_factory=list)
 
     def as_(self, headers: dict[str, str]) -> Env:
         """The same sandbox and app, called with other credentials (and only those)."""
@@ -67,7 +67,7 @@ class Env:
         value: list[dict[str, str]] = (await self.record(record_id))[code]["value"]
         return value
 
-    async def download(self, key: str) -> httpx.Response:
+    async def download(self, key: str) -> httpx2.Response:
         return await self.http.get("/k/v1/file.json", params={"fileKey": key})
 
 

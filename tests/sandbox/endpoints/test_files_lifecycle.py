@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from files_comments_helpers import ADMIN, FILE_APP_FIELDS, assert_error, client, create_app, make_sandbox, ok
 
@@ -31,13 +31,13 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-async def http(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+async def http(sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
     async with client(sandbox) as c:
         yield c
 
 
 @pytest.fixture
-async def app(http: httpx.AsyncClient) -> int:
+async def app(http: httpx2.AsyncClient) -> int:
     return await create_app(http, "Files", FILE_APP_FIELDS)
 
 
@@ -53,31 +53,31 @@ def stored(sandbox: Sandbox) -> dict[str, str]:
     return files
 
 
-async def upload(http: httpx.AsyncClient, name: str = "a.txt", data: bytes = b"data") -> str:
+async def upload(http: httpx2.AsyncClient, name: str = "a.txt", data: bytes = b"data") -> str:
     return str(ok(await http.post("/k/v1/file.json", files={"file": (name, data, "text/plain")}))["fileKey"])
 
 
-async def add(http: httpx.AsyncClient, app: int, record: dict[str, Any]) -> int:
+async def add(http: httpx2.AsyncClient, app: int, record: dict[str, Any]) -> int:
     return int(ok(await http.post("/k/v1/record.json", json={"app": app, "record": record}))["id"])
 
 
-async def read(http: httpx.AsyncClient, app: int, record_id: int) -> dict[str, Any]:
+async def read(http: httpx2.AsyncClient, app: int, record_id: int) -> dict[str, Any]:
     record: dict[str, Any] = ok(await http.get("/k/v1/record.json", params={"app": app, "id": record_id}))["record"]
     return record
 
 
-async def attach(http: httpx.AsyncClient, app: int, *names: str) -> tuple[int, list[str]]:
+async def attach(http: httpx2.AsyncClient, app: int, *names: str) -> tuple[int, list[str]]:
     """A new record holding one uploaded file per name; returns its id and the files' download keys."""
     keys = [await upload(http, name, name.encode()) for name in names]
     record_id = await add(http, app, {"attachment": {"value": [{"fileKey": k} for k in keys]}})
     return record_id, [f["fileKey"] for f in (await read(http, app, record_id))["attachment"]["value"]]
 
 
-async def download(http: httpx.AsyncClient, key: str) -> httpx.Response:
+async def download(http: httpx2.AsyncClient, key: str) -> httpx2.Response:
     return await http.get("/k/v1/file.json", params={"fileKey": key})
 
 
-async def put(http: httpx.AsyncClient, app: int, record_id: int, record: dict[str, Any]) -> None:
+async def put(http: httpx2.AsyncClient, app: int, record_id: int, record: dict[str, Any]) -> None:
     ok(await http.put("/k/v1/record.json", json={"app": app, "id": record_id, "record": record}))
 
 
@@ -88,8 +88,8 @@ async def put(http: httpx.AsyncClient, app: int, record_id: int, record: dict[st
     "name",
     ['say "hi".txt', "two\r\nlines.txt", '見積書 "最終".pdf', "back\\slash.txt", "100%.txt", "%41 stays.txt"],
 )
-async def test_file_names_come_back_as_the_user_wrote_them(http: httpx.AsyncClient, app: int, name: str) -> None:
-    # httpx writes '"' as %22 and CR / LF as %0D / %0A in the part's filename, as browsers do.
+async def test_file_names_come_back_as_the_user_wrote_them(http: httpx2.AsyncClient, app: int, name: str) -> None:
+    # httpx2 writes '"' as %22 and CR / LF as %0D / %0A in the part's filename, as browsers do.
     record_id = await add(http, app, {"attachment": {"value": [{"fileKey": await upload(http, name)}]}})
     [file] = (await read(http, app, record_id))["attachment"]["value"]
     assert file["name"] == name
@@ -98,7 +98,7 @@ async def test_file_names_come_back_as_the_user_wrote_them(http: httpx.AsyncClie
     assert resp.headers["content-disposition"].endswith(f"filename*=UTF-8''{quote(name, safe='')}")
 
 
-async def test_the_multipart_filename_is_decoded_by_the_html5_rule_only(http: httpx.AsyncClient, app: int) -> None:
+async def test_the_multipart_filename_is_decoded_by_the_html5_rule_only(http: httpx2.AsyncClient, app: int) -> None:
     # A client that writes the name raw (no escaping of "%") still gets "%22" read as a quote: that is the rule's
     # one ambiguity, shared with every server that follows it.
     boundary = "sandbox-boundary"
@@ -119,7 +119,7 @@ async def test_the_multipart_filename_is_decoded_by_the_html5_rule_only(http: ht
 # -- files a record lets go of ---------------------------------------------------------------------------------------
 
 
-async def test_a_replaced_or_cleared_file_is_deleted(http: httpx.AsyncClient, app: int, sandbox: Sandbox) -> None:
+async def test_a_replaced_or_cleared_file_is_deleted(http: httpx2.AsyncClient, app: int, sandbox: Sandbox) -> None:
     record_id, [old, kept] = await attach(http, app, "old.txt", "kept.txt")
     new = await upload(http, "new.txt")
     await put(http, app, record_id, {"attachment": {"value": [{"fileKey": kept}, {"fileKey": new}]}})
@@ -133,7 +133,7 @@ async def test_a_replaced_or_cleared_file_is_deleted(http: httpx.AsyncClient, ap
     assert stored(sandbox) == {}
 
 
-async def test_a_dropped_download_key_cannot_be_attached_again(http: httpx.AsyncClient, app: int) -> None:
+async def test_a_dropped_download_key_cannot_be_attached_again(http: httpx2.AsyncClient, app: int) -> None:
     record_id, [key] = await attach(http, app, "once.txt")
     await put(http, app, record_id, {"attachment": {"value": []}})
     resp = await http.put(
@@ -142,7 +142,7 @@ async def test_a_dropped_download_key_cannot_be_attached_again(http: httpx.Async
     assert list(resp.json()["errors"]) == ["record.attachment.value"]
 
 
-async def test_a_deleted_record_takes_its_files_along(http: httpx.AsyncClient, app: int, sandbox: Sandbox) -> None:
+async def test_a_deleted_record_takes_its_files_along(http: httpx2.AsyncClient, app: int, sandbox: Sandbox) -> None:
     photo = await upload(http, "row.png")
     record_id, [key] = await attach(http, app, "doc.txt")
     await put(http, app, record_id, {"items": {"value": [{"value": {"photo": {"value": [{"fileKey": photo}]}}}]}})
@@ -153,7 +153,7 @@ async def test_a_deleted_record_takes_its_files_along(http: httpx.AsyncClient, a
     assert (await download(http, other)).content == b"other.txt"
 
 
-async def test_a_deleted_table_row_takes_its_files_along(http: httpx.AsyncClient, app: int, sandbox: Sandbox) -> None:
+async def test_a_deleted_table_row_takes_its_files_along(http: httpx2.AsyncClient, app: int, sandbox: Sandbox) -> None:
     first, second = await upload(http, "1.png"), await upload(http, "2.png")
     rows = [{"value": {"photo": {"value": [{"fileKey": k}]}}} for k in (first, second)]
     record_id = await add(http, app, {"items": {"value": rows}})
@@ -163,7 +163,7 @@ async def test_a_deleted_table_row_takes_its_files_along(http: httpx.AsyncClient
     assert_error(await download(http, dropped_row["value"]["photo"]["value"][0]["fileKey"]), 404, "GAIA_BL01")
 
 
-async def test_a_file_another_record_holds_is_kept(http: httpx.AsyncClient, app: int, sandbox: Sandbox) -> None:
+async def test_a_file_another_record_holds_is_kept(http: httpx2.AsyncClient, app: int, sandbox: Sandbox) -> None:
     record_id, [key] = await attach(http, app, "shared.txt")
     # A download key of the app may be sent back in another record of it.
     other = await add(http, app, {"attachment": {"value": [{"fileKey": key}]}})
@@ -173,7 +173,7 @@ async def test_a_file_another_record_holds_is_kept(http: httpx.AsyncClient, app:
     assert stored(sandbox) == {}
 
 
-async def test_a_file_moved_between_records_of_one_request_is_kept(http: httpx.AsyncClient, app: int) -> None:
+async def test_a_file_moved_between_records_of_one_request_is_kept(http: httpx2.AsyncClient, app: int) -> None:
     source, [key] = await attach(http, app, "moving.txt")
     target = await add(http, app, {"title": {"value": "target"}})
     ok(
@@ -191,7 +191,7 @@ async def test_a_file_moved_between_records_of_one_request_is_kept(http: httpx.A
     assert (await download(http, key)).content == b"moving.txt"
 
 
-async def test_a_write_that_fails_keeps_every_file(http: httpx.AsyncClient, app: int, sandbox: Sandbox) -> None:
+async def test_a_write_that_fails_keeps_every_file(http: httpx2.AsyncClient, app: int, sandbox: Sandbox) -> None:
     record_id, [key] = await attach(http, app, "safe.txt")
     resp = await http.put(
         "/k/v1/records.json",
@@ -225,7 +225,7 @@ async def test_a_bulk_request_releases_files_like_direct_calls() -> None:
     sb.close()
 
 
-async def test_deleting_a_file_field_deletes_its_files(http: httpx.AsyncClient, app: int, sandbox: Sandbox) -> None:
+async def test_deleting_a_file_field_deletes_its_files(http: httpx2.AsyncClient, app: int, sandbox: Sandbox) -> None:
     _, [top] = await attach(http, app, "top.txt")
     await add(http, app, {"items": {"value": [{"value": {"photo": {"value": [{"fileKey": await upload(http)}]}}}]}})
     ok(await http.request("DELETE", "/k/v1/preview/app/form/fields.json", json={"app": app, "fields": ["attachment"]}))
@@ -238,7 +238,7 @@ async def test_deleting_a_file_field_deletes_its_files(http: httpx.AsyncClient, 
 
 
 async def test_a_stream_that_is_never_sent_does_not_pin_its_file(
-    http: httpx.AsyncClient, app: int, sandbox: Sandbox
+    http: httpx2.AsyncClient, app: int, sandbox: Sandbox
 ) -> None:
     record_id, [key] = await attach(http, app, "unsent.txt")
     # A download registered but never started (a response the server never got to send).
@@ -267,7 +267,7 @@ async def test_a_download_in_flight_finishes_when_its_record_drops_the_file() ->
     data = os.urandom(6 * 1024 * 1024 + 3)
     try:
         with serve_in_thread(sb) as base_url:
-            async with httpx.AsyncClient(base_url=base_url, headers=ADMIN, timeout=30) as http:
+            async with httpx2.AsyncClient(base_url=base_url, headers=ADMIN, timeout=30) as http:
                 app = await create_app(http, "Streams", FILE_APP_FIELDS)
                 key = ok(await http.post("/k/v1/file.json", files={"file": ("big.bin", data)}))["fileKey"]
                 record_id = await add(http, app, {"attachment": {"value": [{"fileKey": key}]}})

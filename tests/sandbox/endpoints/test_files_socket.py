@@ -8,7 +8,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from files_comments_helpers import ADMIN, FILE_APP_FIELDS, create_app, error_messages, make_sandbox, ok
 
@@ -26,17 +26,17 @@ def served() -> Iterator[tuple[Sandbox, str]]:
 
 
 @pytest.fixture
-async def http(served: tuple[Sandbox, str]) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=served[1], headers=ADMIN, timeout=30) as c:
+async def http(served: tuple[Sandbox, str]) -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(base_url=served[1], headers=ADMIN, timeout=30) as c:
         yield c
 
 
 @pytest.fixture
-async def app(http: httpx.AsyncClient) -> int:
+async def app(http: httpx2.AsyncClient) -> int:
     return await create_app(http, "Socket files", FILE_APP_FIELDS)
 
 
-async def attach_and_read(http: httpx.AsyncClient, app: int, upload_key: str) -> dict[str, str]:
+async def attach_and_read(http: httpx2.AsyncClient, app: int, upload_key: str) -> dict[str, str]:
     created = ok(await http.post("/k/v1/record.json", json={
         "app": app, "record": {"attachment": {"value": [{"fileKey": upload_key}]}}}))
     record = ok(await http.get("/k/v1/record.json", params={"app": app, "id": created["id"]}))["record"]
@@ -44,7 +44,7 @@ async def attach_and_read(http: httpx.AsyncClient, app: int, upload_key: str) ->
     return file
 
 
-async def test_a_file_larger_than_the_spool_round_trips_through_uvicorn(http: httpx.AsyncClient, app: int) -> None:
+async def test_a_file_larger_than_the_spool_round_trips_through_uvicorn(http: httpx2.AsyncClient, app: int) -> None:
     data = os.urandom(3 * 1024 * 1024 + 17)  # past Starlette's 1 MB in-memory spool, so it went through disk
     name = "設計図 v2.bin"
     upload = ok(await http.post("/k/v1/file.json", files={"file": (name, data, "application/x-design")}))
@@ -64,7 +64,7 @@ async def test_a_file_larger_than_the_spool_round_trips_through_uvicorn(http: ht
     assert digest.digest() == hashlib.sha256(data).digest()
 
 
-async def test_a_chunked_upload_without_content_length(http: httpx.AsyncClient, app: int) -> None:
+async def test_a_chunked_upload_without_content_length(http: httpx2.AsyncClient, app: int) -> None:
     boundary = "sandbox-boundary-7f3a"
     parts = [b"first line\n" * 5000, "二行目\n".encode() * 5000]
 
@@ -83,7 +83,7 @@ async def test_a_chunked_upload_without_content_length(http: httpx.AsyncClient, 
     assert download.content == b"".join(parts)
 
 
-async def test_an_oversized_upload_gets_an_answer_not_a_broken_pipe(http: httpx.AsyncClient) -> None:
+async def test_an_oversized_upload_gets_an_answer_not_a_broken_pipe(http: httpx2.AsyncClient) -> None:
     # 4 MB limit, 9 MB sent: the sandbox stops reading early, and the client must still get the 400 rather than a
     # connection reset while it is sending.
     resp = await http.post("/k/v1/file.json", files={"file": ("huge.bin", b"\0" * (9 * 1024 * 1024))})
@@ -93,14 +93,14 @@ async def test_an_oversized_upload_gets_an_answer_not_a_broken_pipe(http: httpx.
     assert ok(await http.post("/k/v1/file.json", files={"file": ("small.bin", b"ok")}))["fileKey"]
 
 
-async def test_unknown_key_over_the_socket(http: httpx.AsyncClient) -> None:
+async def test_unknown_key_over_the_socket(http: httpx2.AsyncClient) -> None:
     resp = await http.get("/k/v1/file.json", params={"fileKey": "nosuchkey"})
     assert resp.status_code == 404
     assert resp.json()["code"] == "GAIA_BL01"
     assert resp.headers["x-cybozu-error"] == "GAIA_BL01"
 
 
-async def test_comments_over_the_socket(http: httpx.AsyncClient) -> None:
+async def test_comments_over_the_socket(http: httpx2.AsyncClient) -> None:
     body: dict[str, Any] = {"app": 1, "record": 2, "comment": {
         "text": "socket comment", "mentions": [{"code": "sato", "type": "USER"}]}}
     comment_id = ok(await http.post("/k/v1/record/comment.json", json=body))["id"]

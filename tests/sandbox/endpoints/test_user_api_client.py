@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import httpx
+import httpx2
 import pytest
 from sandbox_api import Api, client_for
 
@@ -27,7 +27,7 @@ async def test_directory_calls_with_a_user_api_token_beside_app_tokens() -> None
             "customItemValues": [{"code": "badge", "value": "7"}]}]})
     credentials = Credentials(rest=ApiTokenAuth([ApiToken(sb.demo_tokens[1], 1)]), user_api=UserApiTokenAuth(token))
     async with KintoneClient(
-        "http://sandbox.test", credentials=credentials, transport=httpx.ASGITransport(app=sb.asgi_app)
+        "http://sandbox.test", credentials=credentials, transport=httpx2.ASGITransport(app=sb.asgi_app)
     ) as client:
         users = await client.list_users()
         assert [u.code for u in users] == ["Administrator", "sato", "suzuki", "tanaka", "takahashi", "watanabe"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sandbox_api import Api, assert_error, client_for, token_headers
 
@@ -76,7 +76,7 @@ def _fill(value: Any, app: int) -> Any:
     return value
 
 
-async def _call(api: Api, method: str, path: str, params: dict[str, Any], app: int) -> httpx.Response:
+async def _call(api: Api, method: str, path: str, params: dict[str, Any], app: int) -> httpx2.Response:
     filled = _fill(params, app)
     if method == "GET":
         return await api.call("GET", path, filled)  # GET parameters in a JSON body, as Kintone allows
@@ -192,7 +192,7 @@ async def test_a_cursor_made_on_the_guest_path_is_read_there_only(api: Api) -> N
 async def test_the_client_in_a_guest_space() -> None:
     sb = Sandbox(SandboxConfig(demo=True, demo_records=5))
     auth = PasswordAuth("Administrator", "sandbox")
-    transport = httpx.ASGITransport(app=sb.asgi_app)
+    transport = httpx2.ASGITransport(app=sb.asgi_app)
     async with KintoneClient(
         "http://sandbox.test", credentials=Credentials(rest=auth, user_api=auth), guest_space_id=GUEST,
         transport=transport,

@@ -1,7 +1,7 @@
 """Fault injection through the operations middleware, around a tiny Kintone-like app that writes to a dict.
 
-Every HTTP-level test runs twice: in process (httpx.ASGITransport) and over a real loopback socket (uvicorn), because
-drops and truncation are made differently in the two and must look the same to an httpx client.
+Every HTTP-level test runs twice: in process (httpx2.ASGITransport) and over a real loopback socket (uvicorn), because
+drops and truncation are made differently in the two and must look the same to an httpx2 client.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -130,17 +130,17 @@ def base_url(request: pytest.FixtureRequest, ops: OperationsMiddleware) -> Itera
 
 
 @pytest.fixture
-async def client(base_url: str | None, ops: OperationsMiddleware) -> AsyncIterator[httpx.AsyncClient]:
+async def client(base_url: str | None, ops: OperationsMiddleware) -> AsyncIterator[httpx2.AsyncClient]:
     if base_url is None:
-        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=ops)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as c:
+        transport: httpx2.AsyncBaseTransport = httpx2.ASGITransport(app=ops)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox.test") as c:
             yield c
     else:
-        async with httpx.AsyncClient(base_url=base_url) as c:
+        async with httpx2.AsyncClient(base_url=base_url) as c:
             yield c
 
 
-def add(client: httpx.AsyncClient, title: str) -> Any:
+def add(client: httpx2.AsyncClient, title: str) -> Any:
     return client.post(RECORD, json={"app": 1, "record": {"title": {"value": title}}})
 
 
@@ -152,7 +152,7 @@ def faults(ops: OperationsMiddleware, *rules: FaultRule) -> None:
 
 
 async def test_error_before_commit_never_reaches_the_app(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
 ) -> None:
     faults(ops, FaultRule("error", status=520, code="GAIA_DA02"))
     response = await add(client, "lost")
@@ -168,7 +168,7 @@ async def test_error_before_commit_never_reaches_the_app(
 
 
 async def test_error_after_commit_keeps_the_write(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
 ) -> None:
     faults(ops, FaultRule("error", status=520, code="GAIA_DA02", after_commit=True))
     response = await add(client, "kept")
@@ -176,7 +176,7 @@ async def test_error_after_commit_keeps_the_write(
     assert tiny.records == {1: {"title": {"value": "kept"}}}
 
 
-async def test_error_message_is_localised(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_error_message_is_localised(client: httpx2.AsyncClient, ops: OperationsMiddleware) -> None:
     faults(ops, FaultRule("error", status=429, code="GAIA_TO04", retry_after=3))
     response = await client.get(RECORDS, headers={"Accept-Language": "en;q=0.2, ja"})
     assert response.status_code == 429
@@ -186,7 +186,7 @@ async def test_error_message_is_localised(client: httpx.AsyncClient, ops: Operat
     )
 
 
-async def test_custom_message_and_unknown_code(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_custom_message_and_unknown_code(client: httpx2.AsyncClient, ops: OperationsMiddleware) -> None:
     faults(
         ops, FaultRule("error", status=500, code="GAIA_ZZ01", max_count=1), FaultRule("error", code="X", message="m")
     )
@@ -207,7 +207,7 @@ async def test_custom_message_and_unknown_code(client: httpx.AsyncClient, ops: O
     ],
 )
 async def test_error_without_code_is_not_json(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, status: int, content_type: str, needle: str
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, status: int, content_type: str, needle: str
 ) -> None:
     faults(ops, FaultRule("error", status=status))
     response = await client.get(RECORDS)
@@ -223,14 +223,14 @@ async def test_error_without_code_is_not_json(
 
 
 async def test_drop_before_commit_is_a_transport_error(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone, caplog: pytest.LogCaptureFixture
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone, caplog: pytest.LogCaptureFixture
 ) -> None:
     faults(ops, FaultRule("drop", max_count=1))
-    with caplog.at_level(logging.WARNING), pytest.raises(httpx.RemoteProtocolError) as caught:
+    with caplog.at_level(logging.WARNING), pytest.raises(httpx2.RemoteProtocolError) as caught:
         await add(client, "never")
-    assert isinstance(caught.value, httpx.TransportError)
+    assert isinstance(caught.value, httpx2.TransportError)
     assert "without sending a response" in str(caught.value)
-    assert caught.value.request.url.path == RECORD  # httpx attached the request, as for a real network error
+    assert caught.value.request.url.path == RECORD  # httpx2 attached the request, as for a real network error
     assert tiny.records == {}
     # The server survives and nobody logged an application error (uvicorn would on an escaped exception).
     assert (await client.get(RECORDS)).status_code == 200
@@ -238,10 +238,10 @@ async def test_drop_before_commit_is_a_transport_error(
 
 
 async def test_drop_after_commit_keeps_the_write(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
 ) -> None:
     faults(ops, FaultRule("drop", after_commit=True, max_count=1))
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx2.RemoteProtocolError):
         await add(client, "server did it")
     assert tiny.records == {1: {"title": {"value": "server did it"}}}
     listed = (await client.get(RECORDS)).json()
@@ -249,13 +249,13 @@ async def test_drop_after_commit_keeps_the_write(
 
 
 async def test_truncate_sends_part_of_the_body_then_closes(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone, caplog: pytest.LogCaptureFixture
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone, caplog: pytest.LogCaptureFixture
 ) -> None:
     for i in range(20):
         await add(client, f"row {i}")
     full = (await client.get(RECORDS)).content
     faults(ops, FaultRule("truncate", keep=0.25, max_count=1))
-    with caplog.at_level(logging.WARNING), pytest.raises(httpx.RemoteProtocolError) as caught:
+    with caplog.at_level(logging.WARNING), pytest.raises(httpx2.RemoteProtocolError) as caught:
         await client.get(RECORDS)
     assert "complete message body" in str(caught.value)
     assert (await client.get(RECORDS)).content == full
@@ -263,10 +263,10 @@ async def test_truncate_sends_part_of_the_body_then_closes(
 
 
 async def test_truncate_commits_a_write(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
 ) -> None:
     faults(ops, FaultRule("truncate", methods=("POST",)))
-    with pytest.raises(httpx.TransportError):
+    with pytest.raises(httpx2.TransportError):
         await add(client, "written")
     assert tiny.records == {1: {"title": {"value": "written"}}}
 
@@ -277,11 +277,11 @@ async def test_truncate_over_a_socket_shows_headers_first(ops: OperationsMiddlew
         tiny.records[i + 1] = {"title": {"value": f"row {i}"}}
     faults(ops, FaultRule("truncate", keep=0.5))
     with serve(ops) as url:
-        async with httpx.AsyncClient(base_url=url) as client, client.stream("GET", RECORDS) as response:
+        async with httpx2.AsyncClient(base_url=url) as client, client.stream("GET", RECORDS) as response:
             assert response.status_code == 200
             announced = int(response.headers["content-length"])
             received = bytearray()
-            with pytest.raises(httpx.RemoteProtocolError):
+            with pytest.raises(httpx2.RemoteProtocolError):
                 async for chunk in response.aiter_raw():
                     received += chunk
     assert 0 < len(received) == announced // 2
@@ -292,7 +292,7 @@ async def test_truncate_over_a_socket_shows_headers_first(ops: OperationsMiddlew
 
 @pytest.mark.parametrize("after_commit", [False, True])
 async def test_malformed_is_a_200_that_is_not_json(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone, after_commit: bool
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone, after_commit: bool
 ) -> None:
     faults(ops, FaultRule("malformed", after_commit=after_commit))
     response = await add(client, "maybe")
@@ -304,7 +304,7 @@ async def test_malformed_is_a_200_that_is_not_json(
 
 
 async def test_latency_before_and_after_commit(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
 ) -> None:
     faults(ops, FaultRule("latency", ms=(60, 80)))
     started = time.perf_counter()
@@ -328,7 +328,7 @@ async def test_latency_before_and_after_commit(
     assert seen_during_delay == [1]
 
 
-async def test_latency_combines_with_a_terminal_fault(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_latency_combines_with_a_terminal_fault(client: httpx2.AsyncClient, ops: OperationsMiddleware) -> None:
     faults(ops, FaultRule("latency", ms=(50, 50)), FaultRule("error", status=503))
     started = time.perf_counter()
     response = await client.get(RECORDS)
@@ -341,7 +341,7 @@ async def test_latency_combines_with_a_terminal_fault(client: httpx.AsyncClient,
 
 
 async def test_paths_and_methods_select_requests(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, tiny: TinyKintone
 ) -> None:
     faults(ops, FaultRule("error", status=503, methods=("POST",), paths=(RECORD,)))
     assert (await client.get(RECORDS)).status_code == 200
@@ -351,7 +351,7 @@ async def test_paths_and_methods_select_requests(
     assert (await add(client, "y")).status_code == 200
 
 
-async def test_guest_space_paths_match_the_normal_form(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_guest_space_paths_match_the_normal_form(client: httpx2.AsyncClient, ops: OperationsMiddleware) -> None:
     faults(ops, FaultRule("error", status=503, paths=(RECORDS,)))
     assert (await client.get("/k/guest/7/v1/records.json")).status_code == 503
     faults(ops, FaultRule("error", status=503, paths=("/k/guest/8/",)))
@@ -359,7 +359,7 @@ async def test_guest_space_paths_match_the_normal_form(client: httpx.AsyncClient
     assert (await client.get("/k/guest/8/v1/records.json")).status_code == 503
 
 
-async def test_max_count_stops_a_rule(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_max_count_stops_a_rule(client: httpx2.AsyncClient, ops: OperationsMiddleware) -> None:
     faults(ops, FaultRule("error", status=503, max_count=2))
     statuses = [(await client.get(RECORDS)).status_code for _ in range(4)]
     assert statuses == [503, 503, 200, 200]
@@ -367,13 +367,15 @@ async def test_max_count_stops_a_rule(client: httpx.AsyncClient, ops: Operations
     assert snapshot["rules"][0]["injected"] == 2 and snapshot["injected"] == 2
 
 
-async def test_method_override_is_applied_before_matching(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_method_override_is_applied_before_matching(
+    client: httpx2.AsyncClient, ops: OperationsMiddleware
+) -> None:
     faults(ops, FaultRule("error", status=503, methods=("GET",), paths=(RECORDS,)))
     response = await client.post(RECORDS, headers={"X-HTTP-Method-Override": "GET"}, json={"app": 1})
     assert response.status_code == 503
 
 
-async def test_admin_endpoints_are_never_faulted(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_admin_endpoints_are_never_faulted(client: httpx2.AsyncClient, ops: OperationsMiddleware) -> None:
     faults(ops, FaultRule("drop"), FaultRule("latency", ms=(5000, 5000)))
     with anyio.fail_after(2):
         health = await client.get("/_sandbox/health")
@@ -387,7 +389,7 @@ async def test_admin_endpoints_are_never_faulted(client: httpx.AsyncClient, ops:
 
 async def pattern(seed: int, rules: list[FaultRule], n: int = 60) -> list[int]:
     ops = wrap(TinyKintone().app, OperationsConfig(seed=seed, faults=rules))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ops), base_url="http://sandbox.test") as client:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=ops), base_url="http://sandbox.test") as client:
         return [(await client.get(RECORDS)).status_code for _ in range(n)]
 
 
@@ -407,7 +409,7 @@ async def test_adding_a_rule_does_not_reshuffle_an_earlier_one() -> None:
     assert 502 in with_other
 
 
-async def test_replacing_rules_restarts_the_streams(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_replacing_rules_restarts_the_streams(client: httpx2.AsyncClient, ops: OperationsMiddleware) -> None:
     rule = FaultRule("error", rate=0.5, status=503)
     faults(ops, rule)
     first = [(await client.get(RECORDS)).status_code for _ in range(20)]

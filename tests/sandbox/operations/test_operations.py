@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -75,9 +75,9 @@ class SlowApp:
             await self.changed.wait()
 
 
-def client_for(app: Any, client_addr: tuple[str, int] = ("127.0.0.1", 50000)) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=client_addr)
-    return httpx.AsyncClient(transport=transport, base_url="http://sandbox.test")
+def client_for(app: Any, client_addr: tuple[str, int] = ("127.0.0.1", 50000)) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app, client=client_addr)
+    return httpx2.AsyncClient(transport=transport, base_url="http://sandbox.test")
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def slow() -> SlowApp:
 # -- concurrency limit -------------------------------------------------------------------------------------------------
 
 
-async def hold(client: httpx.AsyncClient, app: SlowApp, n: int, results: list[httpx.Response], tg: Any) -> None:
+async def hold(client: httpx2.AsyncClient, app: SlowApp, n: int, results: list[httpx2.Response], tg: Any) -> None:
     """Starts n slow requests and returns once all n are inside the app."""
 
     async def one() -> None:
@@ -102,7 +102,7 @@ async def hold(client: httpx.AsyncClient, app: SlowApp, n: int, results: list[ht
 
 async def test_one_request_over_the_limit_gets_429(slow: SlowApp) -> None:
     ops = wrap(slow.app, OperationsConfig(concurrency_limit=3))
-    held: list[httpx.Response] = []
+    held: list[httpx2.Response] = []
     async with client_for(ops) as client, anyio.create_task_group() as tg:
         await hold(client, slow, 3, held, tg)
         assert ops.concurrency.running == 3
@@ -131,7 +131,7 @@ async def test_one_request_over_the_limit_gets_429(slow: SlowApp) -> None:
 
 async def test_limit_exactly_reached_is_still_served(slow: SlowApp) -> None:
     ops = wrap(slow.app, OperationsConfig(concurrency_limit=3))
-    held: list[httpx.Response] = []
+    held: list[httpx2.Response] = []
     async with client_for(ops) as client, anyio.create_task_group() as tg:
         await hold(client, slow, 2, held, tg)
         third = await client.get("/k/v1/echo.json")  # the 3rd in flight: allowed
@@ -142,7 +142,7 @@ async def test_limit_exactly_reached_is_still_served(slow: SlowApp) -> None:
 
 async def test_429_message_is_japanese_when_asked(slow: SlowApp) -> None:
     ops = wrap(slow.app, OperationsConfig(concurrency_limit=1))
-    held: list[httpx.Response] = []
+    held: list[httpx2.Response] = []
     async with client_for(ops) as client, anyio.create_task_group() as tg:
         await hold(client, slow, 1, held, tg)
         over = await client.get("/k/v1/echo.json", headers={"Accept-Language": "ja-JP,ja;q=0.9,en;q=0.8"})
@@ -154,7 +154,7 @@ async def test_429_message_is_japanese_when_asked(slow: SlowApp) -> None:
 
 async def test_admin_endpoints_bypass_the_limit(slow: SlowApp) -> None:
     ops = wrap(slow.app, OperationsConfig(concurrency_limit=2))
-    held: list[httpx.Response] = []
+    held: list[httpx2.Response] = []
     async with client_for(ops) as client, anyio.create_task_group() as tg:
         await hold(client, slow, 2, held, tg)
         health = await client.get("/_sandbox/health")

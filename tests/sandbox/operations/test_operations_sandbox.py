@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig, serve_in_thread
@@ -45,17 +45,17 @@ def socket_url(sandbox: Sandbox) -> Iterator[str]:
 
 
 @pytest.fixture(params=["asgi", pytest.param("socket", marks=pytest.mark.socket)])
-async def client(request: pytest.FixtureRequest, sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+async def client(request: pytest.FixtureRequest, sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
     if request.param == "asgi":
-        transport = httpx.ASGITransport(app=sandbox.asgi_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test", headers=ADMIN) as c:
+        transport = httpx2.ASGITransport(app=sandbox.asgi_app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox.test", headers=ADMIN) as c:
             yield c
     else:
-        async with httpx.AsyncClient(base_url=request.getfixturevalue("socket_url"), headers=ADMIN) as c:
+        async with httpx2.AsyncClient(base_url=request.getfixturevalue("socket_url"), headers=ADMIN) as c:
             yield c
 
 
-async def count(client: httpx.AsyncClient, code: str) -> int:
+async def count(client: httpx2.AsyncClient, code: str) -> int:
     response = await client.get(
         "/k/v1/records.json",
         params={"app": CUSTOMERS, "query": f'customer_code = "{code}"', "totalCount": "true"},
@@ -65,7 +65,7 @@ async def count(client: httpx.AsyncClient, code: str) -> int:
 
 
 async def test_after_commit_error_leaves_the_record_written(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, request: pytest.FixtureRequest
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, request: pytest.FixtureRequest
 ) -> None:
     code = f"AC-{request.node.callspec.id}"
     ops.faults.replace([FaultRule("error", status=520, code="GAIA_DA02", after_commit=True, methods=("POST",))])
@@ -75,26 +75,26 @@ async def test_after_commit_error_leaves_the_record_written(
 
 
 async def test_drop_before_commit_writes_nothing(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, request: pytest.FixtureRequest
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, request: pytest.FixtureRequest
 ) -> None:
     code = f"DB-{request.node.callspec.id}"
     ops.faults.replace([FaultRule("drop", methods=("POST",), paths=("/k/v1/record.json",))])
-    with pytest.raises(httpx.TransportError):
+    with pytest.raises(httpx2.TransportError):
         await client.post("/k/v1/record.json", json=new_customer(code))
     assert await count(client, code) == 0
 
 
 async def test_drop_after_commit_writes_and_loses_the_answer(
-    client: httpx.AsyncClient, ops: OperationsMiddleware, request: pytest.FixtureRequest
+    client: httpx2.AsyncClient, ops: OperationsMiddleware, request: pytest.FixtureRequest
 ) -> None:
     code = f"DA-{request.node.callspec.id}"
     ops.faults.replace([FaultRule("drop", after_commit=True, methods=("POST",))])
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx2.RemoteProtocolError):
         await client.post("/k/v1/record.json", json=new_customer(code))
     assert await count(client, code) == 1
 
 
-async def test_method_override_serves_records_query_from_the_body(client: httpx.AsyncClient) -> None:
+async def test_method_override_serves_records_query_from_the_body(client: httpx2.AsyncClient) -> None:
     query = 'customer_code in ("' + '", "'.join(f"X{i:04}" for i in range(400)) + '") or $id > 0 order by $id asc'
     direct = await client.get(
         "/k/v1/records.json", params={"app": CUSTOMERS, "query": "$id > 0 order by $id asc", "totalCount": "true"}
@@ -111,7 +111,7 @@ async def test_method_override_serves_records_query_from_the_body(client: httpx.
     assert set(overridden.json()["records"][0]) == {"$id", "customer_code"}
 
 
-async def test_sandbox_errors_carry_limit_headers_and_localised_messages(client: httpx.AsyncClient) -> None:
+async def test_sandbox_errors_carry_limit_headers_and_localised_messages(client: httpx2.AsyncClient) -> None:
     response = await client.get("/k/v1/app.json", params={"id": 999}, headers={"Accept-Language": "ja"})
     assert response.status_code == 404
     assert response.json()["code"] == "GAIA_AP01"
@@ -122,10 +122,10 @@ async def test_sandbox_errors_carry_limit_headers_and_localised_messages(client:
     assert unauthenticated.headers["x-concurrencylimit-running"] == "1"
 
 
-async def test_the_limit_applies_to_the_real_sandbox(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_the_limit_applies_to_the_real_sandbox(client: httpx2.AsyncClient, ops: OperationsMiddleware) -> None:
     """Latency on one endpoint holds the two allowed slots; a third request is refused with 429 GAIA_TO04."""
     ops.faults.replace([FaultRule("latency", ms=(400, 400), paths=("/k/v1/app.json",))])
-    slow: list[httpx.Response] = []
+    slow: list[httpx2.Response] = []
 
     async def slow_call() -> None:
         slow.append(await client.get("/k/v1/app.json", params={"id": 1}))
@@ -148,7 +148,7 @@ async def test_the_limit_applies_to_the_real_sandbox(client: httpx.AsyncClient, 
     assert [r.status_code for r in slow] == [200, 200]
 
 
-async def test_admin_endpoint_drives_the_real_sandbox(client: httpx.AsyncClient, ops: OperationsMiddleware) -> None:
+async def test_admin_endpoint_drives_the_real_sandbox(client: httpx2.AsyncClient, ops: OperationsMiddleware) -> None:
     put = await client.put("/_sandbox/faults", json=["error:rate=1,status=503,paths=/k/v1/app.json,max_count=1"])
     assert put.status_code == 200
     first = await client.get("/k/v1/app.json", params={"id": 1})

@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 
@@ -71,7 +71,7 @@ async def attach(sandbox: Sandbox, app: int, record: int, field: str, files: lis
     client = KintoneClient(
         BASE_URL,
         credentials=password_credentials(),
-        transport=httpx.ASGITransport(app=sandbox.asgi_app),
+        transport=httpx2.ASGITransport(app=sandbox.asgi_app),
     )
     async with client:
         keys = [await client.upload_file(data, filename=name) for name, data in files]
@@ -200,7 +200,7 @@ async def test_a_download_cut_short_leaves_no_partial_file(sandbox: Sandbox, tmp
     downloads.mkdir()
     [key] = await attach(sandbox, 1, 1, field, [("cut.bin", b"\x03" * 3_000_000)])
     with serve_in_thread(sandbox) as url:
-        async with httpx.AsyncClient(base_url=url) as admin:
+        async with httpx2.AsyncClient(base_url=url) as admin:
             # The sandbox's fault injection cuts every file answer short after a third of its body.
             rules = ["truncate:keep=0.3,paths=/k/v1/file.json"]
             (await admin.put("/_sandbox/faults", json=rules)).raise_for_status()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 
 from kintone_mcp.client import KintoneClient
 from kintone_mcp.sandbox import Sandbox
@@ -18,6 +18,6 @@ def server_on(sandbox: Sandbox) -> KintoneMCPServer:
         policy=Policy.build(default_app=DEALS, aliases={"deals": DEALS, "customers": CUSTOMERS}),
         options=ServerOptions(base_url=BASE_URL, user_api=True),
         client_factory=lambda: KintoneClient(
-            BASE_URL, credentials=creds, transport=httpx.ASGITransport(app=sandbox.asgi_app)
+            BASE_URL, credentials=creds, transport=httpx2.ASGITransport(app=sandbox.asgi_app)
         ),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 
@@ -65,7 +65,7 @@ async def test_rows_left_out_of_a_table_update_are_reported_with_their_values(mc
 
 async def _add_unique_text_field(sandbox: Sandbox, app: int, code: str) -> None:
     auth = {"X-Cybozu-Authorization": base64.b64encode(b"Administrator:sandbox").decode()}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox.asgi_app), base_url=BASE_URL) as http:
         prop = {"type": "SINGLE_LINE_TEXT", "code": code, "label": code, "unique": True}
         body = {"app": app, "properties": {code: prop}}
         (await http.post("/k/v1/preview/app/form/fields.json", json=body, headers=auth)).raise_for_status()
