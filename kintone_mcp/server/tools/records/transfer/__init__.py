@@ -3,6 +3,6 @@
 ``import`` commands share this engine; it reaches Kintone through the client only."""
 
 from kintone_mcp.server.tools.records.transfer.exporting import Exported, Format, Progress, export_to_file
-from kintone_mcp.server.tools.records.transfer.importing import Imported, Mode, import_file
+from kintone_mcp.server.tools.records.transfer.importing import Imported, Mode, PartialImportError, import_file
 
-__all__ = ["Exported", "Format", "Imported", "Mode", "Progress", "export_to_file", "import_file"]
+__all__ = ["Exported", "Format", "Imported", "Mode", "PartialImportError", "Progress", "export_to_file", "import_file"]

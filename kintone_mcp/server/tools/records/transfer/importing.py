@@ -53,6 +53,14 @@ class Imported:
     note: str | None = None
 
 
+class PartialImportError(ToolInputError):
+    """A later transaction failed after earlier ones were committed: ``committed`` rows are in Kintone."""
+
+    def __init__(self, message: str, committed: int) -> None:
+        super().__init__(message)
+        self.committed = committed
+
+
 @dataclass
 class _Row:
     source: FileRecord
@@ -298,11 +306,12 @@ async def _write(
                 raise ToolInputError(
                     f"Kintone refused the transaction of {_span(batch)}; nothing was written.\n{said}"
                 ) from exc
-            raise ToolInputError(
+            raise PartialImportError(
                 f"Kintone refused the transaction of {_span(batch)}. Committed: {_span(done)} ({len(done):,} "
                 f"records, ids {id_ranges(ids)}); not written: {_span(rest)}. Fix the cause, then import "
                 f"a file holding only rows {rest[0].source.row:,} onwards (rerunning the whole file would repeat "
-                f"the committed rows).\n{said}"
+                f"the committed rows).\n{said}",
+                len(done),
             ) from exc
         done += batch
         ids += [w.id for w in outcome.records]
