@@ -258,6 +258,26 @@ async def test_export_limits_and_policy(make_server: ServerFactory, sandbox: San
 
 
 @pytest.mark.anyio
+async def test_both_send_progress_notifications(make_server: ServerFactory, downloads: Path) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(p: float, total: float | None, message: str | None) -> None:
+        seen.append((p, total, message))
+
+    async with Client(make_server(download_dir=downloads)) as mcp:
+        total = await _count(mcp, DEALS)
+        result = await mcp.call_tool("export_records", {"format": "jsonl"}, progress_callback=on_progress)
+        assert result.is_error is False and result.structured_content is not None
+        exported = [s for s in seen if s[2] == "exporting records"]
+        assert exported and exported[-1][:2] == (total, total) and len(exported) == -(-total // 500)
+        seen.clear()
+        name = Path(result.structured_content["path"]).name
+        await mcp.call_tool("import_records", {"file": name, "mode": "update"}, progress_callback=on_progress)
+        stages = [s[2] for s in seen]
+        assert stages[0] == "validating" and stages[-1] == "writing" and seen[-1][:2] == (total, total)
+
+
+@pytest.mark.anyio
 async def test_export_never_overwrites(make_server: ServerFactory, downloads: Path) -> None:
     (downloads / "deals.csv").write_text("keep me")
     async with Client(make_server(download_dir=downloads)) as mcp:
