@@ -75,3 +75,32 @@ def test_problems_and_refusals_have_their_exit_codes(env: dict[str, str], tmp_pa
     wrong = kintone_mcp({**env, "KINTONE_PASSWORD": "pw-CANARY-wrong-0b2c4d6e"}, "export", str(tmp_path / "x.csv"))
     assert wrong.returncode == 1 and "FAILED" in wrong.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_terminal_gets_a_progress_bar(env: dict[str, str], tmp_path: Path) -> None:
+    """stderr on a pseudo-terminal: rich's bar (records done of the total, the rate), not the plain lines."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kintone_mcp", "export", str(tmp_path / "d.jsonl")],
+            env={**env, "COLUMNS": "120", "TERM": "xterm"}, stdout=subprocess.PIPE, stderr=follower,
+        )  # fmt: skip
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the process ended
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        os.close(leader)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert_no_canary(shown)
+    assert "exporting records" in shown and "10/10" in shown and "records/s" in shown
+    assert "exporting records: 10 of 10 records" not in shown  # the plain line is for non-terminals

@@ -14,7 +14,7 @@ from mcp import Client
 
 from kintone_mcp.sandbox import Sandbox
 from kintone_mcp.server.policy import Policy
-from tests.server.conftest import BASE_URL, DEALS, ServerFactory
+from tests.server.conftest import BASE_URL, DEALS, ServerFactory, add_file_field
 from tests.server.helpers import call_error, call_ok
 
 _AUTH = {"X-Cybozu-Authorization": base64.b64encode(b"Administrator:sandbox").decode()}
@@ -284,3 +284,22 @@ async def test_export_never_overwrites(make_server: ServerFactory, downloads: Pa
         done = await call_ok(mcp, "export_records", format="csv", file_name="deals.csv")
     assert Path(done["path"]).name == "deals (1).csv"
     assert _text(downloads / "deals.csv") == "keep me"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+async def test_attachments_are_named_as_skipped_never_sent(
+    make_server: ServerFactory, sandbox: Sandbox, downloads: Path, fmt: str
+) -> None:
+    field = await add_file_field(sandbox, 1)
+    (downloads / "a.txt").write_text("hello")
+    async with Client(make_server(download_dir=downloads)) as mcp:
+        await call_ok(mcp, "upload_file", app=1, id=1, field=field, path="a.txt")
+        done = await call_ok(mcp, "export_records", app=1, format=fmt, query="$id = 1")
+        copy = await copy_app(sandbox, 1)
+        result = await call_ok(
+            mcp, "import_records", app=copy, file=Path(done["path"]).name, mode="add", key=None
+        )
+        assert result["written"] == 1 and result["skipped_columns"] == [field]
+        assert "upload_file" in result["note"]
+        assert (await _all(mcp, copy))[0][field] == []

@@ -181,7 +181,22 @@ def prepare(
             "An upsert matches records by a unique field: give `key`, a SINGLE_LINE_TEXT or NUMBER field with "
             "'prohibit duplicate values' on. To change records by id, use mode update."
         )
-    skipped = sorted({*files})
+    # Attachments are never imported from a file: a CSV holds their names, a JSON line the source's file keys.
+    file_fields = {c for c, p in properties.items() if p.get("type") == "FILE"}
+    table_files = {
+        c: {i for i, q in (p.get("fields") or {}).items() if q.get("type") == "FILE"}
+        for c, p in properties.items()
+        if p.get("type") == "SUBTABLE"
+    }
+    present = {c for r in records for c in r.values}
+    skipped = sorted({*files, *(file_fields & present)})
+    skipped += sorted(
+        f"{t}.{i}"
+        for t, inner in table_files.items()
+        if t in present
+        for i in inner
+        if any(isinstance(row, dict) and i in row for r in records for row in (r.values.get(t) or []))
+    )
     problems: list[str] = []
     rows: list[_Row] = []
     seen: dict[str, int] = {}
@@ -194,8 +209,14 @@ def prepare(
             record_id = _identity(given)
             if record_id is None:
                 problems.append(f"{_where(r)}: no record id ($id or {number_field or 'the record number'}) to update")
-        for code in ("$id", "$revision", *skipped):
+        for code in ("$id", "$revision", *file_fields):
             values.pop(code, None)
+        for table, inner in table_files.items():
+            if inner and isinstance(values.get(table), list):
+                values[table] = [
+                    {k: v for k, v in row.items() if k not in inner} if isinstance(row, dict) else row
+                    for row in values[table]
+                ]
         if number_field:
             values.pop(number_field, None)
         if mode == "add":
