@@ -26,6 +26,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "kintone_mcp.commands.connection",
         "named connections: add, list, test, edit, remove, default (secrets stored encrypted, never shown)",
     ),
+    "export": (
+        "kintone_mcp.commands.export",
+        "export records to a CSV (cli-kintone's layout) or JSON Lines file, with a progress bar",
+    ),
+    "import": (
+        "kintone_mcp.commands.import",
+        "add, update or upsert records from a CSV or JSON Lines file, checked whole first (--dry-run)",
+    ),
     "auth": (
         "kintone_mcp.commands.auth",
         "sign in with OAuth 2.0 (login), show the sign-in (status), forget it (logout)",

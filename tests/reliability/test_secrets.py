@@ -152,6 +152,8 @@ GOOD_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("get_comments", {"id": 1}),
     ("add_comment", {"id": 1, "text": "canary comment"}),
     ("upload_file", {"app": CUSTOMERS, "id": 3, "field": "attachments", "path": "note.txt"}),
+    ("export_records", {"app": CUSTOMERS, "format": "csv", "fields": ["customer_code", "notes"], "file_name": "c.csv"}),
+    ("import_records", {"app": CUSTOMERS, "file": "c.csv", "mode": "upsert", "key": "customer_code"}),
     ("list_users", {}),
 ]
 BAD_CALLS: list[tuple[str, dict[str, Any]]] = [
@@ -167,6 +169,8 @@ BAD_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("add_comment", {"id": 1, "text": "x", "mentions": ["nobody"]}),
     ("download_file", {"app": CUSTOMERS, "id": 3, "file_key": "nope"}),
     ("upload_file", {"app": CUSTOMERS, "id": 3, "field": "attachments", "path": "/proc/self/environ"}),
+    ("export_records", {"format": "csv", "fields": ["nosuch"]}),
+    ("import_records", {"file": "/proc/self/environ", "mode": "add"}),
     ("list_users", {"member_of": "nowhere"}),
     ("get_record", {"id": "abc"}),
 ]

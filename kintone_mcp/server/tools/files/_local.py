@@ -180,6 +180,39 @@ def local_error(exc: OSError, folder: Path, *, needed: int | None = None) -> Too
     )
 
 
+def parts_inside(raw: str, folder: Path | None, *, verb: str = "attached") -> tuple[str, ...]:
+    """The path components, below the download folder, of a file to read (to attach, to import); it must lie
+    inside the folder: a
+    model steered by text it read could otherwise send any file this process can read (its own environment in
+    /proc/self/environ, keys, the configuration with its secrets) to Kintone, and read it back from there."""
+    if folder is None:
+        raise ToolInputError(
+            "Reading files needs the download folder (KINTONE_DOWNLOAD_DIR or --download-dir), and none is "
+            f"configured: only files inside it can be {verb}. Ask the user to configure it and put the file there."
+        )
+    if not raw.strip() or "\x00" in raw:
+        raise ToolInputError(f"{raw!r} is not a file name: give the name of a file in the download folder {folder}.")
+    try:
+        candidate = Path(raw).expanduser()
+        candidate = Path(os.path.normpath(candidate if candidate.is_absolute() else folder / candidate))
+        if not candidate.is_relative_to(folder):
+            # The same folder under another name (a link to it, /tmp and /private/tmp): compare where it leads.
+            real = Path(os.path.realpath(candidate.parent)) / candidate.name
+            candidate = real if real.is_relative_to(folder) else candidate
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ToolInputError(f"{raw!r} cannot be used as a path ({reason}).") from None
+    if not candidate.is_relative_to(folder) or candidate == folder:
+        raise ToolInputError(
+            f"{raw!r} is outside the download folder {folder}; only files inside it can be {verb}. Ask the user "
+            "to copy the file there, then pass its name."
+        )
+    parts = candidate.relative_to(folder).parts
+    if any(part.startswith(".") for part in parts):
+        raise ToolInputError(f"{raw!r} is a hidden file or inside a hidden folder; refusing to read it.")
+    return parts
+
+
 @dataclass
 class OpenedFile:
     """A file inside the folder, opened once and checked on its descriptor."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import mimetypes
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated
 
 import anyio
@@ -21,7 +20,7 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, RecordIdArg, RevisionArg
-from kintone_mcp.server.tools.files._local import open_inside
+from kintone_mcp.server.tools.files._local import open_inside, parts_inside
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
 #: bytes read from the file per step
@@ -34,38 +33,6 @@ class UploadResult(Out):
     revision: int
     field: str
     files: int = Field(description="files now in the field")
-
-
-def _parts_inside(raw: str, folder: Path | None) -> tuple[str, ...]:
-    """The path components, below the download folder, of the file to attach; it must lie inside the folder: a
-    model steered by text it read could otherwise send any file this process can read (its own environment in
-    /proc/self/environ, keys, the configuration with its secrets) to Kintone, and read it back from there."""
-    if folder is None:
-        raise ToolInputError(
-            "Attaching files needs the download folder (KINTONE_DOWNLOAD_DIR or --download-dir), and none is "
-            "configured: only files inside it can be attached. Ask the user to configure it and put the file there."
-        )
-    if not raw.strip() or "\x00" in raw:
-        raise ToolInputError(f"{raw!r} is not a file name: give the name of a file in the download folder {folder}.")
-    try:
-        candidate = Path(raw).expanduser()
-        candidate = Path(os.path.normpath(candidate if candidate.is_absolute() else folder / candidate))
-        if not candidate.is_relative_to(folder):
-            # The same folder under another name (a link to it, /tmp and /private/tmp): compare where it leads.
-            real = Path(os.path.realpath(candidate.parent)) / candidate.name
-            candidate = real if real.is_relative_to(folder) else candidate
-    except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ToolInputError(f"{raw!r} cannot be used as a path ({reason}).") from None
-    if not candidate.is_relative_to(folder) or candidate == folder:
-        raise ToolInputError(
-            f"{raw!r} is outside the download folder {folder}; only files inside it can be attached. Ask the user "
-            "to copy the file there, then pass its name."
-        )
-    parts = candidate.relative_to(folder).parts
-    if any(part.startswith(".") for part in parts):
-        raise ToolInputError(f"{raw!r} is a hidden file or inside a hidden folder; refusing to attach it.")
-    return parts
 
 
 async def _chunks(fd: int, size: int) -> AsyncIterator[bytes]:
@@ -93,7 +60,7 @@ async def upload_file(
         fields = [c for c, p in properties.items() if p.get("type") == "FILE"]
         raise ToolInputError(f"{field!r} is not a file field of app {app_id}; its file fields: {fields or 'none'}.")
     folder = state.options.download_dir
-    parts = _parts_inside(path, folder)
+    parts = parts_inside(path, folder)
     assert folder is not None  # _parts_inside refused otherwise
     record = await state.client.get_record(app_id, id)
     existing = [{"fileKey": f["fileKey"]} for f in record.value(field) or []]

@@ -145,7 +145,7 @@ class _Plan:
     offset: int
 
 
-async def _plan(
+async def plan_read(
     state: ServerState,
     app_id: int,
     properties: Properties,
@@ -208,7 +208,7 @@ async def _agree(
     if fields is not None and _field_list(fields, properties) != cont.fields:
         problems.append(f"`fields` {fields!r} differs from the fields `next` returns")
     if any(a is not None for a in (view, query, filter, order_by)):
-        plan = await _plan(
+        plan = await plan_read(
             state, cont.app, properties, view=view, query=query, filter=filter, order_by=order_by, limit=None
         )
         given_where = to_text(plan.where) if plan.where is not None else ""
@@ -307,7 +307,7 @@ async def get_records(
     else:
         app_id = state.policy.resolve_app(app)
         properties = await state.fields(app_id)
-        plan = await _plan(
+        plan = await plan_read(
             state, app_id, properties, view=view, query=query, filter=filter, order_by=order_by, limit=limit
         )
         where, order = plan.where, plan.order
