@@ -65,11 +65,12 @@ async def test_schemas_are_valid_2020_12_flat_and_lean(mcp: Client) -> None:
 
 
 @pytest.mark.anyio
-async def test_tools_list_stays_under_35_kb(mcp: Client) -> None:
+async def test_tools_list_stays_within_its_budget(mcp: Client) -> None:
     tools = _wire((await mcp.list_tools()).tools)
     size = len(json.dumps({"tools": tools}, separators=(",", ":"), ensure_ascii=False).encode())
-    # 35 KB until issue 14's export_records / import_records (+4.1 KB, 1.3 KB of it the structured `filter`
-    # schema export_records takes like get_records); the lead decides whether this stays the budget.
+    # The budget was 35 KB for 20 tools; export_records and import_records (issue 14) brought it to 37,198 B, 1.3 KB
+    # of it the structured `filter` export_records takes like get_records. 37.5 KB stands until the toolsets of
+    # issue 12 give each toolset its own budget; bringing the default list back under 35 KB is open work (issue 14).
     assert size < 37_500, size
 
 
