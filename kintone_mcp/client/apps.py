@@ -211,3 +211,9 @@ class AppsMixin:
             "GET", "rest", "preview/app/deploy", params={"apps": list(apps)}, apps=tuple(apps[:1])
         )
         return {int(item["app"]): str(item["status"]) for item in data.get("apps", [])}
+
+    async def delete_fields(self, app: int, codes: Sequence[str], *, revision: int = -1) -> int:
+        """Removes fields from the preview form (their values go at the deploy); answers the new revision."""
+        body = {"app": app, "fields": list(codes), "revision": revision}
+        data = await self._conn.call("DELETE", "rest", "preview/app/form/fields", body=body, apps=(app,))
+        return int(data["revision"])

@@ -181,3 +181,37 @@ async def test_the_field_types_resource_comes_with_add_fields(designer: Client, 
     async with Client(make_server()) as default:
         uris = {str(r.uri) for r in (await default.list_resources()).resources}
         assert "kintone://docs/field-types" not in uris
+
+
+@pytest.mark.anyio
+async def test_delete_fields_counts_the_records_that_lose_values(designer: Client) -> None:
+    app = (await call_ok(designer, "create_app", name="Doomed"))["app"]
+    await call_ok(designer, "add_fields", app=app, fields=[
+        {"code": "a", "type": "SINGLE_LINE_TEXT"}, {"code": "c", "type": "DROP_DOWN", "options": ["x", "y"]},
+        {"code": "n", "type": "NUMBER"}, {"code": "keep", "type": "SINGLE_LINE_TEXT"},
+    ])
+    await call_ok(designer, "deploy_app", apps=[app])
+    await call_ok(designer, "add_records", app=app, records=[
+        {"a": "1", "c": "x", "keep": "k"}, {"a": "2", "keep": "k"}, {"keep": "k"},
+    ])
+    tool = next(t for t in (await designer.list_tools()).tools if t.name == "delete_fields")
+    assert tool.annotations is not None and tool.annotations.destructive_hint is True
+    gone = await call_ok(designer, "delete_fields", app=app, codes=["a", "c", "n"])
+    assert gone["records_with_values"]["a"] == 2 and gone["records_with_values"]["c"] == 1
+    assert str(gone["records_with_values"]["n"]).startswith("at most 3")
+    assert "for good" in gone["note"]
+    await call_ok(designer, "deploy_app", apps=[app])
+    rows = (await call_ok(designer, "get_records", app=app))["records"]
+    assert all("a" not in r and "c" not in r for r in rows) and len(rows) == 3
+
+
+@pytest.mark.anyio
+async def test_delete_fields_refuses_unknown_system_and_column_codes(designer: Client) -> None:
+    app = (await call_ok(designer, "create_app", name="Careful"))["app"]
+    await call_ok(designer, "add_fields", app=app, fields=[
+        {"code": "t", "type": "SUBTABLE", "fields": [{"code": "col", "type": "NUMBER"}]},
+    ])
+    text = await call_error(designer, "delete_fields", app=app, codes=["nope", "col", "Record_number"])
+    assert "Nothing was deleted" in text and "nope is no field" in text and "col is a column of the table t" in text
+    assert "system field" in text
+    assert await call_ok(designer, "delete_fields", app=app, codes=["t"])
