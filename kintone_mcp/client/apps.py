@@ -217,3 +217,15 @@ class AppsMixin:
         body = {"app": app, "fields": list(codes), "revision": revision}
         data = await self._conn.call("DELETE", "rest", "preview/app/form/fields", body=body, apps=(app,))
         return int(data["revision"])
+
+    async def get_general_settings(self, app: int, *, preview: bool = False) -> dict[str, Any]:
+        """app/settings.json as Kintone answers it (name, description, icon, theme, title field, precision…)."""
+        endpoint = "preview/app/settings" if preview else "app/settings"
+        data = await self._conn.call("GET", "rest", endpoint, params={"app": app}, apps=(app,))
+        return dict(data)
+
+    async def update_general_settings(self, app: int, settings: Mapping[str, Any], *, revision: int = -1) -> int:
+        """Changes the preview general settings (only the keys given); answers the new revision."""
+        body = {**settings, "app": app, "revision": revision}
+        data = await self._conn.call("PUT", "rest", "preview/app/settings", body=body, apps=(app,))
+        return int(data["revision"])

@@ -218,6 +218,9 @@ def update_general(ctx: RequestContext) -> dict[str, str]:
     description = ctx.params.get_str("description")
     if description is not None:
         preview["description"] = description
+    general = dict(preview.get("general") or {})
+    general.update(appdefs.normalize_general(ctx.params.data, preview["properties"]))
+    preview["general"] = general
     return _save(ctx, info, preview)
 
 
