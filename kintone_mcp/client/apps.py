@@ -229,3 +229,9 @@ class AppsMixin:
         body = {**settings, "app": app, "revision": revision}
         data = await self._conn.call("PUT", "rest", "preview/app/settings", body=body, apps=(app,))
         return int(data["revision"])
+
+    async def update_views(self, app: int, views: Mapping[str, Any], *, revision: int = -1) -> int:
+        """Replaces the preview views with ``views`` (name -> view; views left out are deleted)."""
+        body = {"app": app, "views": dict(views), "revision": revision}
+        data = await self._conn.call("PUT", "rest", "preview/app/views", body=body, apps=(app,))
+        return int(data["revision"])

@@ -241,8 +241,11 @@ def update_views(ctx: RequestContext) -> dict[str, Any]:
         if not view_id:
             view_id = str(next_id)
             next_id += 1
-        result[str(name)] = {
-            "type": view.get("type", "LIST"),
+        kind = view.get("type", "LIST")
+        if kind not in ("LIST", "CALENDAR", "CUSTOM"):
+            raise invalid(f"views.{name}.type", "Enter LIST, CALENDAR or CUSTOM.")
+        stored: JsonDict = {
+            "type": kind,
             "name": str(name),
             "id": view_id,
             "index": str(view.get("index", len(result))),
@@ -250,6 +253,18 @@ def update_views(ctx: RequestContext) -> dict[str, Any]:
             "filterCond": str(view.get("filterCond", "")),
             "sort": str(view.get("sort", "")),
         }
+        props = preview["properties"]
+        for i, code in enumerate(stored["fields"]):
+            if code not in props:
+                raise invalid(f"views.{name}.fields[{i}]", f"The field {code!r} does not exist.")
+        if kind == "CALENDAR":
+            # A calendar view places records by a date field and shows a title field (docs/kintone-api.md §4.1).
+            for key in ("date", "title"):
+                code = view.get(key)
+                if code is not None and code not in props:
+                    raise invalid(f"views.{name}.{key}", f"The field {code!r} does not exist.")
+                stored[key] = code or ("Created_datetime" if key == "date" else "Record_number")
+        result[str(name)] = stored
     preview["views"] = result
     saved = _save(ctx, info, preview)
     return {"views": {name: {"id": v["id"]} for name, v in result.items()}, "revision": saved["revision"]}

@@ -27,7 +27,14 @@ before its first ``tools/list``, and a tool loads what it needs when it runs (``
 from __future__ import annotations
 
 from kintone_mcp.server.tools.app_info import get_app, list_apps
-from kintone_mcp.server.tools.apps import add_fields, create_app, delete_fields, deploy_app, update_app_settings
+from kintone_mcp.server.tools.apps import (
+    add_fields,
+    create_app,
+    delete_fields,
+    deploy_app,
+    update_app_settings,
+    update_views,
+)
 from kintone_mcp.server.tools.comments import add_comment, get_comments
 from kintone_mcp.server.tools.connection import test_connection
 from kintone_mcp.server.tools.files import download_file, upload_file
@@ -74,5 +81,6 @@ ALL_TOOLS: list[ToolSpec] = [
     add_fields.SPEC,
     delete_fields.SPEC,
     update_app_settings.SPEC,
+    update_views.SPEC,
     deploy_app.SPEC,
 ]
