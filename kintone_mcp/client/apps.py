@@ -235,3 +235,9 @@ class AppsMixin:
         body = {"app": app, "views": dict(views), "revision": revision}
         data = await self._conn.call("PUT", "rest", "preview/app/views", body=body, apps=(app,))
         return int(data["revision"])
+
+    async def update_process_settings(self, app: int, settings: Mapping[str, Any], *, revision: int = -1) -> int:
+        """Changes the preview process management ({enable, states, actions}; keys left out stay)."""
+        body = {**settings, "app": app, "revision": revision}
+        data = await self._conn.call("PUT", "rest", "preview/app/status", body=body, apps=(app,))
+        return int(data["revision"])

@@ -33,6 +33,7 @@ from kintone_mcp.server.tools.apps import (
     delete_fields,
     deploy_app,
     update_app_settings,
+    update_process,
     update_views,
 )
 from kintone_mcp.server.tools.comments import add_comment, get_comments
@@ -82,5 +83,6 @@ ALL_TOOLS: list[ToolSpec] = [
     delete_fields.SPEC,
     update_app_settings.SPEC,
     update_views.SPEC,
+    update_process.SPEC,
     deploy_app.SPEC,
 ]
