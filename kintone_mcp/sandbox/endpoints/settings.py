@@ -1,12 +1,14 @@
 """Changing apps the way Kintone does: create in preview, change preview settings, then deploy.
 
 Preview changes are invisible to records and to the live settings APIs until ``preview/app/deploy.json``.
-Deploys complete synchronously, so a status poll right after answers SUCCESS.
+Deploys take effect at once; the status reports PROCESSING for ``SandboxConfig.deploy_seconds`` first (0 by
+default, so a poll right after answers SUCCESS).
 """
 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -290,6 +292,8 @@ def deploy(ctx: RequestContext) -> dict[str, Any]:
                 )
         targets.append(info)
     for info in targets:
+        if ctx.services.config.deploy_seconds > 0:
+            ctx.services.deploys[info.id] = time.monotonic() + ctx.services.config.deploy_seconds
         dropped = appstore.deploy(ctx.conn, info, revert=revert, modifier=ctx.login, now=ctx.services.now_text())
         # The files of a deleted FILE field (or table) go with the field's data.
         filestore.release(ctx.conn, info.id, dropped, ctx.services.downloads)
@@ -302,5 +306,6 @@ def deploy_status(ctx: RequestContext) -> dict[str, Any]:
     result = []
     for i, value in enumerate(ids):
         info = ctx.app(to_int(value, f"apps[{i}]"), "manage")
-        result.append({"app": str(info.id), "status": info.deploy_status or "SUCCESS"})
+        running = ctx.services.deploys.get(info.id, 0.0) > time.monotonic()
+        result.append({"app": str(info.id), "status": "PROCESSING" if running else info.deploy_status or "SUCCESS"})
     return {"apps": result}
