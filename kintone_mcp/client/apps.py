@@ -241,3 +241,9 @@ class AppsMixin:
         body = {**settings, "app": app, "revision": revision}
         data = await self._conn.call("PUT", "rest", "preview/app/status", body=body, apps=(app,))
         return int(data["revision"])
+
+    async def update_fields(self, app: int, properties: Mapping[str, Any], *, revision: int = -1) -> int:
+        """Changes existing fields of the preview form (only the attributes given); answers the new revision."""
+        body = {"app": app, "properties": dict(properties), "revision": revision}
+        data = await self._conn.call("PUT", "rest", "preview/app/form/fields", body=body, apps=(app,))
+        return int(data["revision"])

@@ -33,6 +33,7 @@ from kintone_mcp.server.tools.apps import (
     delete_fields,
     deploy_app,
     update_app_settings,
+    update_fields,
     update_process,
     update_views,
 )
@@ -80,6 +81,7 @@ ALL_TOOLS: list[ToolSpec] = [
     # the apps toolset (off by default: KINTONE_TOOLSETS)
     create_app.SPEC,
     add_fields.SPEC,
+    update_fields.SPEC,
     delete_fields.SPEC,
     update_app_settings.SPEC,
     update_views.SPEC,

@@ -40,7 +40,7 @@ _CHOICE = {"DROP_DOWN", "RADIO_BUTTON", "CHECK_BOX", "MULTI_SELECT"}
 _MANY = {"CHECK_BOX", "MULTI_SELECT", "USER_SELECT", "ORGANIZATION_SELECT", "GROUP_SELECT"}
 _ENTITY = {"USER_SELECT": "USER", "ORGANIZATION_SELECT": "ORGANIZATION", "GROUP_SELECT": "GROUP"}
 #: Kintone's field codes: letters, digits, _ and a few more, never starting with a digit (docs/kintone-api.md §4.1)
-_CODE = re.compile(r"[^\W\d][\w・$￥]{0,127}\Z")
+CODE_PATTERN = _CODE = re.compile(r"[^\W\d][\w・$￥]{0,127}\Z")
 #: names a CALC expression may use that are not field codes (Kintone's function names)
 _FUNCTIONS = {"SUM", "ROUND", "ROUNDUP", "ROUNDDOWN", "IF", "AND", "OR", "NOT", "DATE_FORMAT", "YEN", "CONTAINS"}
 _FORMATS = {"NUMBER", "NUMBER_DIGIT", "DATETIME", "DATE", "TIME", "HOUR_MINUTE", "DAY_HOUR_MINUTE"}
