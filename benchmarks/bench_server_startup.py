@@ -7,6 +7,7 @@ machine drift hits them alike:
 * ``floor``: a minimal MCPServer with one tool: the SDK's own import and start-up, which no server can beat;
 * ``kintone-mcp``: ``python -m kintone_mcp`` configured for a Kintone address where nothing listens, which also
   proves that nothing touches the network before the server answers;
+* ``kintone-mcp, all toolsets``: the same with KINTONE_TOOLSETS=all (every tool, the app-design ones included);
 * ``serve --sandbox``: the zero-setup demo, which also builds and serves the sandbox.
 
     python benchmarks/bench_server_startup.py [--rounds 10]
@@ -84,6 +85,7 @@ def main(rounds: int, compile_first: bool) -> None:
     configs = {
         "floor (SDK, 1 tool)": ([sys.executable, "-c", FLOOR], base),
         "kintone-mcp": ([sys.executable, "-m", "kintone_mcp"], ours_env),
+        "kintone-mcp, all toolsets": ([sys.executable, "-m", "kintone_mcp"], {**ours_env, "KINTONE_TOOLSETS": "all"}),
         "serve --sandbox": ([sys.executable, "-m", "kintone_mcp", "serve", "--sandbox"], base),
     }
     for argv, env in configs.values():  # warm-up: bytecode caches and the OS file cache
@@ -99,7 +101,7 @@ def main(rounds: int, compile_first: bool) -> None:
     print(f"spawn -> first tools/list over stdio, {rounds} interleaved rounds:")
     for name, values in samples.items():
         median = sorted(values)[len(values) // 2]
-        print(f"  {name:<22} {describe(values, 's', 1.0)}  {counts[name]:>2} tools  {median / floor:.2f}x floor")
+        print(f"  {name:<26} {describe(values, 's', 1.0)}  {counts[name]:>2} tools  {median / floor:.2f}x floor")
 
 
 if __name__ == "__main__":

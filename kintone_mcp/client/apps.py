@@ -1,9 +1,10 @@
-"""App operations: list and get apps, and read an app's fields, layout, views and process settings."""
+"""App operations: list and get apps, read an app's fields, layout, views and process settings, and change apps
+through their preview settings (create, add fields, deploy)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from kintone_mcp.auth.api_token import ApiTokenAuth
 from kintone_mcp.auth.basic_gate import BasicGateAuth
@@ -180,3 +181,69 @@ class AppsMixin:
             except PermissionDeniedError:
                 self._related_apps[app] = frozenset()
         return (app, *sorted(self._related_apps[app] - {app}))
+
+    # --- changing apps (preview settings, then deploy: docs/kintone-api.md §4.1) ----------------------------------
+
+    async def create_app(self, name: str, *, space: int | None = None, thread: int | None = None) -> int:
+        """Creates an app in the preview (pre-live) environment; it is usable only after a deploy."""
+        body: dict[str, Any] = {"name": name}
+        if space is not None:
+            body["space"] = space
+        if thread is not None:
+            body["thread"] = thread
+        data = await self._conn.call("POST", "rest", "preview/app", body=body, idempotent=False)
+        return int(data["app"])
+
+    async def add_fields(self, app: int, properties: Mapping[str, Any], *, revision: int = -1) -> int:
+        """Adds fields (Kintone's property JSON, keyed by code) to the preview form; answers the new revision."""
+        body = {"app": app, "properties": dict(properties), "revision": revision}
+        data = await self._conn.call("POST", "rest", "preview/app/form/fields", body=body, apps=(app,))
+        return int(data["revision"])
+
+    async def deploy_apps(self, apps: Sequence[int], *, revert: bool = False) -> None:
+        """Starts deploying (or, with ``revert``, discarding) the preview settings of ``apps``."""
+        body = {"apps": [{"app": a} for a in apps], "revert": revert}
+        await self._conn.call("POST", "rest", "preview/app/deploy", body=body, apps=tuple(apps[:1]))
+
+    async def deploy_status(self, apps: Sequence[int]) -> dict[int, str]:
+        """app -> PROCESSING, SUCCESS, FAIL or CANCEL."""
+        data = await self._conn.call(
+            "GET", "rest", "preview/app/deploy", params={"apps": list(apps)}, apps=tuple(apps[:1])
+        )
+        return {int(item["app"]): str(item["status"]) for item in data.get("apps", [])}
+
+    async def delete_fields(self, app: int, codes: Sequence[str], *, revision: int = -1) -> int:
+        """Removes fields from the preview form (their values go at the deploy); answers the new revision."""
+        body = {"app": app, "fields": list(codes), "revision": revision}
+        data = await self._conn.call("DELETE", "rest", "preview/app/form/fields", body=body, apps=(app,))
+        return int(data["revision"])
+
+    async def get_general_settings(self, app: int, *, preview: bool = False) -> dict[str, Any]:
+        """app/settings.json as Kintone answers it (name, description, icon, theme, title field, precision…)."""
+        endpoint = "preview/app/settings" if preview else "app/settings"
+        data = await self._conn.call("GET", "rest", endpoint, params={"app": app}, apps=(app,))
+        return dict(data)
+
+    async def update_general_settings(self, app: int, settings: Mapping[str, Any], *, revision: int = -1) -> int:
+        """Changes the preview general settings (only the keys given); answers the new revision."""
+        body = {**settings, "app": app, "revision": revision}
+        data = await self._conn.call("PUT", "rest", "preview/app/settings", body=body, apps=(app,))
+        return int(data["revision"])
+
+    async def update_views(self, app: int, views: Mapping[str, Any], *, revision: int = -1) -> int:
+        """Replaces the preview views with ``views`` (name -> view; views left out are deleted)."""
+        body = {"app": app, "views": dict(views), "revision": revision}
+        data = await self._conn.call("PUT", "rest", "preview/app/views", body=body, apps=(app,))
+        return int(data["revision"])
+
+    async def update_process_settings(self, app: int, settings: Mapping[str, Any], *, revision: int = -1) -> int:
+        """Changes the preview process management ({enable, states, actions}; keys left out stay)."""
+        body = {**settings, "app": app, "revision": revision}
+        data = await self._conn.call("PUT", "rest", "preview/app/status", body=body, apps=(app,))
+        return int(data["revision"])
+
+    async def update_fields(self, app: int, properties: Mapping[str, Any], *, revision: int = -1) -> int:
+        """Changes existing fields of the preview form (only the attributes given); answers the new revision."""
+        body = {"app": app, "properties": dict(properties), "revision": revision}
+        data = await self._conn.call("PUT", "rest", "preview/app/form/fields", body=body, apps=(app,))
+        return int(data["revision"])

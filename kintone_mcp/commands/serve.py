@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 #: command-line flags that are launch settings (Settings field names)
 _SETTING_FLAGS = (
-    "config", "connection", "app_id", "allow_apps", "deny_apps", "tools", "disable_tools", "guest_space_id",
+    "config", "connection", "app_id", "allow_apps", "deny_apps", "tools", "disable_tools", "toolsets",
+    "guest_space_id",
 )
 #: flags that only mean something with --sandbox (they shape its demo data)
 _DEMO_FLAGS = ("demo_records", "seed", "demo_start")
@@ -75,6 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deny-apps", help="comma-separated app ids or aliases the server must not use")
     parser.add_argument("--tools", help="comma-separated tool names to offer")
     parser.add_argument("--disable-tools", help="comma-separated tool names to leave out")
+    parser.add_argument(
+        "--toolsets",
+        help="comma-separated toolsets to offer: core, records, files, users, apps, or all "
+        "(KINTONE_TOOLSETS; default: core,records,files,users)",
+    )
     parser.add_argument(
         "--download-dir", type=_optional_path, help="folder download_file saves into (default: KINTONE_DOWNLOAD_DIR)"
     )

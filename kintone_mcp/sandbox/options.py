@@ -79,6 +79,9 @@ class SandboxConfig:
     #: How long an upload key stays attachable before the sandbox discards it (Kintone's period is unconfirmed;
     #: 3 days is commonly cited). Measured on ``clock``, so tests can move time forward.
     upload_retention: timedelta = timedelta(days=3)
+    #: How long a deploy (preview/app/deploy.json) reports PROCESSING before its outcome, in seconds. Kintone's
+    #: deploys take seconds; 0 (the default) finishes at once, so that tests need not wait unless they test waiting.
+    deploy_seconds: float = 0.0
     #: Posting a comment increases the record's revision by one. Unconfirmed in Kintone, hence off by default.
     comment_bumps_revision: bool = False
     #: A status action into a state whose assignee is chosen (type ONE) needs ``assignee`` even when there is only one

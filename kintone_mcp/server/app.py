@@ -151,6 +151,14 @@ def _error_result(name: str, exc: ToolError, arguments: Any = None) -> CallToolR
 
 
 def _withheld_reason(spec: ToolSpec, policy: Policy, *, user_api: bool) -> str:
+    if spec.toolset not in policy.toolsets:
+        from kintone_mcp.server.toolsets import describe
+
+        return (
+            f"{spec.name} is not offered: it is in the {spec.toolset!r} toolset, which this server does not turn on "
+            f"(toolsets on: {describe(policy.toolsets)}). Tell the user: adding {spec.toolset} to KINTONE_TOOLSETS "
+            "(or --toolsets) offers it."
+        )
     if spec.writes and policy.read_only:
         return (
             f"{spec.name} is not offered: this server is read-only, so nothing in Kintone can be changed through "
@@ -165,8 +173,12 @@ def _withheld_reason(spec: ToolSpec, policy: Policy, *, user_api: bool) -> str:
 
 
 def enabled_tools(specs: Sequence[ToolSpec], policy: Policy, *, user_api: bool) -> list[ToolSpec]:
-    policy.check_tool_names([s.name for s in specs])
-    return [s for s in specs if policy.tool_enabled(s.name, writes=s.writes) and (user_api or not s.needs_user_api)]
+    policy.check_tool_names([s.name for s in specs], {s.name: s.toolset for s in specs})
+    return [
+        s
+        for s in specs
+        if policy.tool_enabled(s.name, writes=s.writes, toolset=s.toolset) and (user_api or not s.needs_user_api)
+    ]
 
 
 def build_server(

@@ -42,6 +42,7 @@ def policy_from_settings(settings: Settings) -> Policy:
         deny_apps=settings.deny_apps,
         tools=settings.tools,
         disabled_tools=settings.disable_tools,
+        toolsets=settings.toolsets,
         aliases=dict(settings.app_aliases),
         default_app=settings.app_id,
     )

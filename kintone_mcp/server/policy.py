@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kintone_mcp.query.ast import And, Condition, Expr, Or, Query
+from kintone_mcp.server.toolsets import DEFAULT_TOOLSETS, UnknownToolsetError, resolve_toolsets
 from kintone_mcp.settings import app_id_of
 
 
@@ -45,6 +46,11 @@ class Policy:
     #: alias -> app id, e.g. {"deals": 2}
     aliases: Mapping[str, int] = field(default_factory=dict)
     default_app: int | None = None
+    #: The toolsets turned on (KINTONE_TOOLSETS); ``core`` is always among them.
+    toolsets: frozenset[str] = DEFAULT_TOOLSETS
+    #: Apps create_app made through this server: the allow list admits them (the deny list still wins), so that a
+    #: user who lets the server build an app can go on to use it. Grows at run time; not configuration.
+    created_apps: set[int] = field(default_factory=set, compare=False, hash=False)
 
     @classmethod
     def build(
@@ -57,6 +63,7 @@ class Policy:
         disabled_tools: Iterable[str] = (),
         aliases: Mapping[str, str | int] | None = None,
         default_app: str | int | None = None,
+        toolsets: Iterable[str] | None = None,
     ) -> Policy:
         """Build from configuration values, where apps may be given as ids or aliases (resolved as the settings
         resolve them: :func:`kintone_mcp.settings.app_id_of`). Raises PolicyConfigError."""
@@ -93,7 +100,12 @@ class Policy:
             default_id = _in_range(app_id_of(default_app, alias_ids))
             if default_id is None:
                 raise PolicyConfigError(f"default app {default_app!r} is neither an app id nor a configured alias")
+        try:
+            chosen_toolsets = resolve_toolsets(toolsets)
+        except UnknownToolsetError as exc:
+            raise PolicyConfigError(str(exc)) from None
         return cls(
+            toolsets=chosen_toolsets,
             read_only=read_only,
             allow_apps=allowed,
             deny_apps=ids(deny_apps, "the app deny list"),
@@ -105,8 +117,11 @@ class Policy:
 
     # --- tools ----------------------------------------------------------------------------------------------
 
-    def check_tool_names(self, known: Iterable[str]) -> None:
-        """Every name in the tool lists must be a real tool: a typo must not silently offer more than intended."""
+    def check_tool_names(self, known: Iterable[str], toolset_of: Mapping[str, str] | None = None) -> None:
+        """Every name in the tool lists must be a real tool: a typo must not silently offer more than intended.
+
+        A tool KINTONE_TOOLS asks for must also be in a toolset that is on: otherwise the server would start
+        without the one tool the user named, which reads as a working configuration but is not."""
         known_set = set(known)
         for what, names in (
             ("KINTONE_TOOLS", self.tools or frozenset()),
@@ -117,8 +132,20 @@ class Policy:
                 raise PolicyConfigError(
                     f"{what} names unknown tool(s) {', '.join(unknown)}; known tools: {', '.join(sorted(known_set))}"
                 )
+        off = sorted(
+            f"{name} (toolset {toolset_of[name]})"
+            for name in self.tools or ()
+            if toolset_of is not None and toolset_of.get(name, "core") not in self.toolsets
+        )
+        if off:
+            raise PolicyConfigError(
+                f"KINTONE_TOOLS names {', '.join(off)}, whose toolset is not on; add it to KINTONE_TOOLSETS "
+                f"(on now: {', '.join(sorted(self.toolsets))})"
+            )
 
-    def tool_enabled(self, name: str, *, writes: bool) -> bool:
+    def tool_enabled(self, name: str, *, writes: bool, toolset: str = "core") -> bool:
+        if toolset not in self.toolsets:
+            return False
         if writes and self.read_only:
             return False
         if name in self.disabled_tools:
@@ -130,7 +157,11 @@ class Policy:
     def app_allowed(self, app_id: int) -> bool:
         if app_id in self.deny_apps:
             return False
-        return self.allow_apps is None or app_id in self.allow_apps
+        return self.allow_apps is None or app_id in self.allow_apps or app_id in self.created_apps
+
+    def admit_created(self, app_id: int) -> None:
+        """An app this server just created is usable by it, allow list or not (unless the deny list names it)."""
+        self.created_apps.add(app_id)
 
     def resolve_app(self, app: str | int | None) -> int:
         """The app id a call means: an id, an alias, or the default app when omitted. Enforces the app lists."""

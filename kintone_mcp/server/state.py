@@ -58,6 +58,10 @@ class SchemaCache:
     def put(self, app: int, properties: dict[str, Any]) -> None:
         self._entries[app] = (time.monotonic(), properties)
 
+    def forget(self, app: int) -> None:
+        """Drop an app's fields, so that the next record tool reads them again (after a deploy changed them)."""
+        self._entries.pop(app, None)
+
 
 @dataclass
 class ServerState:

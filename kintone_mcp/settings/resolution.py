@@ -127,6 +127,8 @@ class _Resolver:
         disabled = self._names("disable_tools")
         self.out["tools"] = tools
         self.out["disable_tools"] = disabled or ()
+        toolsets = self._names("toolsets")
+        self.out["toolsets"] = tuple(t.lower() for t in toolsets if t) if toolsets else None
         if tools and disabled and set(tools) & set(disabled):
             both = ", ".join(sorted(set(tools) & set(disabled)))
             self.problems.append(f"Tool(s) {both} are in both KINTONE_TOOLS and KINTONE_DISABLE_TOOLS: keep one.")

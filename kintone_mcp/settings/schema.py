@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     deny_apps: tuple[int, ...] = ()
     tools: tuple[str, ...] | None = None
     disable_tools: tuple[str, ...] = ()
+    #: Toolsets to offer (KINTONE_TOOLSETS); None: the default ones. Names are checked when the server is built.
+    toolsets: tuple[str, ...] | None = None
     ca_bundle: Path | None = None
     https_proxy: SecretStr | None = None
     config: Path | None = None

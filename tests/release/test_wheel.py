@@ -62,12 +62,16 @@ def test_the_installed_package_is_the_one_in_the_new_environment(venv: Venv) -> 
 @pytest.mark.anyio
 async def test_serve_sandbox_from_the_wheel_answers_over_stdio(venv: Venv) -> None:
     from kintone_mcp.server.tools import ALL_TOOLS
+    from kintone_mcp.server.toolsets import DEFAULT_TOOLSETS
 
     params = StdioServerParameters(
         command=str(venv.script), args=["serve", "--sandbox"], env=clean_env(), cwd=venv.elsewhere
     )
     async with Client(params) as mcp:
-        assert [t.name for t in (await mcp.list_tools()).tools] == [s.name for s in ALL_TOOLS]
+        # The default toolsets: the apps toolset is off unless asked for.
+        assert [t.name for t in (await mcp.list_tools()).tools] == [
+            s.name for s in ALL_TOOLS if s.toolset in DEFAULT_TOOLSETS
+        ]
         apps = await call_ok(mcp, "list_apps")
         assert [a["name"] for a in apps["apps"]][:3] == ["Customers", "Deals", "Support tickets"]
 

@@ -17,14 +17,15 @@ COMMAND = "python -m tests.server.tool_table --write"
 
 
 def render() -> str:
-    """The Markdown table: the tool's name, its summary, and what it does to the world (from its spec's flags)."""
+    """The Markdown table: the tool's name, its summary, and what it does to the world (from its spec's flags)
+    and the toolset it is in."""
     from kintone_mcp.server.tools import ALL_TOOLS
 
-    rows = ["| Tool | What it does | Kind |", "|---|---|---|"]
+    rows = ["| Tool | What it does | Kind | Toolset |", "|---|---|---|---|"]
     for spec in ALL_TOOLS:
         if not spec.summary.strip() or "|" in spec.summary or "\n" in spec.summary:
             raise ValueError(f"{spec.name}: the summary must be one non-empty line without '|'")
-        rows.append(f"| `{spec.name}` | {spec.summary} | {spec.kind} |")
+        rows.append(f"| `{spec.name}` | {spec.summary} | {spec.kind} | {spec.toolset} |")
     return "\n".join(rows) + "\n"
 
 

@@ -121,8 +121,8 @@ def _register_settings_getters() -> None:
             return {
                 "name": settings["name"],
                 "description": settings.get("description", ""),
-                "icon": {"type": "PRESET", "key": "APP72"},
-                "theme": "WHITE",
+                **appdefs.GENERAL_DEFAULTS,
+                **(settings.get("general") or {}),
                 "revision": str(revision),
             }
 

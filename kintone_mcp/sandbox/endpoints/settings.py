@@ -1,12 +1,14 @@
 """Changing apps the way Kintone does: create in preview, change preview settings, then deploy.
 
 Preview changes are invisible to records and to the live settings APIs until ``preview/app/deploy.json``.
-Deploys complete synchronously, so a status poll right after answers SUCCESS.
+Deploys take effect at once; the status reports PROCESSING for ``SandboxConfig.deploy_seconds`` first (0 by
+default, so a poll right after answers SUCCESS).
 """
 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -218,6 +220,9 @@ def update_general(ctx: RequestContext) -> dict[str, str]:
     description = ctx.params.get_str("description")
     if description is not None:
         preview["description"] = description
+    general = dict(preview.get("general") or {})
+    general.update(appdefs.normalize_general(ctx.params.data, preview["properties"]))
+    preview["general"] = general
     return _save(ctx, info, preview)
 
 
@@ -238,8 +243,11 @@ def update_views(ctx: RequestContext) -> dict[str, Any]:
         if not view_id:
             view_id = str(next_id)
             next_id += 1
-        result[str(name)] = {
-            "type": view.get("type", "LIST"),
+        kind = view.get("type", "LIST")
+        if kind not in ("LIST", "CALENDAR", "CUSTOM"):
+            raise invalid(f"views.{name}.type", "Enter LIST, CALENDAR or CUSTOM.")
+        stored: JsonDict = {
+            "type": kind,
             "name": str(name),
             "id": view_id,
             "index": str(view.get("index", len(result))),
@@ -247,6 +255,18 @@ def update_views(ctx: RequestContext) -> dict[str, Any]:
             "filterCond": str(view.get("filterCond", "")),
             "sort": str(view.get("sort", "")),
         }
+        props = preview["properties"]
+        for i, code in enumerate(stored["fields"]):
+            if code not in props:
+                raise invalid(f"views.{name}.fields[{i}]", f"The field {code!r} does not exist.")
+        if kind == "CALENDAR":
+            # A calendar view places records by a date field and shows a title field (docs/kintone-api.md §4.1).
+            for key in ("date", "title"):
+                code = view.get(key)
+                if code is not None and code not in props:
+                    raise invalid(f"views.{name}.{key}", f"The field {code!r} does not exist.")
+                stored[key] = code or ("Created_datetime" if key == "date" else "Record_number")
+        result[str(name)] = stored
     preview["views"] = result
     saved = _save(ctx, info, preview)
     return {"views": {name: {"id": v["id"]} for name, v in result.items()}, "revision": saved["revision"]}
@@ -272,6 +292,8 @@ def deploy(ctx: RequestContext) -> dict[str, Any]:
                 )
         targets.append(info)
     for info in targets:
+        if ctx.services.config.deploy_seconds > 0:
+            ctx.services.deploys[info.id] = time.monotonic() + ctx.services.config.deploy_seconds
         dropped = appstore.deploy(ctx.conn, info, revert=revert, modifier=ctx.login, now=ctx.services.now_text())
         # The files of a deleted FILE field (or table) go with the field's data.
         filestore.release(ctx.conn, info.id, dropped, ctx.services.downloads)
@@ -284,5 +306,6 @@ def deploy_status(ctx: RequestContext) -> dict[str, Any]:
     result = []
     for i, value in enumerate(ids):
         info = ctx.app(to_int(value, f"apps[{i}]"), "manage")
-        result.append({"app": str(info.id), "status": info.deploy_status or "SUCCESS"})
+        running = ctx.services.deploys.get(info.id, 0.0) > time.monotonic()
+        result.append({"app": str(info.id), "status": "PROCESSING" if running else info.deploy_status or "SUCCESS"})
     return {"apps": result}

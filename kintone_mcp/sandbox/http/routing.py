@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -120,6 +120,8 @@ class Services:
     #: Files being downloaded right now (a record write that lets go of one leaves it until the download ends).
     downloads: Downloads
     router: Router
+    #: app -> monotonic time its running deploy reports done (SandboxConfig.deploy_seconds)
+    deploys: dict[int, float] = field(default_factory=dict)
 
     def now(self) -> datetime:
         moment = self.config.clock() if self.config.clock is not None else datetime.now(UTC)

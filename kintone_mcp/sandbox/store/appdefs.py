@@ -301,3 +301,84 @@ def first_state(process: Mapping[str, Any]) -> JsonDict | None:
 def lookup_of(prop: Mapping[str, Any]) -> Mapping[str, Any] | None:
     lookup = prop.get("lookup")
     return lookup if isinstance(lookup, Mapping) else None
+
+
+#: app/settings.json's general settings a person sets, with Kintone's defaults for a new app (§4.1)
+GENERAL_DEFAULTS: JsonDict = {
+    "icon": {"type": "PRESET", "key": "APP72"},
+    "theme": "WHITE",
+    "titleField": {"selectionMode": "AUTO"},
+    "enableThumbnails": True,
+    "enableBulkDeletion": False,
+    "enableComments": True,
+    "enableDuplicateRecord": True,
+    "enableInlineRecordEditing": True,
+    "numberPrecision": {"digits": "16", "decimalPlaces": "4", "roundingMode": "HALF_EVEN"},
+    "firstMonthOfFiscalYear": "4",
+}
+THEMES = ("WHITE", "RED", "GREEN", "BLUE", "YELLOW", "BLACK", "CLIPBOARD", "BINDER", "PENCIL", "CLIPS")
+_TITLE_TYPES = {"SINGLE_LINE_TEXT", "NUMBER", "CALC", "RECORD_NUMBER", "LINK", "DATE", "DATETIME", "TIME",
+                "DROP_DOWN", "RADIO_BUTTON"}
+_BOOLEANS = ("enableThumbnails", "enableBulkDeletion", "enableComments", "enableDuplicateRecord",
+             "enableInlineRecordEditing")
+
+
+def _int_in(value: Any, key: str, low: int, high: int) -> str:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise invalid(key, f"Enter an integer from {low} to {high}.") from None
+    if not low <= number <= high:
+        raise invalid(key, f"Enter an integer from {low} to {high}.")
+    return str(number)
+
+
+def normalize_general(raw: Mapping[str, Any], properties: Mapping[str, Any]) -> JsonDict:
+    """The general settings a PUT preview/app/settings.json sends, checked as Kintone checks them."""
+    out: JsonDict = {}
+    if raw.get("theme") is not None:
+        if raw["theme"] not in THEMES:
+            raise invalid("theme", f"Enter one of {', '.join(THEMES)}.")
+        out["theme"] = raw["theme"]
+    if raw.get("icon") is not None:
+        icon = raw["icon"]
+        if not isinstance(icon, Mapping) or icon.get("type") != "PRESET" or not re.fullmatch(
+            r"APP\d{2}", str(icon.get("key", ""))
+        ):
+            raise invalid("icon", 'Send {"type": "PRESET", "key": "APP01"…"APP77"} (file icons are not served).')
+        out["icon"] = {"type": "PRESET", "key": str(icon["key"])}
+    if raw.get("titleField") is not None:
+        title = raw["titleField"]
+        mode = title.get("selectionMode") if isinstance(title, Mapping) else None
+        if mode == "AUTO":
+            out["titleField"] = {"selectionMode": "AUTO"}
+        elif mode == "MANUAL":
+            code = str(title.get("code", ""))
+            prop = properties.get(code)
+            if prop is None or prop.get("type") not in _TITLE_TYPES:
+                raise invalid("titleField.code", f"The field {code!r} does not exist or cannot be the title.")
+            out["titleField"] = {"selectionMode": "MANUAL", "code": code}
+        else:
+            raise invalid("titleField.selectionMode", "Enter AUTO or MANUAL.")
+    for key in _BOOLEANS:
+        if raw.get(key) is not None:
+            if not isinstance(raw[key], bool):
+                raise invalid(key, "Enter true or false.")
+            out[key] = raw[key]
+    if raw.get("numberPrecision") is not None:
+        np = raw["numberPrecision"]
+        if not isinstance(np, Mapping):
+            raise invalid("numberPrecision", "Send {digits, decimalPlaces, roundingMode}.")
+        current = dict(GENERAL_DEFAULTS["numberPrecision"])
+        if np.get("digits") is not None:
+            current["digits"] = _int_in(np["digits"], "numberPrecision.digits", 1, 30)
+        if np.get("decimalPlaces") is not None:
+            current["decimalPlaces"] = _int_in(np["decimalPlaces"], "numberPrecision.decimalPlaces", 0, 10)
+        if np.get("roundingMode") is not None:
+            if np["roundingMode"] not in ("HALF_EVEN", "UP", "DOWN"):
+                raise invalid("numberPrecision.roundingMode", "Enter HALF_EVEN, UP or DOWN.")
+            current["roundingMode"] = np["roundingMode"]
+        out["numberPrecision"] = current
+    if raw.get("firstMonthOfFiscalYear") is not None:
+        out["firstMonthOfFiscalYear"] = _int_in(raw["firstMonthOfFiscalYear"], "firstMonthOfFiscalYear", 1, 12)
+    return out

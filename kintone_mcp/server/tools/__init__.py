@@ -7,8 +7,9 @@ world). Output models that several tools answer with are in ``outputs``; helpers
 module of that family whose name starts with ``_`` (``records/_writing.py``); a family may also hold the logic a tool
 shares with a resource or a command (``app_info/app_schema.py``, ``connection/diagnose.py``).
 
-Families: ``connection``, ``app_info`` (finding apps and reading their schema; tools that change apps will be a
-family of their own), ``records``, ``process``, ``comments``, ``files``, ``users``.
+Families: ``connection``, ``app_info`` (finding apps and reading their schema), ``records``, ``process``,
+``comments``, ``files``, ``users``, and ``apps`` (creating and changing apps: the ``apps`` toolset). Which toolset a
+tool belongs to is its ``SPEC``'s ``toolset`` (``server/toolsets.py``).
 
 Adding a tool:
 
@@ -26,6 +27,16 @@ before its first ``tools/list``, and a tool loads what it needs when it runs (``
 from __future__ import annotations
 
 from kintone_mcp.server.tools.app_info import get_app, list_apps
+from kintone_mcp.server.tools.apps import (
+    add_fields,
+    create_app,
+    delete_fields,
+    deploy_app,
+    update_app_settings,
+    update_fields,
+    update_process,
+    update_views,
+)
 from kintone_mcp.server.tools.comments import add_comment, get_comments
 from kintone_mcp.server.tools.connection import test_connection
 from kintone_mcp.server.tools.files import download_file, upload_file
@@ -71,4 +82,13 @@ ALL_TOOLS: list[ToolSpec] = [
     download_file.SPEC,
     upload_file.SPEC,
     list_users.SPEC,
+    # the apps toolset (off by default: KINTONE_TOOLSETS)
+    create_app.SPEC,
+    add_fields.SPEC,
+    update_fields.SPEC,
+    delete_fields.SPEC,
+    update_app_settings.SPEC,
+    update_views.SPEC,
+    update_process.SPEC,
+    deploy_app.SPEC,
 ]

@@ -33,6 +33,8 @@ class ToolSpec:
     local_write: bool = False
     #: Needs a credential the cybozu.com User API accepts (password or User API token).
     needs_user_api: bool = False
+    #: The toolset the tool belongs to (``server/toolsets.py``); KINTONE_TOOLSETS decides which are offered.
+    toolset: str = "records"
 
     @property
     def name(self) -> str:

@@ -32,4 +32,5 @@ SPEC: ToolSpec = read(
         "the query operators of each field type (`operators`; `table_operators` for subtable columns), "
         "process states and actions, views. Also the resource `kintone://app/{app}/schema`"
     ),
+    toolset="core",
 )

@@ -114,4 +114,5 @@ SPEC: ToolSpec = read(
     list_apps,
     "List apps",
     summary="Apps this connection can use (name filter, ids, space, paging); with API tokens, the tokens' apps",
+    toolset="core",
 )

@@ -299,7 +299,9 @@ async def _user_api(client: KintoneClient, r: _Report, *, reachable: bool) -> No
 
 
 def _describe_policy(policy: Policy) -> str:
-    parts = ["read-only" if policy.read_only else "read and write"]
+    from kintone_mcp.server.toolsets import describe
+
+    parts = ["read-only" if policy.read_only else "read and write", f"toolsets {describe(policy.toolsets)}"]
     if policy.allow_apps is not None:
         parts.append(f"only apps {sorted(policy.allow_apps)}")
     if policy.deny_apps:

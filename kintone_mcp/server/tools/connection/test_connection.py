@@ -41,4 +41,5 @@ SPEC: ToolSpec = read(
         "Checks address, answer, TLS, credentials, usable apps, record permissions and User API access step "
         "by step; each failed step carries its fix"
     ),
+    toolset="core",
 )

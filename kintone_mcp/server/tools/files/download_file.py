@@ -164,4 +164,5 @@ SPEC: ToolSpec = ToolSpec(
     summary="Save an attachment into the download folder; small text files also come back inline",
     idempotent=False,
     local_write=True,
+    toolset="files",
 )

@@ -92,4 +92,5 @@ SPEC: ToolSpec = write(
     "Attach a file to a record",
     summary="Attach a file from the download folder to a record's file field, keeping the files already there",
     idempotent=False,
+    toolset="files",
 )

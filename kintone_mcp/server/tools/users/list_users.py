@@ -239,4 +239,5 @@ SPEC: ToolSpec = read(
         "with password auth or a User API token"
     ),
     needs_user_api=True,
+    toolset="users",
 )

@@ -1,0 +1,138 @@
+"""The ``update_process`` tool: process management (on/off, states with assignees, actions) in an app's preview."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.types import CallToolResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from kintone_mcp.server.errors import ToolInputError
+from kintone_mcp.server.results import Out, ok
+from kintone_mcp.server.state import state_of
+from kintone_mcp.server.tools.arguments import Ctx
+from kintone_mcp.server.tools.spec import ToolSpec, write
+
+
+class StateDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=64)
+    assignee_mode: Literal["one", "all", "any"] = Field(
+        "one", description="one: one of them acts; all: each must; any: any of them"
+    )
+    users: list[str] = Field(default_factory=list, description="user codes, in order")
+    groups: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    fields: list[str] = Field(default_factory=list, description="user-picker fields of the record")
+    creator: bool = Field(False, description="the record's creator")
+
+
+class ActionDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    source: str = Field(alias="from")
+    to: str
+    condition: str = Field("", description="query condition the record must meet")
+
+
+class ProcessUpdated(Out):
+    app: int
+    enabled: bool
+    states: list[str]
+    actions: list[str]
+    removed_states: list[str] | None = None
+    revision: int
+    note: str
+
+
+def _entities(s: StateDef) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"entity": {"type": "CREATOR"}}] if s.creator else []
+    for kind, codes in (("USER", s.users), ("GROUP", s.groups), ("ORGANIZATION", s.organizations),
+                        ("FIELD_ENTITY", s.fields)):
+        out += [{"entity": {"type": kind, "code": code}, "includeSubs": False} for code in codes]
+    return out
+
+
+async def update_process(
+    ctx: Ctx,
+    app: Annotated[int | str, Field(description="App id or alias.")],
+    enable: Annotated[bool | None, Field(description="Turn process management on or off.")] = None,
+    states: Annotated[
+        list[StateDef] | None, Field(max_length=64, description="Every state in order; records start in the first.")
+    ] = None,
+    actions: Annotated[
+        list[ActionDef] | None, Field(max_length=256, description="Every action: {name, from, to}.")
+    ] = None,
+) -> Annotated[CallToolResult, ProcessUpdated]:
+    """Set an app's process management (preview; deploy_app makes it live): enable, the states in order with who is
+    assigned (users, groups, organizations, user fields, creator; one / all / any of them) and the actions between
+    states. states and actions replace the current ones whole; a state left out is deleted."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    if enable is None and states is None and actions is None:
+        raise ToolInputError("Nothing to change: give enable, states or actions.")
+    current = await state.client.get_process_settings(app_id, preview=True)
+    current_names = [s.name for s in current.ordered_states()]
+    names = [s.name for s in states] if states is not None else current_names
+    problems: list[str] = []
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"the state {dup!r} is given twice.")
+    properties = dict((await state.client.get_fields(app_id, preview=True)).raw())
+    pickers = {c for c, p in properties.items() if p.get("type") == "USER_SELECT"}
+    for s in states or ():
+        for code in s.fields:
+            if code not in pickers:
+                problems.append(f"{s.name}: {code!r} is no user-picker field of the app (pickers: {sorted(pickers)}).")
+    for a in actions or ():
+        for end in (a.source, a.to):
+            if end not in names:
+                problems.append(f"the action {a.name!r} names the state {end!r}, which is not among {names}.")
+        if a.source == a.to:
+            problems.append(f"the action {a.name!r} goes from {a.source!r} to itself.")
+    turned_on = enable if enable is not None else current.enable
+    if turned_on and not names:
+        problems.append("process management needs at least one state to be on.")
+    if problems:
+        raise ToolInputError("Nothing was sent:\n- " + "\n- ".join(problems))
+    body: dict[str, Any] = {}
+    if enable is not None:
+        body["enable"] = enable
+    if states is not None:
+        body["states"] = {
+            s.name: {"name": s.name, "index": str(i),
+                     "assignee": {"type": s.assignee_mode.upper(), "entities": _entities(s)}}
+            for i, s in enumerate(states)
+        }
+    if actions is not None:
+        body["actions"] = [{"name": a.name, "from": a.source, "to": a.to, "filterCond": a.condition}
+                           for a in actions]
+    revision = await state.client.update_process_settings(app_id, body)
+    after = await state.client.get_process_settings(app_id, preview=True)
+    removed = [n for n in current_names if n not in names]
+    note = f"Changed in preview; deploy_app (apps=[{app_id}]) makes it live."
+    if removed:
+        note += (
+            f" The states {removed} are deleted at the deploy: records in them now should be looked at first "
+            "(get_records with a filter on Status)."
+        )
+    return ok(
+        ProcessUpdated(
+            app=app_id,
+            enabled=after.enable,
+            states=[s.name for s in after.ordered_states()],
+            actions=[a.name for a in after.actions or ()],
+            removed_states=removed or None,
+            revision=revision,
+            note=note,
+        )
+    )
+
+
+SPEC: ToolSpec = write(
+    update_process,
+    "Change an app's process management",
+    summary="Turn process management on or off; set its states, assignees (who, one/all/any) and actions",
+    idempotent=True,
+    destructive=True,
+    toolset="apps",
+)
