@@ -1,0 +1,140 @@
+"""The remote multi-user HTTP app: the SDK's OAuth building blocks around the MCP endpoint, run stateless.
+
+Routes (``P`` is the public URL): ``P/.well-known/oauth-protected-resource/mcp`` (RFC 9728),
+``P/.well-known/oauth-authorization-server`` (RFC 8414, with ``client_id_metadata_document_supported``),
+``/authorize``, ``/token``, ``/register``, ``/revoke`` (the SDK's handlers over :mod:`.provider`),
+``/oauth/callback`` (Kintone's redirect), and ``/mcp``, where a request without a valid token for this resource
+is answered 401 with ``WWW-Authenticate: Bearer ... resource_metadata="..."``.
+
+The Streamable HTTP transport runs stateless with SSE answers: no session lives in a replica, so any replica
+serves any request, and progress notifications still reach the client on the answer's stream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import httpx2
+from mcp.server.auth.handlers.metadata import MetadataHandler
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.provider import ProviderTokenVerifier
+from mcp.server.auth.routes import (
+    build_metadata,
+    build_resource_metadata_url,
+    cors_middleware,
+    create_auth_routes,
+    create_protected_resource_routes,
+)
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from kintone_mcp.server.http import BodySizeLimitMiddleware
+from kintone_mcp.server.policy import Policy
+from kintone_mcp.server.remote.provider import CALLBACK_PATH, KintoneOAuthProvider
+from kintone_mcp.server.remote.requests import UserRequestMiddleware
+from kintone_mcp.server.remote.sealing import SealError
+from kintone_mcp.server.state import ServerOptions
+
+if TYPE_CHECKING:
+    from kintone_mcp.server.app import KintoneMCPServer
+
+logger = logging.getLogger(__name__)
+
+
+def build_remote_app(
+    server: KintoneMCPServer,
+    provider: KintoneOAuthProvider,
+    *,
+    policy: Policy,
+    options: ServerOptions,
+    client_for: Callable[[httpx2.Auth], Any],
+    max_concurrency: int,
+    max_body: int,
+    allowed_hosts: list[str] | None = None,
+) -> ASGIApp:
+    settings = provider.settings
+    issuer = AnyHttpUrl(settings.public_url)
+    resource = AnyHttpUrl(settings.resource)
+    scopes = list(provider.scopes)
+    registration = ClientRegistrationOptions(enabled=True, valid_scopes=scopes, default_scopes=scopes)
+    revocation = RevocationOptions(enabled=True)
+    routes = create_auth_routes(provider, issuer, None, registration, revocation)
+    # The SDK's metadata leaves client_id_metadata_document_supported unset; this server supports both ways.
+    metadata = build_metadata(issuer, None, registration, revocation)
+    metadata.client_id_metadata_document_supported = True
+    routes = [r for r in routes if r.path != "/.well-known/oauth-authorization-server"]
+    routes.append(
+        Route(
+            "/.well-known/oauth-authorization-server",
+            endpoint=cors_middleware(MetadataHandler(metadata).handle, ["GET", "OPTIONS"]),
+            methods=["GET", "OPTIONS"],
+        )
+    )
+    routes += create_protected_resource_routes(resource, [issuer], scopes_supported=scopes,
+                                               resource_name="Kintone (kintone-mcp)")
+
+    async def callback(request: Request) -> Response:
+        try:
+            target = provider.callback_redirect(dict(request.query_params))
+        except SealError as exc:
+            logger.info("sign-in callback refused: %s", exc)
+            return HTMLResponse(
+                "<!doctype html><title>Sign-in failed</title><p>This sign-in is not valid here or took too long "
+                f"({exc}). Start it again from your assistant.</p>",
+                status_code=400,
+                headers={"Cache-Control": "no-store"},
+            )
+        return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
+    routes.append(Route(CALLBACK_PATH, callback, methods=["GET"]))
+
+    parts = httpx2.URL(settings.public_url)
+    public_host = parts.host if parts.port is None else f"{parts.host}:{parts.port}"
+    hosts = [public_host, *(allowed_hosts or [])]
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=hosts,
+        allowed_origins=[f"https://{h}" for h in hosts] + [f"http://{h}" for h in hosts],
+    )
+    manager = StreamableHTTPSessionManager(
+        app=server._lowlevel_server,
+        stateless=True,
+        json_response=False,
+        security_settings=security,
+        max_request_body_size=max_body,
+    )
+    endpoint: ASGIApp = StreamableHTTPASGIApp(manager)
+    endpoint = UserRequestMiddleware(
+        endpoint,
+        policy=policy,
+        options=options,
+        client_for=client_for,
+        limiter=anyio.CapacityLimiter(max_concurrency),
+    )
+    endpoint = RequireAuthMiddleware(endpoint, [], build_resource_metadata_url(resource))
+    routes.append(Route("/mcp", endpoint=endpoint))
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                AuthenticationMiddleware,
+                backend=BearerAuthBackend(ProviderTokenVerifier(provider), resource_server_url=resource),  # type: ignore[arg-type]
+            ),
+            Middleware(AuthContextMiddleware),
+        ],
+        lifespan=lambda _app: manager.run(),
+    )
+    return BodySizeLimitMiddleware(app, max_body)
