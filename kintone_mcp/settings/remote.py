@@ -9,7 +9,7 @@ Environment (flags of ``serve`` win): ``KINTONE_MCP_PUBLIC_URL``, ``KINTONE_MCP_
 ``KINTONE_MCP_TLS_CERT`` / ``KINTONE_MCP_TLS_KEY`` or ``KINTONE_MCP_BEHIND_TLS_PROXY=1``,
 ``KINTONE_MCP_ACCESS_TOKEN_TTL``, ``KINTONE_MCP_REFRESH_TOKEN_TTL``, ``KINTONE_MCP_CODE_TTL``,
 ``KINTONE_MCP_SIGNIN_TTL``, ``KINTONE_MCP_CIMD_TIMEOUT``, ``KINTONE_MCP_CIMD_MAX_BYTES``,
-``KINTONE_MCP_CIMD_ALLOW_PRIVATE`` (tests only).
+``KINTONE_MCP_CIMD_ALLOW_PRIVATE`` (tests only), ``KINTONE_MCP_KINTONE_REVOCATION_URL``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class RemoteSettings:
     cimd_max_bytes: int = 64 * 1024
     #: lets a Client ID Metadata Document be fetched from private, loopback and link-local addresses (tests)
     cimd_allow_private: bool = False
+    #: Kintone's RFC 7009 revocation endpoint, if the domain has one (Kintone documents none): sign-out revokes there
+    kintone_revocation_url: str | None = None
 
     @property
     def resource(self) -> str:
@@ -127,6 +129,11 @@ def load_remote_settings(
         _number(raw("cimd_max_bytes"), "KINTONE_MCP_CIMD_MAX_BYTES", 64 * 1024, 1024, 1024 * 1024, problems)
     )
     allow_private = _flag(raw("cimd_allow_private"), "KINTONE_MCP_CIMD_ALLOW_PRIVATE", problems)
+    revocation = str(raw("kintone_revocation_url") or "").strip() or None
+    if revocation is not None and not revocation.startswith("https://") and not is_loopback(
+        urlsplit(revocation).hostname or ""
+    ):
+        problems.append("KINTONE_MCP_KINTONE_REVOCATION_URL must be an https URL")
     if problems:
         raise ConfigurationError(problems)
     return RemoteSettings(
@@ -136,6 +143,7 @@ def load_remote_settings(
         tls_key=Path(str(key)).expanduser() if key else None,
         behind_tls_proxy=behind,
         cimd_allow_private=allow_private,
+        kintone_revocation_url=revocation,
         **values,
     )
 

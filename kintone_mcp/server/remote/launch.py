@@ -72,7 +72,7 @@ def remote_app_from_settings(
         kintone,
         scopes=config.scopes,
         fetcher=fetcher,
-        revocation_url=revocation_url,
+        revocation_url=revocation_url or remote.kintone_revocation_url,
         kintone_transport=transport,
     )
     policy = policy_from_settings(settings)

@@ -68,8 +68,8 @@ class Remote:
     provider: Any
 
 
-def make_sandbox(**oauth: Any) -> Sandbox:
-    return Sandbox(SandboxConfig(demo=True, demo_records=20, oauth=OAuthConfig(**oauth)))
+def make_sandbox(records: int = 20, **oauth: Any) -> Sandbox:
+    return Sandbox(SandboxConfig(demo=True, demo_records=records, oauth=OAuthConfig(**oauth)))
 
 
 @contextmanager
@@ -84,7 +84,10 @@ def remote_server(sandbox: Sandbox | None = None, *, keys: str | None = None, re
             register_client(conn, OAuthClientSpec(KINTONE_CLIENT_ID, KINTONE_SECRET, public + "/oauth/callback"))
         settings = Settings(base_url=kintone_url, auth_type="oauth", oauth_client_id=KINTONE_CLIENT_ID,
                             oauth_client_secret=KINTONE_SECRET)
-        remote_settings = load_remote_settings({"public_url": public, "remote_keys": keys, **(remote or {})}, env={})
+        extra = dict(remote or {})
+        if extra.pop("kintone_revocation", False):
+            extra["kintone_revocation_url"] = kintone_url + "/oauth2/revoke"
+        remote_settings = load_remote_settings({"public_url": public, "remote_keys": keys, **extra}, env={})
         app, _server, provider = remote_app_from_settings(settings, remote_settings, **app_options)
         with serve_app(app, port) as url:
             yield Remote(sb, kintone_url, url, keys, provider)
