@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kintone_mcp.loopback import is_loopback
-from kintone_mcp.settings.errors import ConfigurationError
 
 #: bounds of each lifetime, seconds: (default, lowest, highest)
 _LIFETIMES: dict[str, tuple[float, float, float]] = {
@@ -37,6 +36,15 @@ _LIFETIMES: dict[str, tuple[float, float, float]] = {
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
+
+
+class RemoteSettingsError(ValueError):
+    """The remote mode's settings cannot be used; lists every problem, never a key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"the remote server's settings are not usable ({len(problems)} problem(s)):\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ def load_remote_settings(
     overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None, *, host: str = "127.0.0.1"
 ) -> RemoteSettings:
     """The remote settings from ``overrides`` (field names, from flags) over the environment; ``host`` is the bind
-    address. Raises ConfigurationError listing every problem; never quotes a key."""
+    address. Raises RemoteSettingsError listing every problem; never quotes a key."""
     environment: Mapping[str, str] = os.environ if env is None else env
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     problems: list[str] = []
@@ -103,7 +111,7 @@ def load_remote_settings(
             keys_text = Path(str(keys_file)).expanduser().read_text(encoding="utf-8")
         except OSError as exc:
             problems.append(f"KINTONE_MCP_REMOTE_KEYS_FILE cannot be read: {exc.strerror or exc}")
-    if not keys_text.strip() and not problems:
+    if not keys_text.strip() and not keys_file:
         problems.append("KINTONE_MCP_REMOTE_KEYS (or _FILE) is required: the keys that seal tokens (docs/remote.md)")
 
     cert, key = raw("tls_cert"), raw("tls_key")
@@ -135,7 +143,7 @@ def load_remote_settings(
     ):
         problems.append("KINTONE_MCP_KINTONE_REVOCATION_URL must be an https URL")
     if problems:
-        raise ConfigurationError(problems)
+        raise RemoteSettingsError(problems)
     return RemoteSettings(
         public_url=public_url,
         keys_text=keys_text,

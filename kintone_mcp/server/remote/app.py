@@ -32,7 +32,7 @@ from mcp.server.auth.routes import (
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
-from pydantic import AnyHttpUrl
+from pydantic import AnyHttpUrl, ConfigDict, TypeAdapter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from kintone_mcp.server.app import KintoneMCPServer
 
 logger = logging.getLogger(__name__)
+_URL = TypeAdapter(AnyHttpUrl, config=ConfigDict(url_preserve_empty_path=True))
 
 
 def build_remote_app(
@@ -66,8 +67,9 @@ def build_remote_app(
     allowed_hosts: list[str] | None = None,
 ) -> ASGIApp:
     settings = provider.settings
-    issuer = AnyHttpUrl(settings.public_url)
-    resource = AnyHttpUrl(settings.resource)
+    # Issuer comparison is exact (RFC 8414 §3.3): keep the origin as configured, without a trailing slash.
+    issuer = _URL.validate_python(settings.public_url)
+    resource = _URL.validate_python(settings.resource)
     scopes = list(provider.scopes)
     registration = ClientRegistrationOptions(enabled=True, valid_scopes=scopes, default_scopes=scopes)
     revocation = RevocationOptions(enabled=True)
