@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import timedelta
 
 import anyio
 import httpx2
 import pytest
 
+from kintone_mcp.server.remote.sealing import Sealer, parse_keys
 from tests.server.helpers import call_error, call_ok
-from tests.server.remote.harness import User, connect, make_sandbox, remote_server
+from tests.server.remote.harness import KINTONE_SECRET, User, connect, make_sandbox, remote_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.socket]
 
@@ -105,3 +108,37 @@ async def test_narrowing_headers_narrow_and_a_widening_one_is_refused() -> None:
                     json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
                 assert answer.status_code == 400, (header, answer.text)
                 assert header.split("-")[-1].lower() in answer.text.lower()
+
+
+async def test_nothing_of_one_user_reaches_another_or_a_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    sb = make_sandbox()
+    sb.set_allowed_users(2, ["sato"])
+    with remote_server(sb) as remote:
+        sato, suzuki = User("sato"), User("suzuki")
+        async with connect(remote.url, sato) as a, connect(remote.url, suzuki) as b:
+            schema = await call_ok(a, "get_app", app=2)  # fills sato's schema cache for app 2
+            assert schema["fields"]
+            denied = await call_error(b, "get_app", app=2)  # suzuki's own cache is empty; Kintone refuses him
+            assert "deal" not in denied.lower() or "privilege" in denied.lower()
+            for code in (f["code"] for f in schema["fields"]):
+                assert f'"{code}"' not in denied
+            await call_error(b, "get_records", app=2, limit=1)
+            both = await call_ok(b, "get_records", app=1, limit=1)
+        sealer = Sealer(parse_keys(remote.keys))
+        secrets = [KINTONE_SECRET, remote.keys.split(":", 1)[1]]
+        for user in (sato, suzuki):
+            tokens = user.storage.tokens
+            assert tokens is not None and tokens.refresh_token is not None
+            secrets += [tokens.access_token, tokens.refresh_token]
+            secrets.append(sealer.open("access", tokens.access_token)["kat"])
+            secrets.append(sealer.open("refresh", tokens.refresh_token)["krt"])
+        for text in (denied, json.dumps(both)):
+            for secret in secrets:
+                assert secret not in text
+        logged = "\n".join(
+            f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records if r.threadName != "MainThread"
+        )
+        assert "kintone_mcp" in logged or "mcp.server" in logged or "sse_starlette" in logged
+        for secret in secrets:
+            assert secret not in logged
