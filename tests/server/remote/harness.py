@@ -132,6 +132,8 @@ class User:
     storage: MemoryStorage = field(default_factory=MemoryStorage)
     sign_ins: int = 0
     client_metadata_url: str | None = None
+    #: httpx2 event hooks for the browser's requests (the replica test follows every request's route)
+    browser_hooks: dict[str, list[Any]] = field(default_factory=dict)
 
     def auth(self, server_url: str) -> OAuthClientProvider:
         pending: dict[str, str] = {}
@@ -141,7 +143,7 @@ class User:
 
         async def callback_handler() -> AuthorizationCodeResult:
             self.sign_ins += 1
-            async with httpx2.AsyncClient(timeout=30) as browser:
+            async with httpx2.AsyncClient(timeout=30, event_hooks=self.browser_hooks) as browser:
                 first = await browser.get(pending["url"])  # our /authorize: to Kintone's consent page
                 assert first.status_code == 302, first.text
                 back = await play_kintone_consent(browser, first.headers["location"], self.login)
