@@ -26,9 +26,9 @@ import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.server.remote.flow import grant, redeem  # noqa: E402
-from tests.server.remote.harness import make_sandbox  # noqa: E402
-from tests.server.remote.replicas import nginx_binary, replicas  # noqa: E402
+from tests.server.remote.flow import grant, redeem
+from tests.server.remote.harness import make_sandbox
+from tests.server.remote.replicas import nginx_binary, replicas
 
 USERS = ("sato", "suzuki", "takahashi", "tanaka")
 CALLS = (
@@ -57,7 +57,8 @@ async def run_load(url: str, users: int, clients: int, seconds: float) -> tuple[
                 answer = await http.post(url + "/mcp", headers={
                     "Authorization": f"Bearer {token}", "Content-Type": "application/json",
                     "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"},
-                    json={"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": name, "arguments": args}})
+                    json={"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                          "params": {"name": name, "arguments": args}})
                 latencies.append(time.perf_counter() - started)
                 if answer.status_code != 200 or '"isError":true' in answer.text.replace(" ", ""):
                     errors += 1

@@ -80,7 +80,9 @@ class MetadataFetcher:
         try:
             addresses = list(await self._resolver(host, port))
         except OSError:
-            raise MetadataDocumentError(f"the host of the client's metadata document, {host}, does not resolve") from None
+            raise MetadataDocumentError(
+                f"the host of the client's metadata document, {host}, does not resolve"
+            ) from None
         if not addresses:
             raise MetadataDocumentError(f"the host of the client's metadata document, {host}, does not resolve")
         if not self.allow_private and not all(_public(a) for a in addresses):
@@ -95,7 +97,9 @@ class MetadataFetcher:
             transport=self._transport, follow_redirects=False, trust_env=False, timeout=self.timeout
         ) as http:
             request = http.build_request(
-                "GET", pinned, headers={"Host": host if port == 443 else f"{host}:{port}", "Accept": "application/json"},
+                "GET",
+                pinned,
+                headers={"Host": host if port == 443 else f"{host}:{port}", "Accept": "application/json"},
                 extensions={"sni_hostname": host},
             )
             try:
@@ -151,4 +155,6 @@ class MetadataFetcher:
             )
         except ValidationError as exc:
             fields = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})) or "its fields"
-            raise MetadataDocumentError(f"the client's metadata document is not valid client metadata ({fields})") from None
+            raise MetadataDocumentError(
+                f"the client's metadata document is not valid client metadata ({fields})"
+            ) from None

@@ -27,6 +27,7 @@ from mcp.server.auth.provider import (
     AuthorizationCode,
     AuthorizationParams,
     AuthorizeError,
+    IdentityAssertionParams,
     RefreshToken,
     TokenError,
     construct_redirect_uri,
@@ -191,14 +192,18 @@ class KintoneOAuthProvider:
         self, client: OAuthClientInformationFull, authorization_code: RemoteAuthorizationCode
     ) -> OAuthToken:
         answer = await self._kintone_call(
-            self.kintone.exchange_code(authorization_code.kintone_code, code_verifier=authorization_code.kintone_verifier),
+            self.kintone.exchange_code(
+                authorization_code.kintone_code, code_verifier=authorization_code.kintone_verifier
+            ),
             "the sign-in code",
         )
         return self._issue(client.client_id, authorization_code.scopes, answer, sid=secrets.token_hex(16))
 
     # --- refresh --------------------------------------------------------------------------------------------
 
-    async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> RemoteRefreshToken | None:
+    async def load_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: str
+    ) -> RemoteRefreshToken | None:
         try:
             claims = self.sealer.open("refresh", refresh_token)
         except SealError as exc:
@@ -262,6 +267,12 @@ class KintoneOAuthProvider:
         except httpx2.HTTPError as exc:
             logger.warning("revoking the Kintone token failed (%s); it expires on its own", type(exc).__name__)
 
+    async def exchange_identity_assertion(
+        self, client: OAuthClientInformationFull, params: IdentityAssertionParams
+    ) -> OAuthToken:
+        # Sign-in is always Kintone's own consent: no enterprise identity assertions (SEP-990).
+        raise TokenError("unsupported_grant_type", "this server signs people in through Kintone only")
+
     # --- helpers --------------------------------------------------------------------------------------------
 
     async def _kintone_call(self, call: Any, what: str) -> dict[str, Any]:
@@ -293,5 +304,9 @@ class KintoneOAuthProvider:
                 ttl=self.settings.refresh_token_ttl,
             )
         return OAuthToken(
-            access_token=access, token_type="Bearer", expires_in=int(ttl), scope=" ".join(granted), refresh_token=refresh
+            access_token=access,
+            token_type="Bearer",
+            expires_in=int(ttl),
+            scope=" ".join(granted),
+            refresh_token=refresh,
         )

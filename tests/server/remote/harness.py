@@ -7,10 +7,9 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
@@ -173,7 +172,6 @@ class User:
 @asynccontextmanager
 async def connect(remote_url: str, user: User, *, headers: dict[str, str] | None = None) -> AsyncIterator[Client]:
     http = httpx2.AsyncClient(auth=user.auth(remote_url), headers=headers or {}, timeout=30)
-    async with http:
-        async with Client(streamable_http_client(remote_url + "/mcp", http_client=http)) as client:
-            yield client
+    async with http, Client(streamable_http_client(remote_url + "/mcp", http_client=http)) as client:
+        yield client
 

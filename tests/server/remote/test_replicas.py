@@ -3,6 +3,7 @@ killed under load failing only the calls it was serving."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -56,7 +57,7 @@ async def test_a_whole_session_with_every_request_on_another_replica(tmp_path: P
         # The sandbox (Kintone) answers the browser's consent-page requests without nginx: no X-Upstream.
         seen = [u for u in upstreams if u != "?"]
         assert {u.rsplit(":", 1)[1] for u in seen} == {str(p) for p in group.ports}
-        assert all(a != b for a, b in zip(seen, seen[1:], strict=False)), seen
+        assert all(a != b for a, b in itertools.pairwise(seen)), seen
 
 
 async def _call(http: httpx2.AsyncClient, url: str, token: str) -> httpx2.Response:
