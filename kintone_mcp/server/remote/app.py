@@ -13,7 +13,8 @@ serves any request, and progress notifications still reach the client on the ans
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -55,6 +56,18 @@ logger = logging.getLogger(__name__)
 _URL = TypeAdapter(AnyHttpUrl, config=ConfigDict(url_preserve_empty_path=True))
 
 
+@asynccontextmanager
+async def _lifespan(
+    manager: StreamableHTTPSessionManager, on_close: Sequence[Callable[[], Awaitable[None]]]
+) -> AsyncIterator[None]:
+    try:
+        async with manager.run():
+            yield
+    finally:
+        for close in on_close:
+            await close()
+
+
 def build_remote_app(
     server: KintoneMCPServer,
     provider: KintoneOAuthProvider,
@@ -65,6 +78,7 @@ def build_remote_app(
     max_concurrency: int,
     max_body: int,
     allowed_hosts: list[str] | None = None,
+    on_close: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> ASGIApp:
     settings = provider.settings
     # Issuer comparison is exact (RFC 8414 §3.3): keep the origin as configured, without a trailing slash.
@@ -137,6 +151,6 @@ def build_remote_app(
             ),
             Middleware(AuthContextMiddleware),
         ],
-        lifespan=lambda _app: manager.run(),
+        lifespan=lambda _app: _lifespan(manager, on_close),
     )
     return BodySizeLimitMiddleware(app, max_body)

@@ -58,7 +58,8 @@ def remote_app_from_settings(
 ) -> tuple[ASGIApp, KintoneMCPServer, KintoneOAuthProvider]:
     """The app for these settings. ``transport`` replaces the network to Kintone (tests); ``fetcher`` the Client
     ID Metadata Document fetcher; ``revocation_url`` is Kintone's token revocation endpoint, when it has one."""
-    from kintone_mcp.connect import build_client, oauth_client_config, transport_factory_for
+    from kintone_mcp.connect import build_client, oauth_client_config, shared_transports, transport_factory_for
+    from kintone_mcp.server.remote.requests import SharedTransport
     from kintone_mcp.server.launch import options_from_settings, policy_from_settings
 
     check_kintone_side(settings, remote)
@@ -79,8 +80,17 @@ def remote_app_from_settings(
     options = replace(options_from_settings(settings), auth_type="oauth", user_api=False)
     server = build_server(policy=policy, options=options, client_factory=_no_shared_client)
 
+    # Built once: a client per request is cheap, its TLS context is not (a few hundred ms with a CA bundle).
+    if transport is not None:
+        pool: list[SharedTransport] = [SharedTransport(transport)]
+        mounts: dict[str, SharedTransport] = {}
+    else:
+        direct, proxies = shared_transports(settings)
+        mounts = {scheme: SharedTransport(t) for scheme, t in proxies.items()}
+        pool = [SharedTransport(direct), *mounts.values()]
+
     def client_for(auth: httpx2.Auth) -> KintoneClient:
-        return build_client(settings, transport=transport, oauth=auth)
+        return build_client(settings, transport=pool[0], oauth=auth, mounts=dict(mounts) or None)
 
     app = build_remote_app(
         server,
@@ -91,5 +101,6 @@ def remote_app_from_settings(
         max_concurrency=settings.max_concurrency,
         max_body=settings.mcp_http_max_body,
         allowed_hosts=allowed_hosts,
+        on_close=[t.close for t in pool],
     )
     return app, server, provider

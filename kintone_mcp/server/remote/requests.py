@@ -140,6 +140,24 @@ class RemoteBearerAuth(httpx2.Auth):
             )
 
 
+class SharedTransport(httpx2.AsyncBaseTransport):
+    """One replica's connection pool to Kintone, lent to every request's client: a client closing it at the end
+    of its request must not close it for the others (connections carry no user's credentials; each request's
+    ``Authorization`` header does). Closed with the app (``close``)."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pass  # a request's client ends; the pool stays
+
+    async def close(self) -> None:
+        await self.inner.aclose()
+
+
 class UserRequestMiddleware:
     """Wraps the MCP endpoint (inside the bearer check): narrows the policy and binds the user's state."""
 
