@@ -7,7 +7,7 @@ Both configurations go through nginx, so the only difference is the number of ``
 project's two shared cores three replicas cannot be faster than one (the sandbox, nginx, the load generator and the
 replicas share the same cores): the point is that spreading the calls over replicas, each answering with what the
 sealed token carries and nothing shared, is correct and costs nothing measurable — the ratio should stay near 1.
-Each of ``--users`` people signs in once (the authorization-code flow through nginx, the sandbox's consent page
+The sandbox runs in a process of its own. Each of ``--users`` people signs in once (the authorization-code flow through nginx, the sandbox's consent page
 played by the benchmark), then ``--clients`` concurrent loops call ``get_records`` and ``aggregate_records`` with
 those users' tokens for ``--seconds``.
 """
@@ -85,7 +85,7 @@ def main() -> int:
         return 2
     results = {}
     for count in (1, 3):
-        with tempfile.TemporaryDirectory() as tmp, replicas(make_sandbox(records=300), Path(tmp), count=count) as group:
+        with tempfile.TemporaryDirectory() as tmp, replicas(None, Path(tmp), count=count) as group:
             rate, latencies, errors = anyio.run(run_load, group.url, args.users, args.clients, args.seconds)
         results[count] = rate
         print(f"{count} replica(s): {rate:7.1f} calls/s  p50 {percentile(latencies, 50) * 1000:6.1f} ms  "

@@ -72,7 +72,7 @@ class Replicas:
     keys: str
     processes: list[subprocess.Popen[bytes]]
     ports: list[int]
-    sandbox: Sandbox
+    sandbox: Sandbox | None
 
     def kill(self, index: int) -> None:
         self.processes[index].send_signal(signal.SIGKILL)
@@ -94,9 +94,11 @@ def _wait_http(url: str, timeout: float = 120.0, process: subprocess.Popen[bytes
 
 
 @contextmanager
-def replicas(sandbox: Sandbox, tmp: Path, *, count: int = 3, env: dict[str, str] | None = None,
-             direct: bool = False) -> Iterator[Replicas]:
-    """``count`` replicas behind nginx (or, with ``direct`` and one replica, that replica alone)."""
+def replicas(sandbox: Sandbox | None, tmp: Path, *, count: int = 3, env: dict[str, str] | None = None,
+             direct: bool = False, records: int = 300) -> Iterator[Replicas]:
+    """``count`` replicas behind nginx (or, with ``direct`` and one replica, that replica alone). With no
+    ``sandbox``, Kintone is ``kintone-mcp sandbox`` in a process of its own (the benchmark: it must not share the
+    load generator's interpreter)."""
     nginx = nginx_binary()
     if nginx is None and not direct:
         raise RuntimeError("nginx is not installed")
@@ -105,9 +107,20 @@ def replicas(sandbox: Sandbox, tmp: Path, *, count: int = 3, env: dict[str, str]
     public = f"http://127.0.0.1:{ports[0] if direct else front}"
     keys = new_key_text("k1")
     with ExitStack() as stack:
-        kintone_url = stack.enter_context(serve_in_thread(sandbox))
-        with sandbox.store.transaction() as conn:
-            register_client(conn, OAuthClientSpec(KINTONE_CLIENT_ID, KINTONE_SECRET, public + "/oauth/callback"))
+        if sandbox is not None:
+            kintone_url = stack.enter_context(serve_in_thread(sandbox))
+            with sandbox.store.transaction() as conn:
+                register_client(conn, OAuthClientSpec(KINTONE_CLIENT_ID, KINTONE_SECRET, public + "/oauth/callback"))
+        else:
+            kport = free_port()
+            kintone_url = f"http://127.0.0.1:{kport}"
+            kintone = subprocess.Popen(
+                [sys.executable, "-m", "kintone_mcp", "sandbox", "--demo", "--port", str(kport), "--demo-records",
+                 str(records), "--oauth-client", f"{KINTONE_CLIENT_ID}:{KINTONE_SECRET}:{public}/oauth/callback"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            stack.callback(_stop, kintone)
+            _wait_http(kintone_url + "/k/v1/apps.json", process=kintone)
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("KINTONE_")}
         base_env.update({
             "KINTONE_BASE_URL": kintone_url, "KINTONE_AUTH_TYPE": "oauth", "KINTONE_OAUTH_CLIENT_ID": KINTONE_CLIENT_ID,
