@@ -110,12 +110,13 @@ class MemoryStorage(TokenStorage):
         self.client = client_info
 
 
-async def play_kintone_consent(browser: httpx2.AsyncClient, url: str, login: str, password: str = "sandbox") -> str:
+async def play_kintone_consent(browser: httpx2.AsyncClient, url: str, login: str, password: str = "sandbox",
+                               action: str = "approve") -> str:
     """GET Kintone's page, POST its form as the person would; the Location Kintone sends the browser to."""
     page = await browser.get(url)
     assert page.status_code == 200, page.text
     fields = form_fields(page.text)
-    fields.update(username=login, password=password, action="approve")
+    fields.update(username=login, password=password, action=action)
     target = re.search(r"<form method='post' action='([^']+)'", page.text)
     assert target is not None
     answer = await browser.post(str(page.url.join(target.group(1))), data=fields)

@@ -10,7 +10,7 @@ import pytest
 
 from kintone_mcp.server.remote.sealing import Sealer, parse_keys
 from tests.server.remote.flow import authorize_params, grant, mcp_post, redeem, register
-from tests.server.remote.harness import KINTONE_SECRET, remote_server
+from tests.server.remote.harness import KINTONE_SECRET, play_kintone_consent, remote_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.socket]
 
@@ -118,5 +118,10 @@ async def test_authorization_request_refusals() -> None:
             metadata_internal = await http.get(remote.url + "/authorize", params=authorize_params(
                 "https://169.254.169.254/latest/meta-data", verifier, remote.url))
             assert metadata_internal.status_code == 400
+            first = await http.get(remote.url + "/authorize", params=authorize_params(client_id, verifier, remote.url))
+            denied = await http.get(await play_kintone_consent(http, first.headers["location"], "sato", action="deny"))
+            assert denied.status_code == 302
+            back = dict(httpx2.URL(denied.headers["location"]).params)
+            assert back == {"error": "access_denied", "state": "st-1"}
             bad_state = await http.get(remote.url + "/oauth/callback", params={"code": "x", "state": "forged"})
             assert bad_state.status_code == 400 and "Start it again" in bad_state.text
