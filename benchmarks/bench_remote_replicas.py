@@ -7,8 +7,8 @@ Both configurations go through nginx, so the only difference is the number of ``
 project's two shared cores three replicas cannot be faster than one (the sandbox, nginx, the load generator and the
 replicas share the same cores): the point is that spreading the calls over replicas, each answering with what the
 sealed token carries and nothing shared, is correct and costs nothing measurable — the ratio should stay near 1.
-The sandbox runs in a process of its own. Each of ``--users`` people signs in once (the authorization-code flow through nginx, the sandbox's consent page
-played by the benchmark), then ``--clients`` concurrent loops call ``get_records`` and ``aggregate_records`` with
+The sandbox runs in a process of its own. Each of ``--users`` people signs in once (the authorization-code flow
+through nginx, the sandbox's consent page played by the benchmark), then ``--clients`` concurrent loops call ``get_records`` and ``aggregate_records`` with
 those users' tokens for ``--seconds``.
 """
 
@@ -27,7 +27,6 @@ import httpx2
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.server.remote.flow import grant, redeem
-from tests.server.remote.harness import make_sandbox
 from tests.server.remote.replicas import nginx_binary, replicas
 
 USERS = ("sato", "suzuki", "takahashi", "tanaka")

@@ -59,8 +59,8 @@ def remote_app_from_settings(
     """The app for these settings. ``transport`` replaces the network to Kintone (tests); ``fetcher`` the Client
     ID Metadata Document fetcher; ``revocation_url`` is Kintone's token revocation endpoint, when it has one."""
     from kintone_mcp.connect import build_client, oauth_client_config, shared_transports, transport_factory_for
-    from kintone_mcp.server.remote.requests import SharedTransport
     from kintone_mcp.server.launch import options_from_settings, policy_from_settings
+    from kintone_mcp.server.remote.requests import SharedTransport
 
     check_kintone_side(settings, remote)
     from kintone_mcp.auth.oauth import OAuthSession
