@@ -8,8 +8,8 @@ project's two shared cores three replicas cannot be faster than one (the sandbox
 replicas share the same cores): the point is that spreading the calls over replicas, each answering with what the
 sealed token carries and nothing shared, is correct and costs nothing measurable — the ratio should stay near 1.
 The sandbox runs in a process of its own. Each of ``--users`` people signs in once (the authorization-code flow
-through nginx, the sandbox's consent page played by the benchmark), then ``--clients`` concurrent loops call ``get_records`` and ``aggregate_records`` with
-those users' tokens for ``--seconds``.
+through nginx, the sandbox's consent page played by the benchmark), then ``--clients`` concurrent loops call
+``get_records`` and ``aggregate_records`` with those users' tokens for ``--seconds``.
 """
 
 from __future__ import annotations
