@@ -209,10 +209,18 @@ def _run_remote(args: argparse.Namespace) -> int:
         }
         remote = load_remote_settings(flags, host=args.host)
         settings = load_settings(overrides(args))
+        from kintone_mcp.redaction import SecretRedactor, redact_logs
         from kintone_mcp.server.http import serve_http
         from kintone_mcp.server.launch import HttpLimits
         from kintone_mcp.server.remote.launch import remote_app_from_settings
 
+        # Whatever is logged (a library's debug output, a traceback) has the OAuth client secret and the sealing
+        # keys masked; each request's Kintone token is masked by its own client while it runs.
+        keys = remote.keys_text.replace("\n", ",").split(",")
+        shared = [item.partition(":")[2].strip() for item in keys] + [remote.keys_text.strip()]
+        if settings.oauth_client_secret is not None:
+            shared.append(settings.oauth_client_secret.get_secret_value())
+        redaction = redact_logs(SecretRedactor([s for s in shared if s]))
         app, _server, _provider = remote_app_from_settings(settings, remote, allowed_hosts=args.allowed_host)
         limits = HttpLimits.of(settings)
         sys.stderr.write(f"kintone-mcp: remote MCP endpoint {remote.resource} (listening on {args.host}:{args.port})\n")
@@ -229,6 +237,7 @@ def _run_remote(args: argparse.Namespace) -> int:
                 tls_key=remote.tls_key,
             )
         )
+        redaction.close()
     except (ConfigurationError, PolicyConfigError, KeyConfigError, ValueError, OSError) as exc:
         sys.stderr.write(f"kintone-mcp: {exc}\n")
         return 2
