@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 import anyio
 import httpx2
@@ -38,9 +39,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kintone_mcp.server.http import BodySizeLimitMiddleware
 from kintone_mcp.server.policy import Policy
@@ -54,6 +55,49 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _URL = TypeAdapter(AnyHttpUrl, config=ConfigDict(url_preserve_empty_path=True))
+
+
+class TokenResourceCheck:
+    """RFC 8707 at the token endpoint: a token request naming another ``resource`` than this server is refused
+    with ``invalid_target`` (the SDK's token handler does not show the provider the request's ``resource``). The
+    body is read once here, within the body limit already applied outside, and handed on unchanged."""
+
+    def __init__(self, app: ASGIApp, resource: str) -> None:
+        self.app = app
+        self.resource = resource
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != "/token" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        named = parse_qs(body.decode("latin-1")).get("resource", [])
+        if any(r.rstrip("/") != self.resource for r in named):
+            answer = JSONResponse(
+                {"error": "invalid_target", "error_description": f"this server issues tokens only for {self.resource}"},
+                status_code=400,
+                headers={"Cache-Control": "no-store"},
+            )
+            await answer(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 @asynccontextmanager
@@ -153,4 +197,4 @@ def build_remote_app(
         ],
         lifespan=lambda _app: _lifespan(manager, on_close),
     )
-    return BodySizeLimitMiddleware(app, max_body)
+    return BodySizeLimitMiddleware(TokenResourceCheck(app, settings.resource), max_body)

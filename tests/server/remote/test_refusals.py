@@ -82,6 +82,10 @@ async def test_code_exchange_refusals(caplog: pytest.LogCaptureFixture) -> None:
             wrong = await redeem(http, remote.url, g, verifier=secrets.token_urlsafe(40))
             assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
             assert "code_verifier" in wrong.json()["error_description"]
+            elsewhere = await http.post(remote.url + "/token", data={
+                "grant_type": "authorization_code", "code": g.code, "redirect_uri": "http://127.0.0.1:33418/callback",
+                "client_id": g.client_id, "code_verifier": g.verifier, "resource": "https://other.example/mcp"})
+            assert elsewhere.status_code == 400 and elsewhere.json()["error"] == "invalid_target"
             ok = await redeem(http, remote.url, g)
             assert ok.status_code == 200, ok.text
             replayed = await redeem(http, remote.url, g)
