@@ -48,6 +48,17 @@ def _transports(settings: Settings) -> tuple[httpx2.AsyncBaseTransport, dict[str
     )
 
 
+def shared_transports(
+    settings: Settings,
+) -> tuple[httpx2.AsyncBaseTransport, dict[str, httpx2.AsyncBaseTransport]]:
+    """The transports of a connection, built once for many clients (the remote mode builds a client per request,
+    and building the TLS context is most of a client's cost). Raises ConfigurationError."""
+    try:
+        return _transports(settings)
+    except TlsConfigurationError as exc:
+        raise ConfigurationError([str(exc)]) from None
+
+
 def connection_secrets(settings: Settings) -> tuple[str, ...]:
     """The secrets of the connection besides the credentials, in the forms they are sent in: the client
     certificate's password, and a proxy URL's password as written (percent-encoded), decoded, and as the
@@ -71,10 +82,12 @@ def build_client(
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
     oauth: httpx2.Auth | None = None,
+    mounts: dict[str, httpx2.AsyncBaseTransport] | None = None,
 ) -> KintoneClient:
     """A client for the configured connection.
 
-    ``transport`` replaces the network (tests). ``oauth`` is the OAuth strategy (from the token store of
+    ``transport`` replaces the network (tests), or with ``mounts`` is the connection's own, shared
+    (:func:`shared_transports`). ``oauth`` is the OAuth strategy (from the token store of
     ``kintone-mcp auth login``), required when ``auth_type`` is ``oauth``.
     """
     rest: httpx2.Auth | None = None
@@ -94,7 +107,6 @@ def build_client(
     elif settings.auth_type == "password":
         user_api = rest
 
-    mounts: dict[str, httpx2.AsyncBaseTransport] | None = None
     if transport is None:
         try:
             transport, mounts = _transports(settings)

@@ -62,6 +62,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allowed-host", action="append", default=[], help="HTTP: extra Host name accepted (DNS-rebinding guard)"
     )
+    remote = parser.add_argument_group("remote multi-user mode (--auth kintone-oauth; docs/remote.md)")
+    remote.add_argument(
+        "--auth",
+        choices=("bearer", "kintone-oauth"),
+        default="bearer",
+        help="HTTP: bearer (default: one shared Kintone credential, a static token) or kintone-oauth (each person "
+        "signs in with their own Kintone account)",
+    )
+    remote.add_argument("--public-url", help="the https origin people reach (KINTONE_MCP_PUBLIC_URL)")
+    remote.add_argument("--tls-cert", type=Path, help="serve TLS with this certificate chain (PEM)")
+    remote.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
+    remote.add_argument(
+        "--behind-tls-proxy", action="store_true", default=None, help="a TLS proxy in front terminates TLS"
+    )
+    remote.add_argument("--remote-keys-file", type=Path, help="file of sealing keys (KINTONE_MCP_REMOTE_KEYS_FILE)")
     parser.add_argument("--sandbox", action="store_true", help="serve an embedded sandbox with demo data")
     parser.add_argument(
         "--guest-space-id",
@@ -133,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
     from kintone_mcp.server.policy import PolicyConfigError
     from kintone_mcp.settings import ConfigurationError, load_settings
 
+    if getattr(args, "auth", "bearer") == "kintone-oauth":
+        return _run_remote(args)
     with ExitStack() as stack:
         try:
             token = _read_token(args.http_token_file)
@@ -168,6 +185,64 @@ def run(args: argparse.Namespace) -> int:
             return 2
         except KeyboardInterrupt:
             return 0
+    return 0
+
+
+def _run_remote(args: argparse.Namespace) -> int:
+    """``--auth kintone-oauth``: the remote multi-user server (kintone_mcp/server/remote/)."""
+    from kintone_mcp.server.policy import PolicyConfigError
+    from kintone_mcp.server.remote.sealing import KeyConfigError
+    from kintone_mcp.settings import ConfigurationError, load_settings
+    from kintone_mcp.settings.remote import load_remote_settings
+
+    try:
+        if args.transport != "http":
+            raise ValueError("--auth kintone-oauth serves people over the network: add --transport http")
+        if args.sandbox or args.http_token_file:
+            raise ValueError("--auth kintone-oauth signs each person in: it takes neither --sandbox nor a bearer token")
+        flags = {
+            "public_url": args.public_url,
+            "tls_cert": args.tls_cert,
+            "tls_key": args.tls_key,
+            "behind_tls_proxy": args.behind_tls_proxy,
+            "remote_keys_file": args.remote_keys_file,
+        }
+        remote = load_remote_settings(flags, host=args.host)
+        settings = load_settings(overrides(args))
+        from kintone_mcp.redaction import SecretRedactor, redact_logs
+        from kintone_mcp.server.http import serve_http
+        from kintone_mcp.server.launch import HttpLimits
+        from kintone_mcp.server.remote.launch import remote_app_from_settings
+
+        # Whatever is logged (a library's debug output, a traceback) has the OAuth client secret and the sealing
+        # keys masked; each request's Kintone token is masked by its own client while it runs.
+        keys = remote.keys_text.replace("\n", ",").split(",")
+        shared = [item.partition(":")[2].strip() for item in keys] + [remote.keys_text.strip()]
+        if settings.oauth_client_secret is not None:
+            shared.append(settings.oauth_client_secret.get_secret_value())
+        redaction = redact_logs(SecretRedactor([s for s in shared if s]))
+        app, _server, _provider = remote_app_from_settings(settings, remote, allowed_hosts=args.allowed_host)
+        limits = HttpLimits.of(settings)
+        sys.stderr.write(f"kintone-mcp: remote MCP endpoint {remote.resource} (listening on {args.host}:{args.port})\n")
+        import anyio
+
+        anyio.run(
+            lambda: serve_http(
+                app,
+                host=args.host,
+                port=args.port,
+                max_connections=limits.max_connections,
+                read_timeout=limits.read_timeout,
+                tls_cert=remote.tls_cert,
+                tls_key=remote.tls_key,
+            )
+        )
+        redaction.close()
+    except (ConfigurationError, PolicyConfigError, KeyConfigError, ValueError, OSError) as exc:
+        sys.stderr.write(f"kintone-mcp: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 0
     return 0
 
 

@@ -21,7 +21,7 @@ from kintone_mcp.server.errors import describe
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.results import failure
 from kintone_mcp.server.schema_slim import slim
-from kintone_mcp.server.state import ServerOptions, ServerState
+from kintone_mcp.server.state import REQUEST_STATE, ServerOptions, ServerState
 from kintone_mcp.server.strict import refusal, unknown_keys
 
 if TYPE_CHECKING:
@@ -51,6 +51,22 @@ class KintoneMCPServer(MCPServer[ServerState]):
         self._schemas: dict[str, dict[str, Any]] | None = None
         #: tools the settings leave out -> why, so that a call to one is answered with the reason, not "unknown"
         self.withheld: dict[str, str] = {}
+        #: tool name -> (toolset, writes): what a request's narrowed policy is checked against (remote mode)
+        self.kinds: dict[str, tuple[str, bool]] = {}
+
+    def _narrowed_out(self, name: str) -> str | None:
+        """Why the request's own policy (narrowed by X-MCP-* headers, remote mode) leaves this tool out."""
+        request = REQUEST_STATE.get()
+        if request is None or name not in self.kinds:
+            return None
+        toolset, writes = self.kinds[name]
+        if request.policy.tool_enabled(name, writes=writes, toolset=toolset):
+            return None
+        why = "read-only" if writes and request.policy.read_only else f"limited to other toolsets than {toolset!r}"
+        return (
+            f"{name} is not offered on this connection: its X-MCP-* headers make it {why}. Tell the user; the "
+            "connector's settings in the assistant decide these headers."
+        )
 
     async def list_tools(self) -> list[MCPTool]:
         # The tool set is fixed at start-up, so the slimmed list is computed once, on first demand.
@@ -64,6 +80,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
                 )
                 for t in await super().list_tools()
             ]
+        if REQUEST_STATE.get() is not None:
+            return [t for t in self._listed if self._narrowed_out(t.name) is None]
         return self._listed
 
     async def run_stdio_async(self) -> None:
@@ -75,7 +93,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
     async def _input_schema(self, name: str) -> dict[str, Any] | None:
         """The advertised (slimmed) input schema of a tool: what the strictness check holds arguments to."""
         if self._schemas is None:
-            self._schemas = {t.name: t.input_schema for t in await self.list_tools()}
+            await self.list_tools()
+            self._schemas = {t.name: t.input_schema for t in self._listed or []}
         return self._schemas.get(name)
 
     async def call_tool(
@@ -83,6 +102,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
     ) -> CallToolResult | InputRequiredResult:
         if name in self.withheld:
             return failure(self.withheld[name])
+        if (narrowed := self._narrowed_out(name)) is not None:
+            return failure(narrowed)
         schema = await self._input_schema(name)
         if schema is not None and (problems := list(unknown_keys(schema, arguments or {}))):
             logger.info("tool %s refused: unknown arguments", name)
@@ -218,6 +239,7 @@ def build_server(
     server.withheld = {
         s.name: _withheld_reason(s, policy, user_api=options.user_api) for s in every if s not in enabled
     }
+    server.kinds = {s.name: (s.toolset, s.writes) for s in enabled}
     for spec in enabled:
         server.add_tool(
             spec.fn,

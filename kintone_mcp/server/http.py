@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -210,14 +211,22 @@ async def serve_http(
     port: int,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
 ) -> None:
     """Serves ``app`` with uvicorn, each request bounded in the time it takes to arrive and the connections
-    bounded in number (:mod:`kintone_mcp.server.http_limits`)."""
+    bounded in number (:mod:`kintone_mcp.server.http_limits`); over TLS when given a certificate and key."""
     import uvicorn
 
     from kintone_mcp.server.http_limits import guarded_protocol
 
     protocol = guarded_protocol(max_connections=max_connections, read_timeout=read_timeout)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, http=protocol)
-    logger.info("kintone-mcp listening on http://%s:%d/mcp", host if ":" not in host else f"[{host}]", port)
+    tls: dict[str, Any] = {}
+    if tls_cert is not None and tls_key is not None:
+        tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, http=protocol, **tls
+    )
+    scheme = "https" if tls else "http"
+    logger.info("kintone-mcp listening on %s://%s:%d/mcp", scheme, host if ":" not in host else f"[{host}]", port)
     await uvicorn.Server(config).serve()

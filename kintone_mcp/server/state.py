@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,7 +121,15 @@ class ServerState:
         return props
 
 
+#: The state of the request being served, when it is not the lifespan's: the remote multi-user mode builds one per
+#: request, with that user's client, that user's schema cache and the request's narrowed policy (server/remote/).
+REQUEST_STATE: ContextVar[ServerState | None] = ContextVar("kintone_mcp_request_state", default=None)
+
+
 def state_of(ctx: Context[Any, Any]) -> ServerState:
+    request = REQUEST_STATE.get()
+    if request is not None:
+        return request
     state = ctx.request_context.lifespan_context
     assert isinstance(state, ServerState)
     return state

@@ -79,6 +79,8 @@ class OAuthConfig:
     #: Authorization codes are single-use and die after this long (RFC 6749 advises at most 10 minutes).
     code_lifetime: timedelta = timedelta(minutes=10)
     pkce: PkceMode = "verify"
+    #: Serve RFC 7009 revocation at /oauth2/revoke. Kintone documents no revocation endpoint [U]: off by default.
+    revocation_endpoint: bool = False
     #: With demo data and no clients given, register :func:`demo_client`.
     demo_client: bool = True
     #: The answer to a call whose access token lacks the endpoint's scope [U]; the default is Kintone's generic

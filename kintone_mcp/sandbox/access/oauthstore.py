@@ -334,6 +334,15 @@ def revoke_grant(conn: sqlite3.Connection, grant_id: str) -> None:
     conn.execute("UPDATE oauth_tokens SET revoked = 1 WHERE grant_id = ?", (grant_id,))
 
 
+def revoke_token(conn: sqlite3.Connection, token: str, *, client_id: str) -> None:
+    """Revoke the grant a token of this client belongs to (RFC 7009 §2.1: revoking one revokes the grant)."""
+    row = conn.execute(
+        "SELECT grant_id FROM oauth_tokens WHERE token_hash = ? AND client_id = ?", (digest(token), client_id)
+    ).fetchone()
+    if row is not None:
+        revoke_grant(conn, row["grant_id"])
+
+
 def revoke(conn: sqlite3.Connection, *, login: str | None = None, client_id: str | None = None) -> int:
     """Revoke every token of a user and/or a client (what a user or administrator does in Kintone's settings).
 

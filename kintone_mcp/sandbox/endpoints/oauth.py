@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 AUTHORIZATION_PATH = "/oauth2/authorization"
 TOKEN_PATH = "/oauth2/token"
+#: RFC 7009 token revocation; Kintone documents none [U], so the sandbox offers it only when configured
+REVOCATION_PATH = "/oauth2/revoke"
 _AUTH_PARAMS = ("client_id", "redirect_uri", "state", "response_type", "scope", "code_challenge",
                 "code_challenge_method")
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -53,6 +55,7 @@ def routes(services: Services) -> list[Route]:
     return [
         Route(AUTHORIZATION_PATH, endpoints.authorization, methods=["GET", "POST"]),
         Route(TOKEN_PATH, endpoints.token, methods=["POST"]),
+        Route(REVOCATION_PATH, endpoints.revoke, methods=["POST"]),
     ]
 
 
@@ -215,6 +218,24 @@ class _OAuthEndpoints:
         if issued.refresh_token is not None:
             body["refresh_token"] = issued.refresh_token
         return JSONResponse(body, headers=_NO_STORE)
+
+    async def revoke(self, request: Request) -> Response:
+        """RFC 7009: revoking an access or refresh token revokes its whole grant; an unknown token is 200 too."""
+        if not self.config.revocation_endpoint:
+            return JSONResponse({"error": "not_found"}, 404)
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        try:
+            client_id, client_secret = _client_credentials(request.headers.get("authorization"), fields)
+
+            def work(conn: sqlite3.Connection) -> None:
+                client = oauthstore.authenticate_client(conn, client_id, client_secret)
+                oauthstore.revoke_token(conn, fields.get("token", ""), client_id=client.client_id)
+
+            await self._write(work)
+        except OAuthGrantError as exc:
+            return _grant_error(exc)
+        return Response(status_code=200, headers=_NO_STORE)
 
     async def _write_keeping_spent_codes(
         self, work: Callable[[sqlite3.Connection], oauthstore.IssuedTokens]
