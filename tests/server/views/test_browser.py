@@ -77,7 +77,8 @@ async def _expected(mcp: Client) -> dict[str, Any]:
     }
 
 
-async def test_views_render_in_chromium(make_server: ServerFactory) -> None:
+def _node() -> str:
+    """Node, with playwright-core, and the browser; skips (or fails, for a missing `npm ci`) saying what is missing."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium package where apt can")
     node = shutil.which("node")
@@ -85,6 +86,11 @@ async def test_views_render_in_chromium(make_server: ServerFactory) -> None:
         pytest.skip("node is not installed")
     if not (JS_DIR / "node_modules" / "playwright-core").is_dir():
         pytest.fail("tests/js/node_modules is missing: run `npm ci --prefix tests/js` (README's test command does)")
+    return node
+
+
+async def test_views_render_in_chromium(make_server: ServerFactory) -> None:
+    node = _node()
     async with Client(make_server()) as mcp:
         expected = await _expected(mcp)
     assert expected["chart_two"]["groups"] > len(expected["chart_two"]["months"]) > 1  # something is stacked
