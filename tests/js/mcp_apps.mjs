@@ -70,7 +70,10 @@ try {
     assert.deepEqual(headers, t.columns);
     const owner = await column(headers.indexOf("owner") + 1);
     assert.equal(owner[0], t.first_owner);
-    assert.match((await column(headers.indexOf("line_items") + 1))[0], /^\d+ rows?$/);
+    assert.match((await column(headers.indexOf("line_items") + 1))[1], /^\d+ rows?$/);
+    // Values are text, never markup: the newest record's title is HTML, shown as written and run as nothing.
+    assert.equal((await column(headers.indexOf("title") + 1))[0], t.hostile);
+    assert.equal(await view.locator("#records img").count(), 0);
   });
   await step("table: sorting by a column calls get_records with order_by through the host", async () => {
     const amount = view.locator("#records th button", { hasText: /^amount/ });

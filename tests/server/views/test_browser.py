@@ -30,6 +30,8 @@ TABLE_ARGS = {
     "limit": 8,
     "fields": ["title", "stage", "owner", "amount", "close_date", "line_items"],
 }
+#: a title a view must show as text: as markup it would load an image and post a message
+HOSTILE = "<img src=x onerror=\"parent.postMessage('injected','*')\"> Deal"
 CHART_ONE = {"app": DEALS, "group_by": ["stage"], "metrics": ["sum(amount)"]}
 CHART_TWO = {"app": DEALS, "group_by": ["close_date:month", "stage"]}
 
@@ -40,6 +42,8 @@ def _ids(page: dict[str, Any]) -> list[int]:
 
 async def _expected(mcp: Client) -> dict[str, Any]:
     """What the same calls answer through mcp.Client: the browser must show exactly this."""
+    hostile = {"title": HOSTILE, "stage": "Lead", "amount": 10, "close_date": "2026-04-01"}
+    await call_ok(mcp, "add_record", app=DEALS, record=hostile)
     first = await call_ok(mcp, "get_records", **TABLE_ARGS)
     asc = await call_ok(mcp, "get_records", **TABLE_ARGS, order_by="amount asc")
     desc = await call_ok(mcp, "get_records", **TABLE_ARGS, order_by="amount desc")
@@ -52,6 +56,7 @@ async def _expected(mcp: Client) -> dict[str, Any]:
         "table": {
             "args": TABLE_ARGS,
             "total": first["total_count"],
+            "hostile": HOSTILE,
             "columns": [k for k in first["records"][0] if k != "$revision"],
             "first_ids": _ids(first),
             "first_owner": ", ".join(first.get("names", {}).get(c, c) for c in owner),
@@ -93,6 +98,7 @@ async def test_views_render_in_chromium(make_server: ServerFactory) -> None:
     node = _node()
     async with Client(make_server()) as mcp:
         expected = await _expected(mcp)
+    assert expected["table"]["first_ids"][0] == max(expected["table"]["first_ids"])  # the hostile record is first
     assert expected["chart_two"]["groups"] > len(expected["chart_two"]["months"]) > 1  # something is stacked
     with serve_host(make_server()) as host:
         env = {**os.environ, "HOST_URL": host, "EXPECT": json.dumps(expected), "SHOTS": str(ROOT / "docs")}
