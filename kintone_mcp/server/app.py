@@ -226,6 +226,16 @@ def build_server(
         finally:
             await state.aclose()
 
+    every = ALL_TOOLS if specs is None else specs
+    enabled = enabled_tools(every, policy, user_api=options.user_api)
+    # MCP Apps (server/views): the pages of the offered tools' views, served through the SDK's extension, which also
+    # advertises it; the SDK takes extensions only when the server is built.
+    views = {s.ui for s in enabled if s.ui}
+    extensions = []
+    if views:
+        from kintone_mcp.server.views.pages import apps_extension
+
+        extensions.append(apps_extension(views))
     server = KintoneMCPServer(
         "kintone-mcp",
         title="Kintone",
@@ -233,9 +243,8 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level="WARNING",
+        extensions=extensions,
     )
-    every = ALL_TOOLS if specs is None else specs
-    enabled = enabled_tools(every, policy, user_api=options.user_api)
     server.withheld = {
         s.name: _withheld_reason(s, policy, user_api=options.user_api) for s in every if s not in enabled
     }
@@ -247,6 +256,7 @@ def build_server(
             title=spec.title,
             description=spec.description,
             annotations=spec.annotations(),
+            meta=spec.meta(),
         )
     register_resources(server, offered={s.name for s in enabled})
     return server

@@ -35,6 +35,8 @@ class ToolSpec:
     needs_user_api: bool = False
     #: The toolset the tool belongs to (``server/toolsets.py``); KINTONE_TOOLSETS decides which are offered.
     toolset: str = "records"
+    #: The ``ui://`` view (``server/views``) that MCP Apps hosts render the result with; None: text and data only.
+    ui: str | None = None
 
     @property
     def name(self) -> str:
@@ -62,6 +64,10 @@ class ToolSpec:
             # The tools reach one configured Kintone domain, a closed world of apps and records, not the open web.
             open_world_hint=False,
         )
+
+    def meta(self) -> dict[str, object] | None:
+        """The tool's ``_meta``: the MCP Apps link to its view (ext-apps spec, "Resource Discovery"), or none."""
+        return {"ui": {"resourceUri": self.ui}} if self.ui else None
 
 
 def read(fn: ToolFn, title: str, *, summary: str, **kw: Any) -> ToolSpec:

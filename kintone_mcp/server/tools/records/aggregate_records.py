@@ -30,6 +30,7 @@ from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.status_hint import status_hint
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
 from kintone_mcp.server.tools.spec import ToolSpec, read
+from kintone_mcp.server.views import CHART_VIEW
 
 if TYPE_CHECKING:
     from kintone_mcp.client.models.record import Record
@@ -525,4 +526,6 @@ SPEC: ToolSpec = read(
         "year, quarter, month, week, day; a subtable column counts its rows, e.g. quantity per product), "
         "top N by `order_by` and `limit`, streamed through the cursor"
     ),
+    # Hosts that render MCP Apps show the answer with this view; every client gets the same text and data.
+    ui=CHART_VIEW,
 )

@@ -29,6 +29,7 @@ from kintone_mcp.server.tools.arguments import AppArg, Ctx
 from kintone_mcp.server.tools.outputs import CompactRecord
 from kintone_mcp.server.tools.records.get_record import RECORD_ROWS, RECORD_TEXT_CHARS
 from kintone_mcp.server.tools.spec import ToolSpec, read
+from kintone_mcp.server.views import RECORDS_VIEW
 
 if TYPE_CHECKING:
     from kintone_mcp.client.models.apps import View
@@ -456,4 +457,6 @@ SPEC: ToolSpec = read(
         "on request), `order_by`, `limit` (default 20); bounded answers with `total_count`, a `cut` notice and a "
         "`next` token that keeps the query, fields and page size"
     ),
+    # Hosts that render MCP Apps show the answer with this view; every client gets the same text and data.
+    ui=RECORDS_VIEW,
 )
