@@ -87,7 +87,7 @@ async def gate(
     except pydantic.ValidationError:
         return None
     effect = await _summarize(spec, context, values)
-    if mode == "destructive" and not effect.destructive:
+    if effect is None or (mode == "destructive" and not effect.destructive):
         return None
     question = _one_line(effect.text)
     if _input_required(context.protocol_version):
@@ -105,7 +105,7 @@ def _state(context: Context[Any, Any] | None) -> ServerState | None:
     return state if isinstance(state, ServerState) else None
 
 
-async def _summarize(spec: ToolSpec, context: Context[Any, Any], values: dict[str, Any]) -> Effect:
+async def _summarize(spec: ToolSpec, context: Context[Any, Any], values: dict[str, Any]) -> Effect | None:
     if spec.confirm is not None:
         return await spec.confirm(context, **values)
     return Effect(default_text(spec, values), destructive=spec.destructive)

@@ -29,8 +29,9 @@ class Effect:
 
 
 #: A tool's summary of one call: called with the call's context and its validated arguments (the handler's own
-#: parameter names), before the handler runs; it only reads. Raising is answered like the handler raising.
-Summarize = Callable[..., Awaitable[Effect]]
+#: parameter names), before the handler runs; it only reads. None: this call changes nothing (a dry run), so
+#: nothing asks. Raising is answered like the handler raising.
+Summarize = Callable[..., Awaitable[Effect | None]]
 
 
 @dataclass(frozen=True)

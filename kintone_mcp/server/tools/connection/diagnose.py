@@ -310,7 +310,8 @@ def _describe_policy(policy: Policy, options: ServerOptions) -> str:
 
     parts = ["read-only" if policy.read_only else "read and write", f"toolsets {describe(policy.toolsets)}"]
     if not policy.read_only:
-        parts.append(_CONFIRMS[options.confirm].format(bulk=options.confirm_bulk) + f" (KINTONE_CONFIRM={options.confirm})")
+        confirms = _CONFIRMS[options.confirm].format(bulk=options.confirm_bulk)
+        parts.append(f"{confirms} (KINTONE_CONFIRM={options.confirm})")
     if policy.allow_apps is not None:
         parts.append(f"only apps {sorted(policy.allow_apps)}")
     if policy.deny_apps:
