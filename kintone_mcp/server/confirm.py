@@ -32,7 +32,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from mcp.types import (
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ConfirmMode = Literal["destructive", "writes", "never"]
 
 #: The key of our one question in ``inputRequests`` / ``inputResponses``.
 QUESTION_KEY = "kintone_mcp.confirm"
@@ -82,6 +81,12 @@ async def gate(
     if context is None or state is None or not spec.writes or state.options.confirm == "never":
         return None
     mode = state.options.confirm
+    modern = _input_required(context.protocol_version)
+    can_ask = _can_elicit(context.session.client_capabilities) and (modern or context.session.can_send_request)
+    if not can_ask and mode == "destructive":
+        # As before confirmation existed, and without the summary's reads: hosts that cannot elicit keep working,
+        # on the tool annotations (destructiveHint) alone.
+        return None
     try:
         values = validate(arguments)
     except pydantic.ValidationError:
@@ -90,9 +95,11 @@ async def gate(
     if effect is None or (mode == "destructive" and not effect.destructive):
         return None
     question = _one_line(effect.text)
-    if _input_required(context.protocol_version):
-        return _modern(spec, question, context, mode)
-    return await _legacy(spec, question, context, mode)
+    if not can_ask:
+        return _refused(spec, question)
+    if modern:
+        return _modern(spec, question, context)
+    return await _legacy(spec, question, context)
 
 
 def _state(context: Context[Any, Any] | None) -> ServerState | None:
@@ -143,11 +150,7 @@ def _digest(question: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(question.encode()).digest()[:16]).decode().rstrip("=")
 
 
-def _modern(
-    spec: ToolSpec, question: str, context: Context[Any, Any], mode: ConfirmMode
-) -> CallToolResult | InputRequiredResult | None:
-    if not _can_elicit(context.client_capabilities):
-        return _cannot_ask(spec, question, mode)
+def _modern(spec: ToolSpec, question: str, context: Context[Any, Any]) -> CallToolResult | InputRequiredResult | None:
     answer = (context.input_responses or {}).get(QUESTION_KEY)
     if answer is not None and _asked(context.request_state) == _digest(question):
         if isinstance(answer, ElicitResult):
@@ -173,14 +176,9 @@ def _asked(request_state: str | None) -> str | None:
 # --- up to 2025-11-25: elicitation/create mid-call -----------------------------------------------------------------
 
 
-async def _legacy(
-    spec: ToolSpec, question: str, context: Context[Any, Any], mode: ConfirmMode
-) -> CallToolResult | None:
-    session = context.session
-    if not _can_elicit(session.client_capabilities) or not session.can_send_request:
-        return _cannot_ask(spec, question, mode)
+async def _legacy(spec: ToolSpec, question: str, context: Context[Any, Any]) -> CallToolResult | None:
     try:
-        answer = await session.elicit_form(question, _FORM, related_request_id=context.request_id)
+        answer = await context.session.elicit_form(question, _FORM, related_request_id=context.request_id)
     except Exception as exc:  # the client declared elicitation and then failed it: do not act unconfirmed
         logger.info("tool %s: the confirmation request failed: %r", spec.name, exc)
         return failure(
@@ -211,10 +209,8 @@ def _outcome(spec: ToolSpec, question: str, action: str) -> CallToolResult | Non
     )
 
 
-def _cannot_ask(spec: ToolSpec, question: str, mode: ConfirmMode) -> CallToolResult | None:
-    if mode == "destructive":
-        # As before confirmation existed: hosts without elicitation keep working, on the tool annotations alone.
-        return None
+def _refused(spec: ToolSpec, question: str) -> CallToolResult:
+    """KINTONE_CONFIRM=writes and a client that cannot ask: the write is not run."""
     logger.info("tool %s: refused, a write needs confirmation and the client cannot elicit", spec.name)
     return failure(
         f"{spec.name} was not run: this server asks the user to confirm every change (KINTONE_CONFIRM=writes), and "

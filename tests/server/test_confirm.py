@@ -219,7 +219,8 @@ async def test_update_records_counts_the_subtable_rows_it_deletes(make_server: S
         second = (await mcp.call_tool("get_record", {"id": 2})).structured_content
     assert first is not None and second is not None
     rows = first["record"]["line_items"]
-    changes = [{"id": 1, "record": {"line_items": rows[1:]}}, {"id": 2, "record": {"line_items": second["record"]["line_items"]}}]
+    kept = second["record"]["line_items"]
+    changes = [{"id": 1, "record": {"line_items": rows[1:]}}, {"id": 2, "record": {"line_items": kept}}]
     asked, result = await ask(make_server, "update_records", {"records": changes})
     assert asked == ["Update 2 records of Deals (app 2; ids 1-2), deleting 1 subtable row in 1 record? "
                      "Deleted rows cannot be restored."]  # fmt: skip
@@ -303,7 +304,7 @@ async def test_a_summary_that_fails_is_answered_as_the_tool_and_changes_nothing(
 
 
 @pytest.mark.anyio
-async def test_a_dry_run_never_asks(make_server: ServerFactory, sandbox: Sandbox, tmp_path: Any) -> None:
+async def test_imports_ask_by_mode_and_size_and_a_dry_run_never(make_server: ServerFactory, sandbox: Sandbox, tmp_path: Any) -> None:
     (tmp_path / "deals.csv").write_text('"title"\n"a"\n"b"\n', encoding="utf-8")
     person = Person("decline")
     async with Client(
@@ -312,8 +313,20 @@ async def test_a_dry_run_never_asks(make_server: ServerFactory, sandbox: Sandbox
         dry = await mcp.call_tool("import_records", {"file": "deals.csv", "mode": "add", "dry_run": True})
         assert dry.is_error is False and person.asked == []
         wet = await mcp.call_tool("import_records", {"file": "deals.csv", "mode": "add"})
-    assert person.asked == ["Add 2 records of Deals (app 2) from deals.csv?"]
-    assert wet.is_error is True
+        assert person.asked == ["Add the records of deals.csv to Deals (app 2)?"]
+        assert wet.is_error is True
+        person.asked.clear()
+        upsert = await mcp.call_tool("import_records", {"file": "deals.csv", "mode": "upsert", "key": "title"})
+    assert person.asked == ["Add or update 2 records of Deals (app 2) from deals.csv by title?"]
+    assert upsert.is_error is True
+    # Under the default, an import asks only when it updates more than KINTONE_CONFIRM_BULK records.
+    for bulk, asked in ((2, []), (1, ["Add or update 2 records of Deals (app 2) from deals.csv by title?"])):
+        person.asked.clear()
+        async with Client(
+            make_server(confirm_bulk=bulk, download_dir=tmp_path), mode="legacy", elicitation_callback=person
+        ) as mcp:
+            await mcp.call_tool("import_records", {"file": "deals.csv", "mode": "upsert", "key": "title"})
+        assert person.asked == asked
 
 
 # --- the 2026-07-28 era on the wire ----------------------------------------------------------------------------------

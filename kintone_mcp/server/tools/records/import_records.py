@@ -89,14 +89,18 @@ async def confirm_import_records(
     app_id = state.policy.resolve_app(app)
     if dry_run:
         return None
+    where = await app_named(state, app_id)
+    if mode == "add":
+        # Adding destroys nothing: asked only under KINTONE_CONFIRM=writes, and not worth reading the file twice.
+        return Effect(f"Add the records of {file} to {where}?", destructive=False)
     from kintone_mcp.server.tools.records.transfer.importing import count_records
 
     rows = await count_records(state, app_id, file, format)
-    verb = {"add": "Add", "update": "Update", "upsert": "Add or update"}[mode]
+    verb = "Update" if mode == "update" else "Add or update"
     by = f" by {key}" if key else ""
     return Effect(
-        f"{verb} {counted(rows, 'record')} of {await app_named(state, app_id)} from {file}{by}?",
-        destructive=mode != "add" and bulk(state, rows),
+        f"{verb} {counted(rows, 'record')} of {where} from {file}{by}?",
+        destructive=bulk(state, rows),
     )
 
 
