@@ -304,7 +304,9 @@ async def test_a_summary_that_fails_is_answered_as_the_tool_and_changes_nothing(
 
 
 @pytest.mark.anyio
-async def test_imports_ask_by_mode_and_size_and_a_dry_run_never(make_server: ServerFactory, sandbox: Sandbox, tmp_path: Any) -> None:
+async def test_imports_ask_by_mode_and_size_and_a_dry_run_never(
+    make_server: ServerFactory, sandbox: Sandbox, tmp_path: Any
+) -> None:
     (tmp_path / "deals.csv").write_text('"title"\n"a"\n"b"\n', encoding="utf-8")
     person = Person("decline")
     async with Client(
