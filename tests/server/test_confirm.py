@@ -413,3 +413,46 @@ async def test_test_connection_names_the_confirmation_setting(
     policy = next(s for s in report["steps"] if s["step"] == "policy")
     assert f"{shown} (KINTONE_CONFIRM={mode})" in policy["detail"]
 
+
+
+# --- app design and process tools ------------------------------------------------------------------------------------
+
+TICKETS = 3
+
+
+@pytest.mark.anyio
+async def test_process_and_view_changes_ask_when_they_delete(make_server: ServerFactory, sandbox: Sandbox) -> None:
+    async with KintoneClient(
+        BASE_URL, credentials=password_credentials(), transport=httpx2.ASGITransport(app=sandbox.asgi_app)
+    ) as kintone:
+        fields = (await kintone.get_fields(TICKETS)).raw()
+    status = next(code for code, prop in fields.items() if prop.get("type") == "STATUS")
+    resolved = await count(sandbox, TICKETS, f'{status} in ("Resolved")')
+    policy = Policy.build(default_app=DEALS, toolsets=["all"])
+    states = [{"name": "Open"}, {"name": "In progress"}, {"name": "Closed"}]
+    actions = [{"name": "Start work", "from": "Open", "to": "In progress"},
+               {"name": "Close", "from": "In progress", "to": "Closed"}]  # fmt: skip
+    asked, result = await ask(
+        make_server, "update_process", {"app": TICKETS, "states": states, "actions": actions}, policy=policy
+    )
+    assert asked == [
+        f"Change the process management of Support tickets (app 3), deleting the state Resolved ({resolved} records "
+        "are in it now)? deploy_app makes it live."
+    ]
+    assert result.is_error is True
+    asked, _ = await ask(make_server, "update_process", {"app": TICKETS, "enable": True}, policy=policy)
+    assert asked == [], "a change that deletes no state does not ask"
+    asked, _ = await ask(make_server, "update_views", {"app": DEALS, "remove": ["Won deals"]}, policy=policy)
+    assert asked == ["Change the views of Deals (app 2), deleting the view Won deals (preview until deploy_app)?"]
+    view = {"name": "Mine", "fields": ["title"]}
+    asked, _ = await ask(make_server, "update_views", {"app": DEALS, "views": [view]}, policy=policy)
+    assert asked == [], "adding a view deletes nothing"
+    moves = [{"id": 1, "action": "Start work"}, {"id": 2, "action": "Start work"}]
+    asked, _ = await ask(make_server, "update_statuses", {"app": TICKETS, "records": moves}, confirm_bulk=1)
+    assert asked == ['Run process actions ("Start work") on 2 records of Support tickets (app 3; ids 1-2)?']
+    asked, _ = await ask(make_server, "update_status", {"app": TICKETS, "id": 1, "action": "Start work"})
+    assert asked == [], "one record's action asks only under writes"
+    asked, _ = await ask(
+        make_server, "update_status", {"app": TICKETS, "id": 1, "action": "Start work"}, confirm="writes"
+    )
+    assert asked == ['Run the action "Start work" on record 1 of Support tickets (app 3)?']
