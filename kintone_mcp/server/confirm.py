@@ -41,6 +41,8 @@ from mcp.types import (
     ElicitResult,
     InputRequiredResult,
 )
+from mcp_types.version import is_version_at_least
+from pydantic_core import to_jsonable_python
 
 from kintone_mcp.server.results import failure
 from kintone_mcp.server.state import ServerState
@@ -124,9 +126,7 @@ def default_text(spec: ToolSpec, values: Mapping[str, Any]) -> str:
     for key, value in values.items():
         if value is None or value is False or value == [] or value == {}:
             continue
-        if isinstance(value, pydantic.BaseModel):
-            value = value.model_dump(mode="json", exclude_none=True)
-        text = json.dumps(value, ensure_ascii=False, default=str)
+        text = json.dumps(to_jsonable_python(value, exclude_none=True), ensure_ascii=False, default=str)
         if len(text) > _MAX_SHOWN_VALUE:
             text = text[: _MAX_SHOWN_VALUE - 1] + "…"
         shown.append(f"{key} {text}")
@@ -142,8 +142,7 @@ def _one_line(text: str) -> str:
 
 
 def _input_required(version: str | None) -> bool:
-    # Protocol versions are dates, so they compare as strings.
-    return version is not None and version >= _INPUT_REQUIRED_SINCE
+    return version is not None and is_version_at_least(version, _INPUT_REQUIRED_SINCE)
 
 
 def _digest(question: str) -> str:
