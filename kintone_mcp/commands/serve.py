@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 #: command-line flags that are launch settings (Settings field names)
 _SETTING_FLAGS = (
     "config", "connection", "app_id", "allow_apps", "deny_apps", "tools", "disable_tools", "toolsets",
-    "guest_space_id",
+    "guest_space_id", "confirm", "confirm_bulk",
 )
 #: flags that only mean something with --sandbox (they shape its demo data)
 _DEMO_FLAGS = ("demo_records", "seed", "demo_start")
@@ -46,6 +46,8 @@ _SERVER_SETTINGS = (
     "KINTONE_TOTAL_TIMEOUT",
     "KINTONE_RETRIES",
     "KINTONE_MAX_CONCURRENCY",
+    "KINTONE_CONFIRM",
+    "KINTONE_CONFIRM_BULK",
 )
 
 
@@ -95,6 +97,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--toolsets",
         help="comma-separated toolsets to offer: core, records, files, users, apps, or all "
         "(KINTONE_TOOLSETS; default: core,records,files,users)",
+    )
+    parser.add_argument(
+        "--confirm",
+        choices=("destructive", "writes", "never"),
+        help="ask the user (MCP elicitation) before destructive calls, before every write, or never "
+        "(KINTONE_CONFIRM; default: destructive)",
+    )
+    parser.add_argument(
+        "--confirm-bulk",
+        type=int,
+        metavar="N",
+        help="bulk writes of more than N records count as destructive (KINTONE_CONFIRM_BULK; default: 100)",
     )
     parser.add_argument(
         "--download-dir", type=_optional_path, help="folder download_file saves into (default: KINTONE_DOWNLOAD_DIR)"

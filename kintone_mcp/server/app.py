@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
 
@@ -53,6 +54,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
         self.withheld: dict[str, str] = {}
         #: tool name -> (toolset, writes): what a request's narrowed policy is checked against (remote mode)
         self.kinds: dict[str, tuple[str, bool]] = {}
+        #: the offered tools' specs by name: what confirmation of a call reads (server/confirm.py)
+        self.specs: dict[str, ToolSpec] = {}
 
     def _narrowed_out(self, name: str) -> str | None:
         """Why the request's own policy (narrowed by X-MCP-* headers, remote mode) leaves this tool out."""
@@ -109,9 +112,28 @@ class KintoneMCPServer(MCPServer[ServerState]):
             logger.info("tool %s refused: unknown arguments", name)
             return failure(shorten_echoes(refusal(name, problems), arguments))
         try:
+            if (instead := await self._confirmation(name, arguments or {}, context)) is not None:
+                return instead
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             return _error_result(name, exc, arguments)
+
+    async def _confirmation(
+        self, name: str, arguments: dict[str, Any], context: Context[ServerState, Any] | None
+    ) -> CallToolResult | InputRequiredResult | None:
+        """The person's confirmation, when this call needs one (server/confirm.py): None lets the call run. A summary
+        that fails is answered as the tool failing (raised as the SDK raises a tool's own failure)."""
+        from kintone_mcp.server.confirm import gate
+
+        spec, tool = self.specs.get(name), self._tool_manager.get_tool(name)
+        if spec is None or tool is None:
+            return None
+        try:
+            return await gate(spec, arguments, context, tool.fn_metadata.validate_arguments)
+        except (ToolError, MCPError):
+            raise
+        except Exception as exc:
+            raise UnexpectedToolError(f"Error executing tool {name}") from exc
 
 
 #: an argument string longer than this is not echoed back whole in an error
@@ -249,6 +271,7 @@ def build_server(
         s.name: _withheld_reason(s, policy, user_api=options.user_api) for s in every if s not in enabled
     }
     server.kinds = {s.name: (s.toolset, s.writes) for s in enabled}
+    server.specs = {s.name: s for s in enabled}
     for spec in enabled:
         server.add_tool(
             spec.fn,

@@ -58,6 +58,8 @@ def options_from_settings(settings: Settings, *, download_dir: Path | None = Non
         download_max_bytes=settings.download_max_bytes,
         user_api=settings.has_user_api_credentials,
         proxy=settings.https_proxy is not None,
+        confirm=settings.confirm,
+        confirm_bulk=settings.confirm_bulk,
     )
 
 

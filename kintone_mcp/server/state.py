@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from kintone_mcp.redaction import LogRedaction, redact_logs
 from kintone_mcp.server.fieldinfo import Properties
@@ -43,6 +43,10 @@ class ServerOptions:
     user_api: bool = False
     #: an HTTPS proxy resolves names, so a local DNS failure means nothing
     proxy: bool = False
+    #: which calls ask the person first (KINTONE_CONFIRM; server/confirm.py): destructive, writes or never
+    confirm: Literal["destructive", "writes", "never"] = "destructive"
+    #: bulk writes of more records than this count as destructive (KINTONE_CONFIRM_BULK)
+    confirm_bulk: int = 100
 
 
 @dataclass

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 AuthType = Literal["password", "api_token", "oauth"]
+#: KINTONE_CONFIRM: which tool calls ask the person first (server/confirm.py)
+ConfirmMode = Literal["destructive", "writes", "never"]
 
 #: settings holding a secret: each may also come from a file (``<NAME>_FILE``)
 SECRET_FIELDS = frozenset(

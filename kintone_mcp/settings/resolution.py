@@ -40,6 +40,9 @@ MIN_HTTP_TOKEN_LENGTH = 16
 #: at most this many tokens go in one request (Kintone's limit)
 _MAX_TOKENS = 9
 
+#: KINTONE_CONFIRM's values (server/confirm.py)
+CONFIRM_MODES = ("destructive", "writes", "never")
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _SUBDOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
@@ -132,6 +135,7 @@ class _Resolver:
         if tools and disabled and set(tools) & set(disabled):
             both = ", ".join(sorted(set(tools) & set(disabled)))
             self.problems.append(f"Tool(s) {both} are in both KINTONE_TOOLS and KINTONE_DISABLE_TOOLS: keep one.")
+        self._confirmation()
         self._reliability()
         self._http_transport()
         self.out["ca_bundle"] = self._existing_file("ca_bundle")
@@ -216,6 +220,18 @@ class _Resolver:
             self.problems.append(f"{env_name(key)} must be a {kind} from {low:g} to {high:g}, got {_masked(value)}.")
             return None
         return number
+
+    def _confirmation(self) -> None:
+        mode = self._text("confirm")
+        if mode is not None and mode.lower() not in CONFIRM_MODES:
+            self.problems.append(
+                f"KINTONE_CONFIRM must be destructive (ask before destructive calls, the default), writes (ask before "
+                f"every write) or never, got {_masked(mode)}."
+            )
+            mode = None
+        self.out["confirm"] = mode.lower() if mode is not None else None
+        bulk = self._number("confirm_bulk", 1, 1_000_000, whole=True)
+        self.out["confirm_bulk"] = int(bulk) if bulk is not None else None
 
     def _reliability(self) -> None:
         for key in ("timeout", "connect_timeout", "total_timeout"):

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from kintone_mcp.settings.fields import ApiTokenSetting, AuthType
+from kintone_mcp.settings.fields import ApiTokenSetting, AuthType, ConfirmMode
 from kintone_mcp.settings.resolution import resolve
 
 
@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     disable_tools: tuple[str, ...] = ()
     #: Toolsets to offer (KINTONE_TOOLSETS); None: the default ones. Names are checked when the server is built.
     toolsets: tuple[str, ...] | None = None
+    #: Which calls ask the person first, through MCP elicitation: destructive (default), writes, or never.
+    confirm: ConfirmMode = "destructive"
+    #: Bulk writes of more records than this are destructive calls for KINTONE_CONFIRM=destructive.
+    confirm_bulk: int = 100
     ca_bundle: Path | None = None
     https_proxy: SecretStr | None = None
     config: Path | None = None

@@ -18,6 +18,23 @@ ToolFn = Callable[..., Awaitable[CallToolResult]]
 
 
 @dataclass(frozen=True)
+class Effect:
+    """What one call is about to do, in a line the person is asked to confirm (``server/confirm.py``)."""
+
+    #: One line, a question: "Delete 37 records from Deals (app 2; ids 12-48)?"
+    text: str
+    #: This call destroys data (deletes, discards, replaces rows, writes in bulk): KINTONE_CONFIRM=destructive asks.
+    #: False: only KINTONE_CONFIRM=writes asks.
+    destructive: bool = True
+
+
+#: A tool's summary of one call: called with the call's context and its validated arguments (the handler's own
+#: parameter names), before the handler runs; it only reads. None: this call changes nothing (a dry run), so
+#: nothing asks. Raising is answered like the handler raising.
+Summarize = Callable[..., Awaitable[Effect | None]]
+
+
+@dataclass(frozen=True)
 class ToolSpec:
     fn: ToolFn
     title: str
@@ -37,6 +54,9 @@ class ToolSpec:
     toolset: str = "records"
     #: The ``ui://`` view (``server/views``) that MCP Apps hosts render the result with; None: text and data only.
     ui: str | None = None
+    #: How a call of this tool reads when the person is asked to confirm it (``server/confirm.py``), beside the
+    #: handler in the tool's module. None: a line naming the tool and its arguments, destructive when the tool is.
+    confirm: Summarize | None = None
 
     @property
     def name(self) -> str:

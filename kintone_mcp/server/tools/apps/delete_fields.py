@@ -13,7 +13,8 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.arguments import Ctx
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.confirming import app_named, counted, names_shown
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 #: System fields Kintone keeps on every app.
 _SYSTEM = {"RECORD_NUMBER", "CREATOR", "CREATED_TIME", "MODIFIER", "UPDATED_TIME", "STATUS", "STATUS_ASSIGNEE",
@@ -53,15 +54,8 @@ async def _count(state: ServerState, app: int, code: str, prop: dict[str, Any], 
     return page.total_count if page.total_count is not None else f"at most {total}"
 
 
-async def delete_fields(
-    ctx: Ctx,
-    app: Annotated[int | str, Field(description="App id or alias.")],
-    codes: Annotated[list[str], Field(min_length=1, max_length=100, description="Field codes to delete.")],
-) -> Annotated[CallToolResult, FieldsDeleted]:
-    """Delete fields from an app's form (preview). At deploy_app their values in every record are deleted for
-    good; the answer says how many records hold values. Until then deploy_app with revert: true undoes it."""
-    state = state_of(ctx)
-    app_id = state.policy.resolve_app(app)
+async def _checked(state: ServerState, app_id: int, codes: list[str]) -> list[str]:
+    """The codes to delete, once each; raises naming every code that is no deletable field."""
     preview = dict((await state.client.get_fields(app_id, preview=True)).raw())
     problems = []
     inner = {c: table for table, p in preview.items() for c in (p.get("fields") or {})}
@@ -76,7 +70,11 @@ async def delete_fields(
             problems.append(f"{code} is a system field ({prop.get('type')}); Kintone keeps it on every app.")
     if problems:
         raise ToolInputError("Nothing was deleted:\n- " + "\n- ".join(problems))
-    chosen = list(dict.fromkeys(codes))
+    return list(dict.fromkeys(codes))
+
+
+async def _holding(state: ServerState, app_id: int, chosen: list[str]) -> dict[str, int | str]:
+    """Field -> how many records hold a value in it (what the deploy deletes)."""
     live = dict((await state.client.get_fields(app_id)).raw())
     everything = await state.client.get_records(app_id, query="limit 1", fields=["$id"], total_count=True)
     total = everything.total_count or 0
@@ -84,6 +82,20 @@ async def delete_fields(
     for code in chosen:
         # A field added in preview and never deployed holds no values.
         counts[code] = await _count(state, app_id, code, live[code], total) if code in live else 0
+    return counts
+
+
+async def delete_fields(
+    ctx: Ctx,
+    app: Annotated[int | str, Field(description="App id or alias.")],
+    codes: Annotated[list[str], Field(min_length=1, max_length=100, description="Field codes to delete.")],
+) -> Annotated[CallToolResult, FieldsDeleted]:
+    """Delete fields from an app's form (preview). At deploy_app their values in every record are deleted for
+    good; the answer says how many records hold values. Until then deploy_app with revert: true undoes it."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    chosen = await _checked(state, app_id, codes)
+    counts = await _holding(state, app_id, chosen)
     revision = await state.client.delete_fields(app_id, chosen)
     return ok(
         FieldsDeleted(
@@ -99,6 +111,25 @@ async def delete_fields(
     )
 
 
+async def confirm_delete_fields(ctx: Ctx, app: int | str, codes: list[str]) -> Effect:
+    """ "Delete the fields amount (a value in 37 records), notes (none) from Deals (app 2)? …"."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    counts = await _holding(state, app_id, await _checked(state, app_id, codes))
+    held = [f"{code} ({_held(n)})" for code, n in counts.items()]
+    return Effect(
+        f"Delete the {'field' if len(held) == 1 else 'fields'} {names_shown(held)} from "
+        f"{await app_named(state, app_id)}? deploy_app then deletes their values for good (a revert before it "
+        "undoes this)."
+    )
+
+
+def _held(n: int | str) -> str:
+    if n == 0:
+        return "no values"
+    return f"values in {counted(n, 'record')}" if isinstance(n, int) else f"values in {n.split(' (')[0]} records"
+
+
 SPEC: ToolSpec = write(
     delete_fields,
     "Delete fields from an app",
@@ -106,4 +137,5 @@ SPEC: ToolSpec = write(
     idempotent=False,
     destructive=True,
     toolset="apps",
+    confirm=confirm_delete_fields,
 )

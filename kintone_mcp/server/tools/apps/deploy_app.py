@@ -11,7 +11,8 @@ from pydantic import Field
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import Ctx
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.confirming import app_named, apps_named, names_shown
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 #: How long a deploy is waited for. Kintone deploys take seconds, a large app's a minute or two; past this the
 #: answer says it is still running rather than block the conversation.
@@ -96,6 +97,30 @@ def _result(app: int, status: str, *, revert: bool) -> Deployed:
     )
 
 
+async def confirm_deploy_app(ctx: Ctx, apps: list[int | str], revert: bool = False) -> Effect:
+    """Destructive for a revert (the pending changes are discarded) and for a deploy that deletes fields or
+    process states (with their values): "Deploy Deals (app 2), deleting the fields notes, amount and their values
+    in every record?"."""
+    state = state_of(ctx)
+    ids = list(dict.fromkeys(state.policy.resolve_app(a) for a in apps))
+    if revert:
+        return Effect(f"Discard the pending design changes of {await apps_named(state, ids)}? They cannot be restored.")
+    losses = []
+    for app_id in ids:
+        live = dict((await state.client.get_fields(app_id)).raw())
+        preview = dict((await state.client.get_fields(app_id, preview=True)).raw())
+        fields = [c for c in live if c not in preview]
+        before = {s.name for s in (await state.client.get_process_settings(app_id)).ordered_states()}
+        after = {s.name for s in (await state.client.get_process_settings(app_id, preview=True)).ordered_states()}
+        gone = [f"the fields {names_shown(fields)} and their values in every record"] if fields else []
+        gone += [f"the process states {names_shown(sorted(before - after))}"] if before - after else []
+        if gone:
+            losses.append(f"{await app_named(state, app_id)}, deleting {' and '.join(gone)}")
+    if not losses:
+        return Effect(f"Deploy the pending design changes of {await apps_named(state, ids)}?", destructive=False)
+    return Effect(f"Deploy {'; '.join(losses)}?")
+
+
 SPEC: ToolSpec = write(
     deploy_app,
     "Deploy app changes",
@@ -103,4 +128,5 @@ SPEC: ToolSpec = write(
     idempotent=True,
     destructive=True,
     toolset="apps",
+    confirm=confirm_deploy_app,
 )

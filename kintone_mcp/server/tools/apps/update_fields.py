@@ -13,7 +13,8 @@ from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.apps._fields import CODE_PATTERN, FIELD_KEYS, FieldDef, check_fields, to_kintone
 from kintone_mcp.server.tools.arguments import Ctx
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.confirming import app_named, names_shown
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 #: compact key -> the Kintone attributes it sets
 _ATTRS = {
@@ -141,6 +142,16 @@ def _merged(d: FieldDef, prop: dict[str, Any]) -> FieldDef:
     return FieldDef.model_validate(base)
 
 
+async def confirm_update_fields(ctx: Ctx, app: int | str, fields: list[dict[str, Any]]) -> Effect:
+    """A change of the preview form (a field's type cannot change, so no value is lost): asks only under
+    KINTONE_CONFIRM=writes."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    codes = names_shown(str(f.get("code", "?")) for f in fields)
+    return Effect(f"Change the fields {codes} of {await app_named(state, app_id)} (preview until deploy_app)?",
+                  destructive=False)
+
+
 SPEC: ToolSpec = write(
     update_fields,
     "Change fields of an app",
@@ -148,4 +159,5 @@ SPEC: ToolSpec = write(
     idempotent=True,
     destructive=True,
     toolset="apps",
+    confirm=confirm_update_fields,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from mcp.types import CallToolResult
@@ -9,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
-from kintone_mcp.server.state import state_of
+from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.arguments import Ctx
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.confirming import app_named, counted, names_shown
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 
 class StateDef(BaseModel):
@@ -128,6 +130,47 @@ async def update_process(
     )
 
 
+async def confirm_update_process(
+    ctx: Ctx,
+    app: int | str,
+    enable: bool | None = None,
+    states: list[StateDef] | None = None,
+    actions: list[ActionDef] | None = None,
+) -> Effect:
+    """Destructive when states given leave current ones out (the deploy deletes them): "Change the process of Deals
+    (app 2), deleting the states Review, Done (12 records are in them now)?"."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    where = await app_named(state, app_id)
+    current = await state.client.get_process_settings(app_id, preview=True)
+    given = {s.name for s in states or ()}
+    removed = [s.name for s in current.ordered_states() if s.name not in given] if states is not None else []
+    if not removed:
+        return Effect(f"Change the process management of {where} (preview until deploy_app)?", destructive=False)
+    return Effect(
+        f"Change the process management of {where}, deleting the {'state' if len(removed) == 1 else 'states'} "
+        f"{names_shown(removed)}{await _in_states(state, app_id, removed)}? deploy_app makes it live."
+    )
+
+
+async def _in_states(state: ServerState, app_id: int, names: list[str]) -> str:
+    """ " (12 records are in them now)", counted through the app's status field; "" when it cannot be counted."""
+    from kintone_mcp.client.errors import KintoneError
+
+    try:
+        live = dict((await state.client.get_fields(app_id)).raw())
+        code = next((c for c, p in live.items() if p.get("type") == "STATUS"), None)
+        if code is None:
+            return ""
+        listed = ", ".join(json.dumps(n, ensure_ascii=False) for n in names)
+        query = f"{code} in ({listed}) limit 1"
+        page = await state.client.get_records(app_id, query=query, fields=["$id"], total_count=True)
+    except KintoneError:
+        return ""
+    n = page.total_count or 0
+    return f" ({counted(n, 'record is', 'records are')} in {'it' if len(names) == 1 else 'them'} now)"
+
+
 SPEC: ToolSpec = write(
     update_process,
     "Change an app's process management",
@@ -135,4 +178,5 @@ SPEC: ToolSpec = write(
     idempotent=True,
     destructive=True,
     toolset="apps",
+    confirm=confirm_update_process,
 )

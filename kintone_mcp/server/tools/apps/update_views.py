@@ -12,7 +12,8 @@ from kintone_mcp.server.filters import Filter
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import Ctx
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.confirming import app_named, names_shown
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 if TYPE_CHECKING:
     from kintone_mcp.client.models.apps import View
@@ -139,6 +140,29 @@ def _as_sent(view: View) -> dict[str, Any]:
     return out
 
 
+async def confirm_update_views(
+    ctx: Ctx,
+    app: int | str,
+    views: list[ViewDef] | None = None,
+    remove: list[str] | None = None,
+    replace_all: bool = False,
+) -> Effect:
+    """Destructive when views are deleted (named in remove, or left out with replace_all)."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    where = await app_named(state, app_id)
+    given = {v.name for v in views or ()}
+    existing = [v.name for v in (await state.client.get_views(app_id, preview=True)).ordered()]
+    deleted = [n for n in existing if n in (remove or ()) or (replace_all and n not in given)]
+    if not deleted:
+        return Effect(f"Add or change the views {names_shown(sorted(given))} of {where} (preview until deploy_app)?",
+                      destructive=False)
+    return Effect(
+        f"Change the views of {where}, deleting {'the view' if len(deleted) == 1 else 'the views'} "
+        f"{names_shown(deleted)} (preview until deploy_app)?"
+    )
+
+
 SPEC: ToolSpec = write(
     update_views,
     "Change an app's views",
@@ -146,4 +170,5 @@ SPEC: ToolSpec = write(
     idempotent=True,
     destructive=True,
     toolset="apps",
+    confirm=confirm_update_views,
 )

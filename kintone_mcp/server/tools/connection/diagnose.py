@@ -78,7 +78,7 @@ def unusable_configuration(options: ServerOptions, policy: Policy, problems: lis
     )
     for step in _CRITICAL[1:]:
         r.skip(step, "not tried: an earlier step failed")
-    r.ok("policy", _describe_policy(policy))
+    r.ok("policy", _describe_policy(policy, options))
     return ConnectionReport(
         verdict="failed",
         summary="Not connected: fix the first failed step and check again.",
@@ -206,7 +206,7 @@ async def diagnose(client: KintoneClient, options: ServerOptions, policy: Policy
         r.skip("apps", "cannot list apps with these credentials")
 
     await _user_api(client, r, reachable=not any(r.failed(s) for s in _CRITICAL))
-    r.ok("policy", _describe_policy(policy))
+    r.ok("policy", _describe_policy(policy, options))
 
     verdict = "failed" if any(r.failed(s) for s in _CRITICAL) else "ok"
     if verdict == "ok" and any(s.status == "failed" for s in r.steps):
@@ -298,10 +298,20 @@ async def _user_api(client: KintoneClient, r: _Report, *, reachable: bool) -> No
         r.fail("user_api", f"refused: {exc}", "Use an administrator's password or a User API token with Read scope.")
 
 
-def _describe_policy(policy: Policy) -> str:
+_CONFIRMS = {
+    "destructive": "asks the user before destructive calls (bulk writes: over {bulk} records) when the client can",
+    "writes": "asks the user before every write (refused where the client cannot ask)",
+    "never": "never asks the user to confirm",
+}
+
+
+def _describe_policy(policy: Policy, options: ServerOptions) -> str:
     from kintone_mcp.server.toolsets import describe
 
     parts = ["read-only" if policy.read_only else "read and write", f"toolsets {describe(policy.toolsets)}"]
+    if not policy.read_only:
+        confirms = _CONFIRMS[options.confirm].format(bulk=options.confirm_bulk)
+        parts.append(f"{confirms} (KINTONE_CONFIRM={options.confirm})")
     if policy.allow_apps is not None:
         parts.append(f"only apps {sorted(policy.allow_apps)}")
     if policy.deny_apps:

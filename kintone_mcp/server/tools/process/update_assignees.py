@@ -12,9 +12,10 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, RecordIdArg, RevisionArg
+from kintone_mcp.server.tools.confirming import app_named, names_shown
 from kintone_mcp.server.tools.outputs import StatusResult
 from kintone_mcp.server.tools.process._status import said, status_of
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 
 async def update_assignees(
@@ -49,6 +50,16 @@ async def update_assignees(
     return ok(StatusResult(id=id, revision=written.revision, status=status, assignees=now or None))
 
 
+async def confirm_update_assignees(
+    ctx: Ctx, id: int, assignees: list[str], revision: int | None = None, app: str | int | None = None
+) -> Effect:
+    """One record's assignees: asks only under KINTONE_CONFIRM=writes."""
+    state = state_of(ctx)
+    where = await app_named(state, state.policy.resolve_app(app))
+    who = names_shown(assignees) if assignees else "nobody"
+    return Effect(f"Assign record {id} of {where} to {who}?", destructive=False)
+
+
 SPEC: ToolSpec = write(
     update_assignees,
     "Reassign a record",
@@ -58,4 +69,5 @@ SPEC: ToolSpec = write(
     ),
     idempotent=True,
     destructive=True,
+    confirm=confirm_update_assignees,
 )

@@ -4,6 +4,7 @@ and assignees that would work.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from mcp.types import CallToolResult
@@ -14,9 +15,10 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, RecordIdArg, RevisionArg
+from kintone_mcp.server.tools.confirming import app_named
 from kintone_mcp.server.tools.outputs import StatusResult
 from kintone_mcp.server.tools.process._status import NAME_ASSIGNEE, lone_candidate, said, status_of
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 #: Kintone's code for "only an assignee may run this action".
 _ASSIGNEE_ONLY = "GAIA_NT01"
@@ -76,10 +78,27 @@ async def _explain_status_error(
     return text
 
 
+async def confirm_update_status(
+    ctx: Ctx,
+    id: int,
+    action: str,
+    assignee: str | None = None,
+    revision: int | None = None,
+    app: str | int | None = None,
+) -> Effect:
+    """One record's action: asks only under KINTONE_CONFIRM=writes."""
+    state = state_of(ctx)
+    where = await app_named(state, state.policy.resolve_app(app))
+    to = f", assigning {assignee}" if assignee else ""
+    named = json.dumps(action, ensure_ascii=False)
+    return Effect(f"Run the action {named} on record {id} of {where}{to}?", destructive=False)
+
+
 SPEC: ToolSpec = write(
     update_status,
     "Move a record through its process",
     summary="Run a process management action (with assignee); the answer gives the new status",
     idempotent=False,
     destructive=True,
+    confirm=confirm_update_status,
 )

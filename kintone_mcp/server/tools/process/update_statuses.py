@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,9 +17,10 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, InRange, RecordIdArg
+from kintone_mcp.server.tools.confirming import app_named, bulk, counted, ids_shown, names_shown
 from kintone_mcp.server.tools.outputs import StatusResult
 from kintone_mcp.server.tools.process._status import NAME_ASSIGNEE, lone_candidate, said
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 if TYPE_CHECKING:
     from kintone_mcp.client.results import StatusChange
@@ -134,6 +136,19 @@ async def _explain(state: ServerState, app_id: int, changes: list[StatusChange],
     return text + " Check each item's action, assignee and revision (update_status on one record explains more)."
 
 
+async def confirm_update_statuses(ctx: Ctx, records: list[StatusItem], app: str | int | None = None) -> Effect:
+    """Destructive above KINTONE_CONFIRM_BULK records (actions cannot be undone, only run back where the process
+    has an action back)."""
+    state = state_of(ctx)
+    ids = [item.id for item in records]
+    where = await app_named(state, state.policy.resolve_app(app), ids_shown(ids))
+    actions = names_shown(dict.fromkeys(json.dumps(i.action, ensure_ascii=False) for i in records))
+    return Effect(
+        f"Run process actions ({actions}) on {counted(len(ids), 'record')} of {where}?",
+        destructive=bulk(state, len(ids)),
+    )
+
+
 SPEC: ToolSpec = write(
     update_statuses,
     "Move records through their process",
@@ -143,4 +158,5 @@ SPEC: ToolSpec = write(
     ),
     idempotent=False,
     destructive=True,
+    confirm=confirm_update_statuses,
 )

@@ -11,12 +11,13 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, InRange
+from kintone_mcp.server.tools.confirming import app_named, counted, ids_shown
 from kintone_mcp.server.tools.outputs import id_ranges
 from kintone_mcp.server.tools.records._writing import (
     MAX_ATOMIC,
     all_or_nothing,
 )
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 
 class DeleteResult(Out):
@@ -49,10 +50,31 @@ async def delete_records(
     return ok(DeleteResult(count=len(ids), deleted=id_ranges(ids), note=result.atomicity_note))
 
 
+async def confirm_delete_records(
+    ctx: Ctx, ids: list[int], revisions: list[int] | None = None, app: str | int | None = None
+) -> Effect:
+    """ "Delete 37 records from Deals (app 2; ids 12-48)?", counting the ids that exist."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    found = 0
+    # In slices: a query naming 2,000 ids would pass Kintone's length limits only in a request body.
+    for start in range(0, len(ids), 500):
+        chunk = ", ".join(str(i) for i in ids[start : start + 500])
+        query = f"$id in ({chunk}) limit 1"
+        page = await state.client.get_records(app_id, query=query, fields=["$id"], total_count=True)
+        found += page.total_count or 0
+    missing = f"; {counted(len(ids) - found, 'of the ids does', 'of the ids do')} not exist" if found < len(ids) else ""
+    return Effect(
+        f"Delete {counted(found, 'record')} from {await app_named(state, app_id, ids_shown(ids) + missing)}? "
+        "Deleted records cannot be restored."
+    )
+
+
 SPEC: ToolSpec = write(
     delete_records,
     "Delete records",
     summary="Delete records by id, all or none",
     idempotent=True,
     destructive=True,
+    confirm=confirm_delete_records,
 )

@@ -12,8 +12,9 @@ from pydantic import Field
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
+from kintone_mcp.server.tools.confirming import app_named, bulk, counted
 from kintone_mcp.server.tools.records.transfer import import_file
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 
 class ImportResult(Out):
@@ -73,10 +74,41 @@ async def import_records(
     )
 
 
+async def confirm_import_records(
+    ctx: Ctx,
+    file: str,
+    mode: Literal["add", "update", "upsert"],
+    app: str | int | None = None,
+    key: str | None = None,
+    format: Literal["csv", "jsonl"] | None = None,
+    dry_run: bool = False,
+) -> Effect | None:
+    """Destructive when it updates (mode update or upsert) more than KINTONE_CONFIRM_BULK records: "Update
+    Deals (app 2) from deals.csv (2,400 records)?". A dry run writes nothing and never asks."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    if dry_run:
+        return None
+    where = await app_named(state, app_id)
+    if mode == "add":
+        # Adding destroys nothing: asked only under KINTONE_CONFIRM=writes, and not worth reading the file twice.
+        return Effect(f"Add the records of {file} to {where}?", destructive=False)
+    from kintone_mcp.server.tools.records.transfer.importing import count_records
+
+    rows = await count_records(state, app_id, file, format)
+    verb = "Update" if mode == "update" else "Add or update"
+    by = f" by {key}" if key else ""
+    return Effect(
+        f"{verb} {counted(rows, 'record')} of {where} from {file}{by}?",
+        destructive=bulk(state, rows),
+    )
+
+
 SPEC: ToolSpec = write(
     import_records,
     "Import records from a file",
     summary="Add, update or upsert records from a CSV or JSON Lines file, checked whole first, in transactions",
     idempotent=False,
     destructive=True,
+    confirm=confirm_import_records,
 )

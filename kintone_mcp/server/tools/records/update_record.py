@@ -4,6 +4,7 @@ deletes are reported with their values.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from mcp.types import CallToolResult
@@ -18,6 +19,7 @@ from kintone_mcp.server.fieldinfo import Properties
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, InRange, PlainRecord, RevisionArg
+from kintone_mcp.server.tools.confirming import app_named, counted, names_shown
 from kintone_mcp.server.tools.outputs import RecordWritten
 from kintone_mcp.server.tools.records._writing import (
     KeyRef,
@@ -26,7 +28,7 @@ from kintone_mcp.server.tools.records._writing import (
     join_notes,
     lookup_rules,
 )
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 
 async def update_record(
@@ -111,6 +113,42 @@ def _removed_note(removed: dict[str, list[Any]]) -> str:
     )
 
 
+async def confirm_update_record(
+    ctx: Ctx,
+    record: dict[str, Any],
+    id: int | None = None,
+    update_key: KeyRef | None = None,
+    revision: int | None = None,
+    app: str | int | None = None,
+) -> Effect:
+    """Destructive when the update deletes subtable rows: "Update record 12 of Deals (app 2), deleting 2 rows of
+    the table items ($id 31, 32)?"."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    if (id is None) == (update_key is None):
+        raise ToolInputError("Give exactly one of `id` and `update_key` to say which record to update.")
+    properties = await state.fields(app_id)
+    key = None
+    if update_key is not None:
+        check_key(update_key.field, properties)
+        key = UpdateKey(update_key.field, update_key.value)
+    which = f"record {id}" if key is None else f"the record whose {key.field} is {json.dumps(key.value)}"
+    converted = convert_one(record, properties, "update")
+    tables = [c for c in converted.record if (properties.get(c) or {}).get("type") == "SUBTABLE"]
+    removed = {}
+    if tables:
+        before = await _rows_before(state, app_id, properties, tables, _which(id, key, properties))
+        removed = _removed(before, converted.record)
+    where = await app_named(state, app_id)
+    if not removed:
+        return Effect(f"Update {which} of {where}: {names_shown(converted.record)}?", destructive=False)
+    parts = [
+        f"{counted(len(rows), 'row')} of the table {t} ($id {names_shown(str(r.get('$id')) for r in rows)})"
+        for t, rows in removed.items()
+    ]
+    return Effect(f"Update {which} of {where}, deleting {' and '.join(parts)}? Deleted rows cannot be restored.")
+
+
 SPEC: ToolSpec = write(
     update_record,
     "Update a record",
@@ -120,4 +158,5 @@ SPEC: ToolSpec = write(
     ),
     idempotent=True,
     destructive=True,
+    confirm=confirm_update_record,
 )

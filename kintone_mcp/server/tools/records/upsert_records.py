@@ -12,6 +12,7 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
+from kintone_mcp.server.tools.confirming import app_named, bulk, counted
 from kintone_mcp.server.tools.outputs import BulkWriteResult
 from kintone_mcp.server.tools.records._writing import (
     MAX_ATOMIC,
@@ -21,7 +22,7 @@ from kintone_mcp.server.tools.records._writing import (
     convert_many,
     lookup_rules,
 )
-from kintone_mcp.server.tools.spec import ToolSpec, write
+from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 
 async def upsert_records(
@@ -53,10 +54,25 @@ async def upsert_records(
     return ok(bulk_result(result, converted))
 
 
+async def confirm_upsert_records(
+    ctx: Ctx, key_field: str, records: list[dict[str, Any]], app: str | int | None = None
+) -> Effect:
+    """Destructive above KINTONE_CONFIRM_BULK records: "Insert or update 150 records of Deals (app 2) by ext_id?"."""
+    state = state_of(ctx)
+    app_id = state.policy.resolve_app(app)
+    where = await app_named(state, app_id)
+    return Effect(
+        f"Insert or update {counted(len(records), 'record')} of {where} by {key_field}? Existing records with those "
+        "keys are changed, and tables given replace their rows.",
+        destructive=bulk(state, len(records)),
+    )
+
+
 SPEC: ToolSpec = write(
     upsert_records,
     "Insert or update records by key",
     summary="Insert or update up to 2,000 records by a unique key field",
     idempotent=True,
     destructive=True,
+    confirm=confirm_upsert_records,
 )
