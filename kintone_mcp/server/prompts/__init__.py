@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Collection
+from typing import Any
 
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, GetPromptRequestParams
 
 from kintone_mcp.server.prompts import design_app, explore_app, inconsistent_values, report, triage
 from kintone_mcp.server.prompts._common import FIELD_KINDS, PromptSpec, StrictPrompt
@@ -35,4 +39,19 @@ def register_prompts(server: MCPServer[ServerState], offered: Collection[str]) -
             )
         )
         registered[spec.name] = spec
+    _name_unknown_prompts(server, registered)
     return registered
+
+
+def _name_unknown_prompts(server: MCPServer[ServerState], registered: Collection[str]) -> None:
+    """A prompts/get for a prompt not offered (design_app without the apps toolset) is refused with the names that
+    are, where the SDK answers "Internal server error". Wraps the SDK's own handler, which does the rest."""
+    sdk_handler = server._handle_get_prompt
+
+    async def get_prompt(ctx: ServerRequestContext[ServerState, Any], params: GetPromptRequestParams) -> Any:
+        if params.name not in registered:
+            offered = ", ".join(registered) or "none"
+            raise MCPError(code=INVALID_PARAMS, message=f"No prompt is named {params.name!r} here; prompts: {offered}.")
+        return await sdk_handler(ctx, params)
+
+    server._lowlevel_server.add_request_handler("prompts/get", GetPromptRequestParams, get_prompt)

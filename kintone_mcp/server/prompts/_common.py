@@ -20,7 +20,7 @@ from mcp.types import INVALID_PARAMS
 
 from kintone_mcp.client.errors import KintoneError, NotFoundError
 from kintone_mcp.server.errors import describe_kintone_error
-from kintone_mcp.server.lookups import AppEntry, app_choices, apps, fold, in_use, names_id_or_alias, ranked
+from kintone_mcp.server.lookups import AppEntry, Choice, app_choices, apps, fold, in_use, names_id_or_alias, ranked
 from kintone_mcp.server.policy import AppNotAllowedError, Policy
 from kintone_mcp.server.state import ServerState
 
@@ -122,8 +122,9 @@ async def resolve_app(state: ServerState, given: str | None) -> AppEntry:
         refuse(
             f"Several apps are named {text!r}: " + ", ".join(f"{e.name} (id {e.id})" for e in hits) + ". Give the id."
         )
-    near = ranked(app_choices(entries, uri_safe=False), text)[:5]
-    hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+    by_value = {c.value: e for c, e in zip(app_choices(entries, uri_safe=False), entries, strict=True)}
+    near = [by_value[v] for v in ranked([Choice(v, (v, e.name)) for v, e in by_value.items()], text)[:5]]
+    hint = f" Did you mean {' or '.join(f'{e.name!r} (app {e.id})' for e in near)}?" if near else ""
     refuse(f"No app this server may use is named {text!r}.{hint} Give an app id, alias or name (list_apps lists them).")
     raise AssertionError  # refuse() raised
 
