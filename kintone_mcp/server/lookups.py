@@ -186,13 +186,13 @@ async def users(state: ServerState) -> list[Choice]:
         batch = await state.client.list_users(offset=scanned, size=_PAGE)
         scanned += len(batch)
         # Users who can no longer sign in are left out: an assignment to one would fail.
-        out += [Choice(u.code, _user_keys(u)) for u in batch if u.valid]
+        out += [Choice(u.code, user_keys(u)) for u in batch if u.valid]
         if len(batch) < _PAGE:
             break
     state.lookups.put(("users",), out)
     return out
 
 
-def _user_keys(user: Any) -> tuple[str, ...]:
+def user_keys(user: Any) -> tuple[str, ...]:
     readings = (user.sur_name_reading or "", user.given_name_reading or "")
     return (user.code, user.name, "".join(readings), readings[1], user.email or "")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from mcp.server.mcpserver.prompts import Prompt
 from mcp.shared.exceptions import MCPError
@@ -74,7 +74,7 @@ class StrictPrompt(Prompt):
         return await super().render(given, context)
 
 
-def refuse(text: str) -> None:
+def refuse(text: str) -> NoReturn:
     raise MCPError(code=INVALID_PARAMS, message=text)
 
 
@@ -126,7 +126,6 @@ async def resolve_app(state: ServerState, given: str | None) -> AppEntry:
     near = [by_value[v] for v in ranked([Choice(v, (v, e.name)) for v, e in by_value.items()], text)[:5]]
     hint = f" Did you mean {' or '.join(f'{e.name!r} (app {e.id})' for e in near)}?" if near else ""
     refuse(f"No app this server may use is named {text!r}.{hint} Give an app id, alias or name (list_apps lists them).")
-    raise AssertionError  # refuse() raised
 
 
 def _columns(properties: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

@@ -33,7 +33,6 @@ async def _user_code(state: ServerState, given: str) -> str:
     near = ranked(people, code)[:5]
     hint = f" Did you mean {' or '.join(near)}?" if near else ""
     refuse(f"No user has the code {code!r} (the login name).{hint}")
-    raise AssertionError
 
 
 async def triage(
