@@ -81,7 +81,8 @@ async def apps(state: ServerState) -> list[AppEntry]:
     """Every app this server may use: those the credentials list (guest spaces it knows included) that the app
     lists allow; with API tokens, which cannot list apps, the apps the configuration names."""
     cached: list[AppEntry] | None = state.lookups.get(("apps",))
-    if cached is not None:
+    # An app create_app made since is read afresh rather than missing from the menu for a minute.
+    if cached is not None and state.policy.created_apps <= {e.id for e in cached}:
         return cached
     client, policy = state.client, state.policy
     found: dict[int, tuple[str, str]] = {}

@@ -8,7 +8,6 @@ allowed); a prompt whose optional last step writes says so when this server cann
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Collection
 from typing import Any
 
@@ -17,6 +16,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, GetPromptRequestParams
 
+from kintone_mcp.server.icons import toolset_icons
 from kintone_mcp.server.prompts import design_app, explore_app, inconsistent_values, report, triage
 from kintone_mcp.server.prompts._common import FIELD_KINDS, PromptSpec, StrictPrompt
 from kintone_mcp.server.state import ServerState
@@ -35,7 +35,11 @@ def register_prompts(server: MCPServer[ServerState], offered: Collection[str]) -
             continue
         server.add_prompt(
             StrictPrompt.from_function(
-                spec.fn, name=spec.name, title=spec.title, description=inspect.cleandoc(spec.fn.__doc__ or "")
+                spec.fn,
+                name=spec.name,
+                title=spec.title,
+                description=" ".join((spec.fn.__doc__ or "").split()),
+                icons=toolset_icons(spec.toolset),
             )
         )
         registered[spec.name] = spec

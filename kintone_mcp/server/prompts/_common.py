@@ -10,6 +10,7 @@ generic one.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
@@ -51,6 +52,8 @@ class PromptSpec:
     completes: Mapping[str, ArgumentKind] = field(default_factory=dict)
     #: tools the prompt cannot do without: it is offered only when every one of them is
     needs: frozenset[str] = frozenset()
+    #: the toolset whose icon the prompt shows in a host's menu
+    toolset: str = "records"
 
     @property
     def name(self) -> str:
@@ -72,6 +75,12 @@ class StrictPrompt(Prompt):
             problems += [f"missing {', '.join(missing)}"] if missing else []
             refuse(f"The prompt {self.name}: {'; '.join(problems)}. It takes: {takes}.")
         return await super().render(given, context)
+
+
+def message(text: str) -> str:
+    """The prompt's text as one paragraph per step: the source wraps lines at 120 columns, a host's display should
+    wrap them itself."""
+    return re.sub(r"(?<!\n)\n(?!\n|\d+\. )[ \t]*", " ", text.strip())
 
 
 def refuse(text: str) -> NoReturn:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kintone_mcp.server.prompts._common import PromptSpec
+from kintone_mcp.server.prompts._common import PromptSpec, message
 from kintone_mcp.server.tools.arguments import Ctx
 
 
@@ -20,7 +20,7 @@ async def design_app(
 ) -> str:
     """Design a Kintone app from a description: propose its fields, views and process, and build it once I agree."""
     named = f' named "{name.strip()}"' if name and name.strip() else ""
-    return f"""\
+    return message(f"""\
 Design a Kintone app{named} for this: {description.strip()}
 
 1. Propose the design first and change nothing yet: a table of fields (label in my language, a short ASCII field
@@ -30,11 +30,12 @@ Design a Kintone app{named} for this: {description.strip()}
 2. Wait for me to agree or to change it.
 3. Then build it: create_app, add_fields, update_views, update_process if agreed, and deploy_app, which makes the
    changes live. If a call fails, fix what its error names and go on; never start over with a second app.
-4. Tell me the new app's id, and what to try first."""
+4. Tell me the new app's id, and what to try first.""")
 
 
 SPEC = PromptSpec(
     design_app,
     "Design an app",
     needs=frozenset({"create_app", "add_fields", "deploy_app"}),
+    toolset="apps",
 )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kintone_mcp.server.prompts._common import PromptSpec, app_label, resolve_app
+from kintone_mcp.server.prompts._common import PromptSpec, app_label, message, resolve_app
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import Ctx
 
@@ -17,7 +17,7 @@ async def explore_app(ctx: Ctx, app: AppName) -> str:
     """Get to know a Kintone app before working with it: what its fields mean, how records move through its process,
     its saved views, and a few real records."""
     entry = await resolve_app(state_of(ctx), app)
-    return f"""\
+    return message(f"""\
 I want to work with the Kintone app {app_label(entry)}. Before we use it, show me what it holds:
 
 1. Call get_app for app {entry.id}. Summarise its fields as a short table (label, field code, type; required ones
@@ -26,7 +26,7 @@ I want to work with the Kintone app {app_label(entry)}. Before we use it, show m
 3. If it has a choice or status field, call aggregate_records grouped by it to show how records are spread.
 4. End with three questions this app could answer for me, phrased as I would ask them.
 
-Use field codes in tool calls but labels when you talk to me. Change nothing."""
+Use field codes in tool calls but labels when you talk to me. Change nothing.""")
 
 
-SPEC = PromptSpec(explore_app, "Explore an app", completes={"app": "app"}, needs=frozenset({"get_app"}))
+SPEC = PromptSpec(explore_app, "Explore an app", completes={"app": "app"}, needs=frozenset({"get_app"}), toolset="core")

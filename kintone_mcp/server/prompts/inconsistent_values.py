@@ -7,7 +7,15 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kintone_mcp.server.prompts._common import TEXTUAL, PromptSpec, app_label, resolve_app, resolve_field, write_note
+from kintone_mcp.server.prompts._common import (
+    TEXTUAL,
+    PromptSpec,
+    app_label,
+    message,
+    resolve_app,
+    resolve_field,
+    write_note,
+)
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import Ctx
 
@@ -26,7 +34,7 @@ async def inconsistent_values(
     fix = write_note(
         state.policy, "update_records", "records", "list the changes as a table I can apply myself, and stop there."
     )
-    return f"""\
+    return message(f"""\
 Check the field {label} ({code}) of the Kintone app {app_label(entry)} for values that mean the same thing but are
 written differently.
 
@@ -36,7 +44,7 @@ written differently.
    company forms (株式会社 / (株) / Inc.), abbreviations and typos. Leave alone values that only look alike.
 3. Show each group as a table: the spellings, their counts, and the one to keep (the most common, unless it is
    clearly wrong). Give two or three record ids of each spelling to change (get_records with a filter on {code}).
-4. Ask me before changing anything; then change only the records I approve, with update_records.{fix}"""
+4. Ask me before changing anything; then change only the records I approve, with update_records.{fix}""")
 
 
 SPEC = PromptSpec(

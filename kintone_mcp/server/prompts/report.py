@@ -7,12 +7,13 @@ from typing import Annotated
 from pydantic import Field
 
 from kintone_mcp.query import quote
-from kintone_mcp.server.lookups import views
+from kintone_mcp.server.lookups import fold, views
 from kintone_mcp.server.prompts._common import (
     GROUPABLE,
     PromptSpec,
     app_label,
     kintone,
+    message,
     refuse,
     resolve_app,
     resolve_field,
@@ -40,13 +41,14 @@ async def report(
         code, _ = await resolve_field(state, entry, group_by, GROUPABLE)
         steps.append(f"Break the figures down by the field {code}.")
     if view:
-        saved = dict(await kintone(views(state, entry.id)))
-        if view.strip() not in saved:
-            names = ", ".join(repr(n) for n in saved) or "none"
+        saved = await kintone(views(state, entry.id))
+        chosen = next(((n, c) for n, c in saved if fold(n) == fold(view)), None)
+        if chosen is None:
+            names = ", ".join(repr(n) for n, _ in saved) or "none"
             refuse(f"{entry.name} has no view named {view.strip()!r}; its views: {names}.")
-        condition = saved[view.strip()]
+        name, condition = chosen
         steps.append(
-            f"Only the records of the view {quote(view.strip())}"
+            f"Only the records of the view {quote(name)}"
             + (f": pass its condition as the query, {condition}" if condition else " (it has no filter: every record)")
             + "."
         )
@@ -58,7 +60,7 @@ async def report(
         "If an answer says records were cut or not all scanned, say so.",
     ]
     lines += [f"{i}. {s}" for i, s in enumerate(steps, 1)]
-    return "\n".join(lines)
+    return message("\n".join(lines))
 
 
 SPEC = PromptSpec(

@@ -14,6 +14,7 @@ from kintone_mcp.server.prompts._common import (
     app_label,
     field_of_type,
     kintone,
+    message,
     refuse,
     resolve_app,
     write_note,
@@ -59,7 +60,7 @@ async def triage(
         query += f" and {status_field} in ({quote(status.strip())})"
     whose = "me" if not user else f"the user {user.strip()}"
     act = write_note(state.policy, "update_status", "records", "propose each next action; do not try to take it.")
-    return f"""\
+    return message(f"""\
 Triage the items of the Kintone app {app_label(entry)} that are waiting for {whose}.
 
 1. Call get_app for app {entry.id} if you do not know its fields: the process goes {" → ".join(states)}.
@@ -67,7 +68,7 @@ Triage the items of the Kintone app {app_label(entry)} that are waiting for {who
    an item is, who it is for and when it is due. Page on with `next` if there are more.
 3. Group the items by urgency (overdue or due soon first, then by priority if the app has one) and give each one
    line: record id, what it is, its status, and the next action (one of the process actions from its status).
-4. Ask me which to act on; take an action (update_status) only after I say so.{act}"""
+4. Ask me which to act on; take an action (update_status) only after I say so.{act}""")
 
 
 SPEC = PromptSpec(

@@ -157,3 +157,11 @@ async def test_users_complete_nothing_without_user_api(make_server: ServerFactor
         listed = [a["name"] for a in (await call_ok(mcp, "list_apps"))["apps"]]
         assert listed == ["Customers", "Deals"]
         assert await complete(mcp, "explore_app", "app") == listed
+
+
+@pytest.mark.anyio
+async def test_an_app_created_here_completes_at_once(make_server: ServerFactory) -> None:
+    async with Client(make_server(Policy.build(allow_apps=[2], default_app=2, toolsets=["all"]))) as mcp:
+        assert await complete(mcp, "explore_app", "app") == ["Deals"]  # the list is now cached
+        created = await call_ok(mcp, "create_app", name="備品貸出")
+        assert await complete(mcp, "explore_app", "app", "備品") == ["備品貸出"], created

@@ -18,7 +18,9 @@ DEFAULT = ["explore_app", "report", "triage", "inconsistent_values"]
 async def text(mcp: Client, prompt: str, **args: str) -> str:
     result = await mcp.get_prompt(prompt, args)
     assert len(result.messages) == 1 and result.messages[0].role == "user"
-    return str(result.messages[0].content.text)  # type: ignore[union-attr]
+    body = str(result.messages[0].content.text)  # type: ignore[union-attr]
+    assert "\n " not in body, "one line per step: the host wraps them"
+    return body
 
 
 async def refusal(mcp: Client, prompt: str, **args: str) -> str:
@@ -32,7 +34,7 @@ async def test_prompts_are_listed_with_titles_descriptions_and_arguments(mcp: Cl
     prompts = {p.name: p for p in (await mcp.list_prompts()).prompts}
     assert list(prompts) == DEFAULT
     for p in prompts.values():
-        assert p.title and p.description and "\n    " not in p.description
+        assert p.title and p.description and "\n" not in p.description and p.icons
         assert all(a.description for a in p.arguments or [])
     args = {name: [(a.name, a.required) for a in p.arguments or []] for name, p in prompts.items()}
     assert args["report"] == [("app", True), ("question", True), ("group_by", False), ("view", False)]
@@ -89,7 +91,7 @@ async def test_unknown_and_missing_arguments_are_named(mcp: Client) -> None:
 
 @pytest.mark.anyio
 async def test_report_aggregates_first_with_the_field_and_view_resolved(mcp: Client) -> None:
-    body = await text(mcp, "report", app="Deals", question="won deals per owner", group_by="Owner", view="Pipeline")
+    body = await text(mcp, "report", app="Deals", question="won deals per owner", group_by="Owner", view="pipeline")
     assert "won deals per owner" in body and "by the field owner" in body
     assert 'stage not in ("Won", "Lost")' in body  # the view's filter, for aggregate_records' query
     assert body.index("aggregate_records") < body.index("get_records")
