@@ -32,6 +32,11 @@ async def _tools(server: KintoneMCPServer) -> list[dict[str, Any]]:
         return [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in (await mcp.list_tools()).tools]
 
 
+def _icon_bytes(tools: list[dict[str, Any]]) -> int:
+    """What the icons add: ``,"icons":[…]`` as it sits inside each tool object (issue 16: at most 180 B a tool)."""
+    return sum(_size(t["icons"]) + len(',"icons":') for t in tools if "icons" in t)
+
+
 async def main() -> None:
     sb = sandbox()
     ours = await _tools(server_for(sb))
@@ -48,6 +53,7 @@ async def main() -> None:
         "input schemas": sum(_size(t["inputSchema"]) for t in ours),
         "output schemas": sum(_size(t["outputSchema"]) for t in ours),
         "annotations": sum(_size(t["annotations"]) for t in ours),
+        "icons": _icon_bytes(ours),
     }
     for name, size in parts.items():
         print(f"  {name:<15} {size:>7,} B")
@@ -62,6 +68,7 @@ async def main() -> None:
         share = f" ({size / budget:.0%} of its {budget:,} B budget)" if budget else ""
         print(f"toolset {name}: +{size:,} B for {len(extra)} tools{share}")
         print("  per tool:", ", ".join(f"{t['name']} {_size(t):,} B" for t in extra))
+        print(f"  icons: {_icon_bytes(extra):,} B of it")
     every = await _tools(server_for(sb, Policy.build(default_app=2, toolsets=["all"])))
     print(f"all toolsets: {_size({'tools': every}):,} B for {len(every)} tools")
 

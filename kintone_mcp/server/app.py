@@ -236,6 +236,7 @@ def build_server(
 
     Raises PolicyConfigError for a tool list naming an unknown tool.
     """
+    from kintone_mcp.server.icons import SERVER_ICONS, toolset_icons
     from kintone_mcp.server.resources import register_resources
     from kintone_mcp.server.tools import ALL_TOOLS
 
@@ -263,6 +264,7 @@ def build_server(
         title="Kintone",
         version=__version__,
         instructions=INSTRUCTIONS,
+        icons=SERVER_ICONS,
         lifespan=lifespan,
         log_level="WARNING",
         extensions=extensions,
@@ -280,6 +282,12 @@ def build_server(
             description=spec.description,
             annotations=spec.annotations(),
             meta=spec.meta(),
+            icons=toolset_icons(spec.toolset),
         )
     register_resources(server, offered={s.name for s in enabled})
+    # Prompts and completions (issue 16): what a person picks from the host's menu, and its arguments' values.
+    from kintone_mcp.server.completions import register_completions
+    from kintone_mcp.server.prompts import register_prompts
+
+    register_completions(server, prompts=register_prompts(server, offered={s.name for s in enabled}))
     return server

@@ -69,12 +69,29 @@ class SchemaCache:
 
 
 @dataclass
+class LookupCache:
+    """Lists the completions and prompts read from Kintone (apps, views, states, users), per connection: a host
+    asks for completions at every keystroke, and a list a minute old is as good as a fresh one for a menu."""
+
+    ttl: float = SCHEMA_TTL_SECONDS
+    _entries: dict[tuple[Any, ...], tuple[float, Any]] = field(default_factory=dict)
+
+    def get(self, key: tuple[Any, ...]) -> Any | None:
+        hit = self._entries.get(key)
+        return None if hit is None or time.monotonic() - hit[0] > self.ttl else hit[1]
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        self._entries[key] = (time.monotonic(), value)
+
+
+@dataclass
 class ServerState:
     #: builds the client on first use; does no I/O (the client connects when it first sends)
     client_factory: Callable[[], KintoneClient]
     policy: Policy
     options: ServerOptions
     schemas: SchemaCache = field(default_factory=SchemaCache)
+    lookups: LookupCache = field(default_factory=LookupCache)
     _client: KintoneClient | None = field(default=None, init=False, repr=False)
     _redaction: LogRedaction | None = field(default=None, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
