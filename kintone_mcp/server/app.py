@@ -53,7 +53,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
         self.withheld: dict[str, str] = {}
 
     async def list_tools(self) -> list[MCPTool]:
-        # The tool set is fixed at start-up, so the slimmed list is computed once, on first demand.
+        # The tool set is fixed at start-up, so the slimmed list is computed once, on first demand. Output schemas
+        # are advertised as their outline (schema_outline: the top level, typed).
         if self._listed is None:
             self._listed = [
                 t.model_copy(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field, TypeAdapter
@@ -36,7 +36,7 @@ def test_slim_keeps_meaning_and_drops_noise() -> None:
     text = str(lean)
     assert "'title': {'type': 'string'}" in text  # the property named title
     assert "'Title'" not in text and "additionalProperties': True" not in text
-    assert lean["properties"]["app"] == {"anyOf": [{"type": "integer"}, {"type": "string"}], "description": "App"}
+    assert lean["properties"]["app"] == {"type": ["integer", "string"], "description": "App"}
     assert "Inner" not in lean.get("$defs", {})  # used once: inlined
     assert "Filter" in lean["$defs"]  # recursive: kept as a reference
     good = {"app": 1, "inner": {"title": "x"}, "flt": {"conditions": [{"field": "a", "value": 1}]}, "limit": 3}
@@ -62,8 +62,8 @@ def test_output_schema_drops_null_only_where_results_never_send_it() -> None:
     props = lean["properties"]
     assert props["total"] == {"type": "integer"}
     assert props["names"] == {"type": "object", "additionalProperties": {"type": "string"}, "description": "d"}
-    assert props["either"] == {"anyOf": [{"type": "integer"}, {"type": "string"}]}
-    assert props["must"] == {"anyOf": [{"type": "integer"}, {"type": "null"}]}  # required: left as it is
+    assert props["either"] == {"type": ["integer", "string"]}
+    assert props["must"] == {"type": ["integer", "null"]}  # required: its null stays
     # What results send (None left out) validates; an explicit null on an optional property would not.
     validator = Draft202012Validator(lean)
     assert not list(validator.iter_errors(dump(_Wrapped(total=None, must=1))))
@@ -99,3 +99,61 @@ def test_no_output_model_has_a_required_nullable_field() -> None:
         if info.is_required() and "None" in str(info.annotation)
     ]
     assert offenders == []
+
+
+def test_type_alternatives_merge_only_where_the_same_instances_pass() -> None:
+    class M(BaseModel):
+        scalar: int | str
+        values: str | int | float | list[str | int | float]
+        bounded: Annotated[int, Field(ge=1)] | Annotated[float, Field(le=2)]
+        obj: Inner | str
+        choice: Literal["a", "b"]
+
+    lean = slim(M.model_json_schema(), "input")
+    assert lean is not None
+    props = lean["properties"]
+    assert props["scalar"] == {"type": ["integer", "string"]}
+    # Every integer is a number, and `items` constrains arrays alone, so it may sit beside the other types.
+    assert props["values"] == {"type": ["string", "number", "array"], "items": {"type": ["string", "number"]}}
+    # Two numeric bounds would reach each other's type; an object keeps its own alternative (server/strict.py).
+    assert "anyOf" in props["bounded"] and "anyOf" in props["obj"]
+    assert props["choice"] == {"enum": ["a", "b"]}
+    full = M.model_json_schema()
+    for good in ({"scalar": 1, "values": [1, "a", 2.5], "bounded": 5, "obj": "x", "choice": "a"},
+                 {"scalar": "s", "values": 2.5, "bounded": 0.5, "obj": {"title": "t"}, "choice": "b"}):  # fmt: skip
+        assert not list(Draft202012Validator(full).iter_errors(good))
+        assert not list(Draft202012Validator(lean).iter_errors(good))
+    for bad in ({"scalar": 1.5}, {"values": [[1]]}, {"values": {"a": 1}}, {"bounded": 3.5}, {"choice": "c"}):
+        base = {"scalar": 1, "values": 1, "bounded": 5, "obj": "x", "choice": "a"}
+        assert list(Draft202012Validator(full).iter_errors({**base, **bad})), bad
+        assert list(Draft202012Validator(lean).iter_errors({**base, **bad})), bad
+
+
+class _Row(Out_):
+    code: str
+    tags: list[str] = []
+
+
+class _Answer(Out_):
+    rows: list[_Row]
+    first: _Row | None = None
+    names: dict[str, str] | None = Field(None, description="code -> name")
+    count: int
+
+
+def test_output_schemas_are_advertised_as_their_typed_outline() -> None:
+    lean = slim(_Answer.model_json_schema(), "output")
+    assert lean == {
+        "type": "object",
+        "properties": {
+            "rows": {"type": "array", "items": {"type": "object"}},
+            "first": {"type": "object"},
+            "names": {"type": "object", "description": "code -> name", "additionalProperties": {"type": "string"}},
+            "count": {"type": "integer"},
+        },
+        "required": ["rows", "count"],
+    }
+    # Looser than the model, never stricter: whatever the tool sends still validates.
+    answer = dump(_Answer(rows=[_Row(code="a", tags=["x"])], first=_Row(code="b"), names={"a": "A"}, count=1))
+    assert not list(Draft202012Validator(lean).iter_errors(answer))
+    assert list(Draft202012Validator(lean).iter_errors({"rows": [1], "count": 1}))  # the types still hold
