@@ -39,10 +39,9 @@ def slim(schema: dict[str, Any] | None, kind: Kind) -> dict[str, Any] | None:
         return None
     out = copy.deepcopy(schema)
     _inline_single_use_defs(out)
-    result = _walk(out, kind)
-    assert isinstance(result, dict)
-    if kind == "output":
-        result = outline(result)
+    walked = _walk(out, kind)
+    assert isinstance(walked, dict)
+    result: dict[str, Any] = outline(walked) if kind == "output" else walked
     _tidy(result)
     return result
 

@@ -131,7 +131,7 @@ def test_type_alternatives_merge_only_where_the_same_instances_pass() -> None:
 
 class _Row(Out_):
     code: str
-    tags: list[str] = []
+    tags: list[str] | None = None
 
 
 class _Answer(Out_):

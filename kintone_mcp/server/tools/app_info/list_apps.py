@@ -49,11 +49,10 @@ async def list_apps(
     limit: Annotated[int, Field(ge=1, le=100)] = 50,
     offset: OffsetArg = 0,
 ) -> Annotated[CallToolResult, AppList]:
-    """List the Kintone apps this connection can use, with id, name and app code.
+    """List the Kintone apps this connection can use: id, name, app code.
 
-    Use it to find the app id for a name ("the deals app"), then call get_app for its fields. Apps in guest
-    spaces follow the others (on the last page). With API tokens, which Kintone does not let list apps, it lists
-    the apps the configured tokens belong to.
+    Find an app's id by name here, then call get_app for its fields. Guest-space apps come last. With API tokens
+    it lists the tokens' apps (Kintone lets tokens list no apps).
     """
     state = state_of(ctx)
     note = None

@@ -49,7 +49,7 @@ async def update_statuses(
 ) -> Annotated[CallToolResult, StatusesResult]:
     """Run process management actions on up to 100 records at once, all or none (items as in update_status).
 
-    The answer lists each record's new status; an error names the items that cannot move and what would work.
+    An error names the items that cannot move and what would work.
     """
     from kintone_mcp.client.results import StatusChange
 
