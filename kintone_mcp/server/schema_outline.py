@@ -51,14 +51,21 @@ def _shape(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
         out["anyOf"] = [_type_only(_resolve(alt, defs), defs) for alt in node["anyOf"]]
     for key in ("items", "additionalProperties"):
         sub = node.get(key)
-        if isinstance(sub, dict) and (inner := _type_only(_resolve(sub, defs), defs)):
-            out[key] = inner
+        if isinstance(sub, dict):
+            inner = _type_only(_resolve(sub, defs), defs)
+            # An array keeps its `items` even when they say nothing (Gemini refuses an array without them).
+            if inner or key == "items":
+                out[key] = inner
     return out
 
 
 def _type_only(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """The type alone; an array's items too (an array of arrays is as deep as this goes: objects stop it)."""
     if "type" in node or "enum" in node:
-        return {k: node[k] for k in ("type", "enum") if k in node}
+        out: dict[str, Any] = {k: node[k] for k in ("type", "enum") if k in node}
+        if node.get("type") == "array" and isinstance(node.get("items"), dict):
+            out["items"] = _type_only(_resolve(node["items"], defs), defs)
+        return out
     if isinstance(node.get("anyOf"), list):
         return {"anyOf": [_type_only(_resolve(alt, defs), defs) for alt in node["anyOf"]]}
     return {}

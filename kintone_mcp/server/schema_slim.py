@@ -42,7 +42,6 @@ def slim(schema: dict[str, Any] | None, kind: Kind) -> dict[str, Any] | None:
     walked = _walk(out, kind)
     assert isinstance(walked, dict)
     result: dict[str, Any] = outline(walked) if kind == "output" else walked
-    _tidy(result)
     return result
 
 
@@ -72,79 +71,21 @@ def _walk(node: Any, kind: Kind) -> Any:
             node.setdefault("additionalProperties", False)
     else:
         _drop_null_of_optional_properties(node)
+    _drop_integer_beside_number(node)
     return node
 
 
-def _tidy(node: Any) -> None:
-    """Second pass, once every null alternative that goes has gone: shorter spellings of the same constraints."""
-    if not isinstance(node, dict):
-        return
-    for key in _SCHEMA_MAPS:
-        if isinstance(node.get(key), dict):
-            for sub in node[key].values():
-                _tidy(sub)
-    for key in _SCHEMA_LISTS:
-        if isinstance(node.get(key), list):
-            for sub in node[key]:
-                _tidy(sub)
-    for key in _SCHEMA_SINGLE:
-        _tidy(node.get(key))
-    _merge_type_alternatives(node)
-    _drop_type_of_string_enum(node)
+_INTEGER, _NUMBER = {"type": "integer"}, {"type": "number"}
 
 
-#: Keywords that constrain only instances of one JSON type, so they can sit beside other types in a type list.
-_TYPE_KEYWORDS: dict[str, frozenset[str]] = {
-    "array": frozenset({"items", "prefixItems", "minItems", "maxItems", "uniqueItems", "contains"}),
-    "string": frozenset({"minLength", "maxLength", "pattern", "format"}),
-    "integer": frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}),
-    "number": frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}),
-    "boolean": frozenset(),
-    "null": frozenset(),
-}
-
-
-def _merge_type_alternatives(node: dict[str, Any]) -> None:
-    """``anyOf: [{"type": "integer"}, {"type": "string"}]`` -> ``type: ["integer", "string"]``: the same instances.
-
-    Only alternatives of distinct non-object types whose other keywords apply to their own type alone (an array's
-    ``items``) merge, and at most one per keyword family, so no constraint reaches an instance it did not before.
-    Objects never merge: the strictness check (``server/strict``) finds closed objects by their ``type`` and
-    ``properties``. ``integer`` goes where ``number`` is listed: every integer is a number."""
+def _drop_integer_beside_number(node: dict[str, Any]) -> None:
+    """``anyOf [string, integer, number]`` (pydantic's ``str | int | float``) -> ``anyOf [string, number]``: every
+    integer is a number, so the same values pass. The alternatives stay an ``anyOf`` of single types rather than
+    becoming a type list (``"type": ["string", "number"]``), which is shorter but which Gemini's function
+    declarations refuse, and with them every tool of the server, in the hosts that pass schemas on to Gemini."""
     any_of = node.get("anyOf")
-    if not isinstance(any_of, list) or len(any_of) < 2:
-        return
-    types: list[str] = []
-    extras: dict[str, Any] = {}
-    for alt in any_of:
-        kind = alt.get("type") if isinstance(alt, dict) else None
-        if not isinstance(kind, str) or kind not in _TYPE_KEYWORDS or kind in types:
-            return
-        rest = {k: v for k, v in alt.items() if k != "type"}
-        if not set(rest) <= _TYPE_KEYWORDS[kind] or set(rest) & set(node):
-            return
-        # A keyword another listed type also reads (integer and number share their bounds) would reach it too.
-        shared = [t for t in types if _TYPE_KEYWORDS[t] & _TYPE_KEYWORDS[kind]]
-        if shared and (rest or any(set(extras) & _TYPE_KEYWORDS[t] for t in shared)):
-            return
-        types.append(kind)
-        extras.update(rest)
-    if "number" in types and "integer" in types:
-        numeric = [alt for alt in any_of if alt["type"] in ("integer", "number")]
-        if all(len(alt) == 1 for alt in numeric):
-            types.remove("integer")
-    if "type" in node:
-        return
-    del node["anyOf"]
-    node["type"] = types[0] if len(types) == 1 else types
-    node.update(extras)
-
-
-def _drop_type_of_string_enum(node: dict[str, Any]) -> None:
-    """``{"enum": ["a", "b"], "type": "string"}`` -> ``{"enum": ["a", "b"]}``: the enum alone admits only those."""
-    enum = node.get("enum")
-    if node.get("type") == "string" and isinstance(enum, list) and enum and all(isinstance(e, str) for e in enum):
-        del node["type"]
+    if isinstance(any_of, list) and _INTEGER in any_of and _NUMBER in any_of:
+        any_of.remove(_INTEGER)
 
 
 def _drop_null_of_optional_properties(node: dict[str, Any]) -> None:

@@ -49,7 +49,7 @@ class BulkWriteResult(Out):
     count: int
     ids: str = Field(description='input order, runs as ranges: "301-2300, 7"')
     revision: int | None = None
-    revisions: list[int] | None = Field(None, description="if they differ, in order of ids")
+    revisions: list[int] | None = Field(None, description="if they differ, in ids' order")
     atomic: bool
     note: str | None = None
     ignored_fields: list[str] | None = None

@@ -41,7 +41,7 @@ async def _apps_from_configuration(state: ServerState, name: str | None) -> list
 
 async def list_apps(
     ctx: Ctx,
-    name: Annotated[str | None, Field(description="Part of the app name (case-insensitive).")] = None,
+    name: Annotated[str | None, Field(description="Part of the app name, any case.")] = None,
     ids: Annotated[
         list[Annotated[int, InRange]] | None, Field(max_length=100, description="Only these app ids.")
     ] = None,
@@ -52,7 +52,7 @@ async def list_apps(
     """List the Kintone apps this connection can use: id, name, app code.
 
     Find an app's id by name here, then call get_app for its fields. Guest-space apps come last. With API tokens
-    it lists the tokens' apps (Kintone lets tokens list no apps).
+    (which Kintone lets list no apps) it lists the tokens' apps.
     """
     state = state_of(ctx)
     note = None

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 from mcp.types import CallToolResult
-from pydantic import Field
 
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
@@ -120,7 +119,7 @@ async def _fetch(
 async def download_file(
     ctx: Ctx,
     id: RecordIdArg,
-    file_key: Annotated[str, Field(description="fileKey, from get_record.")],
+    file_key: str,  # the description says where it comes from
     app: AppArg = None,
 ) -> Annotated[CallToolResult, DownloadResult]:
     """Download a file attached to a record (its `fileKey` from get_record) into the download folder.

@@ -32,8 +32,8 @@ async def update_status(
 ) -> Annotated[CallToolResult, StatusResult]:
     """Run a process management action on a record, moving it to the action's next status.
 
-    get_app lists the actions from each status; one the current status lacks is refused with those it has. Only
-    a status's assignees (if any) may run its actions (see update_assignees).
+    get_app lists each status's actions; one the record's status lacks is refused with those it has. Only a
+    status's assignees (if any) may run its actions (see update_assignees).
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)

@@ -15,10 +15,7 @@ from kintone_mcp.server.tools.spec import ToolSpec, write
 
 
 async def add_record(ctx: Ctx, record: PlainRecord, app: AppArg = None) -> Annotated[CallToolResult, RecordAdded]:
-    """Add one record: plain values by field code (see get_app); fields left out get their defaults.
-
-    Values are checked against the app's schema first; an error lists every wrong field and what it accepts.
-    """
+    """Add one record: plain values by field code (see get_app); fields left out get their defaults."""
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)

@@ -292,13 +292,13 @@ async def aggregate_records(
         int | None, Field(ge=1, le=MAX_GROUPS, description=f"Groups to list, top first (default {MAX_GROUPS}).")
     ] = None,
 ) -> Annotated[CallToolResult, Aggregation]:
-    """Count, sum, avg, min and max over all records a filter or query matches (up to 100,000), grouped by up
-    to two fields; only the numbers come back.
+    """Count, sum, avg, min and max over all records a filter or query matches (up to 100,000), by up to two
+    group_by fields; only the numbers come back.
 
     Use it instead of reading records for "how many", "how much", "per owner / per month". Group by choice, user,
-    status, text or date fields (dates by year, quarter, month, week or day); sum and avg take number fields,
-    table columns too (over every row; grouping by a column counts rows); count(field) counts non-empty values.
-    Groups come largest first, or in time order by date; `order_by` with `limit` gives a top N.
+    status, text or date fields (by year, quarter, month, week or day); sum and avg take number fields and table
+    columns (over every row; grouping by a column counts rows). Largest groups come first, dates in time order;
+    `order_by` with `limit` gives a top N.
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
@@ -516,7 +516,7 @@ def _left_out(
 
 SPEC: ToolSpec = read(
     aggregate_records,
-    "Count, sum and average records by group",
+    "Count and sum records by group",
     summary=(
         "count / sum / avg / min / max over every matching record, grouped by up to two fields (dates by "
         "year, quarter, month, week, day; a subtable column counts its rows, e.g. quantity per product), "

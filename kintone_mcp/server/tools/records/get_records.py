@@ -50,7 +50,7 @@ class RecordList(Out):
     returned: int
     # Described only where the answer does not explain itself (a cut or a note says what it is in words).
     total_count: int | None = None
-    next: str | None = Field(None, description="pass as `next` (alone) for more")
+    next: str | None = None  # what to do with it: the `next` argument's description
     cut: str | None = None
     note: str | None = None
     names: dict[str, str] | None = None
@@ -282,7 +282,7 @@ async def get_records(
 ) -> Annotated[CallToolResult, RecordList]:
     """Read records of an app, newest first unless ordered otherwise.
 
-    Select with a structured `filter` (preferred: values are escaped, operators checked per field), e.g.
+    Select with a structured `filter` (preferred: we escape values and check operators), e.g.
     {"conditions": [{"field": "Stage", "op": "in", "value": ["Won"]}, {"field": "Close_date", "op": ">=",
     "value": "THIS_MONTH()"}]}, a Kintone `query`, or a saved `view`; all given are and-ed. In a filter, `match`
     "any" ors the conditions, which nest; `field` is a code or $id; `op` (default "=") is one get_app lists for

@@ -188,11 +188,11 @@ async def _members(
 async def list_users(
     ctx: Ctx,
     kind: Kind = "users",
-    search: Annotated[str | None, Field(description="Part of a name, code or email (case-insensitive).")] = None,
+    search: Annotated[str | None, Field(description="Part of a name, code or email, any case.")] = None,
     codes: Annotated[list[str] | None, Field(max_length=100, description="Exactly these codes.")] = None,
     member_of: Annotated[
         str | None,
-        Field(description="users: members of this organization or group code; others: those of this user."),
+        Field(description="users: members of this org or group code; others: those this user is in."),
     ] = None,
     limit: Annotated[int, Field(ge=1, le=100)] = 30,
     offset: OffsetArg = 0,
