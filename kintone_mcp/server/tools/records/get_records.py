@@ -285,11 +285,12 @@ async def get_records(
     Select with a structured `filter` (preferred: we escape values and check operators), e.g.
     {"conditions": [{"field": "Stage", "op": "in", "value": ["Won"]}, {"field": "Close_date", "op": ">=",
     "value": "THIS_MONTH()"}]}, a Kintone `query`, or a saved `view`; all given are and-ed. In a filter, `match`
-    "any" ors the conditions, which nest; `field` is a code or $id; `op` (default "=") is one get_app lists for
-    the field's type; `value` is a list for in / not in, none for is empty, "YYYY-MM-DD" or TODAY(),
-    THIS_MONTH(), LAST_MONTH(), FROM_TODAY(-7, DAYS)… for dates, LOGINUSER() for users. A table column matches
-    when any row does. Ask only for the `fields` you need. The answer gives total_count and, when more
-    match, a `next` token that continues the same read. To count or sum, use aggregate_records.
+    is "all" (the default) or "any", and a condition may be a nested filter; `field` is a code or $id; `op`
+    (default "=") is one get_app lists for the field's type; `value` is a list for in / not in, none for is
+    empty, "YYYY-MM-DD" or TODAY(), THIS_MONTH(), LAST_MONTH(), FROM_TODAY(-7, DAYS)… for dates, LOGINUSER() for
+    users. A table column matches when any row does. Ask only for the `fields` you need. The answer gives
+    total_count and, when more match, a `next` token that continues the same read. To count or sum, use
+    aggregate_records.
     """
     state = state_of(ctx)
     if next:
