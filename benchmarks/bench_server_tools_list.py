@@ -2,9 +2,11 @@
 each further toolset adds.
 
 "SDK default" is the same server with the schema slimming turned off (titles on every property,
-``anyOf [X, null]`` for optional arguments, single-use ``$defs``): the difference is what slimming saves. The budget
-is 35 KB for the default toolsets (core, records, files, users), and 15 KB more for the ``apps`` toolset. Sizes are
-the compact JSON of the ``result`` object, as it travels.
+``anyOf [X, null]`` for optional arguments, single-use ``$defs``, whole output schemas): the difference is what
+slimming saves. The budgets (tests/server/test_surface.py checks them): 35 KB for the default toolsets (core,
+records, files, users), this round's ``search`` tool and icons included; 15 KB more for ``apps``, 8 KB more for
+``spaces``. Sizes are the compact JSON of the ``result`` object, as it travels. Each default tool is listed, largest
+first, with the bytes of its description, input schema, output schema and annotations.
 
     python benchmarks/bench_server_tools_list.py
 """
@@ -24,7 +26,10 @@ from kintone_mcp.server.toolsets import DEFAULT_TOOLSETS, TOOLSETS
 
 BUDGET = 35_000
 #: what a toolset beyond the default ones may add (issue 12: the official server's field tools are ~40 KB each)
-TOOLSET_BUDGET = {"apps": 15_000}
+TOOLSET_BUDGET = {"apps": 15_000, "spaces": 8_000}
+#: this round's additions to the default list that the budget holds room for (issues 13 and 16)
+SEARCH_BUDGET = 3_000
+ICON_BYTES = 170
 
 
 async def _tools(server: KintoneMCPServer) -> list[dict[str, Any]]:
@@ -57,7 +62,19 @@ async def main() -> None:
     }
     for name, size in parts.items():
         print(f"  {name:<15} {size:>7,} B")
-    print("  largest tools:", ", ".join(f"{t['name']} {_size(t):,} B" for t in sorted(ours, key=_size)[-3:]))
+    names = {t["name"] for t in ours}
+    room = BUDGET - total
+    if "search" not in names:
+        room -= SEARCH_BUDGET
+    if not any("icons" in t for t in ours):
+        room -= ICON_BYTES * (len(ours) + ("search" not in names))
+    print(f"  left after this round's search (<= {SEARCH_BUDGET:,} B) and icons (~{ICON_BYTES} B a tool): {room:,} B")
+    print(f"  {'tool':<20} {'total':>6} {'descr':>6} {'input':>6} {'output':>6} {'annot':>6}")
+    for t in sorted(ours, key=_size, reverse=True):
+        print(
+            f"  {t['name']:<20} {_size(t):>6,} {len(t['description'].encode()):>6,} {_size(t['inputSchema']):>6,} "
+            f"{_size(t['outputSchema']):>6,} {_size(t['annotations']):>6,}"
+        )
     for name in TOOLSETS:
         if name in DEFAULT_TOOLSETS:
             continue

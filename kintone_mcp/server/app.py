@@ -36,8 +36,9 @@ logger = logging.getLogger(__name__)
 INSTRUCTIONS = """\
 Kintone holds business data in apps (numbered tables) of records. Start with list_apps, then get_app to learn an \
 app's field codes, types, options and the query operators each field allows; use field codes (not labels) \
-everywhere. Read with get_records (prefer the structured `filter`; pass `next` to page) and summarise with \
-aggregate_records instead of reading many records. Records use plain values: numbers as numbers, dates as \
+everywhere. A tool's `app` takes an app id or alias; left out, it is the default app, if one is configured. Read \
+with get_records (prefer the structured `filter`; pass `next` to page) and summarise with aggregate_records \
+instead of reading many records. Records use plain values: numbers as numbers, dates as \
 "YYYY-MM-DD", users/organizations/groups as codes (list_users finds them), subtables as lists of row objects \
 (keep a row's "$id" to update it). Writes are checked against the app's schema first; on an error, read it: it says \
 which field is wrong and what would be accepted."""
@@ -72,7 +73,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
         )
 
     async def list_tools(self) -> list[MCPTool]:
-        # The tool set is fixed at start-up, so the slimmed list is computed once, on first demand.
+        # The tool set is fixed at start-up, so the slimmed list is computed once, on first demand. Output schemas
+        # are advertised as their outline (schema_outline: the top level, typed).
         if self._listed is None:
             self._listed = [
                 t.model_copy(

@@ -38,22 +38,12 @@ _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
 _DATE_EXAMPLES = "TODAY(), THIS_WEEK(), THIS_MONTH(), LAST_MONTH(), THIS_YEAR(), FROM_TODAY(-30, DAYS)"
 
 
+# One condition: field, operator, value. Described once, in get_records' description, which the other tools that take
+# a filter point to: a docstring or field descriptions here would be advertised again by every one of them.
 class FilterCondition(BaseModel):
-    """One condition: field, operator, value."""
-
-    field: Annotated[str, Field(description="Field code, or $id.")]
-    op: Annotated[
-        Literal["=", "!=", ">", "<", ">=", "<=", "in", "not in", "like", "not like", "is empty", "is not empty"],
-        Field(description="Operator; get_app's `operators` lists those of each field type."),
-    ] = "="
-    value: Annotated[
-        Scalar | list[Scalar] | None,
-        Field(
-            description='A value; a list for in/not in; none for is empty. Dates "YYYY-MM-DD" or TODAY(), '
-            "THIS_WEEK(), THIS_MONTH(), LAST_MONTH(), THIS_YEAR(), FROM_TODAY(-7, DAYS); users LOGINUSER(). "
-            "A table column matches a record when any row does."
-        ),
-    ] = None
+    field: str
+    op: Literal["=", "!=", ">", "<", ">=", "<=", "in", "not in", "like", "not like", "is empty", "is not empty"] = "="
+    value: Scalar | list[Scalar] | None = None
 
 
 def _kind(value: Any) -> str:
@@ -62,7 +52,7 @@ def _kind(value: Any) -> str:
 
 
 class Filter(BaseModel):
-    """Conditions joined by and (match all) or or (match any); groups nest."""
+    # Not a docstring, for the same reason as FilterCondition's comment.
 
     match: Literal["all", "any"] = "all"
     conditions: list[

@@ -13,6 +13,9 @@ validate against the schema, but every result goes through ``results.dump``, whi
 Input objects that declare ``properties`` are closed with ``additionalProperties: false``: the server refuses
 any other key (``strict``), and a client validating against the schema can refuse it first.
 
+Output schemas are then advertised as their outline (``schema_outline``): the one change here that loosens a
+schema, and only an output one, so every result still validates.
+
 Only schema positions are walked, so a *property named* ``title`` survives while the ``title`` keyword goes.
 """
 
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import copy
 from typing import Any, Literal
+
+from kintone_mcp.server.schema_outline import outline
 
 Kind = Literal["input", "output"]
 
@@ -34,8 +39,9 @@ def slim(schema: dict[str, Any] | None, kind: Kind) -> dict[str, Any] | None:
         return None
     out = copy.deepcopy(schema)
     _inline_single_use_defs(out)
-    result = _walk(out, kind)
-    assert isinstance(result, dict)
+    walked = _walk(out, kind)
+    assert isinstance(walked, dict)
+    result: dict[str, Any] = outline(walked) if kind == "output" else walked
     return result
 
 
@@ -65,7 +71,21 @@ def _walk(node: Any, kind: Kind) -> Any:
             node.setdefault("additionalProperties", False)
     else:
         _drop_null_of_optional_properties(node)
+    _drop_integer_beside_number(node)
     return node
+
+
+_INTEGER, _NUMBER = {"type": "integer"}, {"type": "number"}
+
+
+def _drop_integer_beside_number(node: dict[str, Any]) -> None:
+    """``anyOf [string, integer, number]`` (pydantic's ``str | int | float``) -> ``anyOf [string, number]``: every
+    integer is a number, so the same values pass. The alternatives stay an ``anyOf`` of single types rather than
+    becoming a type list (``"type": ["string", "number"]``), which is shorter but which Gemini's function
+    declarations refuse, and with them every tool of the server, in the hosts that pass schemas on to Gemini."""
+    any_of = node.get("anyOf")
+    if isinstance(any_of, list) and _INTEGER in any_of and _NUMBER in any_of:
+        any_of.remove(_INTEGER)
 
 
 def _drop_null_of_optional_properties(node: dict[str, Any]) -> None:

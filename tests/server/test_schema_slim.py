@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field, TypeAdapter
@@ -99,3 +99,59 @@ def test_no_output_model_has_a_required_nullable_field() -> None:
         if info.is_required() and "None" in str(info.annotation)
     ]
     assert offenders == []
+
+
+def test_an_integer_beside_a_number_goes_and_every_type_stays_a_single_name() -> None:
+    class M(BaseModel):
+        value: str | int | float | list[str | int | float]
+        count: int | str
+        choice: Literal["a", "b"]
+
+    full = M.model_json_schema()
+    lean = slim(full, "input")
+    assert lean is not None
+    props = lean["properties"]
+    # Every integer is a number: the same values pass with one alternative fewer ...
+    assert props["value"]["anyOf"][:2] == [{"type": "string"}, {"type": "number"}]
+    assert props["value"]["anyOf"][2]["items"] == {"anyOf": [{"type": "string"}, {"type": "number"}]}
+    # ... and without a number, an integer stays.
+    assert props["count"] == {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+    # Gemini's function declarations refuse a type list and an enum without its type (docs/mcp-sdk.md §6.3).
+    assert props["choice"] == {"enum": ["a", "b"], "type": "string"}
+    for good in ({"value": 1, "count": 1, "choice": "a"}, {"value": [2.5, "x", 3], "count": "c", "choice": "b"}):
+        assert not list(Draft202012Validator(full).iter_errors(good))
+        assert not list(Draft202012Validator(lean).iter_errors(good))
+    for bad in ({"value": {"a": 1}}, {"value": [[1]]}, {"count": 1.5}, {"choice": "c"}):
+        base = {"value": 1, "count": 1, "choice": "a", **bad}
+        assert list(Draft202012Validator(full).iter_errors(base)), bad
+        assert list(Draft202012Validator(lean).iter_errors(base)), bad
+
+
+class _Row(Out_):
+    code: str
+    tags: list[str] | None = None
+
+
+class _Answer(Out_):
+    rows: list[_Row]
+    first: _Row | None = None
+    names: dict[str, str] | None = Field(None, description="code -> name")
+    count: int
+
+
+def test_output_schemas_are_advertised_as_their_typed_outline() -> None:
+    lean = slim(_Answer.model_json_schema(), "output")
+    assert lean == {
+        "type": "object",
+        "properties": {
+            "rows": {"type": "array", "items": {"type": "object"}},
+            "first": {"type": "object"},
+            "names": {"type": "object", "description": "code -> name", "additionalProperties": {"type": "string"}},
+            "count": {"type": "integer"},
+        },
+        "required": ["rows", "count"],
+    }
+    # Looser than the model, never stricter: whatever the tool sends still validates.
+    answer = dump(_Answer(rows=[_Row(code="a", tags=["x"])], first=_Row(code="b"), names={"a": "A"}, count=1))
+    assert not list(Draft202012Validator(lean).iter_errors(answer))
+    assert list(Draft202012Validator(lean).iter_errors({"rows": [1], "count": 1}))  # the types still hold

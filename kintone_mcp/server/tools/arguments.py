@@ -34,11 +34,12 @@ def _offset_in_range(value: int) -> int:
 InRange = AfterValidator(_id_in_range)
 OffsetInRange = AfterValidator(_offset_in_range)
 
-AppArg = Annotated[int | str | None, Field(description="App id or alias; omit for the default app.")]
-RecordIdArg = Annotated[int, Field(ge=1, description="Record id ($id)."), InRange]
+#: What omitting it means (the configured default app) is said once, in the server's instructions.
+AppArg = Annotated[int | str | None, Field(description="App id or alias.")]
+RecordIdArg = Annotated[int, Field(ge=1), InRange]
 RevisionArg = Annotated[
     int | None,
-    Field(ge=-1, description="Expected $revision; the write fails if the record changed since."),
+    Field(ge=-1, description="Expected $revision; fails if the record changed."),
     InRange,
 ]
 OffsetArg = Annotated[int, Field(ge=0), OffsetInRange]

@@ -30,14 +30,16 @@ def app_brief(app: App) -> AppBrief:
     return AppBrief(id=app.app_id, name=app.name, code=app.code or None, space_id=app.space_id)
 
 
-class RecordWritten(Out):
+class RecordAdded(Out):
     id: int
     revision: int
-    ignored_fields: list[str] | None = Field(None, description="read-only fields dropped from the input")
-    removed_rows: dict[str, list[CompactRecord]] | None = Field(
-        None, description="subtable rows deleted because the update left them out, as they were"
-    )
+    ignored_fields: list[str] | None = Field(None, description="read-only fields left out")
     note: str | None = None
+
+
+# An update can delete subtable rows (the rows a table given leaves out); an add cannot, so it does not advertise it.
+class RecordWritten(RecordAdded):
+    removed_rows: dict[str, list[CompactRecord]] | None = Field(None, description="subtable rows deleted, as they were")
 
 
 # A bulk write's answer is sized by its runs of ids rather than its records: 2,000 added records are one range
@@ -47,11 +49,14 @@ class BulkWriteResult(Out):
     count: int
     ids: str = Field(description='input order, runs as ranges: "301-2300, 7"')
     revision: int | None = None
-    revisions: list[int] | None = Field(None, description="if they differ, in order of ids")
-    inserted: str | None = Field(None, description="upserts: ids added")
-    atomic: bool = Field(description="one transaction")
+    revisions: list[int] | None = Field(None, description="if they differ, in ids' order")
+    atomic: bool
     note: str | None = None
     ignored_fields: list[str] | None = None
+
+
+class UpsertResult(BulkWriteResult):
+    inserted: str = Field(description="ids added, as ranges")
 
 
 def id_ranges(ids: Sequence[int]) -> str:

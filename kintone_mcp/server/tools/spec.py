@@ -8,6 +8,7 @@ statement, so they cannot drift apart.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from mcp.types import CallToolResult, ToolAnnotations
 
 ToolFn = Callable[..., Awaitable[CallToolResult]]
+#: a line break inside a paragraph, unless the next line starts a list item
+_LINE_BREAK = re.compile(r"\n(?![-*] )")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,11 @@ class ToolSpec:
 
     @property
     def description(self) -> str:
-        return inspect.cleandoc(self.fn.__doc__ or "")
+        """The docstring with its paragraphs unwrapped: the line breaks of the source are there for its reader, and
+        a model reads a paragraph better whole (and a break costs two bytes of JSON in every tools/list). A line
+        that starts a list item keeps its break."""
+        paragraphs = inspect.cleandoc(self.fn.__doc__ or "").split("\n\n")
+        return "\n\n".join(_LINE_BREAK.sub(" ", p) for p in paragraphs)
 
     @property
     def kind(self) -> str:
@@ -76,11 +83,19 @@ class ToolSpec:
         return "read"
 
     def annotations(self) -> ToolAnnotations:
+        """Every hint whose value differs from MCP's default, and no hint the specification calls meaningless.
+
+        Defaults (MCP ToolAnnotations): readOnlyHint false, destructiveHint true, idempotentHint false,
+        openWorldHint true; destructiveHint and idempotentHint are "meaningful only when readOnlyHint == false".
+        So a read tool says readOnlyHint true and nothing of the two; a write tool says destructiveHint false
+        when it is not destructive and idempotentHint true when it is idempotent. A destructive tool still says
+        destructiveHint true: a host that reads a missing hint as false must not take it for a harmless one.
+        """
         read_only = not self.writes and not self.local_write
         return ToolAnnotations(
-            read_only_hint=read_only,
-            destructive_hint=self.destructive if not read_only else False,
-            idempotent_hint=self.idempotent,
+            read_only_hint=True if read_only else None,
+            destructive_hint=None if read_only else self.destructive,
+            idempotent_hint=None if read_only or not self.idempotent else True,
             # The tools reach one configured Kintone domain, a closed world of apps and records, not the open web.
             open_world_hint=False,
         )

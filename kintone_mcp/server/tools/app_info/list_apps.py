@@ -41,7 +41,7 @@ async def _apps_from_configuration(state: ServerState, name: str | None) -> list
 
 async def list_apps(
     ctx: Ctx,
-    name: Annotated[str | None, Field(description="Part of the app name (case-insensitive).")] = None,
+    name: Annotated[str | None, Field(description="Part of the app name, any case.")] = None,
     ids: Annotated[
         list[Annotated[int, InRange]] | None, Field(max_length=100, description="Only these app ids.")
     ] = None,
@@ -49,11 +49,10 @@ async def list_apps(
     limit: Annotated[int, Field(ge=1, le=100)] = 50,
     offset: OffsetArg = 0,
 ) -> Annotated[CallToolResult, AppList]:
-    """List the Kintone apps this connection can use, with id, name and app code.
+    """List the Kintone apps this connection can use: id, name, app code.
 
-    Use it to find the app id for a name ("the deals app"), then call get_app for its fields. Apps in guest
-    spaces follow the others (on the last page). With API tokens, which Kintone does not let list apps, it lists
-    the apps the configured tokens belong to.
+    Find an app's id by name here, then call get_app for its fields. Guest-space apps come last. With API tokens
+    (which Kintone lets list no apps) it lists the tokens' apps.
     """
     state = state_of(ctx)
     note = None

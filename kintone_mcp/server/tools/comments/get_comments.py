@@ -28,7 +28,7 @@ class CommentOut(Out):
 
 class CommentsPage(Out):
     comments: list[CommentOut]
-    older: bool = Field(description="older comments exist: raise offset")
+    older: bool  # the description says what to do when it is true
     newer: bool
     names: dict[str, str] | None = None
 

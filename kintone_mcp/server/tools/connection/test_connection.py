@@ -17,11 +17,10 @@ from kintone_mcp.settings import ConfigurationError
 
 
 async def test_connection(ctx: Ctx) -> Annotated[CallToolResult, ConnectionReport]:
-    """Check the Kintone connection step by step: address, answer, TLS, credentials, which apps are usable and
-    whether records can be read there, and whether users can be looked up.
+    """Check the Kintone connection step by step: address, TLS, credentials, usable apps, records, users.
 
-    Use it when calls fail with authentication, permission or network errors, or when the user asks whether the
-    setup works. Each failed step carries the fix to tell the user; there is nothing to retry.
+    Use it when calls fail with authentication, permission or network errors, or when asked whether the setup
+    works. A failed step carries the fix to tell the user.
     """
     # Imported here: it is only needed when the tool runs, and the server imports this module before it starts.
     from kintone_mcp.server.tools.connection.diagnose import diagnose, unusable_configuration

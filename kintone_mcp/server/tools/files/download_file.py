@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 from mcp.types import CallToolResult
-from pydantic import Field
 
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
@@ -34,7 +33,7 @@ class DownloadResult(Out):
     name: str
     size: int
     content_type: str | None = None
-    text: str | None = Field(None, description="the file's text, for small text files")
+    text: str | None = None
     cut: str | None = None
 
 
@@ -120,13 +119,12 @@ async def _fetch(
 async def download_file(
     ctx: Ctx,
     id: RecordIdArg,
-    file_key: Annotated[str, Field(description="fileKey of the file, from get_record.")],
+    file_key: str,  # the description says where it comes from
     app: AppArg = None,
 ) -> Annotated[CallToolResult, DownloadResult]:
-    """Download a file attached to a record into the configured download folder.
+    """Download a file attached to a record (its `fileKey` from get_record) into the download folder.
 
-    Name the record and the file's `fileKey` (from get_record). Small text files (CSV, JSON, plain text up to
-    20 KB) also come back as `text`, so you can read them directly.
+    Small text files (CSV, JSON, plain text up to 20 KB) also come back as `text`.
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)

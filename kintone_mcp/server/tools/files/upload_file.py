@@ -28,11 +28,11 @@ _CHUNK = 64 * 1024
 
 
 class UploadResult(Out):
-    name: str = Field(description="the file attached")
+    name: str
     id: int
     revision: int
     field: str
-    files: int = Field(description="files now in the field")
+    files: int
 
 
 async def _chunks(fd: int, size: int) -> AsyncIterator[bytes]:
@@ -47,7 +47,7 @@ async def upload_file(
     ctx: Ctx,
     id: RecordIdArg,
     field: Annotated[str, Field(description="Code of the record's FILE field.")],
-    path: Annotated[str, Field(description="Name of a file in the download folder (or its path inside it).")],
+    path: Annotated[str, Field(description="A file's name (or path) in the download folder.")],
     revision: RevisionArg = None,
     app: AppArg = None,
 ) -> Annotated[CallToolResult, UploadResult]:

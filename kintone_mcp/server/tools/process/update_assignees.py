@@ -29,8 +29,7 @@ async def update_assignees(
 ) -> Annotated[CallToolResult, StatusResult]:
     """Replace who a record's current status is assigned to (process management), e.g. to hand a ticket over.
 
-    The status stays; the answer gives it with the new assignees. Assignees are the only users who may run the
-    status's actions. Needs app management permission in Kintone.
+    The status stays; only assignees may run its actions. Needs app management permission.
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)

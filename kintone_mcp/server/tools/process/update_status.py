@@ -28,15 +28,14 @@ async def update_status(
     ctx: Ctx,
     id: RecordIdArg,
     action: Annotated[str, Field(description='Action name as get_app lists it, e.g. "Start".')],
-    assignee: Annotated[str | None, Field(description="User code, when the next status needs one assignee.")] = None,
+    assignee: Annotated[str | None, Field(description="User code, if the next status needs one.")] = None,
     revision: RevisionArg = None,
     app: AppArg = None,
 ) -> Annotated[CallToolResult, StatusResult]:
     """Run a process management action on a record, moving it to the action's next status.
 
-    get_app lists the app's statuses and which actions lead from each. The answer gives the new status and
-    assignees. If the action is not available from the record's current status, the error lists those that are.
-    When a status has assignees, only they may run its actions (see update_assignees).
+    get_app lists each status's actions; one the record's status lacks is refused with those it has. Only a
+    status's assignees (if any) may run its actions (see update_assignees).
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)

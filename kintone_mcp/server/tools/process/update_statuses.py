@@ -49,10 +49,7 @@ async def update_statuses(
     records: Annotated[list[StatusItem], Field(min_length=1, max_length=MAX_STATUS_RECORDS)],
     app: AppArg = None,
 ) -> Annotated[CallToolResult, StatusesResult]:
-    """Run process management actions on up to 100 records at once, all or none (items as in update_status).
-
-    The answer lists each record's new status; an error names the items that cannot move and what would work.
-    """
+    """Run process management actions on up to 100 records at once, all or none (items as in update_status)."""
     from kintone_mcp.client.results import StatusChange
 
     state = state_of(ctx)

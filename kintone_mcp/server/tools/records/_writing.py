@@ -26,7 +26,7 @@ from kintone_mcp.server.record_input import (
     to_kintone_record,
 )
 from kintone_mcp.server.state import ServerState
-from kintone_mcp.server.tools.outputs import BulkWriteResult, id_ranges
+from kintone_mcp.server.tools.outputs import BulkWriteResult, UpsertResult, id_ranges
 
 #: One bulkRequest transaction: 20 requests of 100 records.
 MAX_ATOMIC = 2000
@@ -35,9 +35,9 @@ _KEY_TYPES = frozenset({"SINGLE_LINE_TEXT", "NUMBER"})
 _LOOKUP_NO_MATCH = "GAIA_LO04"
 
 
+# A record named by a unique field instead of its id. (A comment: update_record's and update_records' descriptions
+# say it, and a docstring would be advertised by both again.)
 class KeyRef(BaseModel):
-    """A record named by a unique field instead of its id."""
-
     field: Annotated[str, Field(description="Code of a unique SINGLE_LINE_TEXT or NUMBER field.")]
     value: str | int
 
@@ -98,17 +98,20 @@ def check_key(key_field: str, properties: Properties) -> None:
 def bulk_result(result: WriteResult, converted: Sequence[ConvertedRecord]) -> BulkWriteResult:
     written = result.records
     revisions = {r.revision for r in written}
-    upsert = any(r.operation is not None for r in written)
     return BulkWriteResult(
         count=len(written),
         ids=id_ranges([r.id for r in written]),
         revision=next(iter(revisions)) if len(revisions) == 1 else None,
         revisions=[r.revision for r in written] if len(revisions) > 1 else None,
-        inserted=id_ranges([r.id for r in written if r.operation == "INSERT"]) if upsert else None,
         atomic=result.atomicity_note is None,
         note=join_notes(result.atomicity_note, lookups_note(converted)),
         ignored_fields=ignored_fields(converted),
     )
+
+
+def upsert_result(result: WriteResult, converted: Sequence[ConvertedRecord]) -> UpsertResult:
+    inserted = id_ranges([r.id for r in result.records if r.operation == "INSERT"])
+    return UpsertResult(**bulk_result(result, converted).model_dump(), inserted=inserted)
 
 
 def all_or_nothing(state: ServerState) -> bool:

@@ -26,10 +26,7 @@ async def add_records(
     records: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_ATOMIC)],
     app: AppArg = None,
 ) -> Annotated[CallToolResult, BulkWriteResult]:
-    """Add up to 2,000 records in one transaction: all are written or none is.
-
-    Each record is like add_record's. Every record is checked first; errors name the record index and field.
-    """
+    """Add up to 2,000 records in one transaction, all or none, each as in add_record."""
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     properties = await state.fields(app_id)

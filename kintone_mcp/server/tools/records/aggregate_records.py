@@ -64,12 +64,12 @@ class Aggregation(Out):
         values: dict[str, Any] | None = Field(None, description="'op(field)' -> result")
 
     groups: list[Group]
-    overall: Group = Field(description="the metrics over every record scanned")
+    overall: Group
     records_scanned: int
     total_count: int | None = None
-    cut: str | None = Field(None, description="what this answer left out (groups, records), and how to get it")
-    note: str | None = Field(None, description="how to read the numbers; why nothing matched")
-    names: dict[str, str] | None = Field(None, description="display names of user/org/group codes in keys")
+    cut: str | None = None
+    note: str | None = None
+    names: dict[str, str] | None = None
     query: str
 
 
@@ -284,25 +284,22 @@ async def aggregate_records(
         list[str] | None,
         Field(max_length=10, description='e.g. ["sum(amount)", "avg(probability)", "count(email)"]; count always.'),
     ] = None,
-    query: Annotated[str | None, Field(description="Kintone query conditions selecting the records.")] = None,
-    filter: Annotated[Filter | None, Field(description="Structured conditions, as in get_records.")] = None,
+    query: Annotated[str | None, Field(description="Kintone query conditions.")] = None,
+    filter: Annotated[Filter | None, Field(description="As in get_records.")] = None,
     order_by: Annotated[
-        str | None,
-        Field(description='Group order: a metric or a group_by field, asc/desc, e.g. "sum(amount) desc".'),
+        str | None, Field(description='A metric or group_by field, asc/desc, e.g. "sum(amount) desc".')
     ] = None,
     limit: Annotated[
         int | None, Field(ge=1, le=MAX_GROUPS, description=f"Groups to list, top first (default {MAX_GROUPS}).")
     ] = None,
 ) -> Annotated[CallToolResult, Aggregation]:
-    """Count, sum, average, min and max over every record matching a query, grouped by up to two fields.
+    """Count, sum, avg, min and max over all records a filter or query matches (up to 100,000), by up to two
+    group_by fields; only the numbers come back.
 
-    Use it instead of reading records to answer "how many", "how much" and "per who / per month" questions: it
-    reads all matches (up to 100,000) and returns only the numbers. Group by choice, user, status, text or date
-    fields (dates by year, quarter, month, week or day); sum and avg take number fields, including table columns
-    (summed over every row); count(field) counts its non-empty values. Grouping by a table column counts rows,
-    e.g. sum(quantity) per product. Groups come largest count first, or in time order when grouped by a date
-    period; `order_by` (a metric or a group_by field, asc/desc) with `limit` gives a top N, e.g. the 5 owners by
-    "sum(amount) desc". A cut says which groups were left out and how to get them.
+    Use it instead of reading records for "how many", "how much", "per owner / per month". Group by choice, user,
+    status, text or date fields (by year, quarter, month, week or day); sum and avg take number fields and table
+    columns (over every row; grouping by a column counts rows). Largest groups come first, dates in time order;
+    `order_by` with `limit` gives a top N.
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
@@ -520,7 +517,7 @@ def _left_out(
 
 SPEC: ToolSpec = read(
     aggregate_records,
-    "Count, sum and average records by group",
+    "Count and sum records by group",
     summary=(
         "count / sum / avg / min / max over every matching record, grouped by up to two fields (dates by "
         "year, quarter, month, week, day; a subtable column counts its rows, e.g. quantity per product), "

@@ -24,7 +24,7 @@ class DeleteResult(Out):
     count: int
     #: as ranges, like the other bulk writes' ids: 2,000 ids would otherwise be 10 KB of answer
     deleted: str = Field(description='ids in input order, runs as ranges: "5-9, 2"')
-    note: str | None = Field(None, description="why the delete was not one transaction (OAuth: calls of 100)")
+    note: str | None = None
 
 
 async def delete_records(
@@ -32,13 +32,13 @@ async def delete_records(
     ids: Annotated[list[Annotated[int, Field(ge=1), InRange]], Field(min_length=1, max_length=MAX_ATOMIC)],
     revisions: Annotated[
         list[Annotated[int, Field(ge=-1), InRange]] | None,
-        Field(description="Expected $revision per id (-1 to skip); refuses changed records."),
+        Field(description="Expected $revision per id (-1: any); refuses changed records."),
     ] = None,
     app: AppArg = None,
 ) -> Annotated[CallToolResult, DeleteResult]:
-    """Permanently delete records by id, all or none (up to 2,000). Deleted records cannot be restored.
+    """Permanently delete records by id, all or none (up to 2,000); they cannot be restored.
 
-    Confirm with the user before deleting, and check the ids first (get_records with a filter on $id).
+    Confirm with the user first, and check the ids (get_records with a filter on $id).
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)

@@ -49,12 +49,13 @@ _ID = FieldRef("$id")
 class RecordList(Out):
     records: list[CompactRecord]
     returned: int
-    total_count: int | None = Field(None, description="records matching the query")
-    next: str | None = Field(None, description="continuation token: pass as `next` (alone) for the following records")
-    cut: str | None = Field(None, description="what this answer left out, and how to get it")
-    note: str | None = Field(None, description="why nothing matched, when it may be a mistake; Kintone's warnings")
-    names: dict[str, str] | None = Field(None, description="display names of user/org/group codes in records")
-    query: str = Field(description="the Kintone query that ran")
+    # Described only where the answer does not explain itself (a cut or a note says what it is in words).
+    total_count: int | None = None
+    next: str | None = None  # what to do with it: the `next` argument's description
+    cut: str | None = None
+    note: str | None = None
+    names: dict[str, str] | None = None
+    query: str
 
 
 #: Fields Kintone keeps on every record by itself; left out of a list unless named or `fields: ["*"]`.
@@ -260,33 +261,37 @@ async def get_records(
     app: AppArg = None,
     view: Annotated[
         str | int | None,
-        Field(description="A saved view (name or id, see get_app): its filter applies (and-ed) and its sort."),
+        Field(description="A saved view (name or id, see get_app): its filter and sort apply."),
     ] = None,
     query: Annotated[
         str | None,
-        Field(description='Kintone query, e.g. Stage in ("Won") and Amount >= 1000 order by Close_date desc.'),
+        Field(description='Kintone query, e.g. Stage in ("Won") and Amount >= 1000 order by Close_date desc'),
     ] = None,
-    filter: Annotated[Filter | None, Field(description="Structured conditions; we quote and escape values.")] = None,
+    filter: Annotated[Filter | None, Field(description="Structured conditions.")] = None,
     fields: Annotated[
         list[str] | None,
-        Field(description='Field codes to return (default: all but the system fields; ["*"]: every field).'),
+        Field(description='Field codes to return (default: all but system fields; ["*"]: all).'),
     ] = None,
-    order_by: Annotated[str | None, Field(description='e.g. "Amount desc, $id asc" (default $id desc).')] = None,
+    order_by: Annotated[
+        str | None, Field(description='e.g. "Amount desc, $id asc" (default $id desc); replaces a view\'s sort.')
+    ] = None,
     limit: Annotated[int | None, Field(ge=1, le=MAX_LIMIT, description="Records per call (default 20).")] = None,
-    next: Annotated[str | None, Field(description="Continuation token from a previous answer; pass it alone.")] = None,
+    next: Annotated[str | None, Field(description="Token from a previous answer; pass it alone.")] = None,
     max_text_chars: Annotated[
         int | None, Field(ge=50, le=RECORD_TEXT_CHARS, description="Cut long text beyond this (default 1000).")
     ] = None,
 ) -> Annotated[CallToolResult, RecordList]:
     """Read records of an app, newest first unless ordered otherwise.
 
-    Select with a structured `filter` (preferred: we escape values and check operators per field), e.g.
-    {"match": "all", "conditions": [{"field": "Stage", "op": "in", "value": ["Won"]}, {"field": "Close_date",
-    "op": ">=", "value": "THIS_MONTH()"}]}, a raw Kintone `query`, or a saved `view`; all given are joined with
-    and. `order_by` or the query's order by replaces a view's sort; a limit or order given both as an argument
-    and in `query` must agree. Ask only for the `fields` you need. The answer says total_count and, when more
-    records match, `cut` and a `next` token that continues with the same query, fields and page size. To count
-    or sum, use aggregate_records instead of reading everything.
+    Select with a structured `filter` (preferred: we escape values and check operators), e.g.
+    {"conditions": [{"field": "Stage", "op": "in", "value": ["Won"]}, {"field": "Close_date", "op": ">=",
+    "value": "THIS_MONTH()"}]}, a Kintone `query`, or a saved `view`; all given are and-ed. In a filter, `match`
+    is "all" (the default) or "any", and a condition may be a nested filter; `field` is a code or $id; `op`
+    (default "=") is one get_app lists for the field's type; `value` is a list for in / not in, none for is
+    empty, "YYYY-MM-DD" or TODAY(), THIS_MONTH(), LAST_MONTH(), FROM_TODAY(-7, DAYS)… for dates, LOGINUSER() for
+    users. A table column matches when any row does. Ask only for the `fields` you need. The answer gives
+    total_count and, when more match, a `next` token that continues the same read. To count or sum, use
+    aggregate_records.
     """
     state = state_of(ctx)
     if next:

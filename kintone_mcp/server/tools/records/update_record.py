@@ -34,16 +34,15 @@ from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 async def update_record(
     ctx: Ctx,
     record: PlainRecord,
-    id: Annotated[int | None, Field(ge=1, description="Record id; or give update_key."), InRange] = None,
+    id: Annotated[int | None, Field(ge=1), InRange] = None,
     update_key: KeyRef | None = None,
     revision: RevisionArg = None,
     app: AppArg = None,
 ) -> Annotated[CallToolResult, RecordWritten]:
     """Change fields of one record, named by `id` or by `update_key` (a unique field and its value).
 
-    Only the fields given change. A subtable given replaces all its rows: send every row to keep, each with its
-    "$id" (from get_record), and rows without "$id" are added; rows left out are deleted (the answer lists them
-    in removed_rows). Pass `revision` (the record's $revision) to fail if someone changed it since.
+    Only the fields given change. A subtable given replaces its rows: send every row to keep with its "$id"
+    (from get_record); rows without "$id" are added, rows left out are deleted (listed in removed_rows).
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)

@@ -27,9 +27,9 @@ from kintone_mcp.server.tools.records._writing import (
 from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 
+# One record to update: by `id` or by `update_key`, with the fields to change. (A comment: a docstring would be
+# advertised in the schema, and the tool's description says it.)
 class RecordChange(BaseModel):
-    """One record to update: by `id` or by `update_key`, with the fields to change."""
-
     id: Annotated[int | None, Field(ge=1), InRange] = None
     update_key: KeyRef | None = None
     revision: Annotated[int | None, Field(ge=-1), InRange] = None
@@ -41,10 +41,10 @@ async def update_records(
     records: Annotated[list[RecordChange], Field(min_length=1, max_length=MAX_ATOMIC)],
     app: AppArg = None,
 ) -> Annotated[CallToolResult, BulkWriteResult]:
-    """Update up to 2,000 records in one transaction: all changes are written or none is.
+    """Update up to 2,000 records in one transaction: all or none.
 
-    Each item names its record by `id` or `update_key`, optionally with `revision`, and gives the `record` fields
-    to change (as in update_record: a table given replaces all its rows, and rows left out are deleted).
+    Each item: `id` or `update_key`, optional `revision`, and the `record` fields to change, as in update_record
+    (a table given replaces its rows; rows left out are deleted).
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)

@@ -13,28 +13,28 @@ from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
 from kintone_mcp.server.tools.confirming import app_named, bulk, counted
-from kintone_mcp.server.tools.outputs import BulkWriteResult
+from kintone_mcp.server.tools.outputs import UpsertResult
 from kintone_mcp.server.tools.records._writing import (
     MAX_ATOMIC,
     all_or_nothing,
-    bulk_result,
     check_key,
     convert_many,
     lookup_rules,
+    upsert_result,
 )
 from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 
 async def upsert_records(
     ctx: Ctx,
-    key_field: Annotated[str, Field(description="Unique field identifying records, e.g. an external id.")],
+    key_field: Annotated[str, Field(description="Unique field, e.g. an external id.")],
     records: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_ATOMIC)],
     app: AppArg = None,
-) -> Annotated[CallToolResult, BulkWriteResult]:
+) -> Annotated[CallToolResult, UpsertResult]:
     """Insert or update up to 2,000 records by a unique key field, in one transaction.
 
-    Each record must hold `key_field`: the record with that value is updated, or a new one is added. Each result
-    says INSERT or UPDATE. Use it to sync data from elsewhere without creating duplicates.
+    The record holding each `key_field` value is updated, or a new one added (listed in `inserted`). Use it to
+    sync data from elsewhere without duplicates.
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
@@ -51,7 +51,7 @@ async def upsert_records(
         updates.append(RecordUpdate(record=body, update_key=UpdateKey(key_field, str(plain[key_field]))))
     with lookup_rules(state.policy, properties, records):
         result = await state.client.upsert_records(app_id, updates, all_or_nothing=all_or_nothing(state))
-    return ok(bulk_result(result, converted))
+    return ok(upsert_result(result, converted))
 
 
 async def confirm_upsert_records(

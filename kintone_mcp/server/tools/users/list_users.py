@@ -188,19 +188,19 @@ async def _members(
 async def list_users(
     ctx: Ctx,
     kind: Kind = "users",
-    search: Annotated[str | None, Field(description="Part of a name, code or email (case-insensitive).")] = None,
+    search: Annotated[str | None, Field(description="Part of a name, code or email, any case.")] = None,
     codes: Annotated[list[str] | None, Field(max_length=100, description="Exactly these codes.")] = None,
     member_of: Annotated[
         str | None,
-        Field(description="Users: members of this organization or group code. Other kinds: those of this user code."),
+        Field(description="users: members of this org or group code; others: those this user is in."),
     ] = None,
     limit: Annotated[int, Field(ge=1, le=100)] = 30,
     offset: OffsetArg = 0,
 ) -> Annotated[CallToolResult, DirectoryPage]:
     """Find users, organizations or groups and their codes.
 
-    User, organization and group fields take codes (a user's code is the login name), not display names: look
-    them up here, e.g. search="sato" before setting owner: ["sato"].
+    User, organization and group fields take codes (a user's is the login name), not names: find them here,
+    e.g. search="sato" before setting owner: ["sato"].
     """
     client = state_of(ctx).client
     note = None

@@ -11,7 +11,7 @@ from mcp import Client
 
 from kintone_mcp.query.ast import Op
 from kintone_mcp.query.operators import allowed_operators
-from kintone_mcp.server.tools.app_info.app_schema import field_info, schema_fields
+from kintone_mcp.server.tools.app_info.app_schema import FieldInfo, field_info, schema_fields
 from tests.server.helpers import call_ok
 from tests.server.props import PROPS
 
@@ -83,8 +83,11 @@ async def test_get_app_output_schema_gives_every_property_a_type(mcp: Client) ->
     Draft202012Validator.check_schema(schema)
     untyped = list(_untyped_properties(schema, "outputSchema"))
     assert untyped == []  # the inspector's --strict check: no property may accept anything at all
-    default = schema["$defs"]["FieldInfo"]["properties"]["default"]
-    kinds = json.dumps(default)
+    # Advertised as an outline (server/schema_outline): the fields are objects, their columns are in the answer ...
+    assert schema["properties"]["fields"] == {"type": "array", "items": {"type": "object"}} and "$defs" not in schema
+    # ... while the model the server checks its own answer with still types a default's every form.
+    full = FieldInfo.model_json_schema()  # recursive (a subtable's columns), so a reference to its $defs entry
+    kinds = json.dumps(full["$defs"]["FieldInfo"]["properties"]["default"])
     assert '"string"' in kinds and '"number"' in kinds and '"array"' in kinds
     # What the tool sends fits what it advertises, for every demo app (mcp.Client checks it too).
     for app in (1, 2, 3):
