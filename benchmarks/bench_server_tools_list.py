@@ -25,6 +25,8 @@ from kintone_mcp.server.toolsets import DEFAULT_TOOLSETS, TOOLSETS
 BUDGET = 35_000
 #: what a toolset beyond the default ones may add (issue 12: the official server's field tools are ~40 KB each)
 TOOLSET_BUDGET = {"apps": 15_000}
+#: The same budgets before icons (~170 B a tool, added separately): apps' 10 tools may take 13,200 B.
+NO_ICON_BUDGET = {"apps": 13_200}
 
 
 async def _tools(server: KintoneMCPServer) -> list[dict[str, Any]]:
@@ -61,6 +63,8 @@ async def main() -> None:
         budget = TOOLSET_BUDGET.get(name)
         share = f" ({size / budget:.0%} of its {budget:,} B budget)" if budget else ""
         print(f"toolset {name}: +{size:,} B for {len(extra)} tools{share}")
+        if (bare := NO_ICON_BUDGET.get(name)) and not any("icons" in t for t in extra):
+            print(f"  without icons: {size / bare:.0%} of the {bare:,} B that leaves room for them")
         print("  per tool:", ", ".join(f"{t['name']} {_size(t):,} B" for t in extra))
     every = await _tools(server_for(sb, Policy.build(default_app=2, toolsets=["all"])))
     print(f"all toolsets: {_size({'tools': every}):,} B for {len(every)} tools")

@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from kintone_mcp.server.policy import Policy, PolicyConfigError
+from kintone_mcp.server.tools import ALL_TOOLS
 from tests.server.conftest import ServerFactory
 from tests.server.helpers import call_error, call_ok
 
@@ -72,6 +73,20 @@ async def test_tools_list_stays_within_its_budget(mcp: Client) -> None:
     # of it the structured `filter` export_records takes like get_records. 37.5 KB stands until the toolsets of
     # issue 12 give each toolset its own budget; bringing the default list back under 35 KB is open work (issue 14).
     assert size < 37_500, size
+
+
+@pytest.mark.anyio
+async def test_the_apps_toolset_stays_within_its_budget(mcp: Client, make_server: ServerFactory) -> None:
+    def size(tools: list[dict[str, Any]]) -> int:
+        return len(json.dumps({"tools": tools}, separators=(",", ":"), ensure_ascii=False).encode())
+
+    default = size(_wire((await mcp.list_tools()).tools))
+    async with Client(make_server(Policy.build(default_app=2, toolsets=["all"]))) as every:
+        tools = _wire((await every.list_tools()).tools)
+    apps = [t for t in tools if t["name"] in {s.name for s in ALL_TOOLS if s.toolset == "apps"}]
+    assert len(apps) == 10
+    # The apps toolset may add 15,000 B with icons; icons come to ~170 B a tool, so 13,200 B without them.
+    assert size([*_wire((await mcp.list_tools()).tools), *apps]) - default <= 13_200
 
 
 @pytest.mark.anyio

@@ -85,9 +85,9 @@ class AppSchema(Out):
     )
     process: ProcessInfo | None = Field(None, description="process management states and actions, when enabled")
     views: list[ViewInfo] | None = None
-    pending: str | None = Field(None, description="preview: what differs from live")
-    layout: list[Any] | None = Field(None, description="include layout: rows as update_layout takes them")
-    permissions: dict[str, Any] | None = Field(None, description="include permissions: as get_permissions answers")
+    pending: str | None = None
+    layout: list[Any] | None = None
+    permissions: dict[str, Any] | None = None
 
 
 FieldInfo.model_rebuild()

@@ -17,8 +17,8 @@ from kintone_mcp.server.tools.spec import ToolSpec, read
 async def get_app(
     ctx: Ctx,
     app: AppArg = None,
-    preview: Annotated[bool, Field(description="The changes waiting for deploy_app, and how they differ.")] = False,
-    include: Annotated[list[Literal["layout", "permissions"]] | None, Field(description="Extra parts.")] = None,
+    preview: Annotated[bool, Field(description="Pending changes, with what differs.")] = False,
+    include: list[Literal["layout", "permissions"]] | None = None,
 ) -> Annotated[CallToolResult, AppSchema]:
     """An app's schema: every field's code, label, type, whether it is required, its options, default, subtable
     columns and lookup source; the query operators of each field type; process states and actions; saved views.

@@ -40,9 +40,8 @@ async def add_fields(
         ),
     ],
 ) -> Annotated[CallToolResult, FieldsAdded]:
-    """Add fields to an app's form (preview: they take effect with deploy_app). Everything is checked first (types,
-    duplicate codes, options, lookup source app and fields, the codes a CALC expression names); on a problem
-    nothing is sent and the error lists each one."""
+    """Add fields to an app's form (preview; deploy_app makes them live). All is checked first (types, codes,
+    options, lookups, CALC expressions); on a problem nothing is sent and the error lists each."""
     import pydantic
 
     state = state_of(ctx)

@@ -26,24 +26,24 @@ _KINDS = {"USER": "user", "GROUP": "group", "ORGANIZATION": "org", "FIELD_ENTITY
 
 
 class Right(Out):
-    who: str = Field(description='"creator", "user LOGIN", "group CODE", "org CODE" (+ " and below"), "field CODE"')
+    who: str
     may: list[str]
 
 
 class RecordRule(Out):
-    filter: str = Field(description='records it covers ("" = all)')
+    filter: str
     rights: list[Right]
 
 
 class FieldRights(Out):
     field: str
-    rights: list[Right] = Field(description="may: read, write or none")
+    rights: list[Right]
 
 
 class Permissions(Out):
     app: int
     preview: bool
-    app_rights: list[Right] = Field(description="highest priority first")
+    app_rights: list[Right]
     record_rules: list[RecordRule] | None = None
     field_rights: list[FieldRights] | None = None
     note: str
@@ -105,10 +105,10 @@ async def read_permissions(state: ServerState, app_id: int, *, preview: bool = F
 async def get_permissions(
     ctx: Ctx,
     app: Annotated[int | str, Field(description="App id or alias.")],
-    preview: Annotated[bool, Field(description="The pending (not yet deployed) permissions.")] = False,
+    preview: Annotated[bool, Field(description="Pending, not deployed.")] = False,
 ) -> Annotated[CallToolResult, Permissions]:
-    """Who may do what: app rights (manage, view, add, edit, delete, import, export) per user, group, org or the
-    creator; record rules with their filter; field rights. Needs the app management right."""
+    """Who may do what with an app (per user, group, org, creator; first match wins), its records (rules with a
+    filter) and fields. Needs app management."""
     state = state_of(ctx)
     return ok(await read_permissions(state, state.policy.resolve_app(app), preview=preview))
 

@@ -47,8 +47,7 @@ async def update_fields(
         ),
     ],
 ) -> Annotated[CallToolResult, FieldsUpdated]:
-    """Change existing fields (preview; deploy_app makes it live): label, options, required, unique, default,
-    min/max, expression, lookup, or the code (new_code). A field's type cannot change: add a new field instead.
+    """Change existing fields (preview; deploy_app makes it live), the code too (new_code); a type cannot change.
     Checked before sending; on a problem nothing is sent."""
     import pydantic
 

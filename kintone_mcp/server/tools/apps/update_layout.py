@@ -17,7 +17,7 @@ from kintone_mcp.server.tools.spec import ToolSpec, write
 class LayoutUpdated(Out):
     app: int
     rows: int
-    appended: list[str] | None = Field(None, description="fields the layout left out, placed at the end")
+    appended: list[str] | None = None
     revision: int
     note: str
 
@@ -27,12 +27,12 @@ async def update_layout(
     app: Annotated[int | str, Field(description="App id or alias.")],
     layout: Annotated[
         list[list[str | dict[str, Any]] | dict[str, Any]],
-        Field(min_length=1, max_length=500, description="Items top to bottom (see the tool description)."),
+        Field(min_length=1, max_length=500, description="Top to bottom."),
     ],
 ) -> Annotated[CallToolResult, LayoutUpdated]:
-    """Arrange an app's form (preview; deploy_app makes it live). Items: a row ["code", {"code": c, "width": 300},
-    {"label": "text"}, {"spacer": 100}, {"hr": true}]; a table {"table": code, "columns": [...]}; a group
-    {"group": code, "rows": [rows]}. Fields left out are appended, never lost."""
+    """Arrange the form (preview; deploy_app makes it live). Items: a row ["code", {"code": c, "width": 300},
+    {"label": "text"}, {"spacer": 100}, {"hr": true}]; {"table": code, "columns": [...]}; {"group": code, "rows":
+    [rows]}. Fields left out are appended."""
     from kintone_mcp.server.tools.apps._layout import LayoutBuilder
 
     state = state_of(ctx)

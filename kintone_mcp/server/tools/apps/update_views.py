@@ -23,7 +23,8 @@ class ViewDef(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     type: Literal["LIST", "CALENDAR"] = "LIST"
     fields: list[str] | None = Field(None, description="LIST: the columns, in order")
-    filter: Filter | None = Field(None, description="as get_records takes it")
+    # Typed loosely and checked by the handler: the full Filter schema would add ~1.2 KB to tools/list here.
+    filter: dict[str, Any] | None = Field(None, description="as get_records takes it")
     query: str | None = Field(None, description='condition only, e.g. status in ("Open")')
     order_by: str | None = Field(None, description='e.g. "due asc, $id desc"')
     date: str | None = Field(None, description="CALENDAR: the date field")
@@ -45,9 +46,10 @@ async def update_views(
     remove: Annotated[list[str] | None, Field(description="Names of views to delete.")] = None,
     replace_all: Annotated[bool, Field(description="Delete every view not given.")] = False,
 ) -> Annotated[CallToolResult, ViewsUpdated]:
-    """Add or change list and calendar views (preview; deploy_app makes them live). A view is {name, type, fields,
-    filter or query, order_by, date, title}; views not named are kept unless replace_all or remove says so. Filters
-    and sorts are checked against the app's fields before anything is sent."""
+    """Add or change list and calendar views (preview; deploy_app makes them live); views not named are kept
+    unless replace_all or remove. Checked against the app's fields before sending."""
+    import pydantic
+
     from kintone_mcp.query import QuerySyntaxError, parse, to_text
     from kintone_mcp.query.ast import Query
     from kintone_mcp.server.filters import and_, compile_filter
@@ -77,10 +79,16 @@ async def update_views(
             if parsed.order_by or parsed.limit is not None or parsed.offset is not None:
                 problems.append(f"{v.name}: query takes a condition only; put the sort in order_by.")
             order = parse(f"order by {v.order_by}").order_by if v.order_by else ()
-            where = and_(parsed.where, compile_filter(v.filter, properties) if v.filter else None)
+            flt = Filter.model_validate(v.filter) if v.filter else None
+            where = and_(parsed.where, compile_filter(flt, properties) if flt else None)
             check(Query(where, order), properties, state.policy)
         except QuerySyntaxError as exc:
             problems.append(f"{v.name}: {exc.message}")
+            continue
+        except pydantic.ValidationError as exc:
+            problems.append(f"{v.name}: filter: " + "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'filter'}: {e['msg']}" for e in exc.errors(include_url=False)
+            ) + " (a filter is {match?, conditions: [{field, op, value}]}, as get_records takes it)")
             continue
         except (QueryRejected, ToolInputError, ValueError) as exc:
             problems.append(f"{v.name}: {exc}")
