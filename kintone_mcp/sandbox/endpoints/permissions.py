@@ -55,7 +55,7 @@ def _flag(value: Any, key: str) -> bool:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     raise invalid(key, "Enter true or false.")
 
 
@@ -154,7 +154,7 @@ def _resources(ctx: RequestContext, info: AppInfo, raw: Any, key: str) -> list[J
         return []
     if not isinstance(raw, list) or len(raw) > 30:
         raise invalid(key, "Send a list of at most 30 files or URLs.")
-    out = []
+    out: list[JsonDict] = []
     for i, item in enumerate(raw):
         ikey = f"{key}[{i}]"
         kind = item.get("type") if isinstance(item, Mapping) else None

@@ -104,7 +104,8 @@ async def _why_failed(state: ServerState, app_id: int) -> str | None:
             )
             missing = [f for f in needed if f and f not in sources[related]]
             if missing:
-                return f"{inner_code} reads field(s) {', '.join(map(str, missing))} of app {related}, which it no longer has"
+                gone = ", ".join(map(str, missing))
+                return f"{inner_code} reads field(s) {gone} of app {related}, which it no longer has"
     return None
 
 

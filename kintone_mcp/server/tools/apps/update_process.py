@@ -55,7 +55,9 @@ async def update_process(
     ctx: Ctx,
     app: Annotated[int | str, Field(description="App id or alias.")],
     enable: bool | None = None,
-    states: Annotated[list[StateDef] | None, Field(max_length=64, description="In order; records start in the first.")] = None,
+    states: Annotated[
+        list[StateDef] | None, Field(max_length=64, description="In order; records start in the first.")
+    ] = None,
     actions: Annotated[list[ActionDef] | None, Field(max_length=256)] = None,
 ) -> Annotated[CallToolResult, ProcessUpdated]:
     """Set process management (preview; deploy_app makes it live): on/off, states with their assignees, actions

@@ -8,7 +8,6 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from kintone_mcp.server.errors import ToolInputError
-from kintone_mcp.server.filters import Filter
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import Ctx
@@ -52,7 +51,7 @@ async def update_views(
 
     from kintone_mcp.query import QuerySyntaxError, parse, to_text
     from kintone_mcp.query.ast import Query
-    from kintone_mcp.server.filters import and_, compile_filter
+    from kintone_mcp.server.filters import Filter, and_, compile_filter
     from kintone_mcp.server.query_check import QueryRejected, check
 
     state = state_of(ctx)

@@ -3,10 +3,9 @@ appended, every mistake is refused with nothing sent; the stored layout follows 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
-
-import base64
 
 import httpx2
 import pytest
