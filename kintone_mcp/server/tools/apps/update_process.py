@@ -101,7 +101,7 @@ async def update_process(
     if actions is not None:
         body["actions"] = [{"name": a.name, "from": a.source, "to": a.to, "filterCond": a.condition}
                            for a in actions]
-    revision = await state.client.update_process_settings(app_id, body)
+    revision = await state.client.update_process_settings(app_id, body, revision=current.revision or -1)
     after = await state.client.get_process_settings(app_id, preview=True)
     removed = [n for n in current_names if n not in names]
     note = f"Changed in preview; deploy_app (apps=[{app_id}]) makes it live."

@@ -59,7 +59,8 @@ async def update_views(
     if not views and not remove:
         raise ToolInputError("Nothing to change: give views to add or change, or names to remove.")
     properties = dict((await state.client.get_fields(app_id, preview=True)).raw())
-    current = (await state.client.get_views(app_id, preview=True)).ordered()
+    read = await state.client.get_views(app_id, preview=True)
+    current = read.ordered()
     existing = {v.name: v for v in current}
     problems: list[str] = []
     names = [v.name for v in views or ()]
@@ -123,7 +124,8 @@ async def update_views(
     for name in [*kept, *built]:
         view = built.get(name) or _as_sent(existing[name])
         result[name] = {**view, "index": str(len(result))}
-    revision = await state.client.update_views(app_id, result)
+    # The PUT replaces every view: the revision read guards against losing someone else's change meanwhile.
+    revision = await state.client.update_views(app_id, result, revision=read.revision or -1)
     removed = sorted(set(existing) - set(result))
     return ok(
         ViewsUpdated(
