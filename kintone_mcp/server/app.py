@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pydantic
@@ -46,7 +46,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
     """MCPServer with lean advertised schemas and model-facing error results."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        with _sdk_logging_skipped_when_configured():
+            super().__init__(*args, **kwargs)
         self._listed: list[MCPTool] | None = None
         self._schemas: dict[str, dict[str, Any]] | None = None
         #: tools the settings leave out -> why, so that a call to one is answered with the reason, not "unknown"
@@ -91,6 +92,25 @@ class KintoneMCPServer(MCPServer[ServerState]):
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             return _error_result(name, exc, arguments)
+
+
+@contextmanager
+def _sdk_logging_skipped_when_configured() -> Iterator[None]:
+    """MCPServer's constructor calls the SDK's configure_logging, which imports rich to build a RichHandler for a
+    logging.basicConfig that does nothing once the root logger has a handler (ours, commands/serve.py). The rich import
+    alone was ~40 ms of a loaded machine's start-up (python -X importtime, issue 12), so it is skipped then; with no
+    logging configured (tests, embedding) the SDK's behaviour is kept."""
+    import mcp.server.mcpserver.server as sdk_server
+
+    configure = getattr(sdk_server, "configure_logging", None)
+    if configure is None or not logging.getLogger().handlers:
+        yield
+        return
+    sdk_server.configure_logging = lambda *args, **kwargs: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sdk_server.configure_logging = configure
 
 
 #: an argument string longer than this is not echoed back whole in an error
