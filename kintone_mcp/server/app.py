@@ -49,6 +49,8 @@ class KintoneMCPServer(MCPServer[ServerState]):
         with _sdk_logging_skipped_when_configured():
             super().__init__(*args, **kwargs)
         self._listed: list[MCPTool] | None = None
+        #: tools advertised from the shipped advertisement but not built yet: built at their first call
+        self.deferred: dict[str, ToolSpec] = {}
         self._schemas: dict[str, dict[str, Any]] | None = None
         #: tools the settings leave out -> why, so that a call to one is answered with the reason, not "unknown"
         self.withheld: dict[str, str] = {}
@@ -84,6 +86,9 @@ class KintoneMCPServer(MCPServer[ServerState]):
     ) -> CallToolResult | InputRequiredResult:
         if name in self.withheld:
             return failure(self.withheld[name])
+        spec = self.deferred.pop(name, None)
+        if spec is not None:
+            add_tool(self, spec)
         schema = await self._input_schema(name)
         if schema is not None and (problems := list(unknown_keys(schema, arguments or {}))):
             logger.info("tool %s refused: unknown arguments", name)
@@ -106,11 +111,11 @@ def _sdk_logging_skipped_when_configured() -> Iterator[None]:
     if configure is None or not logging.getLogger().handlers:
         yield
         return
-    sdk_server.configure_logging = lambda *args, **kwargs: None  # type: ignore[assignment]
+    setattr(sdk_server, "configure_logging", lambda *args, **kwargs: None)  # noqa: B010 (not exported)
     try:
         yield
     finally:
-        sdk_server.configure_logging = configure
+        setattr(sdk_server, "configure_logging", configure)  # noqa: B010
 
 
 #: an argument string longer than this is not echoed back whole in an error
@@ -192,6 +197,12 @@ def _withheld_reason(spec: ToolSpec, policy: Policy, *, user_api: bool) -> str:
     return f"{spec.name} is turned off by this server's tool settings (KINTONE_TOOLS / KINTONE_DISABLE_TOOLS)."
 
 
+def add_tool(server: KintoneMCPServer, spec: ToolSpec) -> None:
+    """Build and register one tool with the SDK (at start-up, or at its first call when advertised from the file)."""
+    server.add_tool(spec.fn, name=spec.name, title=spec.title, description=spec.description,
+                    annotations=spec.annotations())
+
+
 def enabled_tools(specs: Sequence[ToolSpec], policy: Policy, *, user_api: bool) -> list[ToolSpec]:
     policy.check_tool_names([s.name for s in specs], {s.name: s.toolset for s in specs})
     return [
@@ -207,9 +218,13 @@ def build_server(
     options: ServerOptions,
     client_factory: Callable[[], KintoneClient],
     specs: Sequence[ToolSpec] | None = None,
+    lazy: bool = True,
 ) -> KintoneMCPServer:
     """The server, with the tools the policy allows. ``client_factory`` runs at the first tool call of a lifespan
     that needs the client (once per lifespan) and must not do I/O.
+
+    With ``lazy`` (and the shipped tools, not ``specs``), tools/list is answered from the shipped advertisement when
+    it is current and each tool is built at its first call (server/advertisement.py).
 
     Raises PolicyConfigError for a tool list naming an unknown tool.
     """
@@ -238,13 +253,16 @@ def build_server(
     server.withheld = {
         s.name: _withheld_reason(s, policy, user_api=options.user_api) for s in every if s not in enabled
     }
-    for spec in enabled:
-        server.add_tool(
-            spec.fn,
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            annotations=spec.annotations(),
-        )
+    cached = None
+    if lazy and specs is None:
+        from kintone_mcp.server import advertisement
+
+        cached = advertisement.load()
+    if cached is not None and all(s.name in cached for s in enabled):
+        server._listed = [MCPTool.model_validate(cached[s.name]) for s in enabled]
+        server.deferred = {s.name: s for s in enabled}
+    else:
+        for spec in enabled:
+            add_tool(server, spec)
     register_resources(server, offered={s.name for s in enabled})
     return server
