@@ -37,7 +37,8 @@ async def _tools(server: KintoneMCPServer) -> list[dict[str, Any]]:
 async def main() -> None:
     sb = sandbox()
     ours = await _tools(server_for(sb))
-    plain = server_for(sb)
+    # Every tool built with the SDK (not listed from the shipped advertisement), then the slimming bypassed.
+    plain = server_for(sb, lazy=False)
     # Bypass the slimming override: what MCPServer advertises for the same tools.
     plain.list_tools = super(KintoneMCPServer, plain).list_tools  # type: ignore[method-assign]
     default = await _tools(plain)
