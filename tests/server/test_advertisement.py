@@ -12,6 +12,7 @@ from mcp import Client
 from kintone_mcp.server import advertisement
 from kintone_mcp.server.app import KintoneMCPServer
 from kintone_mcp.server.policy import Policy
+from tests.server import advertisement as writer
 from tests.server.conftest import ServerFactory
 from tests.server.helpers import call_ok
 
@@ -22,9 +23,9 @@ def _wire(tools: list[Any]) -> str:
 
 def test_the_shipped_file_is_current() -> None:
     assert advertisement.load() is not None, (
-        "kintone_mcp/server/advertisement.json is stale: run python -m kintone_mcp.server.advertisement --write"
+        "kintone_mcp/server/advertisement.json is stale: run python -m tests.server.advertisement --write"
     )
-    assert advertisement.main([]) == 0
+    assert writer.main([]) == 0
 
 
 @pytest.mark.anyio
