@@ -29,11 +29,12 @@ def client_for(sb: Sandbox) -> KintoneClient:
     )
 
 
-def server_for(sb: Sandbox, policy: Policy | None = None) -> KintoneMCPServer:
+def server_for(sb: Sandbox, policy: Policy | None = None, *, lazy: bool = True) -> KintoneMCPServer:
     return build_server(
         policy=policy or Policy.build(default_app=2),
         options=ServerOptions(base_url=BASE_URL, user_api=True),
         client_factory=lambda: client_for(sb),
+        lazy=lazy,
     )
 
 

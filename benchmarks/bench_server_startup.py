@@ -10,6 +10,9 @@ machine drift hits them alike:
 * ``kintone-mcp, all toolsets``: the same with KINTONE_TOOLSETS=all (every tool, the app-design ones included);
 * ``serve --sandbox``: the zero-setup demo, which also builds and serves the sandbox.
 
+Beside wall time, each run's CPU time (user + system of the child, up to its exit) is reported: on a shared machine
+other processes stretch wall time far more than CPU time, so the CPU ratio is the steadier of the two.
+
     python benchmarks/bench_server_startup.py [--rounds 10]
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -42,7 +46,8 @@ MESSAGES = [
 ]  # fmt: skip
 
 
-def one_run(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+def one_run(argv: list[str], env: dict[str, str]) -> tuple[float, int, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdin is not None and proc.stdout is not None
@@ -61,7 +66,9 @@ def one_run(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     proc.stdin.close()
     proc.terminate()
     proc.wait(timeout=10)
-    return elapsed, tools
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, tools, cpu
 
 
 def main(rounds: int, compile_first: bool) -> None:
@@ -91,17 +98,24 @@ def main(rounds: int, compile_first: bool) -> None:
     for argv, env in configs.values():  # warm-up: bytecode caches and the OS file cache
         one_run(argv, env)
     samples: dict[str, list[float]] = {name: [] for name in configs}
+    cpu: dict[str, list[float]] = {name: [] for name in configs}
     counts: dict[str, int] = {}
     for _ in range(rounds):
         for name, (argv, env) in configs.items():
-            elapsed, tools = one_run(argv, env)
+            elapsed, tools, used = one_run(argv, env)
             samples[name].append(elapsed)
+            cpu[name].append(used)
             counts[name] = tools
     floor = sorted(samples["floor (SDK, 1 tool)"])[len(samples["floor (SDK, 1 tool)"]) // 2]
     print(f"spawn -> first tools/list over stdio, {rounds} interleaved rounds:")
     for name, values in samples.items():
         median = sorted(values)[len(values) // 2]
         print(f"  {name:<26} {describe(values, 's', 1.0)}  {counts[name]:>2} tools  {median / floor:.2f}x floor")
+    cpu_floor = sorted(cpu["floor (SDK, 1 tool)"])[len(cpu["floor (SDK, 1 tool)"]) // 2]
+    print("child CPU time, same runs:")
+    for name, values in cpu.items():
+        median = sorted(values)[len(values) // 2]
+        print(f"  {name:<26} median {median:.2f} s  {median / cpu_floor:.2f}x floor")
 
 
 if __name__ == "__main__":

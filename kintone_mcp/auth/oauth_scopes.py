@@ -36,6 +36,7 @@ def required_scope(method: str, path: str) -> str | None:
         return "k:app_record:read" if read else "k:app_record:write"
     if endpoint == "file":
         return "k:file:read" if read else "k:file:write"
-    if endpoint in ("app", "apps") or endpoint.startswith(("app/", "preview/")):
+    # record/acl and field/acl are app settings (permissions), not records (docs/kintone-api.md §4.1).
+    if endpoint in ("app", "apps", "record/acl", "field/acl") or endpoint.startswith(("app/", "preview/")):
         return "k:app_settings:read" if read else "k:app_settings:write"
     return None

@@ -247,3 +247,18 @@ class AppsMixin:
         body = {"app": app, "properties": dict(properties), "revision": revision}
         data = await self._conn.call("PUT", "rest", "preview/app/form/fields", body=body, apps=(app,))
         return int(data["revision"])
+
+    async def update_layout(self, app: int, layout: Sequence[Mapping[str, Any]], *, revision: int = -1) -> int:
+        """Replaces the preview form layout (rows, tables, groups: app/form/layout.json's shape)."""
+        body = {"app": app, "layout": list(layout), "revision": revision}
+        data = await self._conn.call("PUT", "rest", "preview/app/form/layout", body=body, apps=(app,))
+        return int(data["revision"])
+
+    async def get_permissions(
+        self, app: int, kind: Literal["app", "record", "field"], *, preview: bool = False
+    ) -> dict[str, Any]:
+        """``app/acl.json``, ``record/acl.json`` or ``field/acl.json`` as Kintone answers them ({rights, revision});
+        needs the app management right."""
+        endpoint = f"{'preview/' if preview else ''}{kind}/acl"
+        data = await self._conn.call("GET", "rest", endpoint, params={"app": app}, apps=(app,))
+        return dict(data)

@@ -22,6 +22,7 @@ from kintone_mcp.sandbox.endpoints import (
     cursor,
     files,
     oauth,
+    permissions,
     records,
     settings,
     status,
@@ -39,8 +40,8 @@ _METHODS = ["GET", "POST", "PUT", "DELETE"]
 
 
 def default_routers() -> list[Router]:
-    return [apps.router, settings.router, records.router, users.router, files.router, cursor.router, status.router,
-            comments.router, bulk.router, catalog.router]
+    return [apps.router, settings.router, permissions.router, records.router, users.router, files.router,
+            cursor.router, status.router, comments.router, bulk.router, catalog.router]
 
 
 class Sandbox:

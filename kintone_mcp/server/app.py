@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pydantic
@@ -48,8 +48,11 @@ class KintoneMCPServer(MCPServer[ServerState]):
     """MCPServer with lean advertised schemas and model-facing error results."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        with _sdk_logging_skipped_when_configured():
+            super().__init__(*args, **kwargs)
         self._listed: list[MCPTool] | None = None
+        #: tools advertised from the shipped advertisement but not built yet: built at their first call
+        self.deferred: dict[str, ToolSpec] = {}
         self._schemas: dict[str, dict[str, Any]] | None = None
         #: tools the settings leave out -> why, so that a call to one is answered with the reason, not "unknown"
         self.withheld: dict[str, str] = {}
@@ -109,6 +112,9 @@ class KintoneMCPServer(MCPServer[ServerState]):
             return failure(self.withheld[name])
         if (narrowed := self._narrowed_out(name)) is not None:
             return failure(narrowed)
+        spec = self.deferred.pop(name, None)
+        if spec is not None:
+            add_tool(self, spec)
         schema = await self._input_schema(name)
         if schema is not None and (problems := list(unknown_keys(schema, arguments or {}))):
             logger.info("tool %s refused: unknown arguments", name)
@@ -136,6 +142,25 @@ class KintoneMCPServer(MCPServer[ServerState]):
             raise
         except Exception as exc:
             raise UnexpectedToolError(f"Error executing tool {name}") from exc
+
+
+@contextmanager
+def _sdk_logging_skipped_when_configured() -> Iterator[None]:
+    """MCPServer's constructor calls the SDK's configure_logging, which imports rich to build a RichHandler for a
+    logging.basicConfig that does nothing once the root logger has a handler (ours, commands/serve.py). The rich import
+    alone was ~40 ms of a loaded machine's start-up (python -X importtime, issue 12), so it is skipped then; with no
+    logging configured (tests, embedding) the SDK's behaviour is kept."""
+    import mcp.server.mcpserver.server as sdk_server
+
+    configure = getattr(sdk_server, "configure_logging", None)
+    if configure is None or not logging.getLogger().handlers:
+        yield
+        return
+    setattr(sdk_server, "configure_logging", lambda *args, **kwargs: None)  # noqa: B010 (not exported)
+    try:
+        yield
+    finally:
+        setattr(sdk_server, "configure_logging", configure)  # noqa: B010
 
 
 #: an argument string longer than this is not echoed back whole in an error
@@ -217,6 +242,21 @@ def _withheld_reason(spec: ToolSpec, policy: Policy, *, user_api: bool) -> str:
     return f"{spec.name} is turned off by this server's tool settings (KINTONE_TOOLS / KINTONE_DISABLE_TOOLS)."
 
 
+def add_tool(server: KintoneMCPServer, spec: ToolSpec) -> None:
+    """Build and register one tool with the SDK (at start-up, or at its first call when advertised from the file)."""
+    from kintone_mcp.server.icons import toolset_icons
+
+    server.add_tool(
+        spec.fn,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        annotations=spec.annotations(),
+        meta=spec.meta(),
+        icons=toolset_icons(spec.toolset),
+    )
+
+
 def enabled_tools(specs: Sequence[ToolSpec], policy: Policy, *, user_api: bool) -> list[ToolSpec]:
     policy.check_tool_names([s.name for s in specs], {s.name: s.toolset for s in specs})
     return [
@@ -232,13 +272,17 @@ def build_server(
     options: ServerOptions,
     client_factory: Callable[[], KintoneClient],
     specs: Sequence[ToolSpec] | None = None,
+    lazy: bool = True,
 ) -> KintoneMCPServer:
     """The server, with the tools the policy allows. ``client_factory`` runs at the first tool call of a lifespan
     that needs the client (once per lifespan) and must not do I/O.
 
+    With ``lazy`` (and the shipped tools, not ``specs``), tools/list is answered from the shipped advertisement when
+    it is current and each tool is built at its first call (server/advertisement.py).
+
     Raises PolicyConfigError for a tool list naming an unknown tool.
     """
-    from kintone_mcp.server.icons import SERVER_ICONS, toolset_icons
+    from kintone_mcp.server.icons import SERVER_ICONS
     from kintone_mcp.server.resources import register_resources
     from kintone_mcp.server.tools import ALL_TOOLS
 
@@ -276,16 +320,17 @@ def build_server(
     }
     server.kinds = {s.name: (s.toolset, s.writes) for s in enabled}
     server.specs = {s.name: s for s in enabled}
-    for spec in enabled:
-        server.add_tool(
-            spec.fn,
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            annotations=spec.annotations(),
-            meta=spec.meta(),
-            icons=toolset_icons(spec.toolset),
-        )
+    cached = None
+    if lazy and specs is None:
+        from kintone_mcp.server import advertisement
+
+        cached = advertisement.load()
+    if cached is not None and all(s.name in cached for s in enabled):
+        server._listed = [MCPTool.model_validate(cached[s.name]) for s in enabled]
+        server.deferred = {s.name: s for s in enabled}
+    else:
+        for spec in enabled:
+            add_tool(server, spec)
     register_resources(server, offered={s.name for s in enabled})
     # Prompts and completions (issue 16): what a person picks from the host's menu, and its arguments' values.
     from kintone_mcp.server.completions import register_completions

@@ -58,6 +58,12 @@ _NEXT_STEP: dict[type[ApiError], str] = {
 }
 
 
+#: A stale settings revision (app design tools): someone changed the app's pending settings meanwhile.
+_SETTINGS_CONFLICT = (
+    "The app's settings changed since this tool read them (someone else is editing the app). Read them again "
+    "(get_app with preview: true) and retry the same change; it is rebuilt on the current settings."
+)
+
 #: what to read back, per kind of write, when a write's outcome is unknown
 _READ_BACK: dict[str, str] = {
     "add": "Search for it first with get_records (filter on a value you just wrote, ideally a unique field), and "
@@ -114,6 +120,8 @@ def describe_kintone_error(exc: KintoneError) -> str:
         return f"{exc.summary} ({exc.code or exc.status}): {exc.message}\n{_field_hint(exc)}"
     if isinstance(exc, ApiError):
         step = next((text for cls, text in _NEXT_STEP.items() if isinstance(exc, cls)), None)
+        if isinstance(exc, ConflictError) and "preview/" in exc.path:
+            step = _SETTINGS_CONFLICT
         # With a next step of our own, the client's generic hint would say the same thing a second time.
         return str(exc) if step is None else f"{_kintone_said(exc)} {step}"
     return str(exc)

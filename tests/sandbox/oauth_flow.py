@@ -13,11 +13,13 @@ CLIENT = OAuthClientSpec("refusal-tests", "refusal-tests-secret", "http://127.0.
 RECORD_SCOPES = "k:app_record:read k:app_record:write"
 
 
-async def access_token(client: httpx2.AsyncClient, login: str = "Administrator", password: str = "sandbox") -> str:
+async def access_token(
+    client: httpx2.AsyncClient, login: str = "Administrator", password: str = "sandbox", scope: str = RECORD_SCOPES
+) -> str:
     """Signs ``login`` in through the authorization code flow of ``CLIENT`` (register it in SandboxConfig.oauth)."""
     approved = await client.post("/oauth2/authorization", data={
         "client_id": CLIENT.client_id, "redirect_uri": CLIENT.redirect_uri, "response_type": "code",
-        "state": "refusal-tests", "scope": RECORD_SCOPES, "username": login, "password": password,
+        "state": "refusal-tests", "scope": scope, "username": login, "password": password,
         "action": "approve"})
     assert approved.status_code in (302, 303), approved.text
     code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]

@@ -43,6 +43,7 @@ def make_server(sandbox: Sandbox) -> ServerFactory:
     def make(
         policy: Policy | None = None,
         credentials: Credentials | None = None,
+        lazy: bool = True,
         **options: Any,
     ) -> KintoneMCPServer:
         creds = credentials or password_credentials()
@@ -52,7 +53,7 @@ def make_server(sandbox: Sandbox) -> ServerFactory:
 
         opts = ServerOptions(base_url=BASE_URL, user_api=creds.user_api is not None, **options)
         return build_server(
-            policy=policy or Policy.build(default_app=DEALS), options=opts, client_factory=client_factory
+            policy=policy or Policy.build(default_app=DEALS), options=opts, client_factory=client_factory, lazy=lazy
         )
 
     return make

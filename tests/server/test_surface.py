@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from kintone_mcp.server.policy import Policy, PolicyConfigError
+from kintone_mcp.server.tools import ALL_TOOLS
 from tests.server.conftest import ServerFactory
 from tests.server.helpers import call_error, call_ok
 
@@ -144,6 +145,22 @@ async def test_each_further_toolset_stays_within_what_it_may_add(make_server: Se
         assert _size(tools) - base <= TOOLSET_BUDGETS[name], (name, _size(tools) - base)
         for tool in tools:
             assert _size([tool]) < TOOL_BUDGETS.get(tool["name"], TOOL_CEILING), (tool["name"], _size([tool]))
+
+
+@pytest.mark.anyio
+async def test_the_apps_toolset_stays_within_its_budget(mcp: Client, make_server: ServerFactory) -> None:
+    def size(tools: list[dict[str, Any]]) -> int:
+        return len(json.dumps({"tools": tools}, separators=(",", ":"), ensure_ascii=False).encode())
+
+    default = size(_wire((await mcp.list_tools()).tools))
+    async with Client(make_server(Policy.build(default_app=2, toolsets=["all"]))) as every:
+        tools = _wire((await every.list_tools()).tools)
+    apps = [t for t in tools if t["name"] in {s.name for s in ALL_TOOLS if s.toolset == "apps"}]
+    assert len(apps) == 10
+    # The apps toolset may add 15,000 B with icons (the test above); icons come to ~170 B a tool, so the tools
+    # themselves keep to 13,200 B.
+    bare = [{k: v for k, v in t.items() if k != "icons"} for t in apps]
+    assert size([*_wire((await mcp.list_tools()).tools), *bare]) - default <= 13_200
 
 
 @pytest.mark.anyio

@@ -3,7 +3,8 @@
 Kept as rules over (method, path) here rather than on each route, so endpoint modules need not know about OAuth:
 
 * records, comments, status and assignees: ``k:app_record:read`` for GET, ``k:app_record:write`` otherwise;
-* app settings (``apps.json``, ``app.json``, ``app/...``) and pre-live settings (``preview/...``):
+* app settings (``apps.json``, ``app.json``, ``app/...``, ``record/acl.json``, ``field/acl.json``) and pre-live
+  settings (``preview/...``):
   ``k:app_settings:read`` for GET, ``k:app_settings:write`` otherwise (deploy included);
 * ``file.json``: ``k:file:read`` for GET, ``k:file:write`` for POST;
 * the cursor API, ``bulkRequest.json`` and the space APIs are not open to OAuth at all.
@@ -56,7 +57,7 @@ def required_scope(method: str, path: str) -> str | None:
         return "k:app_record:read" if read else "k:app_record:write"
     if path == "file.json":
         return "k:file:read" if read else "k:file:write"
-    if path in ("apps.json", "app.json") or path.startswith(("app/", "preview/")):
+    if path in ("apps.json", "app.json", "record/acl.json", "field/acl.json") or path.startswith(("app/", "preview/")):
         return "k:app_settings:read" if read else "k:app_settings:write"
     return None
 

@@ -13,10 +13,15 @@ from kintone_mcp.sandbox.store.directory import ADMIN_LOGIN
 Permission = Literal["view", "add", "edit", "delete", "manage"]
 
 
-def check_app_permission(principal: Principal, info: AppInfo, permission: Permission) -> None:
+def check_app_permission(
+    principal: Principal, info: AppInfo, permission: Permission | tuple[Permission, ...]
+) -> None:
+    """``permission`` may name several rights, any one of which is enough (reading live fields takes viewing,
+    adding or managing: cybozu.dev's "required permissions" of each settings read)."""
     if principal.uses_token:
         granted = principal.token_apps.get(info.id)
-        if granted is None or permission not in granted:
+        wanted = (permission,) if isinstance(permission, str) else permission
+        if granted is None or not any(p in granted for p in wanted):
             raise ErrorReply(
                 403,
                 "GAIA_NO01",
@@ -24,7 +29,7 @@ def check_app_permission(principal: Principal, info: AppInfo, permission: Permis
                 + (
                     f"no token for app {info.id} was sent."
                     if granted is None
-                    else f"the token for app {info.id} lacks the '{permission}' permission."
+                    else f"the token for app {info.id} lacks the '{' or '.join(wanted)}' permission."
                 ),
             )
         return

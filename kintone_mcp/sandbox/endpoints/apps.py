@@ -82,8 +82,9 @@ def get_app(ctx: RequestContext) -> dict[str, Any]:
 
 
 def _settings(ctx: RequestContext, *, preview: bool) -> tuple[dict[str, Any], int]:
-    """The settings of the app named by ``app``: live ones need view rights, preview ones manage rights."""
-    info = ctx.app_param("manage" if preview else "view")
+    """The settings of the app named by ``app``: live ones need the right to view or add records or to manage the
+    app, preview ones the right to manage it (cybozu.dev, "required permissions" of each settings read)."""
+    info = ctx.app_param("manage" if preview else ("view", "add", "manage"))
     if preview:
         return info.preview, info.preview_revision
     return info.live, info.live_revision

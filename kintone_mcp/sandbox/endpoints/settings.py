@@ -8,6 +8,7 @@ default, so a poll right after answers SUCCESS).
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -15,10 +16,11 @@ from typing import Any
 from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.params import to_int
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
-from kintone_mcp.sandbox.store import appdefs, appstore, filestore, spaces
+from kintone_mcp.sandbox.store import appdefs, appstore, filestore, layouts, spaces
 from kintone_mcp.sandbox.store.appdefs import SYSTEM_TYPES, JsonDict
 from kintone_mcp.sandbox.store.appstore import AppInfo
 
+logger = logging.getLogger(__name__)
 router = Router()
 
 
@@ -42,8 +44,11 @@ def _preview_app(ctx: RequestContext) -> AppInfo:
     return info
 
 
-def _save(ctx: RequestContext, info: AppInfo, preview: JsonDict) -> dict[str, str]:
-    preview["layout"] = appdefs.build_layout(preview["properties"])
+def _save(
+    ctx: RequestContext, info: AppInfo, preview: JsonDict, renamed: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    # The stored layout follows the fields: deleted ones leave it, new ones are appended (store/layouts.py).
+    preview["layout"] = layouts.reconcile(preview.get("layout") or [], preview["properties"], renamed)
     revision = appstore.save_preview(ctx.conn, info, preview, modifier=ctx.login, now=ctx.services.now_text())
     return {"revision": str(revision)}
 
@@ -140,6 +145,7 @@ def update_fields(ctx: RequestContext) -> dict[str, str]:
     info = _preview_app(ctx)
     preview = copy.deepcopy(info.preview)
     props: JsonDict = preview["properties"]
+    renamed: dict[str, str] = {}
     for code, raw in _properties_param(ctx).items():
         key = f"properties.{code}"
         if code not in props:
@@ -167,10 +173,19 @@ def update_fields(ctx: RequestContext) -> dict[str, str]:
             if new_code in appdefs.all_codes(props):
                 raise invalid(f"{key}.code", f"The field code {new_code!r} is already used in this app.")
             props = {new_code if c == code else c: (merged if c == code else p) for c, p in props.items()}
+            renamed[code] = new_code
         else:
             props[code] = merged
     preview["properties"] = props
     _check_lookups(ctx, props)
+    return _save(ctx, info, preview, renamed)
+
+
+@router.route("PUT", "preview/app/form/layout.json")
+def update_layout(ctx: RequestContext) -> dict[str, str]:
+    info = _preview_app(ctx)
+    preview = copy.deepcopy(info.preview)
+    preview["layout"] = layouts.normalize_layout(ctx.params.require("layout"), preview["properties"])
     return _save(ctx, info, preview)
 
 
@@ -291,6 +306,16 @@ def deploy(ctx: RequestContext) -> dict[str, Any]:
                     f"the preview settings are at {info.preview_revision}.",
                 )
         targets.append(info)
+    problems = {} if revert else {i.id: p for i in targets if (p := appstore.deploy_problem(ctx.conn, i))}
+    if problems:
+        # One app that cannot deploy fails the whole request: it FAILs, the others are CANCELled, nothing changes.
+        for info in targets:
+            if ctx.services.config.deploy_seconds > 0:
+                ctx.services.deploys[info.id] = time.monotonic() + ctx.services.config.deploy_seconds
+            appstore.mark_deploy(ctx.conn, info.id, "FAIL" if info.id in problems else "CANCEL")
+            if info.id in problems:
+                logger.info("deploy of app %s fails: %s", info.id, problems[info.id])
+        return {}
     for info in targets:
         if ctx.services.config.deploy_seconds > 0:
             ctx.services.deploys[info.id] = time.monotonic() + ctx.services.config.deploy_seconds

@@ -167,7 +167,7 @@ class RequestContext:
             subtable_default_row=config.subtable_default_row,
         )
 
-    def app_param(self, permission: Permission, name: str = "app") -> AppInfo:
+    def app_param(self, permission: Permission | tuple[Permission, ...], name: str = "app") -> AppInfo:
         """The app named by the request parameter ``name``, loaded and checked as ``app`` does. Kintone refuses an id
         below 1 as invalid input rather than as an unknown app."""
         app_id = self.params.require_int(name)
@@ -175,7 +175,7 @@ class RequestContext:
             raise invalid(name, "must be greater than or equal to 1")
         return self.app(app_id, permission)
 
-    def app(self, app_id: int, permission: Permission) -> AppInfo:
+    def app(self, app_id: int, permission: Permission | tuple[Permission, ...]) -> AppInfo:
         """Load an app the caller may use with ``permission``, checking guest-space paths (§1) and tokens (§2)."""
         info = appstore.load_app(self.conn, app_id)
         if info is None:
@@ -206,7 +206,7 @@ class RequestContext:
                 f"No privilege to proceed: the app (ID: {info.id}) is not in guest space {self.guest_space}.",
             )
 
-    def check_permission(self, info: AppInfo, permission: Permission) -> None:
+    def check_permission(self, info: AppInfo, permission: Permission | tuple[Permission, ...]) -> None:
         check_app_permission(self.principal, info, permission)
 
     @property

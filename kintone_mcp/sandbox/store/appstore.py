@@ -162,6 +162,38 @@ def drop_indexes(conn: sqlite3.Connection, app_id: int, codes: list[str], props:
         conn.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
+def deploy_problem(conn: sqlite3.Connection, app: AppInfo) -> str | None:
+    """Why deploying ``app``'s preview would fail, or None. Kintone fails a deploy (status FAIL) whose lookups or
+    related-records fields point at an app or field that is gone, e.g. deleted after the lookup was added; its
+    deploy status gives no reason, so this one is only logged by the sandbox."""
+    for code, prop in app.preview["properties"].items():
+        for inner_code, inner in [(code, prop), *prop.get("fields", {}).items()]:
+            lookup = appdefs.lookup_of(inner)
+            reference = inner.get("referenceTable") if isinstance(inner.get("referenceTable"), dict) else None
+            source = lookup or reference
+            if source is None:
+                continue
+            related_id = int(source["relatedApp"]["app"])
+            related = load_app(conn, related_id)
+            if related is None:
+                return f"{inner_code}: the related app {related_id} does not exist"
+            related_props = related.live["properties"]
+            needed = (
+                [lookup["relatedKeyField"], *(m["relatedField"] for m in lookup.get("fieldMappings", []))]
+                if lookup is not None
+                else [str((source.get("condition") or {}).get("relatedField", ""))]
+            )
+            for field in needed:
+                if field and field not in related_props:
+                    return f"{inner_code}: app {related_id} has no field {field!r}"
+    return None
+
+
+def mark_deploy(conn: sqlite3.Connection, app_id: int, status: str) -> None:
+    """Record a deploy's outcome without changing settings (FAIL, or CANCEL beside another app's FAIL)."""
+    conn.execute("UPDATE apps SET deploy_status = ? WHERE id = ?", (status, app_id))
+
+
 def deploy(conn: sqlite3.Connection, app: AppInfo, *, revert: bool, modifier: str, now: str) -> set[str]:
     """Make preview settings live (or throw them away with ``revert``), adapting stored records to the new form.
 

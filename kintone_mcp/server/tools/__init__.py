@@ -32,8 +32,10 @@ from kintone_mcp.server.tools.apps import (
     create_app,
     delete_fields,
     deploy_app,
+    get_permissions,
     update_app_settings,
     update_fields,
+    update_layout,
     update_process,
     update_views,
 )
@@ -87,8 +89,10 @@ ALL_TOOLS: list[ToolSpec] = [
     add_fields.SPEC,
     update_fields.SPEC,
     delete_fields.SPEC,
+    update_layout.SPEC,
     update_app_settings.SPEC,
     update_views.SPEC,
     update_process.SPEC,
+    get_permissions.SPEC,
     deploy_app.SPEC,
 ]

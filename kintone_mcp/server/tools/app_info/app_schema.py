@@ -85,6 +85,9 @@ class AppSchema(Out):
     )
     process: ProcessInfo | None = Field(None, description="process management states and actions, when enabled")
     views: list[ViewInfo] | None = None
+    pending: str | None = None
+    layout: list[Any] | None = None
+    permissions: dict[str, Any] | None = None
 
 
 FieldInfo.model_rebuild()
@@ -178,7 +181,8 @@ def schema_fields(properties: Properties, order: list[str]) -> list[FieldInfo]:
     return [field_info(c, p) for c, p in user] + [id_field] + [field_info(c, p) for c, p in system]
 
 
-async def build_app_schema(state: ServerState, app_id: int) -> AppSchema:
+async def build_app_schema(state: ServerState, app_id: int, *, preview: bool = False) -> AppSchema:
+    """The schema of the live app, or with ``preview`` of its pending settings (which need the manage right)."""
     client = state.client
     # The app itself first: a wrong id fails here, with Kintone's own error.
     app = await client.get_app(app_id)
@@ -193,13 +197,13 @@ async def build_app_schema(state: ServerState, app_id: int) -> AppSchema:
             results[key] = None
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(optional, "layout", client.get_layout(app_id))
-        tg.start_soon(optional, "process", client.get_process_settings(app_id))
-        tg.start_soon(optional, "views", client.get_views(app_id))
-        tg.start_soon(optional, "fields", state.fields(app_id, fresh=True))
+        tg.start_soon(optional, "layout", client.get_layout(app_id, preview=preview))
+        tg.start_soon(optional, "process", client.get_process_settings(app_id, preview=preview))
+        tg.start_soon(optional, "views", client.get_views(app_id, preview=preview))
+        tg.start_soon(optional, "fields", _properties(state, app_id, preview))
     properties = results["fields"]
     if properties is None:
-        properties = await state.fields(app_id, fresh=True)
+        properties = await _properties(state, app_id, preview)
     order = results["layout"].field_codes() if results["layout"] is not None else []
     process = None
     settings = results["process"]
@@ -226,3 +230,9 @@ async def build_app_schema(state: ServerState, app_id: int) -> AppSchema:
         process=process,
         views=views,
     )
+
+
+async def _properties(state: ServerState, app_id: int, preview: bool) -> Properties:
+    if preview:
+        return dict((await state.client.get_fields(app_id, preview=True)).raw())
+    return await state.fields(app_id, fresh=True)

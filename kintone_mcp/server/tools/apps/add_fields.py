@@ -11,7 +11,6 @@ from kintone_mcp.client.errors import NotFoundError, PermissionDeniedError
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
-from kintone_mcp.server.tools.apps._fields import FIELD_KEYS, FieldDef, check_fields, to_kintone
 from kintone_mcp.server.tools.arguments import Ctx
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
@@ -40,10 +39,12 @@ async def add_fields(
         ),
     ],
 ) -> Annotated[CallToolResult, FieldsAdded]:
-    """Add fields to an app's form (preview: they take effect with deploy_app). Everything is checked first (types,
-    duplicate codes, options, lookup source app and fields, the codes a CALC expression names); on a problem
-    nothing is sent and the error lists each one."""
+    """Add fields to an app's form (preview; deploy_app makes them live). All is checked first (types, codes,
+    options, lookups, CALC expressions); on a problem nothing is sent and the error lists each."""
     import pydantic
+
+    # Loaded at the first call: tools/list needs none of it (start-up, issue 12).
+    from kintone_mcp.server.tools.apps._fields import FIELD_KEYS, FieldDef, check_fields, to_kintone
 
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 from mcp.types import CallToolResult
 from pydantic import Field
 
 from kintone_mcp.server.results import Out, ok
-from kintone_mcp.server.state import state_of
+from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.arguments import Ctx
 from kintone_mcp.server.tools.confirming import app_named, apps_named, names_shown
 from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
@@ -59,6 +59,9 @@ async def deploy_app(
         # Record tools must see the new form at once, not after the schema cache's minute.
         state.schemas.forget(app_id)
     results = [_result(a, statuses.get(a, "PROCESSING"), revert=revert) for a in ids]
+    for result in results:
+        if result.status == "FAIL" and (why := await _why_failed(state, result.app)):
+            result.reason = f"{why}; fix it (update_fields or delete_fields) and deploy again, or revert"
     # Kintone may report a finished revert as CANCEL (the sandbox does; docs/kintone-api.md §4.1): both are done.
     done = {"SUCCESS", "CANCEL"} if revert else {"SUCCESS"}
     failed = [r.app for r in results if r.status not in done]
@@ -71,6 +74,40 @@ async def deploy_app(
     else:
         note = f"Not deployed: apps {failed}; their pending changes are kept (get_app with preview: true shows them)."
     return ok(DeployResult(apps=results, reverted=revert, note=note))
+
+
+async def _why_failed(state: ServerState, app_id: int) -> str | None:
+    """Kintone's deploy status says FAIL without a reason; a lookup or related-records field whose source app or
+    field is gone is the usual one, so look for it in the pending fields."""
+    from kintone_mcp.client.errors import ApiError
+
+    try:
+        props = (await state.client.get_fields(app_id, preview=True)).raw()
+    except ApiError:
+        return None
+    sources: dict[int, dict[str, Any]] = {}
+    for code, prop in props.items():
+        for inner_code, inner in [(code, prop), *(prop.get("fields") or {}).items()]:
+            lookup, table = inner.get("lookup"), inner.get("referenceTable")
+            source = lookup or table
+            if not isinstance(source, dict):
+                continue
+            related = int((source.get("relatedApp") or {}).get("app") or 0)
+            if related not in sources:
+                try:
+                    sources[related] = dict((await state.client.get_fields(related)).raw())
+                except ApiError as exc:
+                    return f"{inner_code} reads from app {related}, which cannot be read ({exc.summary.lower()})"
+            needed = (
+                [lookup.get("relatedKeyField"), *(m.get("relatedField") for m in lookup.get("fieldMappings") or [])]
+                if isinstance(lookup, dict)
+                else [((table or {}).get("condition") or {}).get("relatedField")]
+            )
+            missing = [f for f in needed if f and f not in sources[related]]
+            if missing:
+                gone = ", ".join(map(str, missing))
+                return f"{inner_code} reads field(s) {gone} of app {related}, which it no longer has"
+    return None
 
 
 def _result(app: int, status: str, *, revert: bool) -> Deployed:

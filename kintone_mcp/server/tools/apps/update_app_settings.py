@@ -31,23 +31,21 @@ async def update_app_settings(
     ctx: Ctx,
     app: Annotated[int | str, Field(description="App id or alias.")],
     name: Annotated[str | None, Field(min_length=1, max_length=64)] = None,
-    description: Annotated[str | None, Field(max_length=10000, description="HTML allowed.")] = None,
+    description: Annotated[str | None, Field(max_length=10000, description="HTML")] = None,
     theme: Theme | None = None,
-    icon: Annotated[str | None, Field(description='Preset icon key, "APP01" to "APP77".')] = None,
-    title_field: Annotated[str | None, Field(description='Field code shown as the record title, or "auto".')] = None,
-    number_digits: Annotated[int | None, Field(ge=1, le=30, description="Digits kept in numbers and CALC.")] = None,
+    icon: Annotated[str | None, Field(description='"APP01"…"APP77"')] = None,
+    title_field: Annotated[str | None, Field(description='field code or "auto"')] = None,
+    number_digits: Annotated[int | None, Field(ge=1, le=30)] = None,
     decimal_places: Annotated[int | None, Field(ge=0, le=10)] = None,
     rounding: Literal["HALF_EVEN", "UP", "DOWN"] | None = None,
-    fiscal_year_start: Annotated[int | None, Field(ge=1, le=12, description="First month of the fiscal year.")] = None,
-    comments: Annotated[bool | None, Field(description="Allow record comments.")] = None,
+    fiscal_year_start: Annotated[int | None, Field(ge=1, le=12, description="month")] = None,
+    comments: bool | None = None,
     bulk_deletion: bool | None = None,
     duplicate_record: bool | None = None,
     inline_editing: bool | None = None,
     thumbnails: bool | None = None,
 ) -> Annotated[CallToolResult, SettingsUpdated]:
-    """Change an app's general settings (preview; deploy_app makes them live): name, description, theme, preset
-    icon, title field, number precision, fiscal year, and whether comments, bulk deletion, duplicating records,
-    inline editing and thumbnails are on. Only the settings given change."""
+    """Change an app's general settings (preview; deploy_app makes them live). Only the settings given change."""
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     body: dict[str, Any] = {}

@@ -3,7 +3,7 @@ lookup, code) from the compact form, checked before sending."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.types import CallToolResult
 from pydantic import Field
@@ -11,10 +11,12 @@ from pydantic import Field
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
-from kintone_mcp.server.tools.apps._fields import CODE_PATTERN, FIELD_KEYS, FieldDef, check_fields, to_kintone
 from kintone_mcp.server.tools.arguments import Ctx
 from kintone_mcp.server.tools.confirming import app_named, names_shown
 from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
+
+if TYPE_CHECKING:
+    from kintone_mcp.server.tools.apps._fields import FieldDef
 
 #: compact key -> the Kintone attributes it sets
 _ATTRS = {
@@ -48,10 +50,12 @@ async def update_fields(
         ),
     ],
 ) -> Annotated[CallToolResult, FieldsUpdated]:
-    """Change existing fields (preview; deploy_app makes it live): label, options, required, unique, default,
-    min/max, expression, lookup, or the code (new_code). A field's type cannot change: add a new field instead.
+    """Change existing fields (preview; deploy_app makes it live), the code too (new_code); a type cannot change.
     Checked before sending; on a problem nothing is sent."""
     import pydantic
+
+    # Loaded at the first call: tools/list needs none of it (start-up, issue 12).
+    from kintone_mcp.server.tools.apps._fields import CODE_PATTERN, FIELD_KEYS, FieldDef, check_fields, to_kintone
 
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
@@ -139,6 +143,8 @@ def _merged(d: FieldDef, prop: dict[str, Any]) -> FieldDef:
     if prop.get("expression") and d.type == "CALC":
         base["expression"] = prop["expression"]
     base.update({k: getattr(d, k) for k in d.model_fields_set})
+    from kintone_mcp.server.tools.apps._fields import FieldDef
+
     return FieldDef.model_validate(base)
 
 

@@ -19,14 +19,12 @@ from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 class StateDef(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=64)
-    assignee_mode: Literal["one", "all", "any"] = Field(
-        "one", description="one: one of them acts; all: each must; any: any of them"
-    )
-    users: list[str] = Field(default_factory=list, description="user codes, in order")
+    assignee_mode: Literal["one", "all", "any"] = Field("one", description="one acts, all must, or any may")
+    users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     organizations: list[str] = Field(default_factory=list)
-    fields: list[str] = Field(default_factory=list, description="user-picker fields of the record")
-    creator: bool = Field(False, description="the record's creator")
+    fields: list[str] = Field(default_factory=list, description="user-picker fields")
+    creator: bool = False
 
 
 class ActionDef(BaseModel):
@@ -34,7 +32,7 @@ class ActionDef(BaseModel):
     name: str = Field(min_length=1)
     source: str = Field(alias="from")
     to: str
-    condition: str = Field("", description="query condition the record must meet")
+    condition: str = Field("", description="query condition")
 
 
 class ProcessUpdated(Out):
@@ -58,17 +56,14 @@ def _entities(s: StateDef) -> list[dict[str, Any]]:
 async def update_process(
     ctx: Ctx,
     app: Annotated[int | str, Field(description="App id or alias.")],
-    enable: Annotated[bool | None, Field(description="Turn process management on or off.")] = None,
+    enable: bool | None = None,
     states: Annotated[
-        list[StateDef] | None, Field(max_length=64, description="Every state in order; records start in the first.")
+        list[StateDef] | None, Field(max_length=64, description="In order; records start in the first.")
     ] = None,
-    actions: Annotated[
-        list[ActionDef] | None, Field(max_length=256, description="Every action: {name, from, to}.")
-    ] = None,
+    actions: Annotated[list[ActionDef] | None, Field(max_length=256)] = None,
 ) -> Annotated[CallToolResult, ProcessUpdated]:
-    """Set an app's process management (preview; deploy_app makes it live): enable, the states in order with who is
-    assigned (users, groups, organizations, user fields, creator; one / all / any of them) and the actions between
-    states. states and actions replace the current ones whole; a state left out is deleted."""
+    """Set process management (preview; deploy_app makes it live): on/off, states with their assignees, actions
+    between states. states and actions replace the current ones whole; a state left out is deleted."""
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
     if enable is None and states is None and actions is None:
@@ -108,7 +103,7 @@ async def update_process(
     if actions is not None:
         body["actions"] = [{"name": a.name, "from": a.source, "to": a.to, "filterCond": a.condition}
                            for a in actions]
-    revision = await state.client.update_process_settings(app_id, body)
+    revision = await state.client.update_process_settings(app_id, body, revision=current.revision or -1)
     after = await state.client.get_process_settings(app_id, preview=True)
     removed = [n for n in current_names if n not in names]
     note = f"Changed in preview; deploy_app (apps=[{app_id}]) makes it live."

@@ -8,7 +8,6 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from kintone_mcp.server.errors import ToolInputError
-from kintone_mcp.server.filters import Filter
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import Ctx
@@ -24,7 +23,8 @@ class ViewDef(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     type: Literal["LIST", "CALENDAR"] = "LIST"
     fields: list[str] | None = Field(None, description="LIST: the columns, in order")
-    filter: Filter | None = Field(None, description="as get_records takes it")
+    # Typed loosely and checked by the handler: the full Filter schema would add ~1.2 KB to tools/list here.
+    filter: dict[str, Any] | None = Field(None, description="as get_records takes it")
     query: str | None = Field(None, description='condition only, e.g. status in ("Open")')
     order_by: str | None = Field(None, description='e.g. "due asc, $id desc"')
     date: str | None = Field(None, description="CALENDAR: the date field")
@@ -46,12 +46,13 @@ async def update_views(
     remove: Annotated[list[str] | None, Field(description="Names of views to delete.")] = None,
     replace_all: Annotated[bool, Field(description="Delete every view not given.")] = False,
 ) -> Annotated[CallToolResult, ViewsUpdated]:
-    """Add or change list and calendar views (preview; deploy_app makes them live). A view is {name, type, fields,
-    filter or query, order_by, date, title}; views not named are kept unless replace_all or remove says so. Filters
-    and sorts are checked against the app's fields before anything is sent."""
+    """Add or change list and calendar views (preview; deploy_app makes them live); views not named are kept
+    unless replace_all or remove. Checked against the app's fields before sending."""
+    import pydantic
+
     from kintone_mcp.query import QuerySyntaxError, parse, to_text
     from kintone_mcp.query.ast import Query
-    from kintone_mcp.server.filters import and_, compile_filter
+    from kintone_mcp.server.filters import Filter, and_, compile_filter
     from kintone_mcp.server.query_check import QueryRejected, check
 
     state = state_of(ctx)
@@ -59,7 +60,8 @@ async def update_views(
     if not views and not remove:
         raise ToolInputError("Nothing to change: give views to add or change, or names to remove.")
     properties = dict((await state.client.get_fields(app_id, preview=True)).raw())
-    current = (await state.client.get_views(app_id, preview=True)).ordered()
+    read = await state.client.get_views(app_id, preview=True)
+    current = read.ordered()
     existing = {v.name: v for v in current}
     problems: list[str] = []
     names = [v.name for v in views or ()]
@@ -78,10 +80,16 @@ async def update_views(
             if parsed.order_by or parsed.limit is not None or parsed.offset is not None:
                 problems.append(f"{v.name}: query takes a condition only; put the sort in order_by.")
             order = parse(f"order by {v.order_by}").order_by if v.order_by else ()
-            where = and_(parsed.where, compile_filter(v.filter, properties) if v.filter else None)
+            flt = Filter.model_validate(v.filter) if v.filter else None
+            where = and_(parsed.where, compile_filter(flt, properties) if flt else None)
             check(Query(where, order), properties, state.policy)
         except QuerySyntaxError as exc:
             problems.append(f"{v.name}: {exc.message}")
+            continue
+        except pydantic.ValidationError as exc:
+            problems.append(f"{v.name}: filter: " + "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'filter'}: {e['msg']}" for e in exc.errors(include_url=False)
+            ) + " (a filter is {match?, conditions: [{field, op, value}]}, as get_records takes it)")
             continue
         except (QueryRejected, ToolInputError, ValueError) as exc:
             problems.append(f"{v.name}: {exc}")
@@ -117,7 +125,8 @@ async def update_views(
     for name in [*kept, *built]:
         view = built.get(name) or _as_sent(existing[name])
         result[name] = {**view, "index": str(len(result))}
-    revision = await state.client.update_views(app_id, result)
+    # The PUT replaces every view: the revision read guards against losing someone else's change meanwhile.
+    revision = await state.client.update_views(app_id, result, revision=read.revision or -1)
     removed = sorted(set(existing) - set(result))
     return ok(
         ViewsUpdated(

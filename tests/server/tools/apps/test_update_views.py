@@ -66,10 +66,11 @@ async def test_bad_views_are_refused_with_nothing_sent(built: tuple[Client, int]
         {"name": "z", "type": "CALENDAR", "date": "item"},
         {"name": "w", "query": "qty > 1 order by qty asc"},
         {"name": "v", "order_by": "ghost asc"},
+        {"name": "u", "filter": {"conditions": [{"field": "qty", "op": "≈"}]}},
     ], remove=["Missing"])
     assert "Nothing was sent" in text
     for expected in ("x:", "nope", "the column 'ghost'", "needs `date`, a date", "query takes a condition only",
-                     "v:", "'Missing', which is no view"):
+                     "v:", "'Missing', which is no view", "u: filter:", "as get_records takes it"):
         assert expected in text, expected
     assert (await call_ok(mcp, "get_app", app=app)).get("views") in (None, [])
     assert "Nothing to change" in await call_error(mcp, "update_views", app=app)
