@@ -120,9 +120,11 @@ def to_kintone_record(
     properties: Mapping[str, Mapping[str, Any]],
     *,
     mode: Mode,
+    copies: Mapping[str, str] | None = None,
 ) -> ConvertedRecord:
-    """Convert and check one record. Raises ``RecordInputError`` listing every problem found."""
-    checker = _Checker(properties, mode)
+    """Convert and check one record. Raises ``RecordInputError`` listing every problem found. ``copies``:
+    ``lookup_copy_fields(properties)``, computed once by a caller converting many records."""
+    checker = _Checker(properties, mode, copies)
     out: dict[str, dict[str, Any]] = {}
     for code, value in plain.items():
         converted = checker.top_level(code, value)
@@ -186,12 +188,14 @@ def _empty(value: Any) -> bool:
 
 
 class _Checker:
-    def __init__(self, properties: Mapping[str, Mapping[str, Any]], mode: Mode) -> None:
+    def __init__(
+        self, properties: Mapping[str, Mapping[str, Any]], mode: Mode, copies: Mapping[str, str] | None = None
+    ) -> None:
         self.properties = properties
         self.mode = mode
         self.problems: list[FieldProblem] = []
         self.ignored: list[str] = []
-        self.copies = lookup_copy_fields(properties)
+        self.copies = lookup_copy_fields(properties) if copies is None else copies
 
     def fail(self, where: str, problem: str, accepted: str) -> Any:
         self.problems.append(FieldProblem(where, problem, accepted))

@@ -12,7 +12,7 @@ from pydantic import Field
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
-from kintone_mcp.server.tools.records.transfer import import_file
+from kintone_mcp.server.tools.records.transfer import Encoding, import_file
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
 
@@ -38,6 +38,7 @@ async def import_records(
     key: Annotated[str | None, Field(description="Unique field to match by.")] = None,
     format: Annotated[Literal["csv", "jsonl"] | None, Field(description="Default: by extension.")] = None,
     dry_run: Annotated[bool, Field(description="Check only.")] = False,
+    encoding: Encoding = "utf-8",
 ) -> Annotated[CallToolResult, ImportResult]:
     """Add, update or upsert records from a CSV (cli-kintone's layout) or JSON Lines file in the download folder.
 
@@ -54,6 +55,7 @@ async def import_records(
         key=key,
         fmt=format,
         dry_run=dry_run,
+        encoding=encoding,
         progress=lambda n, total, msg: ctx.report_progress(n, total, msg),
     )
     return ok(

@@ -217,18 +217,20 @@ async def test_bad_files_are_refused_with_the_row_and_nothing_is_written(
 async def test_a_failed_later_transaction_names_the_committed_rows(
     make_server: ServerFactory, downloads: Path
 ) -> None:
-    """Rows 1–2,000 go in; the second transaction holds a customer code that already exists (Kintone refuses it),
-    so it is rolled back whole and the answer says where to resume."""
+    """Rows 1–2,000 go in; the second transaction holds a lookup key that matches no customer, which only Kintone
+    can judge (the check before writing does not read other apps), so it is rolled back whole, the valid rows
+    2,001–2,100 before the bad one included, and the answer says where to resume."""
     async with Client(make_server(download_dir=downloads)) as mcp:
-        existing = (await _all(mcp, 1))[0]["customer_code"]
-        before = await _count(mcp, 1)
-        lines = [json.dumps({"customer_code": f"B{i:05}", "company_name": "x"}) for i in range(1, 2501)]
-        lines[2100] = json.dumps({"customer_code": existing, "company_name": "clash"})
+        before = await _count(mcp, DEALS)
+        lines = [json.dumps({"title": f"bulk {i:05}", "amount": i}) for i in range(1, 2501)]
+        lines[2100] = json.dumps({"title": "bulk 02101", "customer_code": "NO-SUCH-CUSTOMER"})
         (downloads / "many.jsonl").write_text("\n".join(lines) + "\n")
-        error = await call_error(mcp, "import_records", app=1, file="many.jsonl", mode="add")
+        error = await call_error(mcp, "import_records", file="many.jsonl", mode="add")
         assert "Committed: rows 1–2,000" in error and "not written: rows 2,001–2,500" in error
-        assert "rows 2,001 onwards" in error
-        assert await _count(mcp, 1) == before + 2000
+        assert "rows 2,001 onwards" in error and "customer_code" in error
+        assert await _count(mcp, DEALS) == before + 2000
+        titles = {r["title"] for r in await _all(mcp, DEALS, 'title like "bulk 020" order by $id asc')}
+        assert "bulk 02000" in titles and not any(t > "bulk 02000" for t in titles)
 
 
 @pytest.mark.anyio
