@@ -152,7 +152,7 @@ async def test_update_by_id_and_upsert_by_key(make_server: ServerFactory, sandbo
             query="order by $id asc",
         )
         lines = _text(done["path"]).splitlines()
-        assert lines[0] == '"customer_code","company_name"'  # no table: no "*" column
+        assert lines[0] == '"$id","customer_code","company_name"'  # no table: no "*" column; $id when named
         edited = downloads / "edit.csv"
         first = await _all(mcp, 1)
         edited.write_text(
@@ -189,12 +189,13 @@ async def test_bad_files_are_refused_with_the_row_and_nothing_is_written(
         (downloads / "unknown.csv").write_text('"title","amout"\n"a","1"\n', encoding="utf-8")
         error = await call_error(mcp, "import_records", file="unknown.csv", mode="add")
         assert "unknown column 'amout'" in error and "amount" in error
-        rows = "".join(f'"deal {i}","{i}"\n' for i in range(1, 9001))
-        (downloads / "wrong.csv").write_text('"title","amount"\n' + rows.replace('"8999"', '"lots"'), encoding="utf-8")
+        rows = "".join(f'"deal {i}","{i}"\n' for i in range(1, 9101))
+        (downloads / "wrong.csv").write_text('"title","amount"\n' + rows.replace('"9000"', '"lots"'), encoding="utf-8")
         error = await call_error(mcp, "import_records", file="wrong.csv", mode="add")
-        assert "row 8,999 (line 9,000), amount" in error and "nothing was written" in error
+        assert "row 9,000 (line 9,001), amount" in error and "nothing was written" in error
         dry = await call_ok(mcp, "import_records", file="wrong.csv", mode="add", dry_run=True)
-        assert dry["problem_count"] == 1 and dry["problems"][0].startswith("row 8,999 (line 9,000), amount")
+        assert dry["problem_count"] == 1 and dry["problems"][0].startswith("row 9,000 (line 9,001), amount")
+        assert dry["rows"] == 9100 and dry["written"] == 0
         (downloads / "dup.jsonl").write_text(
             '{"customer_code": "X1", "company_name": "a"}\n{"customer_code": "X1", "company_name": "b"}\n'
         )

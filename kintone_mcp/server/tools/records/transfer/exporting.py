@@ -49,9 +49,10 @@ def _codes(properties: Properties, fields: list[str] | None) -> list[str]:
     """The columns: the fields named, or every field of the app (RECORD_NUMBER carries the id)."""
     if not fields:
         return [c for c, p in properties.items() if p.get("type") not in _SKIPPED_TYPES]
-    named = [f for f in fields if f not in ("$id", "$revision")]
-    check_fields(named, properties)
-    return list(dict.fromkeys(named))
+    # $id and $revision are columns when named: a file to update from (by id, refused where a record has
+    # changed since) needs them.
+    check_fields([f for f in fields if f not in ("$id", "$revision")], properties)
+    return list(dict.fromkeys(fields))
 
 
 def default_name(app_id: int, fmt: Format) -> str:
@@ -131,7 +132,7 @@ async def export_to_file(
         if isinstance(exc, OSError):
             raise local_error(exc, folder, needed=written) from None
         raise
-    columns = layout.header if fmt == "csv" else ["$id", "$revision", *codes]
+    columns = layout.header if fmt == "csv" else list(dict.fromkeys(["$id", "$revision", *codes]))
     return Exported(target.path, count, written, columns, preview)
 
 
@@ -146,9 +147,12 @@ def _encode(
             plain = plain_fmt.record(r.raw)
             ordered = {k: plain[k] for k in ("$id", "$revision", *codes) if k in plain}
             texts.append(json.dumps(ordered, ensure_ascii=False, separators=(",", ":")) + "\n")
-    return _encoded("".join(texts), encoding, "", lambda: next(
-        r for r, t in zip(records, texts, strict=True) if not _fits(t, encoding)
-    ))
+    return _encoded(
+        "".join(texts),
+        encoding,
+        "",
+        lambda: next(r for r, t in zip(records, texts, strict=True) if not _fits(t, encoding)),
+    )
 
 
 def _fits(text: str, encoding: Encoding) -> bool:
@@ -169,8 +173,9 @@ def _encoded(text: str, encoding: Encoding, what: str, culprit: Callable[[], Any
         char = exc.object[exc.start]
         if culprit is not None:
             what = f"record $id {(culprit().raw.get('$id') or {}).get('value')}"
-        hint = " (cp932, Windows' Shift_JIS, holds more, such as ① and ㈱)" if encoding == "shift_jis" else ""
+        hint = ", or cp932 (Windows' Shift_JIS), which holds more, such as ① and ㈱" if encoding == "shift_jis" else ""
         raise ToolInputError(
-            f"{what.capitalize() if what else 'A record'} holds {char!r} (U+{ord(char):04X}), which {encoding} "
-            f"cannot hold; the partial file was removed. Export with encoding utf-8 (or utf-8-sig for Excel){hint}."
+            f"{what[:1].upper() + what[1:] if what else 'A record'} holds {char!r} (U+{ord(char):04X}), which "
+            f"{encoding} cannot hold; the partial file was removed. Export with encoding utf-8 (utf-8-sig for "
+            f"Excel){hint}."
         ) from None

@@ -29,7 +29,6 @@ from kintone_mcp.server.tools.records._writing import MAX_ATOMIC, all_or_nothing
 from kintone_mcp.server.tools.records.transfer.checking import (
     MAX_SHOWN,
     Mode,
-    Problems,
     Row,
     RowChecker,
     check_against_app,
@@ -38,6 +37,7 @@ from kintone_mcp.server.tools.records.transfer.checking import (
 from kintone_mcp.server.tools.records.transfer.csv_layout import FileRecord
 from kintone_mcp.server.tools.records.transfer.exporting import Progress
 from kintone_mcp.server.tools.records.transfer.reading import Encoding, Format, ImportFile, open_file, read
+from kintone_mcp.server.tools.records.transfer.spool import Spool
 
 __all__ = ["Imported", "Mode", "PartialImportError", "import_file"]
 
@@ -104,9 +104,10 @@ async def import_file(
     progress: Progress,
 ) -> Imported:
     source = await anyio.to_thread.run_sync(open_file, state, file, fmt, encoding)
+    spool = None if dry_run else Spool()
     try:
         properties = await state.fields(app_id, fresh=True)
-        checker, count = await _check(state, app_id, source, properties, mode, key, progress)
+        checker, count = await _check(state, app_id, source, properties, mode, key, spool, progress)
         result = Imported(source.path, mode, count, dry_run, skipped_columns=sorted(checker.skipped))
         if checker.skipped:
             result.note = (
@@ -125,11 +126,13 @@ async def import_file(
                 + "\nFix those rows and import again (dry_run checks without writing)."
             )  # fmt: skip
         await progress(count, count, "validated")
-        if dry_run:
+        if spool is None:
             return result
-        return await _write(state, app_id, source, properties, mode, key, result, progress)
+        return await _write(state, app_id, spool, properties, mode, key, result, progress)
     finally:
         source.close()
+        if spool is not None:
+            spool.close()
 
 
 async def _check(
@@ -139,9 +142,11 @@ async def _check(
     properties: Properties,
     mode: Mode,
     key: str | None,
+    spool: Spool | None,
     progress: Progress,
 ) -> tuple[RowChecker, int]:
-    """The first pass: every row checked, batch by batch; (the checker holding the problems, the record count)."""
+    """Every row checked, batch by batch, the converted rows kept in ``spool`` while no problem has been found;
+    (the checker holding the problems, the record count)."""
     reading = await anyio.to_thread.run_sync(read, source, properties)
     checker = RowChecker(properties, mode, key, state.policy, reading.file_columns)
     count = 0
@@ -151,70 +156,43 @@ async def _check(
             break
         count += batch.read
         await check_against_app(state, app_id, batch.rows, checker, checker.problems)
+        if spool is not None and not checker.problems.count:
+            await anyio.to_thread.run_sync(spool.add, batch.rows)
         await progress(count, None, "validating")
     if not count:
-        raise ToolInputError(
-            f"{source.path.name!r} holds no records (only a header, or nothing); nothing was written."
-        )
+        raise ToolInputError(f"{source.path.name!r} holds no records (only a header, or nothing); nothing was written.")
     return checker, count
 
 
 async def _write(
     state: ServerState,
     app_id: int,
-    source: ImportFile,
+    spool: Spool,
     properties: Properties,
     mode: Mode,
     key: str | None,
     result: Imported,
     progress: Progress,
 ) -> Imported:
-    """The second pass: the rows converted again and sent, one transaction after the other; the next batch is
-    prepared in a worker thread while the current one is in flight (at most one batch ahead)."""
+    """The rows the check converted, read back from the spool and sent, one transaction after the other."""
     atomic = all_or_nothing(state)
-    reading = await anyio.to_thread.run_sync(read, source, properties)
-    checker = RowChecker(properties, mode, key, state.policy, reading.file_columns)
-    sender, receiver = anyio.create_memory_object_stream[_Batch | BaseException](1)
-
-    async def prepare() -> None:
-        async with sender:
-            while True:
-                try:
-                    batch = await anyio.to_thread.run_sync(_take, reading.records, checker)
-                except Exception as exc:  # handed to the writer, which reports it with what was committed
-                    await sender.send(exc)
-                    return
-                if not batch.read:
-                    return
-                await sender.send(batch)
-
+    checker = RowChecker(properties, mode, key, state.policy, [])
     done: list[Row] = []
     ids: list[int] = []
     inserted = 0
     notes: set[str] = set()
-    failure: BaseException | None = None
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(prepare)
-        async with receiver:
-            async for item in receiver:
-                if isinstance(item, BaseException) or checker.problems.count or len(item.rows) != item.read:
-                    failure = _changed(result, done, item, checker.problems)
-                    break
-                try:
-                    with lookup_rules(state.policy, properties, [r.source.values for r in item.rows], precheck=False):
-                        outcome = await _send(state, app_id, item.rows, mode, key, atomic)
-                except (KintoneError, ToolInputError) as exc:
-                    failure = await _refused(state, app_id, exc, done, ids, item.rows, checker, result.rows)
-                    break
-                done += item.rows
-                ids += [w.id for w in outcome.records]
-                inserted += sum(1 for w in outcome.records if w.operation == "INSERT")
-                if outcome.atomicity_note:
-                    notes.add(outcome.atomicity_note)
-                await progress(len(done), result.rows, "writing")
-        tasks.cancel_scope.cancel()
-    if failure is not None:
-        raise failure
+    for batch in spool.batches():
+        try:
+            with lookup_rules(state.policy, properties, [r.record for r in batch], precheck=False):
+                outcome = await _send(state, app_id, batch, mode, key, atomic)
+        except (KintoneError, ToolInputError) as exc:
+            raise await _refused(state, app_id, exc, done, ids, batch, checker, result.rows) from exc
+        done += batch
+        ids += [w.id for w in outcome.records]
+        inserted += sum(1 for w in outcome.records if w.operation == "INSERT")
+        if outcome.atomicity_note:
+            notes.add(outcome.atomicity_note)
+        await progress(len(done), result.rows, "writing")
     result.written = len(done)
     result.ids = id_ranges(ids) or None
     result.inserted = inserted if mode == "upsert" else None
@@ -229,18 +207,6 @@ async def _write(
 
 def _committed(done: list[Row]) -> str:
     return f"Committed: {_span(done)} ({len(done):,} records)" if done else "Nothing was written"
-
-
-def _changed(result: Imported, done: list[Row], item: _Batch | BaseException, problems: Problems) -> BaseException:
-    """The file read differently the second time (it was changed during the import): stop where it differs."""
-    if isinstance(item, ToolInputError) and not done:
-        return item
-    said = str(item) if isinstance(item, BaseException) else "; ".join(problems.shown[:3])
-    text = (
-        f"{result.path.name!r} changed while it was being imported: {said}. {_committed(done)}; the rows after "
-        "them were not written. Check the file, then import only the rows not yet written."
-    )
-    return PartialImportError(text, len(done)) if done else ToolInputError(text)
 
 
 async def _refused(
