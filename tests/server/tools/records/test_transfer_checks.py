@@ -94,6 +94,9 @@ async def test_update_finds_missing_ids_and_keys_before_writing(make_server: Ser
         ], dry["problems"]
         error = await call_error(mcp, "import_records", **args)
         assert "NOT-THERE" in error and "nothing was written" in error
+        _jsonl(downloads / "rev.jsonl", [{"$id": before[0]["$id"], "$revision": "3a", "company_name": "x"}])
+        dry = await call_ok(mcp, "import_records", app=CUSTOMERS, file="rev.jsonl", mode="update", dry_run=True)
+        assert dry["problems"][0].startswith("row 1 (line 1), $revision: '3a' is not a revision"), dry["problems"]
         # an upsert adds what matches nothing: no problem
         up = await call_ok(mcp, "import_records", app=CUSTOMERS, file="by_key.jsonl", mode="upsert",
                            key="customer_code", dry_run=True)  # fmt: skip

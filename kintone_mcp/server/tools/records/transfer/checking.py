@@ -9,6 +9,7 @@ repeats), the attachment columns met, and the problem list, so memory stays flat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -31,6 +32,7 @@ from kintone_mcp.server.tools.records.transfer.csv_layout import FileRecord
 Mode = Literal["add", "update", "upsert"]
 #: problems listed in a refusal (the count says how many there were in all)
 MAX_SHOWN = 50
+_WHOLE = re.compile(r"-?[0-9]{1,18}")
 #: values per query when rows are compared with the app's records (a query's page)
 _PER_QUERY = 500
 
@@ -188,8 +190,8 @@ class RowChecker:
         if given in (None, ""):
             return None
         text = str(given).strip()
-        number = int(text) if text.lstrip("-").isascii() and text.lstrip("-").isdigit() else None
-        if number is None or number < -1 or number == 0 or isinstance(given, bool):
+        number = int(text) if _WHOLE.fullmatch(text) else None
+        if number is None or number < -1 or number == 0:
             self.problems.add(
                 f"{where(r)}, $revision: {given!r} is not a revision; the record's revision as exported (a whole "
                 "number), -1 or empty to write without the check"
