@@ -1,14 +1,13 @@
 """Import: a CSV (cli-kintone's layout) or JSON Lines file of the download folder, checked whole before anything is
 sent, then written in all-or-nothing transactions of up to 2,000 records.
 
-The file is read twice, as a stream, so memory stays flat whatever its size. The first pass checks every row
-(``checking``: the schema, unique values across the file, and the app's records: a taken unique value, an id or
-key that matches nothing, a record changed since its ``$revision``), and every problem is reported with its row
-and line, so a file either goes in or is refused untouched. The second pass converts the rows again and writes
-them: while one transaction is in flight the next is being prepared, but transactions are sent one after the other,
-so the committed rows are always the rows before the failed transaction. When a later transaction fails, the
-earlier ones stay committed, and the failure names exactly which rows were committed and which were not, so that a
-rerun with the rest is safe.
+The file is read as a stream, so memory stays flat whatever its size. The check reads every row (``checking``: the
+schema, unique values across the file, and the app's records: a taken unique value, an id or key that matches
+nothing, a record changed since its ``$revision``), and every problem is reported with its row and line, so a file
+either goes in or is refused untouched. The converted rows wait in a temporary file (``spool``) meanwhile; then
+they are read back and written, one transaction after the other, so the committed rows are always the rows before
+the failed transaction. When a later transaction fails, the earlier ones stay committed, and the failure names
+exactly which rows were committed and which were not, so that a rerun with the rest is safe.
 """
 
 from __future__ import annotations
@@ -177,8 +176,8 @@ async def _write(
     """The rows the check converted, read back from the spool and sent, one transaction after the other."""
     atomic = all_or_nothing(state)
     checker = RowChecker(properties, mode, key, state.policy, [])
-    done: list[Row] = []
-    ids: list[int] = []
+    done = _Done()
+    ids: list[int] = []  # ints, not rows: the rows sent are dropped
     inserted = 0
     notes: set[str] = set()
     for batch in spool.batches():
@@ -187,33 +186,48 @@ async def _write(
                 outcome = await _send(state, app_id, batch, mode, key, atomic)
         except (KintoneError, ToolInputError) as exc:
             raise await _refused(state, app_id, exc, done, ids, batch, checker, result.rows) from exc
-        done += batch
+        done.add(batch)
         ids += [w.id for w in outcome.records]
         inserted += sum(1 for w in outcome.records if w.operation == "INSERT")
         if outcome.atomicity_note:
             notes.add(outcome.atomicity_note)
-        await progress(len(done), result.rows, "writing")
-    result.written = len(done)
+        await progress(done.count, result.rows, "writing")
+    result.written = done.count
     result.ids = id_ranges(ids) or None
     result.inserted = inserted if mode == "upsert" else None
-    if len(done) > MAX_ATOMIC and atomic:
+    if done.count > MAX_ATOMIC and atomic:
         notes.add(
-            f"Written in {-(-len(done) // MAX_ATOMIC)} transactions of up to {MAX_ATOMIC:,} records, each all or "
+            f"Written in {-(-done.count // MAX_ATOMIC)} transactions of up to {MAX_ATOMIC:,} records, each all or "
             "nothing."
         )
     result.note = " ".join(n for n in (result.note, *sorted(notes)) if n) or None
     return result
 
 
-def _committed(done: list[Row]) -> str:
-    return f"Committed: {_span(done)} ({len(done):,} records)" if done else "Nothing was written"
+@dataclass
+class _Done:
+    """The rows committed so far: always the file's first ``count`` rows."""
+
+    first: int = 0
+    last: int = 0
+    count: int = 0
+
+    def add(self, batch: list[Row]) -> None:
+        if batch:
+            self.first = self.first or batch[0].source.row
+            self.last = batch[-1].source.row
+            self.count += len(batch)
+
+
+def _committed(done: _Done) -> str:
+    return f"Committed: rows {done.first:,}–{done.last:,} ({done.count:,} records)" if done.count else ""
 
 
 async def _refused(
     state: ServerState,
     app_id: int,
     exc: Exception,
-    done: list[Row],
+    done: _Done,
     ids: list[int],
     batch: list[Row],
     checker: RowChecker,
@@ -224,14 +238,14 @@ async def _refused(
         stale = await conflicts(state, app_id, batch, checker)
         if stale:
             said += "\nRows whose record changed since the file's $revision:\n- " + "\n- ".join(stale)
-    if not done:
+    if not done.count:
         return ToolInputError(f"Kintone refused the transaction of {_span(batch)}; nothing was written.\n{said}")
     first = batch[0].source.row
     return PartialImportError(
         f"Kintone refused the transaction of {_span(batch)}. {_committed(done)}, ids {id_ranges(ids)}; not "
         f"written: rows {first:,}–{total:,}. Fix the cause, then import a file holding only rows {first:,} onwards "
         f"(rerunning the whole file would repeat the committed rows).\n{said}",
-        len(done),
+        done.count,
     )
 
 
