@@ -172,6 +172,9 @@ async def test_undecodable_bytes_and_unencodable_characters_are_refused(
         (downloads / "bad.csv").write_bytes(data[:cut] + b"\xff" + data[cut:])
         error = await call_error(mcp, "import_records", app=CUSTOMERS, file="bad.csv", mode="add")
         assert f"is not utf-8 at byte {cut + 1:,} (line 4,323)" in error and "nothing was written" in error
+        (downloads / "bad.csv").write_bytes(b"\xef\xbb\xbf" + data[:cut] + b"\xff" + data[cut:])  # with a BOM
+        error = await call_error(mcp, "import_records", app=CUSTOMERS, file="bad.csv", mode="add")
+        assert f"is not utf-8 at byte {cut + 4:,} (line 4,323)" in error
         sjis = "①".encode("cp932")
         (downloads / "circled.csv").write_bytes(b'"customer_code","company_name"\n"X","' + sjis + b'"\n')
         error = await call_error(

@@ -171,9 +171,14 @@ def _jsonl(stream: io.TextIOWrapper) -> Iterator[FileRecord]:
 def undecodable(source: ImportFile) -> ToolInputError:
     """The refusal for a file the encoding cannot decode, naming the first bad byte (found by decoding the bytes
     again, chunk by chunk, since the text reader does not say where it failed)."""
-    codec = "utf-8-sig" if source.encoding.startswith("utf-8") else source.encoding
+    # Plain utf-8 here, the mark skipped by hand: utf-8-sig counts an error's position after the mark.
+    codec = "utf-8" if source.encoding.startswith("utf-8") else source.encoding
     os.lseek(source.fd, 0, os.SEEK_SET)
     offset, lines, carry = 0, 1, b""
+    if codec == "utf-8" and os.read(source.fd, 3) == b"\xef\xbb\xbf":
+        offset = 3
+    else:
+        os.lseek(source.fd, 0, os.SEEK_SET)
     position: int | None = None
     while True:
         chunk = os.read(source.fd, _BUFFER)
