@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
             filter=conditions,
             fields=fields,
             order_by=args.order_by,
+            encoding=args.encoding,
             progress=progress,
         )
 

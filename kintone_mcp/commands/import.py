@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             key=args.key,
             fmt=args.format,
             dry_run=args.dry_run,
+            encoding=args.encoding,
             progress=progress,
         )
 

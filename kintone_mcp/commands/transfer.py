@@ -34,8 +34,18 @@ EPILOG = (
 _PLAIN_EVERY = 5.0
 
 
+#: cli-kintone's spellings (--encoding utf8|sjis) are taken too
+_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "shift_jis": "shift_jis",
+              "sjis": "shift_jis", "cp932": "cp932"}  # fmt: skip
+
+
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
+    parser.add_argument(
+        "--encoding", choices=tuple(_ENCODINGS), default="utf-8", type=lambda v: _ENCODINGS.get(v.lower(), v),
+        help="of the file (default utf-8; utf-8-sig: with the BOM Excel wants; cp932: Windows' Shift_JIS, which "
+        "holds ① and ㈱ that shift_jis lacks; utf8 and sjis as cli-kintone spells them)",
+    )  # fmt: skip
     parser.add_argument("--app", help="app id or alias (default: the configured default app, KINTONE_APP_ID)")
     parser.add_argument("--config", help="TOML file of named connections (KINTONE_CONFIG)")
     parser.add_argument("--connection", help="connection to use from the TOML file (KINTONE_CONNECTION)")

@@ -36,10 +36,14 @@ _ENTITY_TYPES = {"USER_SELECT": "user", "ORGANIZATION_SELECT": "organization", "
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
 _ROW_ID_KEYS = ("$id",)
-#: A number written as a string: digits with an optional sign, decimal point and exponent (what Kintone parses);
-#: no spaces, currency signs, units or separators.
 #: A file name or path where a file key is expected: a path separator, or an extension after a dot.
 _FILE_NAME_RE = re.compile(r"[/\\]|\.[A-Za-z0-9]{1,8}$")
+#: a number already in Kintone's stored form: no sign but "-", no leading or trailing zeros, no exponent
+_CANONICAL_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,29})(?:\.\d{0,29}[1-9])?\Z")
+#: a date-time already in Kintone's form (UTC, whole seconds)
+_UTC_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
+#: A number written as a string: digits with an optional sign, decimal point and exponent (what Kintone parses);
+#: no spaces, currency signs, units or separators.
 _DECIMAL_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -120,9 +124,11 @@ def to_kintone_record(
     properties: Mapping[str, Mapping[str, Any]],
     *,
     mode: Mode,
+    copies: Mapping[str, str] | None = None,
 ) -> ConvertedRecord:
-    """Convert and check one record. Raises ``RecordInputError`` listing every problem found."""
-    checker = _Checker(properties, mode)
+    """Convert and check one record. Raises ``RecordInputError`` listing every problem found. ``copies``:
+    ``lookup_copy_fields(properties)``, computed once by a caller converting many records."""
+    checker = _Checker(properties, mode, copies)
     out: dict[str, dict[str, Any]] = {}
     for code, value in plain.items():
         converted = checker.top_level(code, value)
@@ -186,12 +192,14 @@ def _empty(value: Any) -> bool:
 
 
 class _Checker:
-    def __init__(self, properties: Mapping[str, Mapping[str, Any]], mode: Mode) -> None:
+    def __init__(
+        self, properties: Mapping[str, Mapping[str, Any]], mode: Mode, copies: Mapping[str, str] | None = None
+    ) -> None:
         self.properties = properties
         self.mode = mode
         self.problems: list[FieldProblem] = []
         self.ignored: list[str] = []
-        self.copies = lookup_copy_fields(properties)
+        self.copies = lookup_copy_fields(properties) if copies is None else copies
 
     def fail(self, where: str, problem: str, accepted: str) -> Any:
         self.problems.append(FieldProblem(where, problem, accepted))
@@ -296,6 +304,16 @@ class _Checker:
     def number(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
         if _empty(value):
             return ""
+        if isinstance(value, str) and _CANONICAL_NUMBER.match(value):
+            # Already what Kintone stores (an import converts many of these): only the range is left to check.
+            lo, hi = prop.get("minValue"), prop.get("maxValue")
+            if lo in (None, "") and hi in (None, ""):
+                return value
+            d = Decimal(value)
+            low, high = _dec_or_none(lo), _dec_or_none(hi)
+            if (low is not None and d < low) or (high is not None and d > high):
+                return self.fail(where, f"{value} is out of range;", _describe(prop))
+            return value
         if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
             return self.fail(where, f"expects a number, got {_short(value)};", _describe(prop))
         text = repr(value) if isinstance(value, float) else str(value).strip()
@@ -326,6 +344,8 @@ class _Checker:
         return _canonical_decimal(d)
 
     def choice(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        if isinstance(value, str) and value and _is_option(prop, value):
+            return value
         options = _options(prop)
         ftype = str(prop.get("type"))
         if _empty(value):
@@ -339,6 +359,8 @@ class _Checker:
         return value
 
     def multi_choice(self, where: str, value: Any, prop: Mapping[str, Any]) -> Any:
+        if isinstance(value, list) and all(isinstance(v, str) and _is_option(prop, v) for v in value):
+            return list(dict.fromkeys(value))
         options = _options(prop)
         if _empty(value):
             return []
@@ -376,6 +398,13 @@ class _Checker:
         accepted = 'an ISO 8601 date-time with a UTC offset, e.g. "2024-04-30T09:00:00+09:00" or "2024-04-30T00:00:00Z"'
         if not isinstance(value, str):
             return self.fail(where, f"expects a date-time string, got {_short(value)};", accepted)
+        if _UTC_DATETIME.match(value):
+            try:
+                datetime.fromisoformat(value)  # a real moment (no 30 February)
+            except ValueError:
+                pass
+            else:
+                return value  # already in Kintone's form
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
@@ -450,6 +479,12 @@ _HANDLERS: dict[str, Any] = {
     "MODIFIER": _Checker.single_entity,
     "FILE": _Checker.files,
 }
+
+
+def _is_option(prop: Mapping[str, Any], value: str) -> bool:
+    """``value`` is one of the field's option labels, without building the ordered list (the slow path does)."""
+    opts = prop.get("options")
+    return isinstance(opts, Mapping) and value in opts
 
 
 def _options(prop: Mapping[str, Any]) -> list[str]:

@@ -104,3 +104,17 @@ def test_a_terminal_gets_a_progress_bar(env: dict[str, str], tmp_path: Path) -> 
     assert_no_canary(shown)
     assert "exporting records" in shown and "10/10" in shown and "records/s" in shown
     assert "exporting records: 10 of 10 records" not in shown  # the plain line is for non-terminals
+
+
+def test_encoding_takes_cli_kintones_spellings(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "sjis.csv"
+    done = kintone_mcp(env, "export", str(out), "--fields", "title,amount", "--encoding", "sjis")
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().decode("shift_jis").startswith('"title","amount"\n')
+    as_utf8 = kintone_mcp(env, "import", str(out), "--mode", "add", "--dry-run", "--encoding", "utf8")
+    if any(b > 0x7F for b in out.read_bytes()):
+        assert as_utf8.returncode == 1 and "is not utf-8 at byte" in as_utf8.stderr
+    as_sjis = kintone_mcp(env, "import", str(out), "--mode", "add", "--dry-run", "--encoding", "sjis")
+    assert as_sjis.returncode == 0 and "all 10 rows" in as_sjis.stdout, as_sjis.stderr
+    bad = kintone_mcp(env, "export", str(out), "--encoding", "latin-1")
+    assert bad.returncode == 2 and "--encoding" in bad.stderr

@@ -331,6 +331,25 @@ async def test_imports_ask_by_mode_and_size_and_a_dry_run_never(
         assert person.asked == asked
 
 
+@pytest.mark.anyio
+async def test_an_import_in_shift_jis_is_counted_in_its_encoding(
+    make_server: ServerFactory, sandbox: Sandbox, tmp_path: Any
+) -> None:
+    """The question counts the file as the import reads it: a Shift_JIS file is decoded as Shift_JIS (read as UTF-8 it
+    would be refused), and the encoding argument reaches the summary like every other argument."""
+    (tmp_path / "deals.csv").write_bytes('"title"\n"株式会社カゼ"\n"二"\n"三"\n'.encode("shift_jis"))
+    before = await count(sandbox)
+    person = Person("decline")
+    async with Client(
+        make_server(confirm_bulk=1, download_dir=tmp_path), mode="legacy", elicitation_callback=person
+    ) as mcp:
+        answer = await mcp.call_tool(
+            "import_records", {"file": "deals.csv", "mode": "upsert", "key": "title", "encoding": "shift_jis"}
+        )
+    assert person.asked == ["Add or update 3 records of Deals (app 2) from deals.csv by title?"]
+    assert answer.is_error is True and await count(sandbox) == before
+
+
 # --- the 2026-07-28 era on the wire ----------------------------------------------------------------------------------
 
 

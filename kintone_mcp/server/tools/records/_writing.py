@@ -121,11 +121,15 @@ def all_or_nothing(state: ServerState) -> bool:
 
 
 @contextmanager
-def lookup_rules(policy: Policy, properties: Properties, records: Sequence[Mapping[str, Any]]) -> Iterator[None]:
+def lookup_rules(
+    policy: Policy, properties: Properties, records: Sequence[Mapping[str, Any]], *, precheck: bool = True
+) -> Iterator[None]:
     """Around a write: first, a lookup whose source app the app lists block is refused before anything is sent
-    (``Policy.check_record_links``); then, a lookup key with no match, which Kintone refuses with the key alone,
-    gets where the keys are and how to find one, from the field's lookup settings."""
-    policy.check_record_links(records, properties)
+    (``Policy.check_record_links``; ``precheck=False`` when the caller has checked every record already); then, a
+    lookup key with no match, which Kintone refuses with the key alone, gets where the keys are and how to find
+    one, from the field's lookup settings."""
+    if precheck:
+        policy.check_record_links(records, properties)
     try:
         yield
     except ValidationError as exc:

@@ -12,7 +12,7 @@ from kintone_mcp.server.filters import Filter
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
-from kintone_mcp.server.tools.records.transfer import export_to_file
+from kintone_mcp.server.tools.records.transfer import Encoding, export_to_file
 from kintone_mcp.server.tools.spec import ToolSpec
 
 
@@ -34,6 +34,7 @@ async def export_records(
     fields: Annotated[list[str] | None, Field(description="Default: every field.")] = None,
     order_by: Annotated[str | None, Field(description="Default $id asc.")] = None,
     file_name: Annotated[str | None, Field(description="Default kintone-app<ID>.<format>.")] = None,
+    encoding: Encoding = "utf-8",
 ) -> Annotated[CallToolResult, ExportResult]:
     """Export the records a filter, query or view selects to a new file in the download folder.
 
@@ -51,6 +52,7 @@ async def export_records(
         filter=filter,
         fields=fields,
         order_by=order_by,
+        encoding=encoding,
         progress=lambda n, total, msg: ctx.report_progress(n, total, msg),
     )
     return ok(

@@ -13,7 +13,7 @@ from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx
 from kintone_mcp.server.tools.confirming import app_named, bulk, counted
-from kintone_mcp.server.tools.records.transfer import import_file
+from kintone_mcp.server.tools.records.transfer import Encoding, import_file
 from kintone_mcp.server.tools.spec import Effect, ToolSpec, write
 
 
@@ -39,6 +39,7 @@ async def import_records(
     key: Annotated[str | None, Field(description="Unique field to match by.")] = None,
     format: Annotated[Literal["csv", "jsonl"] | None, Field(description="Default: by extension.")] = None,
     dry_run: Annotated[bool, Field(description="Check only.")] = False,
+    encoding: Encoding = "utf-8",
 ) -> Annotated[CallToolResult, ImportResult]:
     """Add, update or upsert records from a CSV (cli-kintone's layout) or JSON Lines file in the download folder.
 
@@ -55,6 +56,7 @@ async def import_records(
         key=key,
         fmt=format,
         dry_run=dry_run,
+        encoding=encoding,
         progress=lambda n, total, msg: ctx.report_progress(n, total, msg),
     )
     return ok(
@@ -81,6 +83,7 @@ async def confirm_import_records(
     app: str | int | None = None,
     key: str | None = None,
     format: Literal["csv", "jsonl"] | None = None,
+    encoding: Encoding = "utf-8",
     dry_run: bool = False,
 ) -> Effect | None:
     """Destructive when it updates (mode update or upsert) more than KINTONE_CONFIRM_BULK records: "Update
@@ -95,7 +98,7 @@ async def confirm_import_records(
         return Effect(f"Add the records of {file} to {where}?", destructive=False)
     from kintone_mcp.server.tools.records.transfer.importing import count_records
 
-    rows = await count_records(state, app_id, file, format)
+    rows = await count_records(state, app_id, file, format, encoding)
     verb = "Update" if mode == "update" else "Add or update"
     by = f" by {key}" if key else ""
     return Effect(

@@ -28,7 +28,7 @@ from cryptography.x509.oid import NameOID
 from mcp import Client
 
 from kintone_mcp.sandbox import Sandbox, SandboxConfig
-from tests.server.conftest import DEALS, ServerFactory
+from tests.server.conftest import CUSTOMERS, DEALS, ServerFactory
 from tests.server.helpers import call_ok
 from tests.server.tools.records.test_transfer import _same, _seed_hard_record, copy_app
 
@@ -152,3 +152,49 @@ async def test_cli_kintones_csv_imports_with_us(
     assert len(copied) == len(source) == 26
     for a, b in zip(source, copied, strict=True):
         _same(a, b)
+
+
+def cli_kintone_bytes(https: tuple[str, Path], *args: str) -> bytes:
+    """cli-kintone's stdout as bytes (an export in Shift_JIS is not text to decode as UTF-8)."""
+    base_url, cert = https
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KINTONE_")}
+    env["NODE_EXTRA_CA_CERTS"] = str(cert)
+    done = subprocess.run(
+        [str(CLI), "record", *args, "--base-url", base_url, "--username", "Administrator", "--password", "sandbox"],
+        env=env, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.anyio
+async def test_shift_jis_files_go_both_ways(
+    make_server: ServerFactory, sandbox: Sandbox, https: tuple[str, Path], tmp_path: Path
+) -> None:
+    """cli-kintone's --encoding sjis, both ways: its export imports with encoding shift_jis, and our shift_jis
+    export imports with it."""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    names = ["株式会社テスト（東京）", "ソフトウェア開発 第二課"]
+    condition = 'customer_code like "JP-"'
+    async with Client(make_server(download_dir=downloads)) as mcp:
+        for i, name in enumerate(names):
+            await call_ok(mcp, "add_record", app=CUSTOMERS, record={"customer_code": f"JP-{i}", "company_name": name})
+        data = cli_kintone_bytes(https, "export", "--app", str(CUSTOMERS), "--condition", condition,
+                                 "--order-by", "$id asc", "--fields", "customer_code,company_name",
+                                 "--encoding", "sjis")  # fmt: skip
+        assert "株式会社".encode("shift_jis") in data
+        (downloads / "from-cli-kintone.csv").write_bytes(data)
+        copy = await copy_app(sandbox, CUSTOMERS)
+        result = await call_ok(mcp, "import_records", app=copy, file="from-cli-kintone.csv", mode="add",
+                               encoding="shift_jis")  # fmt: skip
+        assert result["written"] == 2
+        got = await call_ok(mcp, "get_records", app=copy, query="order by $id asc")
+        assert [r["company_name"] for r in got["records"]] == names
+        fields = ["customer_code", "company_name"]
+        done = await call_ok(mcp, "export_records", app=CUSTOMERS, format="csv", encoding="shift_jis",
+                             fields=fields, query=f"{condition} order by $id asc")  # fmt: skip
+        other = await copy_app(sandbox, CUSTOMERS)
+        cli_kintone(https, "import", "--app", str(other), "--file-path", done["path"], "--encoding", "sjis")
+        got = await call_ok(mcp, "get_records", app=other, query="order by $id asc")
+        assert [r["company_name"] for r in got["records"]] == names

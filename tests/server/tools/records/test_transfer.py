@@ -152,7 +152,7 @@ async def test_update_by_id_and_upsert_by_key(make_server: ServerFactory, sandbo
             query="order by $id asc",
         )
         lines = _text(done["path"]).splitlines()
-        assert lines[0] == '"customer_code","company_name"'  # no table: no "*" column
+        assert lines[0] == '"$id","customer_code","company_name"'  # no table: no "*" column; $id when named
         edited = downloads / "edit.csv"
         first = await _all(mcp, 1)
         edited.write_text(
@@ -189,12 +189,13 @@ async def test_bad_files_are_refused_with_the_row_and_nothing_is_written(
         (downloads / "unknown.csv").write_text('"title","amout"\n"a","1"\n', encoding="utf-8")
         error = await call_error(mcp, "import_records", file="unknown.csv", mode="add")
         assert "unknown column 'amout'" in error and "amount" in error
-        rows = "".join(f'"deal {i}","{i}"\n' for i in range(1, 9001))
-        (downloads / "wrong.csv").write_text('"title","amount"\n' + rows.replace('"8999"', '"lots"'), encoding="utf-8")
+        rows = "".join(f'"deal {i}","{i}"\n' for i in range(1, 9101))
+        (downloads / "wrong.csv").write_text('"title","amount"\n' + rows.replace('"9000"', '"lots"'), encoding="utf-8")
         error = await call_error(mcp, "import_records", file="wrong.csv", mode="add")
-        assert "row 8,999 (line 9,000), amount" in error and "nothing was written" in error
+        assert "row 9,000 (line 9,001), amount" in error and "nothing was written" in error
         dry = await call_ok(mcp, "import_records", file="wrong.csv", mode="add", dry_run=True)
-        assert dry["problem_count"] == 1 and dry["problems"][0].startswith("row 8,999 (line 9,000), amount")
+        assert dry["problem_count"] == 1 and dry["problems"][0].startswith("row 9,000 (line 9,001), amount")
+        assert dry["rows"] == 9100 and dry["written"] == 0
         (downloads / "dup.jsonl").write_text(
             '{"customer_code": "X1", "company_name": "a"}\n{"customer_code": "X1", "company_name": "b"}\n'
         )
@@ -217,18 +218,20 @@ async def test_bad_files_are_refused_with_the_row_and_nothing_is_written(
 async def test_a_failed_later_transaction_names_the_committed_rows(
     make_server: ServerFactory, downloads: Path
 ) -> None:
-    """Rows 1–2,000 go in; the second transaction holds a customer code that already exists (Kintone refuses it),
-    so it is rolled back whole and the answer says where to resume."""
+    """Rows 1–2,000 go in; the second transaction holds a lookup key that matches no customer, which only Kintone
+    can judge (the check before writing does not read other apps), so it is rolled back whole, the valid rows
+    2,001–2,100 before the bad one included, and the answer says where to resume."""
     async with Client(make_server(download_dir=downloads)) as mcp:
-        existing = (await _all(mcp, 1))[0]["customer_code"]
-        before = await _count(mcp, 1)
-        lines = [json.dumps({"customer_code": f"B{i:05}", "company_name": "x"}) for i in range(1, 2501)]
-        lines[2100] = json.dumps({"customer_code": existing, "company_name": "clash"})
+        before = await _count(mcp, DEALS)
+        lines = [json.dumps({"title": f"bulk {i:05}", "amount": i}) for i in range(1, 2501)]
+        lines[2100] = json.dumps({"title": "bulk 02101", "customer_code": "NO-SUCH-CUSTOMER"})
         (downloads / "many.jsonl").write_text("\n".join(lines) + "\n")
-        error = await call_error(mcp, "import_records", app=1, file="many.jsonl", mode="add")
+        error = await call_error(mcp, "import_records", file="many.jsonl", mode="add")
         assert "Committed: rows 1–2,000" in error and "not written: rows 2,001–2,500" in error
-        assert "rows 2,001 onwards" in error
-        assert await _count(mcp, 1) == before + 2000
+        assert "rows 2,001 onwards" in error and "customer_code" in error
+        assert await _count(mcp, DEALS) == before + 2000
+        titles = {r["title"] for r in await _all(mcp, DEALS, 'title like "bulk 020" order by $id asc')}
+        assert "bulk 02000" in titles and not any(t > "bulk 02000" for t in titles)
 
 
 @pytest.mark.anyio

@@ -174,33 +174,35 @@ def read_layout(header: Sequence[str], properties: Properties) -> Layout:
     return Layout(tuple(top), tuple((t, tuple(v)) for t, v in tables.items()), base.types)
 
 
-def _plain(text: str, ftype: str) -> Any:
-    if ftype in MULTI_TYPES:
-        return [v for v in text.split("\n") if v != ""] if text else []
-    if ftype == "FILE":
-        return text  # reported by the importer: files are not imported from CSV
-    return text
+def _split(text: str) -> list[str]:
+    return [v for v in text.split("\n") if v != ""] if text else []
 
 
 def csv_records(rows: Iterator[tuple[int, list[str]]], header: list[str], layout: Layout) -> Iterator[FileRecord]:
     """Plain records from the CSV rows after the header (``(line, cells)``), grouping continuation lines."""
     index = {code: i for i, code in enumerate(header)}
     marked = bool(header) and header[0] == PRIMARY_MARK
+    # (code, cell index, a list field?) worked out once: this loop runs for every line of the file.
+    top = [(c, index[c], layout.types.get(c, "") in MULTI_TYPES) for c in layout.top]
+    tables = [
+        (table, index[table], [(c, index[c], layout.types.get(c, "") in MULTI_TYPES) for c in inner])
+        for table, inner in layout.tables
+    ]
     current: FileRecord | None = None
     count = 0
+    width = len(header)
     for line, cells in rows:
-        if len(cells) != len(header):
+        if len(cells) != width:
             raise ToolInputError(
-                f"Line {line} has {len(cells)} cells and the header {len(header)}; nothing was written. A cell "
+                f"Line {line} has {len(cells)} cells and the header {width}; nothing was written. A cell "
                 'holding a comma, a quote or a line break must be in double quotes (a quote inside doubled: "").'
             )
-        starts = not marked or cells[0] == PRIMARY_MARK
-        if starts:
+        if not marked or cells[0] == PRIMARY_MARK:
             if current is not None:
                 yield current
             count += 1
-            values: dict[str, Any] = {c: _plain(cells[index[c]], layout.types.get(c, "")) for c in layout.top}
-            for table, _ in layout.tables:
+            values: dict[str, Any] = {c: _split(cells[i]) if multi else cells[i] for c, i, multi in top}
+            for table, _, _ in tables:
                 values[table] = []
             current = FileRecord(count, line, values)
         elif current is None:
@@ -208,13 +210,13 @@ def csv_records(rows: Iterator[tuple[int, list[str]]], header: list[str], layout
                 f'Line {line} continues a record, but no record has begun: the first record\'s line needs "*" '
                 "in the first column; nothing was written."
             )
-        for table, inner in layout.tables:
-            row_id = cells[index[table]]
-            inner_cells = {c: cells[index[c]] for c in inner}
-            if row_id == "" and all(v == "" for v in inner_cells.values()):
+        for table, at, inner in tables:
+            row_id = cells[at]
+            if row_id == "" and all(cells[i] == "" for _, i, _ in inner):
                 continue
             row: dict[str, Any] = {"$id": row_id} if row_id else {}
-            row.update({c: _plain(v, layout.types.get(c, "")) for c, v in inner_cells.items()})
+            for c, i, multi in inner:
+                row[c] = _split(cells[i]) if multi else cells[i]
             current.values[table].append(row)
     if current is not None:
         yield current

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 
@@ -26,8 +26,8 @@ from kintone_mcp.server.state import ServerState
 from kintone_mcp.server.tools.files._local import NewFile, create_new, local_error, safe_name
 from kintone_mcp.server.tools.records.get_records import check_fields, plan_read
 from kintone_mcp.server.tools.records.transfer.csv_layout import Layout, layout_for, quote, record_lines
+from kintone_mcp.server.tools.records.transfer.reading import Encoding, Format, check_encoding
 
-Format = Literal["csv", "jsonl"]
 #: progress(done, total, message)
 Progress = Callable[[int, int | None, str], Awaitable[None]]
 PAGE_SIZE = 500
@@ -49,9 +49,10 @@ def _codes(properties: Properties, fields: list[str] | None) -> list[str]:
     """The columns: the fields named, or every field of the app (RECORD_NUMBER carries the id)."""
     if not fields:
         return [c for c, p in properties.items() if p.get("type") not in _SKIPPED_TYPES]
-    named = [f for f in fields if f not in ("$id", "$revision")]
-    check_fields(named, properties)
-    return list(dict.fromkeys(named))
+    # $id and $revision are columns when named: a file to update from (by id, refused where a record has
+    # changed since) needs them.
+    check_fields([f for f in fields if f not in ("$id", "$revision")], properties)
+    return list(dict.fromkeys(fields))
 
 
 def default_name(app_id: int, fmt: Format) -> str:
@@ -69,6 +70,7 @@ async def export_to_file(
     filter: Filter | None = None,
     fields: list[str] | None = None,
     order_by: str | None = None,
+    encoding: Encoding = "utf-8",
     progress: Progress,
 ) -> Exported:
     folder = state.options.download_dir
@@ -77,6 +79,7 @@ async def export_to_file(
             "No download folder is configured, and an export is only ever written to a file there. Ask the user to "
             "set KINTONE_DOWNLOAD_DIR (or --download-dir)."
         )
+    check_encoding(fmt, encoding)
     properties = await state.fields(app_id)
     codes = _codes(properties, fields)
     plan = await plan_read(
@@ -98,14 +101,17 @@ async def export_to_file(
     target: NewFile = create_new(folder, safe_name(name or default_name(app_id, fmt)))
     written = count = 0
     try:
+        # Excel reads a UTF-8 CSV as UTF-8 only when it begins with the byte-order mark: utf-8-sig writes it.
+        head = b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b""
         if fmt == "csv":
-            head = (",".join(quote(h) for h in layout.header) + "\n").encode("utf-8")
+            head += _encoded(",".join(quote(h) for h in layout.header) + "\n", encoding, "the header", None)
+        if head:
             await anyio.to_thread.run_sync(target.write, head)
             written += len(head)
         pages = state.client.iter_record_pages(app_id, query=text, fields=fetch, page_size=PAGE_SIZE)
         async with aclosing(pages):
             async for page in pages:
-                chunk = _encode(page.records, fmt, layout, plain_fmt, codes)
+                chunk = _encode(page.records, fmt, layout, plain_fmt, codes, encoding)
                 written += len(chunk)
                 if written > limit:
                     raise ToolInputError(
@@ -126,16 +132,50 @@ async def export_to_file(
         if isinstance(exc, OSError):
             raise local_error(exc, folder, needed=written) from None
         raise
-    columns = layout.header if fmt == "csv" else ["$id", "$revision", *codes]
+    columns = layout.header if fmt == "csv" else list(dict.fromkeys(["$id", "$revision", *codes]))
     return Exported(target.path, count, written, columns, preview)
 
 
-def _encode(records: list[Any], fmt: Format, layout: Layout, plain_fmt: RecordFormatter, codes: list[str]) -> bytes:
+def _encode(
+    records: list[Any], fmt: Format, layout: Layout, plain_fmt: RecordFormatter, codes: list[str], encoding: Encoding
+) -> bytes:
     if fmt == "csv":
-        return "".join(record_lines(r.raw, layout) for r in records).encode("utf-8")
-    lines = []
-    for r in records:
-        plain = plain_fmt.record(r.raw)
-        ordered = {k: plain[k] for k in ("$id", "$revision", *codes) if k in plain}
-        lines.append(json.dumps(ordered, ensure_ascii=False, separators=(",", ":")) + "\n")
-    return "".join(lines).encode("utf-8")
+        texts = [record_lines(r.raw, layout) for r in records]
+    else:
+        texts = []
+        for r in records:
+            plain = plain_fmt.record(r.raw)
+            ordered = {k: plain[k] for k in ("$id", "$revision", *codes) if k in plain}
+            texts.append(json.dumps(ordered, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return _encoded(
+        "".join(texts),
+        encoding,
+        "",
+        lambda: next(r for r, t in zip(records, texts, strict=True) if not _fits(t, encoding)),
+    )
+
+
+def _fits(text: str, encoding: Encoding) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _encoded(text: str, encoding: Encoding, what: str, culprit: Callable[[], Any] | None) -> bytes:
+    """``text`` in the file's encoding; a character the encoding cannot hold refuses the export, naming the
+    record (``culprit`` finds it: only on failure, so the common path encodes each page once)."""
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    try:
+        return text.encode(codec)
+    except UnicodeEncodeError as exc:
+        char = exc.object[exc.start]
+        if culprit is not None:
+            what = f"record $id {(culprit().raw.get('$id') or {}).get('value')}"
+        hint = ", or cp932 (Windows' Shift_JIS), which holds more, such as ① and ㈱" if encoding == "shift_jis" else ""
+        raise ToolInputError(
+            f"{what[:1].upper() + what[1:] if what else 'A record'} holds {char!r} (U+{ord(char):04X}), which "
+            f"{encoding} cannot hold; the partial file was removed. Export with encoding utf-8 (utf-8-sig for "
+            f"Excel){hint}."
+        ) from None
