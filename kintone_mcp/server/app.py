@@ -17,6 +17,7 @@ from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
 
 from kintone_mcp import __version__
+from kintone_mcp.server import needs
 from kintone_mcp.server.errors import describe
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.results import failure
@@ -150,7 +151,7 @@ def _error_result(name: str, exc: ToolError, arguments: Any = None) -> CallToolR
     return failure(text)
 
 
-def _withheld_reason(spec: ToolSpec, policy: Policy, *, user_api: bool) -> str:
+def _withheld_reason(spec: ToolSpec, policy: Policy, options: ServerOptions) -> str:
     if spec.toolset not in policy.toolsets:
         from kintone_mcp.server.toolsets import describe
 
@@ -164,20 +165,18 @@ def _withheld_reason(spec: ToolSpec, policy: Policy, *, user_api: bool) -> str:
             f"{spec.name} is not offered: this server is read-only, so nothing in Kintone can be changed through "
             "it. Tell the user."
         )
-    if spec.needs_user_api and not user_api:
-        return (
-            f"{spec.name} is not offered: it needs password authentication or a User API token, which this "
-            "connection lacks. Codes in records still work as values, and answers give their names."
-        )
+    lacking = needs.missing(options, spec.needs)
+    if lacking is not None:
+        return needs.reason(spec.name, lacking)
     return f"{spec.name} is turned off by this server's tool settings (KINTONE_TOOLS / KINTONE_DISABLE_TOOLS)."
 
 
-def enabled_tools(specs: Sequence[ToolSpec], policy: Policy, *, user_api: bool) -> list[ToolSpec]:
+def enabled_tools(specs: Sequence[ToolSpec], policy: Policy, options: ServerOptions) -> list[ToolSpec]:
     policy.check_tool_names([s.name for s in specs], {s.name: s.toolset for s in specs})
     return [
         s
         for s in specs
-        if policy.tool_enabled(s.name, writes=s.writes, toolset=s.toolset) and (user_api or not s.needs_user_api)
+        if policy.tool_enabled(s.name, writes=s.writes, toolset=s.toolset) and needs.missing(options, s.needs) is None
     ]
 
 
@@ -214,10 +213,8 @@ def build_server(
         log_level="WARNING",
     )
     every = ALL_TOOLS if specs is None else specs
-    enabled = enabled_tools(every, policy, user_api=options.user_api)
-    server.withheld = {
-        s.name: _withheld_reason(s, policy, user_api=options.user_api) for s in every if s not in enabled
-    }
+    enabled = enabled_tools(every, policy, options)
+    server.withheld = {s.name: _withheld_reason(s, policy, options) for s in every if s not in enabled}
     for spec in enabled:
         server.add_tool(
             spec.fn,

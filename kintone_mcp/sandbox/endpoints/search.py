@@ -210,8 +210,9 @@ def _documents(ctx: RequestContext, types: set[str]) -> Iterator[Doc]:
                 rid = int(c["record"])
                 body = {**where, "recordId": str(rid), "recordTitle": titles.get(rid, f"Record {rid}"),
                         "commentId": str(c["id"]), "createdAt": c["created_at"], "creator": c["creator"]}
+                url = f"{base}k/{info.id}/show#record={rid}&comment={c['id']}"
                 yield Doc("RECORD_COMMENT", c["created_at"], c["creator"], {"text": c["text"]}, info.id,
-                          info.space_id, {"recordComment": body}, f"{base}k/{info.id}/show#record={rid}&comment={c['id']}")
+                          info.space_id, {"recordComment": body}, url)
     for space in space_rows.values():
         s_body = {"spaceId": str(space.id), "spaceName": space.name}
         if "SPACE" in types:
@@ -227,9 +228,9 @@ def _documents(ctx: RequestContext, types: set[str]) -> Iterator[Doc]:
                           f"{base}k/#/space/{space.id}/thread/{t['id']}")
         if types & {"THREAD_COMMENT", "ATTACHMENT"}:
             for c in conn.execute("SELECT * FROM thread_comments WHERE space = ? ORDER BY id", (space.id,)):
-                t = threads.get(int(c["thread"]))
+                of = threads.get(int(c["thread"]))
                 body = {"commentId": str(c["id"]), **s_body, "threadId": str(c["thread"]),
-                        "threadName": t["name"] if t is not None else "", "createdAt": c["created_at"],
+                        "threadName": of["name"] if of is not None else "", "createdAt": c["created_at"],
                         "creator": c["creator"]}
                 url = f"{base}k/#/space/{space.id}/thread/{c['thread']}/{c['id']}"
                 if "THREAD_COMMENT" in types:

@@ -107,7 +107,7 @@ def _bool(value: Any, key: str) -> bool:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     raise invalid(key, "Specify true or false.")
 
 

@@ -1,0 +1,43 @@
+"""What the space tools share: the space argument, member codes ("sato", "org:sales", "group:managers"), and the
+credential every space API needs (password authentication: docs/kintone-api.md §2.2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
+
+from kintone_mcp.server.tools.arguments import InRange
+from kintone_mcp.server.tools.comments._mentions import MENTION_PREFIX
+
+if TYPE_CHECKING:
+    from kintone_mcp.client.models.comments import Mention
+    from kintone_mcp.client.models.spaces import MemberEntity
+
+SpaceArg = Annotated[int, Field(ge=1, description="Space id."), InRange]
+ThreadArg = Annotated[int, Field(ge=1, description="Thread id (get_space lists them)."), InRange]
+CodesArg = Annotated[
+    list[str] | None,
+    Field(max_length=100, description='User codes; prefix "org:" or "group:" for organizations and groups.'),
+]
+#: every space tool needs password authentication: Kintone refuses API tokens and OAuth on the space APIs
+NEEDS = ("password",)
+
+
+def split_code(code: str) -> tuple[str, str]:
+    """("USER" | "ORGANIZATION" | "GROUP", bare code) of a code as the tools write it."""
+    for kind, prefix in MENTION_PREFIX.items():
+        if prefix and code.startswith(prefix):
+            return kind, code.removeprefix(prefix)
+    return "USER", code
+
+
+def written(entity: MemberEntity) -> str:
+    """An entity in the tools' form (the inverse of ``split_code``)."""
+    return MENTION_PREFIX.get(entity.type, "") + entity.code
+
+
+def mentions_of(codes: list[str] | None) -> list[Mention]:
+    from kintone_mcp.client.models.comments import Mention
+
+    return [Mention(code=c, type=k) for k, c in map(split_code, codes or [])]

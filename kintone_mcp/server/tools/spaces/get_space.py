@@ -1,0 +1,78 @@
+"""The ``get_space`` tool: a space's name, plain-text body, kind, members, attached apps and threads."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Annotated
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from kintone_mcp.server.results import Out, ok
+from kintone_mcp.server.state import state_of
+from kintone_mcp.server.tools.arguments import Ctx
+from kintone_mcp.server.tools.spaces._common import NEEDS, SpaceArg, written
+from kintone_mcp.server.tools.spec import ToolSpec, read
+
+#: characters of the body shown; the rest is counted
+BODY_CHARS = 2000
+_TAG = re.compile(r"<[^>]+>")
+_BREAK = re.compile(r"<(br|/p|/div|/li)\b[^>]*>", re.IGNORECASE)
+
+
+def plain(body: str) -> str:
+    """Kintone keeps space bodies as HTML; a model reads the text."""
+    text = html.unescape(_TAG.sub("", _BREAK.sub("\n", body)))
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+class Ref(Out):
+    id: int
+    name: str
+
+
+class SpaceInfo(Out):
+    id: int
+    name: str
+    body: str = ""
+    body_cut: int | None = Field(default=None, description="characters of the body left out")
+    private: bool
+    guest: bool
+    multi_thread: bool
+    members: list[str]
+    admins: list[str]
+    names: dict[str, str] = Field(description="code -> name")
+    apps: list[Ref]
+    threads: list[Ref] | None = None
+    default_thread: int | None = None
+    note: str | None = None
+
+
+async def get_space(ctx: Ctx, space: SpaceArg) -> Annotated[CallToolResult, SpaceInfo]:
+    """Read a space: name, body text, private/guest/multi-thread, members and admins, attached apps, threads."""
+    client = state_of(ctx).client
+    # In turn: the space's answer teaches the client a guest space's path, which the members call then uses.
+    found = await client.get_space(space)
+    members = await client.get_space_members(space)
+    body = plain(found.body)
+    names = {written(m.entity): m.entity.name for m in members if m.entity.name and m.entity.name != m.entity.code}
+    threads = None if found.threads is None else [Ref(id=t.id, name=t.name) for t in found.threads]
+    return ok(SpaceInfo(
+        id=found.id, name=found.name, body=body[:BODY_CHARS],
+        body_cut=len(body) - BODY_CHARS if len(body) > BODY_CHARS else None,
+        private=found.is_private, guest=found.is_guest, multi_thread=found.use_multi_thread,
+        members=[written(m.entity) for m in members if not m.is_admin],
+        admins=[written(m.entity) for m in members if m.is_admin], names=names,
+        apps=[Ref(id=a.app_id, name=a.name) for a in found.attached_apps], threads=threads,
+        default_thread=found.default_thread,
+        note=None if threads is not None else "Kintone does not list threads here; search with types THREAD finds "
+                                                "them.",
+    ))
+
+
+SPEC: ToolSpec = read(
+    get_space, "Read a space",
+    summary="A space's body, kind, members and admins, attached apps and threads",
+    toolset="spaces", needs=NEEDS,
+)
