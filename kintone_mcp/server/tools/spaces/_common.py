@@ -15,11 +15,10 @@ if TYPE_CHECKING:
     from kintone_mcp.client.models.spaces import MemberEntity
 
 SpaceArg = Annotated[int, Field(ge=1, description="Space id."), InRange]
-ThreadArg = Annotated[int, Field(ge=1, description="Thread id (get_space lists them)."), InRange]
-CodesArg = Annotated[
-    list[str] | None,
-    Field(max_length=100, description='User codes; prefix "org:" or "group:" for organizations and groups.'),
-]
+ThreadArg = Annotated[int, Field(ge=1, description="Thread id (see get_space)."), InRange]
+CodesArg = Annotated[list[str] | None, Field(description='User codes, "org:CODE" or "group:CODE".')]
+#: the same, for the further arguments of a tool whose first such argument says it
+MoreCodesArg = list[str] | None
 #: every space tool needs password authentication: Kintone refuses API tokens and OAuth on the space APIs
 NEEDS = ("password",)
 

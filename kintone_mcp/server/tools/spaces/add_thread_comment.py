@@ -32,13 +32,13 @@ async def add_thread_comment(
     ctx: Ctx,
     space: SpaceArg,
     thread: ThreadArg,
-    text: Annotated[str, Field(min_length=1, max_length=65_535)],
+    text: Annotated[str, Field(min_length=1)],
     mentions: Annotated[CodesArg, Field(max_length=10)] = None,
     files: Annotated[
-        list[str] | None, Field(max_length=5, description="Names of files in the download folder to attach.")
+        list[str] | None, Field(max_length=5, description="Files in the download folder.")
     ] = None,
 ) -> Annotated[CallToolResult, ThreadCommentAdded]:
-    """Post a comment in a space's thread, mentioning users, organizations or groups, optionally with files."""
+    """Post in a space's thread, with mentions (notified) and files from the download folder."""
     state = state_of(ctx)
     opened: list[OpenedFile] = []
     try:

@@ -23,15 +23,15 @@ class SpaceCreated(Out):
 async def create_space(
     ctx: Ctx,
     template: Annotated[int, Field(ge=1, description="Space template id."), InRange],
-    name: Annotated[str, Field(min_length=1, max_length=128)],
-    admins: Annotated[list[str], Field(min_length=1, max_length=100, description="Admin codes; one user at least.")],
+    name: Annotated[str, Field(min_length=1)],
+    admins: Annotated[list[str], Field(min_length=1, description="One user at least.")],
     members: CodesArg = None,
-    private: bool = False,
-    guest: bool = False,
+    private: bool | None = None,
+    guest: bool | None = None,
 ) -> Annotated[CallToolResult, SpaceCreated]:
-    """Create a space from a space template, with its admins and members; answers the new space id."""
-    if guest and not private:
-        private = True  # a guest space is always private in Kintone
+    """Create a space from a space template, with admins and members (codes as in members); answers its id."""
+    guest = bool(guest)
+    private = bool(private) or guest  # a guest space is always private in Kintone
     wanted = build(admins=admins, members=members or [])
     if not any(m.is_admin and m.entity.type == "USER" for m in wanted):
         raise ToolInputError("admins needs at least one user (a code without org:/group:): Kintone requires a "

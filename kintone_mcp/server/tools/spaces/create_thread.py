@@ -21,10 +21,10 @@ class ThreadCreated(Out):
 async def create_thread(
     ctx: Ctx,
     space: SpaceArg,
-    name: Annotated[str, Field(min_length=1, max_length=128)],
-    body: Annotated[str | None, Field(max_length=65_535)] = None,
+    name: Annotated[str, Field(min_length=1)],
+    body: str | None = None,
 ) -> Annotated[CallToolResult, ThreadCreated]:
-    """Create a thread in a space (space admins; the space must use multiple threads); answers its id."""
+    """Create a thread in a multi-thread space (space admins only); answers its id."""
     client = state_of(ctx).client
     thread = await client.add_thread(space, name)
     if body:

@@ -27,47 +27,39 @@ def plain(body: str) -> str:
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-class Ref(Out):
-    id: int
-    name: str
-
-
 class SpaceInfo(Out):
     id: int
     name: str
     body: str = ""
-    body_cut: int | None = Field(default=None, description="characters of the body left out")
     private: bool
     guest: bool
     multi_thread: bool
     members: list[str]
     admins: list[str]
-    names: dict[str, str] = Field(description="code -> name")
-    apps: list[Ref]
-    threads: list[Ref] | None = None
+    names: dict[str, str]
+    apps: dict[str, str] = Field(description="id -> name")
+    threads: dict[str, str] | None = None
     default_thread: int | None = None
-    note: str | None = None
 
 
 async def get_space(ctx: Ctx, space: SpaceArg) -> Annotated[CallToolResult, SpaceInfo]:
-    """Read a space: name, body text, private/guest/multi-thread, members and admins, attached apps, threads."""
+    """Read a space: body text, kind, members and admins (names: code -> name), apps and threads (id -> name; when
+    Kintone lists threads, else search kinds THREAD)."""
     client = state_of(ctx).client
     # In turn: the space's answer teaches the client a guest space's path, which the members call then uses.
     found = await client.get_space(space)
     members = await client.get_space_members(space)
     body = plain(found.body)
     names = {written(m.entity): m.entity.name for m in members if m.entity.name and m.entity.name != m.entity.code}
-    threads = None if found.threads is None else [Ref(id=t.id, name=t.name) for t in found.threads]
+    threads = None if found.threads is None else {str(t.id): t.name for t in found.threads}
     return ok(SpaceInfo(
-        id=found.id, name=found.name, body=body[:BODY_CHARS],
-        body_cut=len(body) - BODY_CHARS if len(body) > BODY_CHARS else None,
+        id=found.id, name=found.name,
+        body=body if len(body) <= BODY_CHARS else f"{body[:BODY_CHARS]}… [{len(body) - BODY_CHARS:,} more characters]",
         private=found.is_private, guest=found.is_guest, multi_thread=found.use_multi_thread,
         members=[written(m.entity) for m in members if not m.is_admin],
         admins=[written(m.entity) for m in members if m.is_admin], names=names,
-        apps=[Ref(id=a.app_id, name=a.name) for a in found.attached_apps], threads=threads,
+        apps={str(a.app_id): a.name for a in found.attached_apps}, threads=threads,
         default_thread=found.default_thread,
-        note=None if threads is not None else "Kintone does not list threads here; search with types THREAD finds "
-                                                "them.",
     ))
 
 

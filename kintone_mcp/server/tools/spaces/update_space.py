@@ -16,7 +16,7 @@ from kintone_mcp.server.tools.spec import ToolSpec, write
 
 #: tool argument -> Kintone's name in PUT space.json
 _SETTINGS = {
-    "name": "name", "private": "isPrivate", "multi_thread": "useMultiThread", "fixed_member": "fixedMember",
+    "name": "name", "private": "isPrivate", "multi_thread": "useMultiThread",
     "show_announcement": "showAnnouncement", "show_threads": "showThreadList", "show_apps": "showAppList",
     "show_members": "showMemberList", "show_links": "showRelatedLinkList",
 }
@@ -30,19 +30,18 @@ class SpaceUpdated(Out):
 async def update_space(
     ctx: Ctx,
     space: SpaceArg,
-    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
-    body: Annotated[str | None, Field(max_length=65_535, description="HTML or plain text.")] = None,
+    name: Annotated[str | None, Field(min_length=1)] = None,
+    body: Annotated[str | None, Field(description="HTML or plain text.")] = None,
     private: bool | None = None,
     multi_thread: bool | None = None,
-    fixed_member: bool | None = None,
     show_announcement: bool | None = None,
     show_threads: bool | None = None,
     show_apps: bool | None = None,
     show_members: bool | None = None,
     show_links: bool | None = None,
 ) -> Annotated[CallToolResult, SpaceUpdated]:
-    """Change a space's name, body, privacy, threads mode or which widgets it shows (space admins only)."""
-    given = {"name": name, "private": private, "multi_thread": multi_thread, "fixed_member": fixed_member,
+    """Change a space's name, body, privacy, thread mode or shown widgets (space admins only)."""
+    given = {"name": name, "private": private, "multi_thread": multi_thread,
              "show_announcement": show_announcement, "show_threads": show_threads, "show_apps": show_apps,
              "show_members": show_members, "show_links": show_links}
     settings: dict[str, Any] = {_SETTINGS[k]: v for k, v in given.items() if v is not None}

@@ -15,7 +15,7 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import Ctx
-from kintone_mcp.server.tools.spaces._common import NEEDS, CodesArg, SpaceArg, written
+from kintone_mcp.server.tools.spaces._common import NEEDS, CodesArg, MoreCodesArg, SpaceArg, written
 from kintone_mcp.server.tools.spaces._members import merge
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
@@ -29,12 +29,12 @@ async def update_space_members(
     ctx: Ctx,
     space: SpaceArg,
     add: CodesArg = None,
-    add_admins: CodesArg = None,
-    remove: CodesArg = None,
-    make_admin: CodesArg = None,
-    remove_admin: CodesArg = None,
+    add_admins: MoreCodesArg = None,
+    remove: MoreCodesArg = None,
+    make_admin: MoreCodesArg = None,
+    remove_admin: MoreCodesArg = None,
 ) -> Annotated[CallToolResult, MembersUpdated]:
-    """Add, remove, promote or demote space members in one call; members not named are kept as they are."""
+    """Add or remove members, make or unmake admins, in one call (codes as in add); others stay as they are."""
     changes = [add or [], add_admins or [], remove or [], make_admin or [], remove_admin or []]
     if not any(changes):
         raise ToolInputError("Nothing to change: give add, add_admins, remove, make_admin or remove_admin.")

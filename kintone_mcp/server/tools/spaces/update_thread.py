@@ -23,8 +23,8 @@ async def update_thread(
     ctx: Ctx,
     space: SpaceArg,
     thread: ThreadArg,
-    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
-    body: Annotated[str | None, Field(max_length=65_535, description="HTML or plain text.")] = None,
+    name: Annotated[str | None, Field(min_length=1)] = None,
+    body: Annotated[str | None, Field(description="HTML or plain text.")] = None,
 ) -> Annotated[CallToolResult, ThreadUpdated]:
     """Rename a thread or replace its body (space admins only)."""
     if name is None and body is None:
