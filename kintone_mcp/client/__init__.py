@@ -57,7 +57,8 @@ Spaces and search (:mod:`.space_api`; password authentication only)
     list); ``update_space(id, **settings)``, ``update_space_body(id, body)``, ``delete_space(id)``;
     ``create_space_from_template(template, name, members, private=, guest=)``; ``add_thread(space, name)``,
     ``update_thread(space, thread, name=, body=)``, ``add_thread_comment(space, thread, text, mentions=,
-    file_keys=)``; ``search(request) -> SearchPage`` (``hits``, ``next_page_token``).
+    file_keys=)``; ``update_space_guests(id, emails)``, ``add_guests(guests)``; ``search(request) -> SearchPage``
+    (``hits``, ``next_page_token``).
 
 User API (:mod:`.directory`; needs a User API token or password authentication)
     ``list_users(ids=, codes=, offset=, size=)``, ``list_all_users()``, ``list_organizations(...)``,

@@ -64,6 +64,16 @@ class SpacesMixin:
     async def delete_space(self, space: int) -> None:
         await self._space_call("DELETE", "space", space, body={"id": space}, idempotent=False)
 
+    async def update_space_guests(self, space: int, guests: Sequence[str]) -> None:
+        """Replaces the guest members of a guest space (e-mail addresses). Kintone gives no way to read them back:
+        ``get_space_members`` leaves guests out."""
+        await self._space_call("PUT", "space/guests", space, body={"id": space, "guests": list(guests)},
+                               idempotent=True)
+
+    async def add_guests(self, guests: Sequence[Mapping[str, Any]]) -> None:
+        """Creates guest users (``{code: e-mail, password, timezone, name, ...}``); normal path only."""
+        await self._conn.call("POST", "rest", "guests", body={"guests": list(guests)}, space=None, idempotent=False)
+
     async def create_space_from_template(
         self, template: int, name: str, members: Sequence[SpaceMember], *, private: bool = False,
         guest: bool = False, fixed_member: bool = False,

@@ -21,6 +21,7 @@ from kintone_mcp.sandbox.endpoints import (
     comments,
     cursor,
     files,
+    guests,
     oauth,
     records,
     search,
@@ -43,7 +44,8 @@ _METHODS = ["GET", "POST", "PUT", "DELETE"]
 
 def default_routers() -> list[Router]:
     return [apps.router, settings.router, records.router, users.router, files.router, cursor.router, status.router,
-            comments.router, bulk.router, catalog.router, spaces_api.router, threads.router, search.router]
+            comments.router, bulk.router, catalog.router, spaces_api.router, threads.router, search.router,
+            guests.router]
 
 
 class Sandbox:

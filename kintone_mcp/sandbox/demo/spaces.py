@@ -1,6 +1,7 @@
 """The demo spaces beside the guest space: "Sales team" (space 1, the Deals app attached, two threads with comments),
 the private "Board room" (space 3, only sato and takahashi: the Administrator is not a member, so it shows what a
-non-member cannot read or find), and a space template "Project space" for ``template/space.json``.
+non-member cannot read or find), a guest member of the guest space, and a space template "Project space" for
+``template/space.json``.
 
 Timestamps follow the demo start, so the same configuration gives the same spaces.
 """
@@ -20,6 +21,7 @@ SALES_SPACE = 1
 BOARD_SPACE = 3
 PROJECT_TEMPLATE = 1
 DEALS = 2
+PARTNER_GUEST = "mori@aoba.example"
 
 _SALES_BODY = "Where the sales team plans the week. The Deals app holds the pipeline."
 _THREADS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
@@ -67,6 +69,9 @@ def seed_spaces(conn: sqlite3.Connection, config: SandboxConfig) -> None:
         conn, board, board_row.default_thread, text="Draft budget for next year: travel cut by 10%.",
         mentions=[], files=[], creator="takahashi", now=stamp(epoch + timedelta(days=2)),
     )
+    # A guest member of the Partner portal (space 2), the demo's guest space.
+    spaces.add_guest(conn, PARTNER_GUEST, "Aoba Consulting (Mori)", now=now)
+    spaces.set_guests(conn, 2, [PARTNER_GUEST])
     spaces.add_template(conn, "Project space", body="A space for one project: goals, owners, dates.",
                         threads=("Kick-off", "Decisions"))
 

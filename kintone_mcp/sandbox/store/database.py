@@ -104,6 +104,17 @@ CREATE TABLE IF NOT EXISTS thread_comments (
     creator TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+-- Guest users (guests.json: e-mail addresses as codes) and the guest spaces they are guest members of.
+CREATE TABLE IF NOT EXISTS guest_users (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS space_guests (
+    space INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    PRIMARY KEY (space, code)
+);
 CREATE TABLE IF NOT EXISTS space_templates (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,

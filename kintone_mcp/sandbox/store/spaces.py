@@ -134,6 +134,7 @@ def delete(conn: sqlite3.Connection, space: int) -> None:
         "DELETE FROM thread_comments WHERE space = ?",
         "DELETE FROM space_threads WHERE space = ?",
         "DELETE FROM space_members WHERE space = ?",
+        "DELETE FROM space_guests WHERE space = ?",
         "UPDATE apps SET space_id = NULL, thread_id = NULL WHERE space_id = ?",
         "DELETE FROM spaces WHERE id = ?",
     ):
@@ -231,6 +232,28 @@ def add_template(conn: sqlite3.Connection, name: str, *, body: str = "", threads
         "INSERT INTO space_templates(name, body, threads) VALUES (?, ?, ?)", (name, body, json.dumps(list(threads)))
     )
     return int(cursor.lastrowid or 0)
+
+
+def add_guest(conn: sqlite3.Connection, code: str, name: str, *, now: str) -> None:
+    conn.execute("INSERT INTO guest_users(code, name, created_at) VALUES (?, ?, ?)", (code, name, now))
+
+
+def guest_exists(conn: sqlite3.Connection, code: str) -> bool:
+    return conn.execute("SELECT 1 FROM guest_users WHERE code = ?", (code,)).fetchone() is not None
+
+
+def delete_guests(conn: sqlite3.Connection, codes: list[str]) -> None:
+    conn.executemany("DELETE FROM space_guests WHERE code = ?", [(c,) for c in codes])
+    conn.executemany("DELETE FROM guest_users WHERE code = ?", [(c,) for c in codes])
+
+
+def guests_of(conn: sqlite3.Connection, space: int) -> list[str]:
+    return [str(r[0]) for r in conn.execute("SELECT code FROM space_guests WHERE space = ? ORDER BY code", (space,))]
+
+
+def set_guests(conn: sqlite3.Connection, space: int, codes: list[str]) -> None:
+    conn.execute("DELETE FROM space_guests WHERE space = ?", (space,))
+    conn.executemany("INSERT INTO space_guests(space, code) VALUES (?, ?)", [(space, c) for c in codes])
 
 
 def guest_space_of(conn: sqlite3.Connection, info: AppInfo) -> int | None:

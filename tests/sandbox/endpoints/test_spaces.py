@@ -143,3 +143,18 @@ async def test_search_scopes(demo_api: Api) -> None:
     excluded = await demo_api.ok("POST", "search.json", {"query": query("Kaze"), "limit": 100,
                                                          "excludeScopes": [{"scope": "APP", "ids": [2, 3]}]})
     assert {h["record"]["appId"] for h in excluded["hits"] if "record" in h} <= {"1", "5"}
+
+
+async def test_guests(demo_api: Api) -> None:
+    guest = {"code": "ito@hikari.example", "password": "x", "timezone": "Asia/Tokyo", "name": "Ito"}
+    assert_error(await demo_api.as_(password_headers("sato")).post("guests.json", {"guests": [guest]}), 403,
+                 "CB_NO02")
+    await demo_api.ok("POST", "guests.json", {"guests": [guest]})
+    assert "guests[0].code" in error_keys(await demo_api.post("guests.json", {"guests": [guest]}))  # exists
+    guest_path = demo_api.guest(2)
+    await guest_path.ok("PUT", "space/guests.json", {"id": 2, "guests": ["ito@hikari.example"]})
+    assert "guests[0]" in error_keys(await guest_path.put("space/guests.json", {"id": 2, "guests": ["sato"]}))
+    assert "id" in error_keys(await demo_api.put("space/guests.json", {"id": 1, "guests": []}))
+    members = (await guest_path.ok("GET", "space/members.json", params={"id": 2}))["members"]
+    assert [m["entity"]["code"] for m in members] == ["Administrator"]  # guests are not listed, as in Kintone
+    await demo_api.ok("DELETE", "guests.json", {"guests": ["ito@hikari.example"]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from kintone_mcp.server.tools.arguments import InRange
 from kintone_mcp.server.tools.comments._mentions import MENTION_PREFIX
@@ -14,8 +14,16 @@ if TYPE_CHECKING:
     from kintone_mcp.client.models.comments import Mention
     from kintone_mcp.client.models.spaces import MemberEntity
 
-SpaceArg = Annotated[int, Field(ge=1, description="Space id."), InRange]
-ThreadArg = Annotated[int, Field(ge=1, description="Thread id (see get_space)."), InRange]
+def _positive(value: int) -> int:
+    # Checked here rather than as a schema `minimum`, which would lengthen every space tool's schema.
+    if value < 1:
+        raise ValueError("ids are 1 or more")
+    return value
+
+
+Positive = AfterValidator(_positive)
+SpaceArg = Annotated[int, Field(description="Space id."), Positive, InRange]
+ThreadArg = Annotated[int, Field(description="Thread id (see get_space)."), Positive, InRange]
 CodesArg = Annotated[list[str] | None, Field(description='User codes, "org:CODE" or "group:CODE".')]
 #: the same, for the further arguments of a tool whose first such argument says it
 MoreCodesArg = list[str] | None

@@ -43,8 +43,8 @@ class SpaceInfo(Out):
 
 
 async def get_space(ctx: Ctx, space: SpaceArg) -> Annotated[CallToolResult, SpaceInfo]:
-    """Read a space: body text, kind, members and admins (names: code -> name), apps and threads (id -> name; when
-    Kintone lists threads, else search kinds THREAD)."""
+    """Read a space: body text, kind, members, admins, apps and threads (id -> name; if absent, search kinds
+    THREAD)."""
     client = state_of(ctx).client
     # In turn: the space's answer teaches the client a guest space's path, which the members call then uses.
     found = await client.get_space(space)
