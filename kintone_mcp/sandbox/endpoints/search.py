@@ -29,7 +29,7 @@ from typing import Any
 from kintone_mcp.sandbox.access.permissions import check_app_permission
 from kintone_mcp.sandbox.errors import ErrorReply, invalid
 from kintone_mcp.sandbox.http.routing import RequestContext, Router
-from kintone_mcp.sandbox.store import appstore, directory, spaces
+from kintone_mcp.sandbox.store import appstore, commentstore, directory, recordstore, spaces
 from kintone_mcp.sandbox.store.appstore import AppInfo
 
 router = Router()
@@ -184,7 +184,7 @@ def _documents(ctx: RequestContext, types: set[str]) -> Iterator[Doc]:
         text_fields = {c: p for c, p in info.properties.items() if p.get("type") in _TEXT_TYPES}
         file_fields = [c for c, p in info.properties.items() if p.get("type") == "FILE"]
         titles: dict[int, str] = {}
-        for row in conn.execute("SELECT id, creator, created_at, data FROM records WHERE app = ?", (info.id,)):
+        for row in recordstore.iter_app(conn, info.id):
             data = json.loads(row["data"])
             rid = int(row["id"])
             titles[rid] = _title(info, data, rid)
@@ -205,8 +205,7 @@ def _documents(ctx: RequestContext, types: set[str]) -> Iterator[Doc]:
                         yield Doc("ATTACHMENT", row["created_at"], row["creator"], {"name": attachment["name"]},
                                   info.id, info.space_id, {"attachment": attachment, "record": record}, url)
         if "RECORD_COMMENT" in types:
-            for c in conn.execute("SELECT record, id, text, creator, created_at FROM comments WHERE app = ?",
-                                  (info.id,)):
+            for c in commentstore.of_app(conn, info.id):
                 rid = int(c["record"])
                 body = {**where, "recordId": str(rid), "recordTitle": titles.get(rid, f"Record {rid}"),
                         "commentId": str(c["id"]), "createdAt": c["created_at"], "creator": c["creator"]}
@@ -227,7 +226,7 @@ def _documents(ctx: RequestContext, types: set[str]) -> Iterator[Doc]:
                                                 "createdAt": t["created_at"], "creator": t["creator"]}},
                           f"{base}k/#/space/{space.id}/thread/{t['id']}")
         if types & {"THREAD_COMMENT", "ATTACHMENT"}:
-            for c in conn.execute("SELECT * FROM thread_comments WHERE space = ? ORDER BY id", (space.id,)):
+            for c in spaces.thread_comments(conn, space.id):
                 of = threads.get(int(c["thread"]))
                 body = {"commentId": str(c["id"]), **s_body, "threadId": str(c["thread"]),
                         "threadName": of["name"] if of is not None else "", "createdAt": c["created_at"],

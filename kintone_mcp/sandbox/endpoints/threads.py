@@ -71,9 +71,7 @@ def update_thread(ctx: RequestContext) -> dict[str, Any]:
         if not isinstance(body, str) or len(body) > MAX_BODY:
             raise invalid("body", f"Specify a string of at most {MAX_BODY} characters.")
         changes["body"] = body
-    if changes:
-        sets = ", ".join(f"{column} = ?" for column in changes)
-        ctx.conn.execute(f"UPDATE space_threads SET {sets} WHERE id = ?", (*changes.values(), thread_id))
+    spaces.update_thread(ctx.conn, thread_id, changes)
     return {}
 
 

@@ -210,6 +210,17 @@ def thread(conn: sqlite3.Connection, thread_id: int) -> sqlite3.Row | None:
     return row
 
 
+def update_thread(conn: sqlite3.Connection, thread_id: int, changes: dict[str, str]) -> None:
+    """Change a thread's ``name`` and / or ``body``."""
+    sets = ", ".join(f"{column} = ?" for column in changes if column in ("name", "body"))
+    if sets:
+        conn.execute(f"UPDATE space_threads SET {sets} WHERE id = ?", (*changes.values(), thread_id))
+
+
+def thread_comments(conn: sqlite3.Connection, space: int) -> list[sqlite3.Row]:
+    return list(conn.execute("SELECT * FROM thread_comments WHERE space = ? ORDER BY id", (space,)))
+
+
 def add_thread_comment(
     conn: sqlite3.Connection, space: int, thread_id: int, *, text: str, mentions: list[dict[str, str]],
     files: list[dict[str, str]], creator: str, now: str,

@@ -17,8 +17,7 @@ from pydantic import Field
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import Ctx
-from kintone_mcp.server.tools.files._local import OpenedFile, open_inside, parts_inside
-from kintone_mcp.server.tools.files.upload_file import _chunks
+from kintone_mcp.server.tools.files._local import OpenedFile, open_inside, parts_inside, read_chunks
 from kintone_mcp.server.tools.spaces._common import NEEDS, CodesArg, SpaceArg, ThreadArg, mentions_of
 from kintone_mcp.server.tools.spec import ToolSpec, write
 
@@ -52,7 +51,7 @@ async def add_thread_comment(
         for source in opened:
             content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
             keys.append(await state.client.upload_file(
-                _chunks(source.fd, source.size), filename=source.name, size=source.size, content_type=content_type,
+                read_chunks(source.fd, source.size), filename=source.name, size=source.size, content_type=content_type,
             ))
     finally:
         for source in opened:
