@@ -37,7 +37,8 @@ class SpaceInfo(Out):
     members: list[str]
     admins: list[str]
     names: dict[str, str]
-    apps: dict[str, str] = Field(description="id -> name")
+    apps: dict[str, str]
+    hidden_apps: int | None = Field(default=None, description="apps this server does not allow")
     threads: dict[str, str] | None = None
     default_thread: int | None = None
 
@@ -45,10 +46,13 @@ class SpaceInfo(Out):
 async def get_space(ctx: Ctx, space: SpaceArg) -> Annotated[CallToolResult, SpaceInfo]:
     """Read a space: body text, kind, members, admins, apps and threads (id -> name; if absent, search kinds
     THREAD)."""
-    client = state_of(ctx).client
+    state = state_of(ctx)
+    client = state.client
     # In turn: the space's answer teaches the client a guest space's path, which the members call then uses.
     found = await client.get_space(space)
     members = await client.get_space_members(space)
+    # The app lists hold here too: a denied app's name does not reach the model.
+    allowed = [a for a in found.attached_apps if state.policy.app_allowed(a.app_id)]
     body = plain(found.body)
     names = {written(m.entity): m.entity.name for m in members if m.entity.name and m.entity.name != m.entity.code}
     threads = None if found.threads is None else {str(t.id): t.name for t in found.threads}
@@ -58,7 +62,8 @@ async def get_space(ctx: Ctx, space: SpaceArg) -> Annotated[CallToolResult, Spac
         private=found.is_private, guest=found.is_guest, multi_thread=found.use_multi_thread,
         members=[written(m.entity) for m in members if not m.is_admin],
         admins=[written(m.entity) for m in members if m.is_admin], names=names,
-        apps={str(a.app_id): a.name for a in found.attached_apps}, threads=threads,
+        apps={str(a.app_id): a.name for a in allowed}, hidden_apps=len(found.attached_apps) - len(allowed) or None,
+        threads=threads,
         default_thread=found.default_thread,
     ))
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
+from kintone_mcp.server.policy import Policy
+from tests.server.conftest import ServerFactory
 from tests.server.helpers import call_error, call_ok
-from tests.server.tools.spaces.conftest import PROJECT_TEMPLATE
+from tests.server.tools.spaces.conftest import PROJECT_TEMPLATE, SALES, WITH_SPACES
 
 pytestmark = pytest.mark.anyio
 
@@ -46,3 +48,9 @@ async def test_a_space_from_start_to_end(spaces_mcp: Client) -> None:
     gone = await call_error(mcp, "get_space", space=space)
     assert "not found" in gone
     assert (await call_ok(mcp, "search", keywords=["zephyrine"]))["hits"] == []
+
+
+async def test_get_space_hides_apps_the_server_does_not_allow(make_server: ServerFactory) -> None:
+    async with Client(make_server(Policy.build(deny_apps=[2], toolsets=WITH_SPACES))) as mcp:
+        space = await call_ok(mcp, "get_space", space=SALES)
+    assert space["apps"] == {} and space["hidden_apps"] == 1
