@@ -80,7 +80,8 @@ async def search(
     created_before: Annotated[str | None, Field(description="ISO date or date-time.")] = None,
     sort: Literal["relevance", "newest", "oldest"] = "relevance",
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
-    next: str | None = None,
+    # Kintone's tokens are opaque and their length undocumented; far longer than any is not one.
+    next: Annotated[str | None, Field(max_length=4096)] = None,
     guest_space: Annotated[int | None, Field(ge=1, description="Search this guest space instead.")] = None,
 ) -> Annotated[CallToolResult, SearchResult]:
     """Search all of Kintone (records, comments, spaces, threads, attachments) by keywords; follow up with
