@@ -91,7 +91,7 @@ def space_json(ctx: RequestContext, space: SpaceRow) -> dict[str, Any]:
         "attachedApps": attached,
         "fixedMember": space.fixed_member,
         **{key: bool(space.settings.get(key, default)) for key, default in DEFAULT_SETTINGS.items()},
-        "permissions": {"createApp": "EVERYONE"},
+        "permissions": {"createApp": space.settings.get("createApp", "EVERYONE")},
     }
     if ctx.services.config.space_json_threads:
         answer["threads"] = [{"id": str(t["id"]), "name": t["name"]} for t in spaces.threads(ctx.conn, space.id)]
@@ -140,6 +140,7 @@ def update_space(ctx: RequestContext) -> dict[str, Any]:
         permissions = p.raw("permissions")
         if not isinstance(permissions, Mapping) or permissions.get("createApp") not in ("EVERYONE", "ADMIN"):
             raise invalid("permissions.createApp", 'Specify "EVERYONE" or "ADMIN".')
+        settings["createApp"] = permissions["createApp"]
     if space.is_guest and changes.get("is_private") == 0:
         raise invalid("isPrivate", "A guest space is always private.")
     changes["settings"] = settings

@@ -158,3 +158,12 @@ async def test_guests(demo_api: Api) -> None:
     members = (await guest_path.ok("GET", "space/members.json", params={"id": 2}))["members"]
     assert [m["entity"]["code"] for m in members] == ["Administrator"]  # guests are not listed, as in Kintone
     await demo_api.ok("DELETE", "guests.json", {"guests": ["ito@hikari.example"]})
+
+
+async def test_update_space_keeps_what_it_was_given(demo_api: Api) -> None:
+    await demo_api.ok("PUT", "space.json", {"id": 1, "showMemberList": "false", "permissions": {"createApp": "ADMIN"}})
+    space = await demo_api.ok("GET", "space.json", params={"id": 1})
+    assert space["showMemberList"] is False and space["showThreadList"] is True
+    assert space["permissions"] == {"createApp": "ADMIN"}
+    assert "permissions.createApp" in error_keys(await demo_api.put("space.json", {"id": 1, "permissions": {}}))
+    assert "isPrivate" in error_keys(await demo_api.put("space.json", {"id": 1, "isPrivate": "maybe"}))
