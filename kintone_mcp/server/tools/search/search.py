@@ -121,6 +121,6 @@ async def search(
 
 SPEC: ToolSpec = read(
     search, "Search Kintone",
-    summary="Search records, comments, spaces, threads and attachments across Kintone by keywords",
+    summary="Search records, comments, spaces, threads and attachments across Kintone by keywords; password auth",
     needs=("password",),
 )

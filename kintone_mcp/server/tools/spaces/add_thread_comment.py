@@ -63,6 +63,6 @@ async def add_thread_comment(
 
 SPEC: ToolSpec = write(
     add_thread_comment, "Post in a thread",
-    summary="Post in a space's thread, with mentions and files from the download folder",
+    summary="Post in a space's thread, with mentions and files from the download folder; password auth",
     idempotent=False, toolset="spaces", needs=NEEDS,
 )

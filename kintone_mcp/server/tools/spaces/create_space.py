@@ -44,6 +44,6 @@ async def create_space(
 
 SPEC: ToolSpec = write(
     create_space, "Create a space",
-    summary="Create a space from a space template, with admins and members",
+    summary="Create a space from a space template, with admins and members; password auth",
     idempotent=False, toolset="spaces", needs=NEEDS,
 )

@@ -35,6 +35,6 @@ async def create_thread(
 
 SPEC: ToolSpec = write(
     create_thread, "Create a thread",
-    summary="Create a thread in a space",
+    summary="Create a thread in a space; password auth",
     idempotent=False, toolset="spaces", needs=NEEDS,
 )

@@ -25,6 +25,6 @@ async def delete_space(ctx: Ctx, space: SpaceArg) -> Annotated[CallToolResult, S
 
 SPEC: ToolSpec = write(
     delete_space, "Delete a space",
-    summary="Delete a space with its threads and comments",
+    summary="Delete a space with its threads and comments; password auth",
     idempotent=False, destructive=True, toolset="spaces", needs=NEEDS,
 )

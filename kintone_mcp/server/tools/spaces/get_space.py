@@ -70,6 +70,6 @@ async def get_space(ctx: Ctx, space: SpaceArg) -> Annotated[CallToolResult, Spac
 
 SPEC: ToolSpec = read(
     get_space, "Read a space",
-    summary="A space's body, kind, members and admins, attached apps and threads",
+    summary="A space's body, kind, members and admins, attached apps and threads; password auth",
     toolset="spaces", needs=NEEDS,
 )

@@ -59,6 +59,6 @@ async def update_space(
 
 SPEC: ToolSpec = write(
     update_space, "Change a space",
-    summary="Change a space's name, body, privacy and shown widgets",
+    summary="Change a space's name, body, privacy and shown widgets; password auth",
     idempotent=True, toolset="spaces", needs=NEEDS,
 )

@@ -60,6 +60,6 @@ async def update_space_members(
 
 SPEC: ToolSpec = write(
     update_space_members, "Change space members",
-    summary="Add, remove, promote or demote space members, keeping the others",
+    summary="Add, remove, promote or demote space members, keeping the others; password auth",
     idempotent=False, toolset="spaces", needs=NEEDS,
 )

@@ -41,6 +41,6 @@ async def update_thread(
 
 SPEC: ToolSpec = write(
     update_thread, "Change a thread",
-    summary="Rename a thread or replace its body",
+    summary="Rename a thread or replace its body; password auth",
     idempotent=True, toolset="spaces", needs=NEEDS,
 )
