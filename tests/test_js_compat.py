@@ -52,3 +52,11 @@ def test_official_js_client_cursor_bulk_files_comments_status() -> None:
     log = _run_script("breadth.mjs")
     assert "ok addAllRecords: 2,500 records through bulkRequest" in log
     assert "ok process management: assignees, actions, revision +2, wrong action refused" in log
+
+
+def test_official_js_client_spaces_threads_guests_search() -> None:
+    log = _run_script("spaces.mjs")
+    assert "ok a space from a template, read back" in log
+    assert "ok search finds the comment, and pages" in log
+    assert "ok guests of the guest space" in log
+    assert "ok deleted, then not found" in log

@@ -52,6 +52,14 @@ Comments, files
     ``stream_file(file_key)`` (async context manager with ``aiter_bytes()``); ``download_file(file_key) -> bytes``;
     ``download_file_to(file_key, path) -> int``.
 
+Spaces and search (:mod:`.space_api`; password authentication only)
+    ``get_space(id) -> Space``; ``get_space_members(id)``, ``update_space_members(id, [SpaceMember])`` (the whole
+    list); ``update_space(id, **settings)``, ``update_space_body(id, body)``, ``delete_space(id)``;
+    ``create_space_from_template(template, name, members, private=, guest=)``; ``add_thread(space, name)``,
+    ``update_thread(space, thread, name=, body=)``, ``add_thread_comment(space, thread, text, mentions=,
+    file_keys=)``; ``update_space_guests(id, emails)``, ``add_guests(guests)``; ``search(request) -> SearchPage``
+    (``hits``, ``next_page_token``).
+
 User API (:mod:`.directory`; needs a User API token or password authentication)
     ``list_users(ids=, codes=, offset=, size=)``, ``list_all_users()``, ``list_organizations(...)``,
     ``list_groups(...)``, ``get_user_organizations(login)``, ``get_user_groups(login)``,

@@ -16,10 +16,11 @@ from kintone_mcp.client.directory import DirectoryMixin
 from kintone_mcp.client.files import FilesMixin
 from kintone_mcp.client.records import RecordsMixin
 from kintone_mcp.client.retry import RetryPolicy
+from kintone_mcp.client.space_api import SpacesMixin
 from kintone_mcp.redaction import SecretRedactor
 
 
-class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, DirectoryMixin):
+class KintoneClient(RecordsMixin, CursorMixin, CommentsMixin, FilesMixin, DirectoryMixin, SpacesMixin):
     """An async Kintone client. Use it as an async context manager, or call :meth:`aclose`.
 
     ``base_url`` is ``https://SUBDOMAIN.cybozu.com`` (or ``.kintone.com``, ``.cybozu.cn``, a sandbox's

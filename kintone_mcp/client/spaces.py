@@ -44,6 +44,8 @@ class AppSpaces:
     _known: dict[int, Space] = field(default_factory=dict)
     #: spaceId from app lists: a guess to try first (a space id alone does not say it is a guest space)
     _hints: dict[int, int] = field(default_factory=dict)
+    #: spaces the space APIs found to be guest spaces (their own calls go to their guest path)
+    _guest: set[int] = field(default_factory=set)
 
     def of(self, app: int) -> Space:
         return self._known.get(app, self.default)
@@ -57,9 +59,16 @@ class AppSpaces:
     def hint(self, app: int, space: int) -> None:
         self._hints[app] = space
 
+    def mark_guest(self, space: int) -> None:
+        self._guest.add(space)
+
+    def is_guest(self, space: int) -> bool:
+        return space in self._guest or space == self.default
+
     def guest_spaces(self) -> list[int]:
-        """Every guest space this connection knows of: the configured one and those apps were found in."""
-        found = {s for s in self._known.values() if s is not None}
+        """Every guest space this connection knows of: the configured one, those apps were found in, and those
+        the space APIs met."""
+        found = {s for s in self._known.values() if s is not None} | self._guest
         if self.default is not None:
             found.add(self.default)
         return sorted(found)

@@ -95,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--disable-tools", help="comma-separated tool names to leave out")
     parser.add_argument(
         "--toolsets",
-        help="comma-separated toolsets to offer: core, records, files, users, apps, or all "
+        help="comma-separated toolsets to offer: core, records, files, users, apps, spaces, or all "
         "(KINTONE_TOOLSETS; default: core,records,files,users)",
     )
     parser.add_argument(

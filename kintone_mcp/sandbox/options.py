@@ -91,5 +91,12 @@ class SandboxConfig:
     #: ``is empty`` on SINGLE_LINE_TEXT and LINK). Off (the default) they are refused with 400 GAIA_IQ03, as an
     #: independent emulator tested against real Kintone reports (docs/findings.md); on, they work as on other text.
     lenient_operators: bool = False
+    #: search.json: hits per page when the request gives no ``limit``, and the largest ``limit`` accepted. Kintone's
+    #: own numbers are undocumented [U] (docs/findings.md).
+    search_default_limit: int = 20
+    search_max_limit: int = 100
+    #: GET space.json adds ``threads`` ([{id, name}]), which Kintone's answer does not document [U]: a sandbox
+    #: extension that lets get_space list threads; off gives Kintone's documented shape only.
+    space_json_threads: bool = True
     #: The OAuth 2.0 authorization server: registered clients, token lifetimes, rotation (``access.oauthclients``).
     oauth: OAuthConfig = field(default_factory=OAuthConfig)

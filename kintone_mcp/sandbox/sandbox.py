@@ -21,13 +21,17 @@ from kintone_mcp.sandbox.endpoints import (
     comments,
     cursor,
     files,
+    guests,
     oauth,
     permissions,
     records,
+    search,
     settings,
     status,
+    threads,
     users,
 )
+from kintone_mcp.sandbox.endpoints import spaces as spaces_api
 from kintone_mcp.sandbox.http.dispatch import Dispatcher
 from kintone_mcp.sandbox.http.routing import Router, Services
 from kintone_mcp.sandbox.operations import middleware
@@ -41,7 +45,8 @@ _METHODS = ["GET", "POST", "PUT", "DELETE"]
 
 def default_routers() -> list[Router]:
     return [apps.router, settings.router, permissions.router, records.router, users.router, files.router,
-            cursor.router, status.router, comments.router, bulk.router, catalog.router]
+            cursor.router, status.router, comments.router, bulk.router, catalog.router, spaces_api.router,
+            threads.router, search.router, guests.router]
 
 
 class Sandbox:
@@ -161,9 +166,12 @@ class Sandbox:
                 primary_org=primary_organization,
             )
 
-    def add_space(self, name: str, *, guest: bool = False, conn: sqlite3.Connection | None = None) -> int:
+    def add_space(
+        self, name: str, *, guest: bool = False, private: bool = False, conn: sqlite3.Connection | None = None
+    ) -> int:
+        """A space whose only member and admin is the Administrator."""
         with self.store.within(conn) as c:
-            return spaces.add_space(c, name, guest=guest)
+            return spaces.add_space(c, name, guest=guest, private=private, now=self.now_text())
 
     def set_allowed_users(self, app: int, logins: list[str] | None) -> None:
         """Restrict an app to these users (None: everyone). Administrator is always allowed."""

@@ -18,6 +18,7 @@ from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
 
 from kintone_mcp import __version__
+from kintone_mcp.server import needs
 from kintone_mcp.server.errors import describe
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.results import failure
@@ -220,7 +221,7 @@ def _error_result(name: str, exc: ToolError, arguments: Any = None) -> CallToolR
     return failure(text)
 
 
-def _withheld_reason(spec: ToolSpec, policy: Policy, *, user_api: bool) -> str:
+def _withheld_reason(spec: ToolSpec, policy: Policy, options: ServerOptions) -> str:
     if spec.toolset not in policy.toolsets:
         from kintone_mcp.server.toolsets import describe
 
@@ -234,11 +235,9 @@ def _withheld_reason(spec: ToolSpec, policy: Policy, *, user_api: bool) -> str:
             f"{spec.name} is not offered: this server is read-only, so nothing in Kintone can be changed through "
             "it. Tell the user."
         )
-    if spec.needs_user_api and not user_api:
-        return (
-            f"{spec.name} is not offered: it needs password authentication or a User API token, which this "
-            "connection lacks. Codes in records still work as values, and answers give their names."
-        )
+    lacking = needs.missing(options, spec.needs)
+    if lacking is not None:
+        return needs.reason(spec.name, lacking)
     return f"{spec.name} is turned off by this server's tool settings (KINTONE_TOOLS / KINTONE_DISABLE_TOOLS)."
 
 
@@ -257,12 +256,12 @@ def add_tool(server: KintoneMCPServer, spec: ToolSpec) -> None:
     )
 
 
-def enabled_tools(specs: Sequence[ToolSpec], policy: Policy, *, user_api: bool) -> list[ToolSpec]:
+def enabled_tools(specs: Sequence[ToolSpec], policy: Policy, options: ServerOptions) -> list[ToolSpec]:
     policy.check_tool_names([s.name for s in specs], {s.name: s.toolset for s in specs})
     return [
         s
         for s in specs
-        if policy.tool_enabled(s.name, writes=s.writes, toolset=s.toolset) and (user_api or not s.needs_user_api)
+        if policy.tool_enabled(s.name, writes=s.writes, toolset=s.toolset) and needs.missing(options, s.needs) is None
     ]
 
 
@@ -296,7 +295,7 @@ def build_server(
             await state.aclose()
 
     every = ALL_TOOLS if specs is None else specs
-    enabled = enabled_tools(every, policy, user_api=options.user_api)
+    enabled = enabled_tools(every, policy, options)
     # MCP Apps (server/views): the pages of the offered tools' views, served through the SDK's extension, which also
     # advertises it; the SDK takes extensions only when the server is built.
     views = {s.ui for s in enabled if s.ui}
@@ -315,9 +314,7 @@ def build_server(
         log_level="WARNING",
         extensions=extensions,
     )
-    server.withheld = {
-        s.name: _withheld_reason(s, policy, user_api=options.user_api) for s in every if s not in enabled
-    }
+    server.withheld = {s.name: _withheld_reason(s, policy, options) for s in every if s not in enabled}
     server.kinds = {s.name: (s.toolset, s.writes) for s in enabled}
     server.specs = {s.name: s for s in enabled}
     cached = None

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 #: name -> what it holds (the words test_connection, `check` and the docs use)
 TOOLSETS: dict[str, str] = {
     "core": "test_connection, list_apps, get_app (always on)",
-    "records": "reading and writing records, process management of records, comments",
+    "records": "reading and writing records, process management of records, comments, search",
     "files": "downloading and uploading attachments",
     "users": "users, organizations and groups",
     "apps": "creating apps and changing their fields, layout, settings, views and process; deploying",
+    "spaces": "spaces, their members and threads; posting in threads",
 }
 ALWAYS_ON = "core"
 #: What a server offers when KINTONE_TOOLSETS is not set.

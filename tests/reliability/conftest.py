@@ -157,5 +157,7 @@ def mcp_server(
     def client_factory() -> KintoneClient:
         return client_for(sandbox, retry=retry, timeout=timeout, credentials=creds)
 
-    opts = ServerOptions(base_url=BASE, user_api=creds.user_api is not None, **options)
+    # What launch derives from the settings: search and the space tools need password authentication.
+    auth_type = "password" if isinstance(creds.rest, PasswordAuth) else "api_token" if creds.rest else "none"
+    opts = ServerOptions(base_url=BASE, user_api=creds.user_api is not None, **{"auth_type": auth_type, **options})
     return build_server(policy=policy or Policy.build(default_app=DEALS), options=opts, client_factory=client_factory)

@@ -620,3 +620,22 @@ async def test_every_malformed_call_is_refused_clearly(
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
     assert (folder.parent / "secret.txt").read_text() == "not for Kintone"  # and it was never attached
+
+# --- search (issue 13) --------------------------------------------------------------------------------------------
+
+CASES += [
+    Bad("search", {}, ("keywords",)),
+    Bad("search", {"exclude": ["x"]}, ("keywords", "any_of")),
+    invalid("search", {"keywords": [LONG]}, "keywords.0", "at most 50 characters"),
+    invalid("search", {"keywords": [""]}, "keywords.0", "at least 1 character"),
+    invalid("search", {"keywords": "Kaze"}, "keywords", "valid list"),
+    invalid("search", {"keywords": ["x"], "limit": HUGE}, "limit", "less than or equal to 100"),
+    invalid("search", {"keywords": ["x"], "limit": 0}, "limit", "greater than or equal to 1"),
+    invalid("search", {"keywords": ["x"], "kinds": ["PEOPLE"]}, "kinds.0", "'RECORD'"),
+    invalid("search", {"keywords": ["x"], "sort": "random"}, "sort", "'relevance'"),
+    Bad("search", {"keywords": ["x"], "next": "not-a-token"}, ("pageToken",)),
+    invalid("search", {"keywords": ["x"], "next": LONG}, "next", "at most 4096 characters"),
+    Bad("search", {"keywords": ["x"], "created_after": "yesterday"}, ("createdAfter",)),
+    Bad("search", {"keywords": ["x"], "apps": [HUGE]}, ("neither an app id nor a configured alias",)),
+    Bad("search", {"keywords": ["x"], "apps": ["nosuchalias"]}, ("nosuchalias",)),
+]

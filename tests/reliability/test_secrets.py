@@ -155,6 +155,7 @@ GOOD_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("export_records", {"app": CUSTOMERS, "format": "csv", "fields": ["customer_code", "notes"], "file_name": "c.csv"}),
     ("import_records", {"app": CUSTOMERS, "file": "c.csv", "mode": "upsert", "key": "customer_code"}),
     ("list_users", {}),
+    ("search", {"keywords": ["canary"]}),
 ]
 BAD_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("get_app", {"app": 999}),
@@ -173,12 +174,17 @@ BAD_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("import_records", {"file": "/proc/self/environ", "mode": "add"}),
     ("list_users", {"member_of": "nowhere"}),
     ("get_record", {"id": "abc"}),
+    ("search", {"keywords": ["x"], "next": "forged"}),
 ]
 
 
 async def drive_every_tool(mcp: Client, leaks: Leaks, label: str) -> set[str]:
     called: set[str] = set()
+    # search needs password authentication: with tokens it is withheld, and so not called.
+    offered = {t.name for t in (await mcp.list_tools()).tools}
     for tool, args in GOOD_CALLS:
+        if tool not in offered:
+            continue
         result = await mcp.call_tool(tool, args)
         leaks.result(f"{label} {tool}", result)
         assert result.is_error is False, f"{label} {tool}: {result.content[0]}"
@@ -190,6 +196,8 @@ async def drive_every_tool(mcp: Client, leaks: Leaks, label: str) -> set[str]:
     assert result.is_error is False and (result.structured_content or {})["text"] == "a note\n"
     called.add("download_file")
     for tool, args in BAD_CALLS:
+        if tool not in offered:
+            continue
         result = await mcp.call_tool(tool, args)
         leaks.result(f"{label} {tool} (refused)", result)
         assert result.is_error is True, f"{label} {tool} should fail"

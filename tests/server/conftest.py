@@ -35,6 +35,11 @@ def token_credentials(sandbox: Sandbox, apps: list[int] | None = None) -> Creden
     return Credentials(rest=ApiTokenAuth(tokens))
 
 
+def auth_type_of(creds: Credentials) -> str:
+    """What launch derives from settings: the space tools and search need password authentication."""
+    return "password" if isinstance(creds.rest, PasswordAuth) else "api_token" if creds.rest is not None else "none"
+
+
 ServerFactory = Callable[..., KintoneMCPServer]
 
 
@@ -51,7 +56,8 @@ def make_server(sandbox: Sandbox) -> ServerFactory:
         def client_factory() -> KintoneClient:
             return KintoneClient(BASE_URL, credentials=creds, transport=httpx2.ASGITransport(app=sandbox.asgi_app))
 
-        opts = ServerOptions(base_url=BASE_URL, user_api=creds.user_api is not None, **options)
+        opts = ServerOptions(base_url=BASE_URL, user_api=creds.user_api is not None,
+                             **{"auth_type": auth_type_of(creds), **options})
         return build_server(
             policy=policy or Policy.build(default_app=DEALS), options=opts, client_factory=client_factory, lazy=lazy
         )

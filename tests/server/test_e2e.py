@@ -43,7 +43,7 @@ async def test_stdio_default_command_serves_every_tool(sandbox_url: str) -> None
         KINTONE_BASE_URL=sandbox_url, KINTONE_USERNAME="Administrator", KINTONE_PASSWORD="sandbox", KINTONE_APP_ID="2"
     )
     async with Client(_stdio(env)) as mcp:
-        assert len((await mcp.list_tools()).tools) == 22
+        assert len((await mcp.list_tools()).tools) == 23  # search joined the records toolset
         page = await call_ok(
             mcp, "get_records", filter={"conditions": [{"field": "stage", "value": "Won", "op": "in"}]}
         )

@@ -96,7 +96,7 @@ def _modules_loaded_by_a_real_start(tmp_path: Path, *, call_a_tool: bool) -> set
             msg = json.loads(line)
             if "id" in msg:
                 answers[msg["id"]] = msg
-        assert len(answers[2]["result"]["tools"]) == 32
+        assert len(answers[2]["result"]["tools"]) == 41  # every toolset: 23 default, 10 apps, 8 spaces
         if call_a_tool:
             assert "Could not reach Kintone" in json.dumps(answers[3]), answers[3]
         _, err = proc.communicate(timeout=30)  # closes stdin: the server ends
@@ -141,7 +141,7 @@ async def test_the_client_is_built_once_at_the_first_call_and_closed_with_the_se
         client_factory=factory,
     )
     async with Client(server) as mcp:
-        assert len((await mcp.list_tools()).tools) == 22
+        assert len((await mcp.list_tools()).tools) == 23  # search joined the records toolset
         assert built == [], "listing tools must not build the client"
         answers: dict[str, Any] = {}
 
@@ -220,7 +220,7 @@ async def test_an_unusable_client_certificate_is_reported_by_the_first_call_not_
     )
     server = server_from_settings(settings)  # builds no client, so it cannot fail here
     async with Client(server) as mcp:
-        assert len((await mcp.list_tools()).tools) == 22
+        assert len((await mcp.list_tools()).tools) == 23  # search joined the records toolset
         for _ in range(2):  # a failed build is not cached as a broken client: each call says the same
             text = await call_error(mcp, "get_app", app=1)
             assert "KINTONE_PFX_FILE_PATH" in text and "do not retry" in text

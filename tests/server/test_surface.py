@@ -22,6 +22,7 @@ READ = {
     "get_record",
     "aggregate_records",
     "get_comments",
+    "search",
     "list_users",
 }
 WRITE = {"add_record", "add_records", "update_record", "update_records", "upsert_records", "delete_records",

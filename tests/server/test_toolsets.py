@@ -98,12 +98,12 @@ def test_serve_with_an_unknown_toolset_exits_at_start_up() -> None:
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-m", "kintone_mcp", "serve", "--sandbox", "--toolsets", "records,spaces"],
+        [sys.executable, "-m", "kintone_mcp", "serve", "--sandbox", "--toolsets", "records,spacez"],
         capture_output=True,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 2
-    assert "unknown toolset(s) spaces" in done.stderr
-    assert "known toolsets: core, records, files, users, apps" in done.stderr
+    assert "unknown toolset(s) spacez" in done.stderr
+    assert "known toolsets: core, records, files, users, apps, spaces" in done.stderr

@@ -7,7 +7,7 @@ Kept as rules over (method, path) here rather than on each route, so endpoint mo
   settings (``preview/...``):
   ``k:app_settings:read`` for GET, ``k:app_settings:write`` otherwise (deploy included);
 * ``file.json``: ``k:file:read`` for GET, ``k:file:write`` for POST;
-* the cursor API, ``bulkRequest.json`` and the space APIs are not open to OAuth at all.
+* the cursor API, ``bulkRequest.json``, the space APIs and ``search.json`` are not open to OAuth at all.
 
 An endpoint none of these rules knows is let through without a scope check and logged once, so that a new
 endpoint works under OAuth before someone decides its scope here.
@@ -44,7 +44,9 @@ _RECORD_PATHS = frozenset(
         "record/assignees.json",
     }
 )
-_NO_OAUTH_PATHS = frozenset({"records/cursor.json", "bulkRequest.json", "guests.json", "template/space.json"})
+_NO_OAUTH_PATHS = frozenset(
+    {"records/cursor.json", "bulkRequest.json", "guests.json", "template/space.json", "search.json"}
+)
 _warned: set[tuple[str, str]] = set()
 
 

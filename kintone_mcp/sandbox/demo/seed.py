@@ -21,6 +21,7 @@ from decimal import Decimal
 from kintone_mcp.sandbox.access import apitokens
 from kintone_mcp.sandbox.access.apitokens import TOKEN_PERMISSIONS
 from kintone_mcp.sandbox.demo import contracts, guest
+from kintone_mcp.sandbox.demo import spaces as demo_spaces
 from kintone_mcp.sandbox.demo.builders import (
     epoch_of,
     field_def,
@@ -196,8 +197,8 @@ def seed(conn: sqlite3.Connection, config: SandboxConfig) -> None:
     everyone = [ADMIN_LOGIN] + [u[0] for u in USERS]
     for code, name, members in GROUPS:
         directory.add_group(conn, code, name, members if members is not None else everyone)
-    spaces.add_space(conn, "Sales team")
-    spaces.add_space(conn, "Partner portal", guest=True)
+    spaces.add_space(conn, "Sales team", now=now)
+    spaces.add_space(conn, "Partner portal", guest=True, now=now)
 
     install_app(
         conn, app_id=CUSTOMERS, code="CUSTOMERS", name="Customers", description="Companies we sell to.",
@@ -230,6 +231,7 @@ def seed(conn: sqlite3.Connection, config: SandboxConfig) -> None:
         appstore.create_indexes(conn, info)
     guest.seed_partner_app(conn, config)  # app 4 PARTNER, in the guest space above
     contracts.seed_contracts_app(conn, config, _customer_lookup("customer_name"), customers)  # app 5, with files
+    demo_spaces.seed_spaces(conn, config)  # the Sales space's threads, the private Board room, a space template
     # Statistics let SQLite's planner skip an index when a range covers most of the table.
     conn.execute("ANALYZE")
 

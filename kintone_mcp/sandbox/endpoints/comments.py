@@ -83,7 +83,7 @@ def get_comments(ctx: RequestContext) -> dict[str, Any]:
     return {"comments": comments, "older": older, "newer": newer}
 
 
-def _mentions(conn: sqlite3.Connection, raw: Any) -> list[dict[str, str]]:
+def mentions_of(conn: sqlite3.Connection, raw: Any) -> list[dict[str, str]]:
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -129,7 +129,7 @@ def add_comment(ctx: RequestContext) -> dict[str, str]:
         raise invalid("comment.text", "Must be a string.")
     if len(text) > MAX_TEXT:
         raise invalid("comment.text", f"Enter less than {MAX_TEXT + 1} characters.")
-    mentions = _mentions(ctx.conn, comment.get("mentions"))
+    mentions = mentions_of(ctx.conn, comment.get("mentions"))
     comment_id = database.next_counter(ctx.conn, f"comment:{app}:{record}")
     commentstore.add(
         ctx.conn, app, record, comment_id, text=text, creator=ctx.login, created_at=_created_at(ctx.now),

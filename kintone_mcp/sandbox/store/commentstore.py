@@ -48,3 +48,10 @@ def creator_of(conn: sqlite3.Connection, app: int, record: int, comment_id: int)
 
 def delete(conn: sqlite3.Connection, app: int, record: int, comment_id: int) -> None:
     conn.execute("DELETE FROM comments WHERE app = ? AND record = ? AND id = ?", (app, record, comment_id))
+
+
+def of_app(conn: sqlite3.Connection, app: int) -> list[sqlite3.Row]:
+    """Every comment of an app's records (for the cross search)."""
+    return list(conn.execute(
+        "SELECT record, id, text, creator, created_at FROM comments WHERE app = ? ORDER BY record, id", (app,)
+    ))

@@ -76,6 +76,52 @@ CREATE TABLE IF NOT EXISTS spaces (
     is_guest INTEGER NOT NULL DEFAULT 0,
     default_thread INTEGER NOT NULL
 );
+-- Members of a space: users, organizations and groups; one admin user at least (endpoints/spaces.py).
+CREATE TABLE IF NOT EXISTS space_members (
+    space INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    code TEXT NOT NULL,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    include_subs INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (space, type, code)
+);
+-- Thread ids are global, as in Kintone; a space's default thread is one of them.
+CREATE TABLE IF NOT EXISTS space_threads (
+    id INTEGER PRIMARY KEY,
+    space INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    creator TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS thread_comments (
+    id INTEGER PRIMARY KEY,
+    space INTEGER NOT NULL,
+    thread INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    mentions TEXT NOT NULL DEFAULT '[]',
+    files TEXT NOT NULL DEFAULT '[]',
+    creator TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+-- Guest users (guests.json: e-mail addresses as codes) and the guest spaces they are guest members of.
+CREATE TABLE IF NOT EXISTS guest_users (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS space_guests (
+    space INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    PRIMARY KEY (space, code)
+);
+CREATE TABLE IF NOT EXISTS space_templates (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    use_multi_thread INTEGER NOT NULL DEFAULT 1,
+    threads TEXT NOT NULL DEFAULT '[]'
+);
 CREATE TABLE IF NOT EXISTS apps (
     id INTEGER PRIMARY KEY,
     code TEXT NOT NULL DEFAULT '',
@@ -211,6 +257,7 @@ class Store:
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(SCHEMA)
+            _add_missing_columns(self.conn)
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
             )
@@ -255,6 +302,29 @@ class Store:
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+
+
+#: Columns added to tables after databases with them existed: (table, column, declaration).
+_LATER_COLUMNS = (
+    ("spaces", "body", "TEXT NOT NULL DEFAULT ''"),
+    ("spaces", "is_private", "INTEGER NOT NULL DEFAULT 0"),
+    ("spaces", "use_multi_thread", "INTEGER NOT NULL DEFAULT 1"),
+    ("spaces", "fixed_member", "INTEGER NOT NULL DEFAULT 0"),
+    # The display switches a person changes (showAnnouncement, showThreadList...), as JSON.
+    ("spaces", "settings", "TEXT NOT NULL DEFAULT '{}'"),
+    ("spaces", "creator", "TEXT NOT NULL DEFAULT 'Administrator'"),
+    ("spaces", "created_at", "TEXT NOT NULL DEFAULT ''"),
+    ("spaces", "modifier", "TEXT NOT NULL DEFAULT 'Administrator'"),
+    ("spaces", "modified_at", "TEXT NOT NULL DEFAULT ''"),
+)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    # CREATE TABLE IF NOT EXISTS leaves the tables of an older database file as they were: add what they lack.
+    for table, column, declaration in _LATER_COLUMNS:
+        have = {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
 def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,3 +154,8 @@ def bump_revision(conn: sqlite3.Connection, app: int, record_id: int) -> None:
 def delete(conn: sqlite3.Connection, app: int, record_id: int) -> None:
     """Delete a record (its comments go by a trigger)."""
     conn.execute("DELETE FROM records WHERE app = ? AND id = ?", (app, record_id))
+
+
+def iter_app(conn: sqlite3.Connection, app: int) -> Iterator[sqlite3.Row]:
+    """Every record of an app as ``(id, creator, created_at, data)`` rows, for a scan (the cross search)."""
+    yield from conn.execute("SELECT id, creator, created_at, data FROM records WHERE app = ? ORDER BY id", (app,))

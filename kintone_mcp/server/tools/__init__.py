@@ -8,7 +8,8 @@ module of that family whose name starts with ``_`` (``records/_writing.py``); a 
 shares with a resource or a command (``app_info/app_schema.py``, ``connection/diagnose.py``).
 
 Families: ``connection``, ``app_info`` (finding apps and reading their schema), ``records``, ``process``,
-``comments``, ``files``, ``users``, and ``apps`` (creating and changing apps: the ``apps`` toolset). Which toolset a
+``comments``, ``search``, ``files``, ``users``, ``apps`` (creating and changing apps: the ``apps`` toolset) and
+``spaces`` (spaces, members, threads: the ``spaces`` toolset). Which toolset a
 tool belongs to is its ``SPEC``'s ``toolset`` (``server/toolsets.py``).
 
 Adding a tool:
@@ -56,6 +57,17 @@ from kintone_mcp.server.tools.records import (
     update_records,
     upsert_records,
 )
+from kintone_mcp.server.tools.search import search
+from kintone_mcp.server.tools.spaces import (
+    add_thread_comment,
+    create_space,
+    create_thread,
+    delete_space,
+    get_space,
+    update_space,
+    update_space_members,
+    update_thread,
+)
 from kintone_mcp.server.tools.spec import ToolSpec
 from kintone_mcp.server.tools.users import list_users
 
@@ -81,6 +93,7 @@ ALL_TOOLS: list[ToolSpec] = [
     update_assignees.SPEC,
     get_comments.SPEC,
     add_comment.SPEC,
+    search.SPEC,
     download_file.SPEC,
     upload_file.SPEC,
     list_users.SPEC,
@@ -95,4 +108,13 @@ ALL_TOOLS: list[ToolSpec] = [
     update_process.SPEC,
     get_permissions.SPEC,
     deploy_app.SPEC,
+    # the spaces toolset (off by default)
+    get_space.SPEC,
+    create_space.SPEC,
+    update_space.SPEC,
+    update_space_members.SPEC,
+    delete_space.SPEC,
+    create_thread.SPEC,
+    update_thread.SPEC,
+    add_thread_comment.SPEC,
 ]

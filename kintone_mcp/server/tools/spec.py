@@ -51,8 +51,10 @@ class ToolSpec:
     idempotent: bool = True
     #: Changes something outside Kintone (a file on this machine) without touching Kintone.
     local_write: bool = False
-    #: Needs a credential the cybozu.com User API accepts (password or User API token).
-    needs_user_api: bool = False
+    #: Credentials the tool needs beyond REST access (``server/needs.py``): "user_api" (a password or User API
+    #: token), "password" (password authentication: the space APIs and search refuse tokens and OAuth). A tool
+    #: whose needs the configuration lacks is withheld, with the reason.
+    needs: tuple[str, ...] = ()
     #: The toolset the tool belongs to (``server/toolsets.py``); KINTONE_TOOLSETS decides which are offered.
     toolset: str = "records"
     #: The ``ui://`` view (``server/views``) that MCP Apps hosts render the result with; None: text and data only.

@@ -31,7 +31,7 @@ async def test_apps_json_lists_demo_apps_in_id_order(demo_api: Api) -> None:
         ({"name": "TICKET"}, ["3"]),  # name is a case-insensitive partial match
         ({"limit": "2"}, ["1", "2"]),
         ({"limit": "2", "offset": "2"}, ["3", "5"]),
-        ({"spaceIds[0]": "1"}, []),
+        ({"spaceIds[0]": "1"}, ["2"]),  # Deals is attached to the demo Sales space
     ],
 )
 async def test_apps_json_filters(demo_api: Api, params: dict[str, str], expected: list[str]) -> None:

@@ -148,7 +148,7 @@ async def test_apps_json_per_path_and_space_ids(api: Api) -> None:
     # Guest-space apps are listed through their guest path only, even when the normal path names the space.
     assert await ids(api, {"spaceIds[0]": str(GUEST)}) == []
     regular = await api.ok("POST", "preview/app.json", {"name": "Team app", "space": REGULAR})
-    assert await ids(api, {"spaceIds[0]": str(REGULAR)}) == [regular["app"]]
+    assert await ids(api, {"spaceIds[0]": str(REGULAR)}) == ["2", regular["app"]]  # Deals is in the Sales space
     assert_error(await api.guest(REGULAR).get("apps.json"), 403, "CB_NO02")
 
 

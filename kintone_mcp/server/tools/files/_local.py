@@ -15,8 +15,11 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import anyio
 
 from kintone_mcp.server.errors import ToolInputError
 
@@ -274,3 +277,16 @@ def open_inside(folder: Path, parts: tuple[str, ...], shown: str) -> OpenedFile:
             os.close(opened)
         if dir_fd is not None:
             os.close(dir_fd)
+
+
+#: bytes read from an opened file per step
+_CHUNK = 64 * 1024
+
+
+async def read_chunks(fd: int, size: int) -> AsyncIterator[bytes]:
+    """At most ``size`` bytes of an opened file (the size announced in the upload request), however the file changes
+    meanwhile; read in a worker thread, so a slow disk does not hold up the event loop."""
+    left = size
+    while left > 0 and (chunk := await anyio.to_thread.run_sync(os.read, fd, min(_CHUNK, left))):
+        left -= len(chunk)
+        yield chunk

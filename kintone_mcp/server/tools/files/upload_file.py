@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-import anyio
 from mcp.types import CallToolResult
 from pydantic import Field
 
@@ -20,11 +18,8 @@ from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.results import Out, ok
 from kintone_mcp.server.state import state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, RecordIdArg, RevisionArg
-from kintone_mcp.server.tools.files._local import open_inside, parts_inside
+from kintone_mcp.server.tools.files._local import open_inside, parts_inside, read_chunks
 from kintone_mcp.server.tools.spec import ToolSpec, write
-
-#: bytes read from the file per step
-_CHUNK = 64 * 1024
 
 
 class UploadResult(Out):
@@ -33,14 +28,6 @@ class UploadResult(Out):
     revision: int
     field: str
     files: int
-
-
-async def _chunks(fd: int, size: int) -> AsyncIterator[bytes]:
-    """At most ``size`` bytes (the size announced in the request), however the file changes meanwhile."""
-    left = size
-    while left > 0 and (chunk := await anyio.to_thread.run_sync(os.read, fd, min(_CHUNK, left))):
-        left -= len(chunk)
-        yield chunk
 
 
 async def upload_file(
@@ -69,7 +56,7 @@ async def upload_file(
     try:
         content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
         key = await state.client.upload_file(
-            _chunks(source.fd, source.size),
+            read_chunks(source.fd, source.size),
             filename=source.name,
             size=source.size,
             content_type=content_type,

@@ -238,6 +238,6 @@ SPEC: ToolSpec = read(
         "Find user, organization and group codes (search, members of an organization or group); offered only "
         "with password auth or a User API token"
     ),
-    needs_user_api=True,
+    needs=("user_api",),
     toolset="users",
 )

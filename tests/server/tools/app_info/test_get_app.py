@@ -13,7 +13,7 @@ async def test_list_apps_and_get_app(mcp: Client) -> None:
     apps = await call_ok(mcp, "list_apps")
     assert [a["id"] for a in apps["apps"]] == [1, 2, 3, 5]
     deal = await call_ok(mcp, "list_apps", name="deal")
-    assert deal["apps"] == [{"id": 2, "name": "Deals", "code": "DEALS"}]
+    assert deal["apps"] == [{"id": 2, "name": "Deals", "code": "DEALS", "space_id": 1}]  # in the Sales space
     assert "guest spaces" in deal["note"]  # none known yet: their apps may be missing, and the note says so
     schema = await call_ok(mcp, "get_app", app=2)
     fields = {f["code"]: f for f in schema["fields"]}

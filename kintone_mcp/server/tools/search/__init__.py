@@ -1,0 +1,1 @@
+"""Kintone's cross search (``search.json``): the ``search`` tool of the records toolset."""

@@ -1,0 +1,35 @@
+"""What the spaces toolset advertises: its eight tools with honest annotations, within its tools/list budget."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from tests.server.tools.spaces.test_credentials import SPACE_TOOLS
+
+pytestmark = pytest.mark.anyio
+#: the lead's budget for the toolset is 8,000 B with icons; another change adds ~170 B of icon per tool
+BUDGET_WITHOUT_ICONS = 6_600
+
+
+def _size(tools: list[Any]) -> int:
+    wire = [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]
+    return len(json.dumps({"tools": wire}, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+async def test_annotations(spaces_mcp: Client) -> None:
+    tools = {t.name: t for t in (await spaces_mcp.list_tools()).tools if t.name in SPACE_TOOLS}
+    assert set(tools) == SPACE_TOOLS
+    for name, tool in tools.items():
+        a = tool.annotations
+        assert a is not None and tool.title and tool.description
+        assert a.read_only_hint is (name == "get_space"), name
+        assert a.destructive_hint is (name == "delete_space"), name
+
+
+async def test_the_toolset_stays_within_its_budget(spaces_mcp: Client, mcp: Client) -> None:
+    added = _size((await spaces_mcp.list_tools()).tools) - _size((await mcp.list_tools()).tools)
+    assert 0 < added <= BUDGET_WITHOUT_ICONS, added
