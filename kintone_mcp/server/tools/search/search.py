@@ -84,8 +84,9 @@ async def search(
     next: Annotated[str | None, Field(max_length=4096)] = None,
     guest_space: Annotated[int | None, Field(ge=1, description="Search this guest space instead.")] = None,
 ) -> Annotated[CallToolResult, SearchResult]:
-    """Search all of Kintone (records, comments, spaces, threads, attachments) by keywords; follow up with
-    get_record or get_space."""
+    """Search all of Kintone (records, comments, spaces, threads, attachments) by keywords; follow up with get_record or
+    get_space. Password sign-in only.
+    """
     if not keywords and not any_of:
         raise ToolInputError("Give keywords (all must match) or any_of (one must match); exclude alone finds "
                              "nothing.")

@@ -37,7 +37,7 @@ async def add_thread_comment(
         list[str] | None, Field(max_length=5, description="Files in the download folder.")
     ] = None,
 ) -> Annotated[CallToolResult, ThreadCommentAdded]:
-    """Post in a space's thread, with mentions (notified) and files from the download folder."""
+    """Post in a space's thread, with mentions (notified) and files from the download folder. Password sign-in only."""
     state = state_of(ctx)
     opened: list[OpenedFile] = []
     try:

@@ -29,7 +29,9 @@ async def create_space(
     private: bool | None = None,
     guest: bool | None = None,
 ) -> Annotated[CallToolResult, SpaceCreated]:
-    """Create a space from a template with admins and members (codes as in members); answers its id."""
+    """Create a space from a template with admins and members (codes as in members); answers its id. Password sign-in
+    only.
+    """
     guest = bool(guest)
     private = bool(private) or guest  # a guest space is always private in Kintone
     wanted = build(admins=admins, members=members or [])

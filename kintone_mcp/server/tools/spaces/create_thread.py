@@ -24,7 +24,7 @@ async def create_thread(
     name: Annotated[str, Field(min_length=1)],
     body: str | None = None,
 ) -> Annotated[CallToolResult, ThreadCreated]:
-    """Create a thread in a multi-thread space (space admins only); answers its id."""
+    """Create a thread in a multi-thread space (space admins only); answers its id. Password sign-in only."""
     client = state_of(ctx).client
     thread = await client.add_thread(space, name)
     if body:

@@ -18,7 +18,9 @@ class SpaceDeleted(Out):
 
 
 async def delete_space(ctx: Ctx, space: SpaceArg) -> Annotated[CallToolResult, SpaceDeleted]:
-    """Delete a space with its threads and comments (space admins only). This cannot be undone."""
+    """Delete a space with its threads and comments (space admins only). This cannot be undone.
+    Password sign-in only.
+    """
     await state_of(ctx).client.delete_space(space)
     return ok(SpaceDeleted(deleted=space))
 

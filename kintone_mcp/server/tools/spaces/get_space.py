@@ -44,8 +44,9 @@ class SpaceInfo(Out):
 
 
 async def get_space(ctx: Ctx, space: SpaceArg) -> Annotated[CallToolResult, SpaceInfo]:
-    """Read a space: body text, kind, members, admins, apps and threads (id -> name; if absent, search kinds
-    THREAD)."""
+    """Read a space: body text, kind, members, admins, apps and threads (id -> name; if absent, search kinds THREAD).
+    Password sign-in only.
+    """
     state = state_of(ctx)
     client = state.client
     # In turn: the space's answer teaches the client a guest space's path, which the members call then uses.

@@ -40,7 +40,7 @@ async def update_space(
     show_members: bool | None = None,
     show_links: bool | None = None,
 ) -> Annotated[CallToolResult, SpaceUpdated]:
-    """Change a space's name, body, privacy, thread mode or shown widgets (space admins only)."""
+    """Change a space's name, body, privacy, thread mode or shown widgets (space admins only). Password sign-in only."""
     given = {"name": name, "private": private, "multi_thread": multi_thread,
              "show_announcement": show_announcement, "show_threads": show_threads, "show_apps": show_apps,
              "show_members": show_members, "show_links": show_links}

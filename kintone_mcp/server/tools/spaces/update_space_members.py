@@ -39,7 +39,9 @@ async def update_space_members(
     remove_admin: MoreCodesArg = None,
     guests: Annotated[list[str] | None, Field(description="A guest space's guests (e-mails), all.")] = None,
 ) -> Annotated[CallToolResult, MembersUpdated]:
-    """Add or remove members, make or unmake admins, in one call (codes as in add); others stay as they are."""
+    """Add or remove members, make or unmake admins, in one call (codes as in add); others stay as they are. Password
+    sign-in only.
+    """
     changes = [add or [], add_admins or [], remove or [], make_admin or [], remove_admin or []]
     if not any(changes) and guests is None:
         raise ToolInputError("Nothing to change: give add, add_admins, remove, make_admin, remove_admin or guests.")

@@ -26,7 +26,7 @@ async def update_thread(
     name: Annotated[str | None, Field(min_length=1)] = None,
     body: Annotated[str | None, Field(description="HTML or plain text.")] = None,
 ) -> Annotated[CallToolResult, ThreadUpdated]:
-    """Rename a thread or replace its body (space admins only)."""
+    """Rename a thread or replace its body (space admins only). Password sign-in only."""
     if name is None and body is None:
         raise ToolInputError("Nothing to change: give name or body.")
     client = state_of(ctx).client
