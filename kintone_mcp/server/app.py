@@ -283,7 +283,7 @@ def build_server(
     """
     from kintone_mcp.server.icons import SERVER_ICONS
     from kintone_mcp.server.resources import register_resources
-    from kintone_mcp.server.tools import ALL_TOOLS
+    from kintone_mcp.server.tools.registry import ALL_TOOLS
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:

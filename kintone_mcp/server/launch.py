@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from kintone_mcp.server.app import KintoneMCPServer, build_server
 from kintone_mcp.server.http import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_SESSIONS,
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from kintone_mcp.client import KintoneClient
+    from kintone_mcp.server.app import KintoneMCPServer
     from kintone_mcp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,9 @@ def server_from_settings(
     building its TLS context would delay every start (docs/mcp-sdk.md §6.4). A client certificate or CA bundle
     that cannot be used is therefore reported to that call, and by test_connection, as a configuration problem;
     everything ``load_settings`` checks has failed before this point."""
+    # Imported here, not at the top: the export / import commands use this module's policy and options and must not
+    # load the MCP SDK that the server object brings (tests/commands/test_transfer_imports.py).
+    from kintone_mcp.server.app import build_server
 
     def client_factory() -> KintoneClient:
         from kintone_mcp.connect import build_client

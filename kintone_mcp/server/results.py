@@ -10,10 +10,12 @@ advertised outputSchema exactly: the SDK validates leniently but sends the origi
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from mcp.types import CallToolResult
 
 
 class Out(BaseModel):
@@ -38,11 +40,17 @@ def compact_size(data: Any) -> int:
     return len(compact_json(data).encode())
 
 
+# ok() and failure() import the SDK's types when called: the export / import commands use Out and dump through the
+# transfer engine, and loading mcp.types (its pydantic models) would cost them more than a second of start-up.
 def ok(model: Out) -> CallToolResult:
+    from mcp.types import CallToolResult, TextContent
+
     data = dump(model)
     return CallToolResult(content=[TextContent(type="text", text=compact_json(data))], structured_content=data)
 
 
 def failure(text: str) -> CallToolResult:
     """An ``isError`` result: what went wrong and how to correct the next call, in words for the model."""
+    from mcp.types import CallToolResult, TextContent
+
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)

@@ -89,7 +89,7 @@ def host_command(unpacked: Path, settings: dict[str, str], downloads: Path) -> t
 async def test_the_bundle_runs_as_a_host_runs_a_uv_bundle(unpacked: Path, sandbox_url: str, tmp_path: Path) -> None:
     """uv builds the environment from the bundle's own pyproject.toml (nothing from PyPI of ours, nothing of the
     checkout), and the user's settings reach the server: read-only leaves the write tools out."""
-    from kintone_mcp.server.tools import ALL_TOOLS
+    from kintone_mcp.server.tools.registry import ALL_TOOLS
     from kintone_mcp.server.toolsets import DEFAULT_TOOLSETS
 
     downloads = tmp_path / "Downloads"

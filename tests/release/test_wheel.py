@@ -61,7 +61,7 @@ def test_the_installed_package_is_the_one_in_the_new_environment(venv: Venv) -> 
 
 @pytest.mark.anyio
 async def test_serve_sandbox_from_the_wheel_answers_over_stdio(venv: Venv) -> None:
-    from kintone_mcp.server.tools import ALL_TOOLS
+    from kintone_mcp.server.tools.registry import ALL_TOOLS
     from kintone_mcp.server.toolsets import DEFAULT_TOOLSETS
 
     params = StdioServerParameters(

@@ -262,7 +262,7 @@ async def test_a_destructive_tool_without_a_summary_gets_the_default_question(sa
 
     from kintone_mcp.server.app import build_server
     from kintone_mcp.server.state import ServerOptions
-    from kintone_mcp.server.tools import ALL_TOOLS
+    from kintone_mcp.server.tools.registry import ALL_TOOLS
 
     specs = [replace(s, confirm=None) if s.name == "delete_records" else s for s in ALL_TOOLS]
     ids = await first_ids(sandbox, 2)

@@ -12,7 +12,7 @@ from mcp import Client
 
 from kintone_mcp.server.icons import MAX_TOOL_ICON_BYTES, SERVER_ICONS, TOOLSET_ICONS
 from kintone_mcp.server.policy import Policy
-from kintone_mcp.server.tools import ALL_TOOLS
+from kintone_mcp.server.tools.registry import ALL_TOOLS
 from kintone_mcp.server.toolsets import TOOLSETS
 from tests.server.conftest import ServerFactory
 

@@ -64,7 +64,7 @@ def test_the_vendored_schema_rejects_what_the_registry_rejects(path: tuple[Any, 
 
 def test_manifest_lists_exactly_the_tools() -> None:
     """The bundle's tool list is the registry's: the same names in the same order, each described."""
-    from kintone_mcp.server.tools import ALL_TOOLS
+    from kintone_mcp.server.tools.registry import ALL_TOOLS
 
     tools = _load(MANIFESTS / "manifest.json")["tools"]
     assert [t["name"] for t in tools] == [s.name for s in ALL_TOOLS]

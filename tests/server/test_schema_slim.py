@@ -87,7 +87,7 @@ def _output_models(cls: type[Out_]) -> Iterator[type[Out_]]:
 
 
 def test_no_output_model_has_a_required_nullable_field() -> None:
-    from kintone_mcp.server.tools import ALL_TOOLS  # imports every tool module, so every output model exists
+    from kintone_mcp.server.tools.registry import ALL_TOOLS  # imports every tool module, so every output model exists
 
     assert ALL_TOOLS
     models = list(_output_models(Out_))

@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from kintone_mcp.server.policy import Policy, PolicyConfigError
-from kintone_mcp.server.tools import ALL_TOOLS
+from kintone_mcp.server.tools.registry import ALL_TOOLS
 from tests.server.conftest import ServerFactory
 from tests.server.helpers import call_error, call_ok
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kintone_mcp.server.tools import ALL_TOOLS
+from kintone_mcp.server.tools.registry import ALL_TOOLS
 from tests.server.tool_table import COMMAND, END, README, START, render, table_in, with_table
 
 

@@ -7,7 +7,7 @@ import pytest
 from mcp import Client
 
 from kintone_mcp.server.policy import Policy, PolicyConfigError
-from kintone_mcp.server.tools import ALL_TOOLS
+from kintone_mcp.server.tools.registry import ALL_TOOLS
 from kintone_mcp.server.toolsets import DEFAULT_TOOLSETS, TOOLSETS
 from kintone_mcp.settings import load_settings
 from tests.server.conftest import ServerFactory

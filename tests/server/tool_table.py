@@ -19,7 +19,7 @@ COMMAND = "python -m tests.server.tool_table --write"
 def render() -> str:
     """The Markdown table: the tool's name, its summary, and what it does to the world (from its spec's flags)
     and the toolset it is in."""
-    from kintone_mcp.server.tools import ALL_TOOLS
+    from kintone_mcp.server.tools.registry import ALL_TOOLS
 
     rows = ["| Tool | What it does | Kind | Toolset |", "|---|---|---|---|"]
     for spec in ALL_TOOLS:

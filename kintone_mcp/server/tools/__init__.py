@@ -1,4 +1,4 @@
-"""Every tool, in the order they are listed (``ALL_TOOLS``), one module per tool, grouped by family.
+"""Every tool, one module per tool, grouped by family; ``registry.ALL_TOOLS`` lists them in the order they are listed.
 
 Layout: ``<family>/<tool>.py`` holds one tool whole: its handler (whose docstring is the description models read),
 its arguments (annotated parameters; argument types several tools share are in ``arguments``), its output model,
@@ -16,105 +16,14 @@ Adding a tool:
 
 1. Write ``<family>/<tool>.py`` after the pattern of its neighbours, ending with ``SPEC = read(...)`` or
    ``write(...)``.
-2. Add ``<tool>.SPEC`` to ``ALL_TOOLS`` below, where it belongs in the list.
+2. Add ``<tool>.SPEC`` to ``ALL_TOOLS`` in ``registry.py``, where it belongs in the list.
 3. Test it in ``tests/server/tools/<family>/test_<tool>.py``.
 4. Add it to ``manifests/manifest.json`` and regenerate the README's tool table
    (``python -m tests.server.tool_table --write``); tests check both against ``ALL_TOOLS``.
 
-No module imported here may import the Kintone client at import time: the server imports this package
-before its first ``tools/list``, and a tool loads what it needs when it runs (``tests/server/test_startup.py``).
+Nothing is imported here: the ``export`` / ``import`` commands reach the transfer engine
+(``records/transfer``) through this package, and importing every tool would load the MCP SDK they never use
+(``tests/commands/test_transfer_imports.py``). No tool module may import the Kintone client at import time: the
+server imports ``registry`` before its first ``tools/list``, and a tool loads what it needs when it runs
+(``tests/server/test_startup.py``).
 """
-
-from __future__ import annotations
-
-from kintone_mcp.server.tools.app_info import get_app, list_apps
-from kintone_mcp.server.tools.apps import (
-    add_fields,
-    create_app,
-    delete_fields,
-    deploy_app,
-    get_permissions,
-    update_app_settings,
-    update_fields,
-    update_layout,
-    update_process,
-    update_views,
-)
-from kintone_mcp.server.tools.comments import add_comment, get_comments
-from kintone_mcp.server.tools.connection import test_connection
-from kintone_mcp.server.tools.files import download_file, upload_file
-from kintone_mcp.server.tools.process import update_assignees, update_status, update_statuses
-from kintone_mcp.server.tools.records import (
-    add_record,
-    add_records,
-    aggregate_records,
-    delete_records,
-    export_records,
-    get_record,
-    get_records,
-    import_records,
-    update_record,
-    update_records,
-    upsert_records,
-)
-from kintone_mcp.server.tools.search import search
-from kintone_mcp.server.tools.spaces import (
-    add_thread_comment,
-    create_space,
-    create_thread,
-    delete_space,
-    get_space,
-    update_space,
-    update_space_members,
-    update_thread,
-)
-from kintone_mcp.server.tools.spec import ToolSpec
-from kintone_mcp.server.tools.users import list_users
-
-__all__ = ["ALL_TOOLS"]
-
-ALL_TOOLS: list[ToolSpec] = [
-    test_connection.SPEC,
-    list_apps.SPEC,
-    get_app.SPEC,
-    get_records.SPEC,
-    get_record.SPEC,
-    aggregate_records.SPEC,
-    export_records.SPEC,
-    add_record.SPEC,
-    add_records.SPEC,
-    update_record.SPEC,
-    update_records.SPEC,
-    upsert_records.SPEC,
-    delete_records.SPEC,
-    import_records.SPEC,
-    update_status.SPEC,
-    update_statuses.SPEC,
-    update_assignees.SPEC,
-    get_comments.SPEC,
-    add_comment.SPEC,
-    search.SPEC,
-    download_file.SPEC,
-    upload_file.SPEC,
-    list_users.SPEC,
-    # the apps toolset (off by default: KINTONE_TOOLSETS)
-    create_app.SPEC,
-    add_fields.SPEC,
-    update_fields.SPEC,
-    delete_fields.SPEC,
-    update_layout.SPEC,
-    update_app_settings.SPEC,
-    update_views.SPEC,
-    update_process.SPEC,
-    get_permissions.SPEC,
-    deploy_app.SPEC,
-    # the spaces toolset (off by default)
-    get_space.SPEC,
-    create_space.SPEC,
-    update_space.SPEC,
-    update_space_members.SPEC,
-    delete_space.SPEC,
-    create_thread.SPEC,
-    update_thread.SPEC,
-    add_thread_comment.SPEC,
-]

@@ -18,7 +18,7 @@ from kintone_mcp.server.app import KintoneMCPServer, build_server
 from kintone_mcp.server.policy import Policy
 from kintone_mcp.server.results import compact_size
 from kintone_mcp.server.state import ServerOptions
-from kintone_mcp.server.tools import ALL_TOOLS
+from kintone_mcp.server.tools.registry import ALL_TOOLS
 from kintone_mcp.server.views import CHART_VIEW, RECORDS_VIEW
 from tests.server.conftest import BASE_URL, DEALS, ServerFactory, password_credentials
 from tests.server.views.apps_host import apps_client

@@ -24,7 +24,7 @@ from kintone_mcp.server.fieldinfo import Properties
 from kintone_mcp.server.filters import Filter
 from kintone_mcp.server.state import ServerState
 from kintone_mcp.server.tools.files._local import NewFile, create_new, local_error, safe_name
-from kintone_mcp.server.tools.records.get_records import check_fields, plan_read
+from kintone_mcp.server.tools.records._reading import check_fields, plan_read
 from kintone_mcp.server.tools.records.transfer.csv_layout import Layout, layout_for, quote, record_lines
 from kintone_mcp.server.tools.records.transfer.reading import Encoding, Format, check_encoding
 
