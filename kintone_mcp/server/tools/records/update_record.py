@@ -16,6 +16,7 @@ from kintone_mcp.query.printer import to_text
 from kintone_mcp.server.compact import RecordFormatter
 from kintone_mcp.server.errors import ToolInputError
 from kintone_mcp.server.fieldinfo import Properties
+from kintone_mcp.server.record_input import ConvertedRecord
 from kintone_mcp.server.results import ok
 from kintone_mcp.server.state import ServerState, state_of
 from kintone_mcp.server.tools.arguments import AppArg, Ctx, InRange, PlainRecord, RevisionArg
@@ -46,15 +47,7 @@ async def update_record(
     """
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
-    if (id is None) == (update_key is None):
-        raise ToolInputError("Give exactly one of `id` and `update_key` to say which record to update.")
-    properties = await state.fields(app_id)
-    key = None
-    if update_key is not None:
-        check_key(update_key.field, properties)
-        key = UpdateKey(update_key.field, update_key.value)
-    converted = convert_one(record, properties, "update")
-    tables = [c for c in converted.record if (properties.get(c) or {}).get("type") == "SUBTABLE"]
+    properties, key, converted, tables = await _prepared(state, app_id, record, id, update_key)
     before: dict[str, list[dict[str, Any]]] = {}
     if tables:
         before = await _rows_before(state, app_id, properties, tables, _which(id, key, properties))
@@ -70,6 +63,23 @@ async def update_record(
             note=join_notes(converted.lookup_note(), _removed_note(removed) if removed else None),
         )
     )
+
+
+async def _prepared(
+    state: ServerState, app_id: int, record: dict[str, Any], id: int | None, update_key: KeyRef | None
+) -> tuple[Properties, UpdateKey | None, ConvertedRecord, list[str]]:
+    """What the update and its confirmation both start from: the app's fields, the key, the converted record and
+    the subtables it gives (whose rows it replaces)."""
+    if (id is None) == (update_key is None):
+        raise ToolInputError("Give exactly one of `id` and `update_key` to say which record to update.")
+    properties = await state.fields(app_id)
+    key = None
+    if update_key is not None:
+        check_key(update_key.field, properties)
+        key = UpdateKey(update_key.field, update_key.value)
+    converted = convert_one(record, properties, "update")
+    tables = [c for c in converted.record if (properties.get(c) or {}).get("type") == "SUBTABLE"]
+    return properties, key, converted, tables
 
 
 async def _rows_before(
@@ -124,16 +134,8 @@ async def confirm_update_record(
     the table items ($id 31, 32)?"."""
     state = state_of(ctx)
     app_id = state.policy.resolve_app(app)
-    if (id is None) == (update_key is None):
-        raise ToolInputError("Give exactly one of `id` and `update_key` to say which record to update.")
-    properties = await state.fields(app_id)
-    key = None
-    if update_key is not None:
-        check_key(update_key.field, properties)
-        key = UpdateKey(update_key.field, update_key.value)
+    properties, key, converted, tables = await _prepared(state, app_id, record, id, update_key)
     which = f"record {id}" if key is None else f"the record whose {key.field} is {json.dumps(key.value)}"
-    converted = convert_one(record, properties, "update")
-    tables = [c for c in converted.record if (properties.get(c) or {}).get("type") == "SUBTABLE"]
     removed = {}
     if tables:
         before = await _rows_before(state, app_id, properties, tables, _which(id, key, properties))
